@@ -1,0 +1,83 @@
+/* log: see log.h. */
+#include "log.h"
+
+#include <sodium.h>
+#include <string.h>
+
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+void log_init(struct log_ctx *log, const char *prog, enum log_level level, FILE *out)
+{
+    memset(log, 0, sizeof(*log));
+    log->level = level;
+    log->out = out;
+    log->prog = prog;
+    pthread_mutex_init(&log->lock, NULL);
+    randombytes_buf(log->token_key, sizeof(log->token_key));
+    log->token_key_born = time(NULL);
+}
+
+void log_free(struct log_ctx *log)
+{
+    sodium_memzero(log->token_key, sizeof(log->token_key));
+    pthread_mutex_destroy(&log->lock);
+}
+
+int log_level_parse(const char *text, enum log_level *out)
+{
+    for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+        if (strcmp(text, level_names[i]) == 0) {
+            *out = (enum log_level)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+void log_msg(struct log_ctx *log, enum log_level level, const char *fmt, ...)
+{
+    char stamp[32];
+    struct tm tm;
+    time_t now;
+    va_list ap;
+
+    if (!log_enabled(log, level))
+        return;
+    now = time(NULL);
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    pthread_mutex_lock(&log->lock);
+    fprintf(log->out, "%s %s[%s] ", stamp, log->prog, level_names[level]);
+    va_start(ap, fmt);
+    vfprintf(log->out, fmt, ap);
+    va_end(ap);
+    fputc('\n', log->out);
+    fflush(log->out);
+    pthread_mutex_unlock(&log->lock);
+}
+
+const char *log_token(struct log_ctx *log, const void *data, size_t len, char buf[LOG_TOKEN_LEN])
+{
+    unsigned char h[crypto_generichash_BYTES_MIN];
+    time_t now = time(NULL);
+
+    pthread_mutex_lock(&log->lock);
+    if (now - log->token_key_born >= LOG_TOKEN_ROTATE_SECONDS) {
+        randombytes_buf(log->token_key, sizeof(log->token_key));
+        log->token_key_born = now;
+    }
+    crypto_generichash(h, sizeof(h), data, len, log->token_key, sizeof(log->token_key));
+    pthread_mutex_unlock(&log->lock);
+    buf[0] = 'a';
+    buf[1] = ':';
+    sodium_bin2hex(buf + 2, LOG_TOKEN_LEN - 2, h, 6);
+    return buf;
+}
+
+const char *log_addr_token(struct log_ctx *log, const struct umbra_addr *addr,
+                           char buf[LOG_TOKEN_LEN])
+{
+    size_t n;
+    const uint8_t *ip = addr_ip_bytes(addr, &n);
+    return log_token(log, ip, n, buf);
+}

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Installs the Debian packages umbra needs to build, run and test, if missing.
+# Usage: contrib/deps.sh [run|test]   (test adds the test-only packages)
+set -e
+need="autoconf automake libtool pkg-config make gcc libevent-dev libssl-dev libsrtp2-dev
+libhiredis-dev libsodium-dev libjansson-dev zlib1g-dev libcmocka-dev redis-server curl
+openssl ca-certificates"
+if [ "${1:-run}" = test ]; then
+    need="$need coturn chromium nodejs npm gnuplot-nox python3 procps iproute2"
+fi
+missing=""
+for p in $need; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

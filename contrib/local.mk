@@ -1,0 +1,1 @@
+# contrib/: targets are added here.

@@ -1,0 +1,1 @@
+# policy/: targets are added here.
