@@ -3,15 +3,19 @@ noinst_LIBRARIES += common/libumbra_common.a
 common_libumbra_common_a_SOURCES = \
 	common/addr.c common/addr.h \
 	common/log.c common/log.h \
-	common/conf.c common/conf.h
-common_libumbra_common_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
-COMMON_LIBS = common/libumbra_common.a $(SODIUM_LIBS)
+	common/conf.c common/conf.h \
+	common/turn_rest.c common/turn_rest.h
+common_libumbra_common_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(OPENSSL_CFLAGS)
+COMMON_LIBS = common/libumbra_common.a $(SODIUM_LIBS) $(OPENSSL_LIBS)
 
-check_PROGRAMS += tests/unit/test_addr tests/unit/test_conf
-TESTS += tests/unit/test_addr tests/unit/test_conf
+check_PROGRAMS += tests/unit/test_addr tests/unit/test_conf tests/unit/test_turn_rest
+TESTS += tests/unit/test_addr tests/unit/test_conf tests/unit/test_turn_rest
 tests_unit_test_addr_SOURCES = tests/unit/test_addr.c
 tests_unit_test_addr_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_addr_LDADD = $(COMMON_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_conf_SOURCES = tests/unit/test_conf.c
 tests_unit_test_conf_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_conf_LDADD = $(COMMON_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_turn_rest_SOURCES = tests/unit/test_turn_rest.c
+tests_unit_test_turn_rest_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_turn_rest_LDADD = $(COMMON_LIBS) $(CMOCKA_LIBS)
