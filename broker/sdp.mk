@@ -1,0 +1,1 @@
+# broker/: targets are added here.

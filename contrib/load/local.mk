@@ -1,0 +1,1 @@
+# contrib/load/: targets are added here.

@@ -1,0 +1,1 @@
+# relay/: targets are added here.

@@ -1,0 +1,1 @@
+# tests/browser/: targets are added here.

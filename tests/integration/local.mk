@@ -1,0 +1,1 @@
+# tests/integration/: targets are added here.
