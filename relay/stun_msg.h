@@ -161,8 +161,15 @@ struct stun_builder {
 void stun_build_start(struct stun_builder *b, uint8_t *buf, size_t cap, uint16_t method,
                       enum stun_class cls, const uint8_t txid[STUN_TXID_LEN]);
 void stun_put_bytes(struct stun_builder *b, uint16_t type, const void *value, size_t len);
+/* Like stun_put_bytes with padding bytes of value pad instead of zero
+ * (receivers ignore padding; RFC 5769's vectors pad with spaces). */
+void stun_put_bytes_pad(struct stun_builder *b, uint16_t type, const void *value, size_t len,
+                        uint8_t pad);
 void stun_put_u32(struct stun_builder *b, uint16_t type, uint32_t value);
 void stun_put_xor_address(struct stun_builder *b, uint16_t type, const struct umbra_addr *addr);
+void stun_put_address(struct stun_builder *b, uint16_t type, const struct umbra_addr *addr);
+/* code must be 300-699 (else the build fails); reason NULL means
+ * stun_error_reason(code). */
 void stun_put_error(struct stun_builder *b, int code, const char *reason);
 void stun_put_unknown(struct stun_builder *b, const uint16_t *types, size_t n);
 void stun_put_integrity(struct stun_builder *b, const uint8_t *key, size_t keylen);
