@@ -124,8 +124,7 @@ static int stun_check_fixed_len(uint16_t type, uint16_t len)
     case STUN_ATTR_MESSAGE_INTEGRITY:
         return len == STUN_MI_LEN ? 0 : -1;
     case STUN_ATTR_MESSAGE_INTEGRITY_SHA256:
-        return (len >= STUN_MI_SHA256_MIN && len <= STUN_MI_SHA256_MAX && len % 4 == 0) ? 0
-                                                                                         : -1;
+        return (len >= STUN_MI_SHA256_MIN && len <= STUN_MI_SHA256_MAX && len % 4 == 0) ? 0 : -1;
     case STUN_ATTR_FINGERPRINT:
         return len == STUN_FP_LEN ? 0 : -1;
     default:
@@ -282,9 +281,8 @@ static int stun_read_address(const struct stun_attr *attr, const uint8_t mask[16
         return -1;
     for (size_t i = 0; i < iplen; i++)
         ip[i] = attr->value[4 + i] ^ mask[i];
-    return addr_from_bytes(out, family, ip, (uint16_t)(get16(attr->value + 2) ^ port_mask)) < 0
-               ? -1
-               : 0;
+    return addr_from_bytes(out, family, ip, (uint16_t)(get16(attr->value + 2) ^ port_mask)) < 0 ? -1
+                                                                                                : 0;
 }
 
 static void stun_xor_mask(const uint8_t txid[STUN_TXID_LEN], uint8_t mask[16])
@@ -385,9 +383,8 @@ int stun_attr_text(const struct stun_attr *attr, const char **text, size_t *len)
     return 0;
 }
 
-static void stun_digest_key(const EVP_MD *md, const char *username, size_t ulen,
-                            const char *realm, size_t rlen, const char *password, size_t plen,
-                            uint8_t *key)
+static void stun_digest_key(const EVP_MD *md, const char *username, size_t ulen, const char *realm,
+                            size_t rlen, const char *password, size_t plen, uint8_t *key)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned int n = 0;
@@ -406,8 +403,8 @@ void stun_long_term_key_md5(const char *username, size_t ulen, const char *realm
     stun_digest_key(EVP_md5(), username, ulen, realm, rlen, password, plen, key);
 }
 
-void stun_long_term_key_sha256(const char *username, size_t ulen, const char *realm,
-                               size_t rlen, const char *password, size_t plen, uint8_t key[32])
+void stun_long_term_key_sha256(const char *username, size_t ulen, const char *realm, size_t rlen,
+                               const char *password, size_t plen, uint8_t key[32])
 {
     stun_digest_key(EVP_sha256(), username, ulen, realm, rlen, password, plen, key);
 }
@@ -482,8 +479,7 @@ int stun_check_fingerprint(const struct stun_msg *msg)
         return 1;
     a = &msg->attrs[msg->fingerprint];
     return stun_crc(msg->buf, a->offset,
-                    (uint16_t)(a->offset + 4 + STUN_FP_LEN - STUN_HEADER_LEN)) ==
-                   get32(a->value)
+                    (uint16_t)(a->offset + 4 + STUN_FP_LEN - STUN_HEADER_LEN)) == get32(a->value)
                ? 0
                : -1;
 }
@@ -619,8 +615,8 @@ void stun_put_unknown(struct stun_builder *b, const uint16_t *types, size_t n)
     memset(p + 2 * n, 0, pad4(2 * n) - 2 * n);
 }
 
-static void stun_put_hmac(struct stun_builder *b, uint16_t type, const char *digest,
-                          size_t maclen, const uint8_t *key, size_t keylen)
+static void stun_put_hmac(struct stun_builder *b, uint16_t type, const char *digest, size_t maclen,
+                          const uint8_t *key, size_t keylen)
 {
     uint8_t mac[32];
     size_t upto = b->len;
@@ -640,8 +636,7 @@ void stun_put_integrity(struct stun_builder *b, const uint8_t *key, size_t keyle
 
 void stun_put_integrity_sha256(struct stun_builder *b, const uint8_t *key, size_t keylen)
 {
-    stun_put_hmac(b, STUN_ATTR_MESSAGE_INTEGRITY_SHA256, "SHA256", STUN_MI_SHA256_MAX, key,
-                  keylen);
+    stun_put_hmac(b, STUN_ATTR_MESSAGE_INTEGRITY_SHA256, "SHA256", STUN_MI_SHA256_MAX, key, keylen);
 }
 
 void stun_put_fingerprint(struct stun_builder *b)
@@ -660,8 +655,8 @@ ssize_t stun_build_finish(struct stun_builder *b)
 
 /* ChannelData. */
 
-int stun_channel_data_parse(const uint8_t *buf, size_t len, uint16_t *channel,
-                            const uint8_t **data, size_t *data_len)
+int stun_channel_data_parse(const uint8_t *buf, size_t len, uint16_t *channel, const uint8_t **data,
+                            size_t *data_len)
 {
     uint16_t ch, n;
     if (buf == NULL || len < 4)

@@ -142,8 +142,8 @@ int stun_attr_text(const struct stun_attr *attr, const char **text, size_t *len)
  * password) into 16 bytes, or SHA-256 into 32 bytes. */
 void stun_long_term_key_md5(const char *username, size_t ulen, const char *realm, size_t rlen,
                             const char *password, size_t plen, uint8_t key[16]);
-void stun_long_term_key_sha256(const char *username, size_t ulen, const char *realm,
-                               size_t rlen, const char *password, size_t plen, uint8_t key[32]);
+void stun_long_term_key_sha256(const char *username, size_t ulen, const char *realm, size_t rlen,
+                               const char *password, size_t plen, uint8_t key[32]);
 
 /* Checks MESSAGE-INTEGRITY-SHA256 if present, else MESSAGE-INTEGRITY.
  * Returns 0 when it matches, -1 when there is none, -2 when it is wrong. */
@@ -180,8 +180,8 @@ ssize_t stun_build_finish(struct stun_builder *b);
 
 /* ChannelData (RFC 8656 §12.4). parse checks 0x4000-0x7FFF and that len
  * covers the header's length (extra padding is allowed). */
-int stun_channel_data_parse(const uint8_t *buf, size_t len, uint16_t *channel,
-                            const uint8_t **data, size_t *data_len);
+int stun_channel_data_parse(const uint8_t *buf, size_t len, uint16_t *channel, const uint8_t **data,
+                            size_t *data_len);
 void stun_channel_data_header(uint8_t out[4], uint16_t channel, uint16_t data_len);
 
 /* The reason phrase this server uses for an error code (e.g. 438 "Stale Nonce"). */
