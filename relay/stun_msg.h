@@ -117,6 +117,13 @@ ssize_t stun_frame_length(const uint8_t *buf, size_t len);
  * or -1 for anything malformed. Does not check integrity or fingerprint. */
 int stun_parse(struct stun_msg *msg, const uint8_t *buf, size_t len);
 
+/* Reads only the 20-byte header of buf (len >= 20): 0 when the top two
+ * bits are zero and the magic cookie is right, filling method, cls and txid
+ * and leaving msg with no attributes (len 20, indexes -1); -1 otherwise.
+ * For answering a request whose attributes do not parse with 400 (RFC 8489
+ * §6.3) without decoding the type field again. */
+int stun_parse_header(struct stun_msg *msg, const uint8_t *buf, size_t len);
+
 /* First attribute of that type that counts (see integrity above), or NULL. */
 const struct stun_attr *stun_find(const struct stun_msg *msg, uint16_t type);
 
@@ -133,7 +140,8 @@ int stun_attr_error(const struct stun_attr *attr, int *code, const char **reason
                     size_t *reason_len);
 int stun_attr_requested_transport(const struct stun_attr *attr, uint8_t *protocol);
 int stun_attr_requested_family(const struct stun_attr *attr, int *family); /* AF_INET/AF_INET6 */
-int stun_attr_channel_number(const struct stun_attr *attr, uint16_t *channel);
+int stun_attr_channel_number(const struct stun_attr *attr,
+                             uint16_t *channel); /* -1 outside 0x4000-0x7FFF */
 int stun_attr_even_port(const struct stun_attr *attr, bool *reserve_next);
 /* USERNAME (< 513 bytes), REALM and NONCE (< 128 characters, < 763 bytes). */
 int stun_attr_text(const struct stun_attr *attr, const char **text, size_t *len);

@@ -90,9 +90,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (frame > 0 && stun_classify(data, size) == STUN_KIND_STUN &&
         frame != (ssize_t)STUN_HEADER_LEN + (data[2] << 8 | data[3]))
         abort();
+    struct stun_msg head;
+    int head_rc = stun_parse_header(&head, data, size);
+
     if (stun_parse(&m, data, size) != 0)
         return 0;
     if (m.len != size || m.buf != data || m.n_attrs > STUN_MAX_ATTRS)
+        abort();
+    if (head_rc != 0 || head.method != m.method || head.cls != m.cls ||
+        memcmp(head.txid, m.txid, STUN_TXID_LEN) != 0 || head.n_attrs != 0)
         abort();
     for (size_t i = 0; i < m.n_attrs; i++) {
         const struct stun_attr *a = &m.attrs[i];

@@ -259,6 +259,34 @@ static void test_bad_header(void **state)
     assert_int_equal(stun_check_integrity(&m, (const uint8_t *)"k", 1), -1);
 }
 
+/* A request with a broken attribute still has a usable header for 400. */
+static void test_parse_header_only(void **state)
+{
+    uint8_t raw[256];
+    size_t n = unhex(rfc_request_hex, raw, sizeof(raw));
+    struct stun_msg m;
+
+    raw[23] = 0x60; /* SOFTWARE claims 96 bytes */
+    raw[1] = 0x03;  /* an Allocate request */
+    assert_int_equal(stun_parse(&m, raw, n), -1);
+    assert_int_equal(stun_parse_header(&m, raw, n), 0);
+    assert_int_equal(m.method, STUN_METHOD_ALLOCATE);
+    assert_int_equal(m.cls, STUN_CLASS_REQUEST);
+    assert_memory_equal(m.txid, rfc_txid, 12);
+    assert_int_equal(m.n_attrs, 0);
+    assert_int_equal(m.len, 20);
+    assert_int_equal(m.integrity, -1);
+    assert_int_equal(m.fingerprint, -1);
+    assert_null(stun_find(&m, STUN_ATTR_SOFTWARE));
+    assert_int_equal(stun_parse_header(&m, raw, 19), -1);
+    raw[7] ^= 0x10; /* cookie */
+    assert_int_equal(stun_parse_header(&m, raw, n), -1);
+    raw[7] ^= 0x10;
+    raw[0] = 0x80;
+    assert_int_equal(stun_parse_header(&m, raw, n), -1);
+    assert_int_equal(stun_parse_header(&m, NULL, 0), -1);
+}
+
 static void test_bad_attribute_length(void **state)
 {
     uint8_t raw[256], bad[256];
@@ -803,6 +831,7 @@ int main(void)
         cmocka_unit_test(test_rfc5769_long_term),
         cmocka_unit_test(test_truncated_every_length),
         cmocka_unit_test(test_bad_header),
+        cmocka_unit_test(test_parse_header_only),
         cmocka_unit_test(test_bad_attribute_length),
         cmocka_unit_test(test_attribute_after_fingerprint),
         cmocka_unit_test(test_padding),
