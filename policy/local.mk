@@ -20,3 +20,19 @@ bin_PROGRAMS += policy/umbra-policy
 policy_umbra_policy_SOURCES = policy/umbra-policy.c
 policy_umbra_policy_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 policy_umbra_policy_LDADD = $(POLICY_LIBS)
+
+# Tests: use cases of draft §7, precedence, malformed files, threads, CLI.
+POLICY_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/policy
+POLICY_TEST_LIBS = $(POLICY_LIBS) $(CMOCKA_LIBS)
+check_PROGRAMS += tests/unit/test_policy_usecases
+TESTS += tests/unit/test_policy_usecases
+tests_unit_test_policy_usecases_SOURCES = tests/unit/test_policy_usecases.c
+tests_unit_test_policy_usecases_CFLAGS = $(POLICY_TEST_CFLAGS)
+tests_unit_test_policy_usecases_LDADD = $(POLICY_TEST_LIBS)
+EXTRA_DIST += contrib/policies/7.1-anonymous-caller-call-centre.json \
+	contrib/policies/7.2-call-centre-worker.json \
+	contrib/policies/7.3-gaming-pseudonyms.json \
+	contrib/policies/7.4-hosted-enterprise-conferencing.json \
+	contrib/policies/7.5-variable-trust-by-destination.json \
+	contrib/policies/7.6-employee-untrusted-service.json \
+	contrib/policies/7.7-interworking-sip.json
