@@ -36,3 +36,16 @@ EXTRA_DIST += contrib/policies/7.1-anonymous-caller-call-centre.json \
 	contrib/policies/7.5-variable-trust-by-destination.json \
 	contrib/policies/7.6-employee-untrusted-service.json \
 	contrib/policies/7.7-interworking-sip.json
+check_PROGRAMS += tests/unit/test_policy_malformed
+TESTS += tests/unit/test_policy_malformed
+tests_unit_test_policy_malformed_SOURCES = tests/unit/test_policy_malformed.c
+tests_unit_test_policy_malformed_CFLAGS = $(POLICY_TEST_CFLAGS)
+tests_unit_test_policy_malformed_LDADD = $(POLICY_TEST_LIBS)
+EXTRA_DIST += tests/policy/bad-syntax.json tests/policy/bad-duplicate-key.json \
+	tests/policy/bad-unknown-key.json tests/policy/bad-unknown-rule-key.json \
+	tests/policy/bad-unknown-top-key.json tests/policy/bad-wrong-type.json \
+	tests/policy/bad-wrong-type-retention.json tests/policy/bad-unknown-enum.json \
+	tests/policy/bad-unknown-match-enum.json tests/policy/bad-conflict.json \
+	tests/policy/conflict-a.json tests/policy/conflict-b.json \
+	tests/policy/bad-self-contradiction.json tests/policy/bad-mandatory-caller.json \
+	tests/policy/bad-no-source.json tests/policy/ok-disjoint-mandatory.json
