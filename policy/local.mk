@@ -49,3 +49,8 @@ EXTRA_DIST += tests/policy/bad-syntax.json tests/policy/bad-duplicate-key.json \
 	tests/policy/conflict-a.json tests/policy/conflict-b.json \
 	tests/policy/bad-self-contradiction.json tests/policy/bad-mandatory-caller.json \
 	tests/policy/bad-no-source.json tests/policy/ok-disjoint-mandatory.json
+check_PROGRAMS += tests/unit/test_policy_precedence
+TESTS += tests/unit/test_policy_precedence
+tests_unit_test_policy_precedence_SOURCES = tests/unit/test_policy_precedence.c
+tests_unit_test_policy_precedence_CFLAGS = $(POLICY_TEST_CFLAGS)
+tests_unit_test_policy_precedence_LDADD = $(POLICY_TEST_LIBS)
