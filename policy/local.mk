@@ -65,3 +65,4 @@ noinst_PROGRAMS += bench/bench_policy
 bench_bench_policy_SOURCES = bench/bench_policy.c
 bench_bench_policy_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/policy
 bench_bench_policy_LDADD = $(POLICY_LIBS)
+dist_man_MANS += policy/umbra-policy.1
