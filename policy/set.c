@@ -136,7 +136,7 @@ static int load_one(struct policy_set *set, const char *name, const char *text, 
                     size_t errlen)
 {
     json_error_t je;
-    struct file_head head;
+    struct file_head head = {-1, NULL};
     size_t len = strlen(text);
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (root == NULL)
