@@ -129,6 +129,23 @@ static void test_texts_name_the_source(void **state)
     assert_non_null(strstr(err, "empty list"));
 }
 
+/* Lines stay right after nesting deeper than the line finder tracks. */
+static void test_lines_after_deep_nesting(void **state)
+{
+    char text[512], err[512];
+    const char *names[1] = {"deep.json"};
+    const char *texts[1] = {text};
+    struct policy_set *set = NULL;
+    snprintf(text, sizeof(text),
+             "{\"version\": 1, \"source\": \"service\",\n\"rules\": [{\"set\": "
+             "%.*s1, 2%.*s}],\n\n\"zzz\": 1}",
+             40, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", 40,
+             "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+    assert_int_equal(policy_set_load_texts(&set, names, texts, 1, err, sizeof(err)), -1);
+    assert_string_equal(err, "deep.json:4: unknown key \"zzz\" at the top level (expected "
+                             "version, source, comment or rules)");
+}
+
 /* Preferences in a call request are checked like files, and a bad one
  * decides nothing. */
 static void test_bad_requests(void **state)
@@ -179,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_disjoint_mandatory_rules_load),
         cmocka_unit_test(test_texts_name_the_source),
+        cmocka_unit_test(test_lines_after_deep_nesting),
         cmocka_unit_test(test_bad_requests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
