@@ -101,14 +101,16 @@ struct stun_msg {
     int fingerprint;
 };
 
-/* What the first bytes of a datagram or stream frame are (RFC 7983 ranges:
- * first byte 0-3 STUN, 64-127 ChannelData / TURN channel). */
+/* What a datagram or stream frame is, by its first byte alone (RFC 7983
+ * ranges: 0-3 STUN, 64-127 ChannelData / TURN channel); empty is OTHER. */
 enum stun_kind { STUN_KIND_STUN, STUN_KIND_CHANNEL_DATA, STUN_KIND_OTHER };
 enum stun_kind stun_classify(const uint8_t *buf, size_t len);
 
 /* Stream framing (TCP/TLS, RFC 8656 §11.5): the length of the next frame at
  * buf, counting ChannelData padding to 4 bytes. Returns 0 when more bytes
- * are needed to tell, -1 when the bytes are neither STUN nor ChannelData. */
+ * are needed to tell (ChannelData needs 4, STUN 8: its cookie is checked),
+ * -1 when the bytes are neither STUN nor ChannelData (a stream that cannot
+ * be resynchronised). */
 ssize_t stun_frame_length(const uint8_t *buf, size_t len);
 
 /* Parses one message of exactly len bytes (a datagram, or a frame from
@@ -116,6 +118,13 @@ ssize_t stun_frame_length(const uint8_t *buf, size_t len);
  * lengths and padding, and that FINGERPRINT, if present, is last. Returns 0
  * or -1 for anything malformed. Does not check integrity or fingerprint. */
 int stun_parse(struct stun_msg *msg, const uint8_t *buf, size_t len);
+
+/* Reads only the 20-byte header of buf (len >= 20): 0 when the top two
+ * bits are zero and the magic cookie is right, filling method, cls and txid
+ * and leaving msg with no attributes (len 20, indexes -1); -1 otherwise.
+ * For answering a request whose attributes do not parse with 400 (RFC 8489
+ * §6.3) without decoding the type field again. */
+int stun_parse_header(struct stun_msg *msg, const uint8_t *buf, size_t len);
 
 /* First attribute of that type that counts (see integrity above), or NULL. */
 const struct stun_attr *stun_find(const struct stun_msg *msg, uint16_t type);
@@ -133,6 +142,7 @@ int stun_attr_error(const struct stun_attr *attr, int *code, const char **reason
                     size_t *reason_len);
 int stun_attr_requested_transport(const struct stun_attr *attr, uint8_t *protocol);
 int stun_attr_requested_family(const struct stun_attr *attr, int *family); /* AF_INET/AF_INET6 */
+/* -1 also for a channel outside STUN_CHANNEL_MIN..STUN_CHANNEL_MAX. */
 int stun_attr_channel_number(const struct stun_attr *attr, uint16_t *channel);
 int stun_attr_even_port(const struct stun_attr *attr, bool *reserve_next);
 /* USERNAME (< 513 bytes), REALM and NONCE (< 128 characters, < 763 bytes). */
@@ -142,8 +152,8 @@ int stun_attr_text(const struct stun_attr *attr, const char **text, size_t *len)
  * password) into 16 bytes, or SHA-256 into 32 bytes. */
 void stun_long_term_key_md5(const char *username, size_t ulen, const char *realm, size_t rlen,
                             const char *password, size_t plen, uint8_t key[16]);
-void stun_long_term_key_sha256(const char *username, size_t ulen, const char *realm,
-                               size_t rlen, const char *password, size_t plen, uint8_t key[32]);
+void stun_long_term_key_sha256(const char *username, size_t ulen, const char *realm, size_t rlen,
+                               const char *password, size_t plen, uint8_t key[32]);
 
 /* Checks MESSAGE-INTEGRITY-SHA256 if present, else MESSAGE-INTEGRITY.
  * Returns 0 when it matches, -1 when there is none, -2 when it is wrong. */
@@ -161,20 +171,29 @@ struct stun_builder {
 void stun_build_start(struct stun_builder *b, uint8_t *buf, size_t cap, uint16_t method,
                       enum stun_class cls, const uint8_t txid[STUN_TXID_LEN]);
 void stun_put_bytes(struct stun_builder *b, uint16_t type, const void *value, size_t len);
+/* Like stun_put_bytes with padding bytes of value pad instead of zero
+ * (receivers ignore padding; RFC 5769's vectors pad with spaces). */
+void stun_put_bytes_pad(struct stun_builder *b, uint16_t type, const void *value, size_t len,
+                        uint8_t pad);
 void stun_put_u32(struct stun_builder *b, uint16_t type, uint32_t value);
 void stun_put_xor_address(struct stun_builder *b, uint16_t type, const struct umbra_addr *addr);
+void stun_put_address(struct stun_builder *b, uint16_t type, const struct umbra_addr *addr);
+/* code must be 300-699 (else the build fails); reason NULL means
+ * stun_error_reason(code). */
 void stun_put_error(struct stun_builder *b, int code, const char *reason);
 void stun_put_unknown(struct stun_builder *b, const uint16_t *types, size_t n);
 void stun_put_integrity(struct stun_builder *b, const uint8_t *key, size_t keylen);
 void stun_put_integrity_sha256(struct stun_builder *b, const uint8_t *key, size_t keylen);
 void stun_put_fingerprint(struct stun_builder *b);
-/* Returns the message length, or -1 if the buffer was too small. */
+/* Returns the message length, or -1 if the buffer was too small or a put
+ * was invalid (value over 65535 bytes, body over 65535 bytes, error code
+ * outside 300-699, address neither IPv4 nor IPv6). */
 ssize_t stun_build_finish(struct stun_builder *b);
 
 /* ChannelData (RFC 8656 §12.4). parse checks 0x4000-0x7FFF and that len
  * covers the header's length (extra padding is allowed). */
-int stun_channel_data_parse(const uint8_t *buf, size_t len, uint16_t *channel,
-                            const uint8_t **data, size_t *data_len);
+int stun_channel_data_parse(const uint8_t *buf, size_t len, uint16_t *channel, const uint8_t **data,
+                            size_t *data_len);
 void stun_channel_data_header(uint8_t out[4], uint16_t channel, uint16_t data_len);
 
 /* The reason phrase this server uses for an error code (e.g. 438 "Stale Nonce"). */
