@@ -97,7 +97,7 @@ int identities_pseudonym_for(struct identities *ids, const char *token, const ch
                              bool rotate, char out[IDENTITIES_PSEUDONYM_LEN])
 {
     char key[KEY_MAX], tokhash[KEYS_HASH_HEX], field[KEYS_HASH_HEX + 2], pnkey[KEY_MAX];
-    char oldpn[IDENTITIES_PSEUDONYM_LEN], ttl[16];
+    char oldpn[IDENTITIES_PSEUDONYM_LEN], oldkey[KEY_MAX], ttl[16];
     uint8_t sk[IDENTITIES_SK_BYTES];
     struct store_val v[3];
     struct store_batch b = {0};
@@ -131,21 +131,14 @@ int identities_pseudonym_for(struct identities *ids, const char *token, const ch
     snprintf(pnkey, sizeof(pnkey), "umbra:pn:%s", out);
     b.n = 0;
     if (rotate) {
-        char oldkey[KEY_MAX];
         snprintf(oldkey, sizeof(oldkey), "umbra:pn:%s", oldpn);
         store_batch_add(&b, "HINCRBY", key, field, "1", NULL);
         store_batch_add(&b, "DEL", oldkey, NULL);
-        store_val_free(&v[0]);
-        store_val_free(&v[1]);
-        rc = store_batch_run(ids->store, &b, NULL);
-        if (rc != 0)
-            goto mapped;
-        b.n = 0;
     }
+    /* One pipeline, so the record never lacks its TTL. */
     store_batch_add(&b, "SET", pnkey, tokhash, "EX", ttl, NULL);
     store_batch_add(&b, "EXPIRE", key, ttl, NULL);
     rc = store_batch_run(ids->store, &b, NULL);
-mapped:
     rc = rc == STORE_EDOWN ? BROKER_EDOWN : rc != 0 ? BROKER_EINTERNAL : 0;
 done:
     store_val_free(&v[0]);
