@@ -112,17 +112,20 @@ enum policy_source {
 
 /* A rule's place: file is owned by the set ("<builtin>",
  * "<caller request>" and "<callee request>" are static), line is the line
- * of the rule's opening brace (for requests: the rule's 1-based index). */
+ * of the rule's opening brace (for requests: the rule's 1-based index);
+ * id belongs to the set, or for requests to the request's JSON. */
 struct policy_origin {
     const char *file;
     int line;
+    const char *id; /* the rule's "id", or NULL */
     enum policy_source source;
     bool mandatory;
 };
 
 enum policy_refusal_reason {
     POLICY_REFUSED_MANDATORY,        /* a mandatory operator rule decided */
-    POLICY_REFUSED_MORE_PRIVATE,     /* the other party asked for more privacy */
+    POLICY_REFUSED_MORE_PRIVATE,     /* the other party (or the default a silent
+                                        party stands on) is more private */
     POLICY_REFUSED_CALLEE_LINKABLE,  /* the callee refused unlinkability (§8.2.3) */
     POLICY_REFUSED_CALLER_STATE,     /* the caller is not logged in as identified */
     POLICY_REFUSED_NEEDS_UNLINKABLE, /* unlinkability needs TURN only, fresh DTLS
