@@ -18,12 +18,12 @@ broker_libumbra_broker_a_SOURCES = \
 BROKER_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/policy -I$(top_srcdir)/broker $(LIBEVENT_CFLAGS) \
 	$(OPENSSL_CFLAGS) $(HIREDIS_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS)
 broker_libumbra_broker_a_CFLAGS = $(BROKER_CFLAGS)
-BROKER_LIBS = broker/libumbra_broker.a $(SDP_LIBS) policy/libumbra-policy.la $(COMMON_LIBS) \
+BROKER_LIBS = broker/libumbra_broker.a $(SDP_LIBS) $(POLICY_LIBS) $(COMMON_LIBS) \
 	$(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(HIREDIS_LIBS) $(SODIUM_LIBS) $(JANSSON_LIBS)
 
 bin_PROGRAMS += broker/umbra-broker
 broker_umbra_broker_SOURCES = broker/main.c
-broker_umbra_broker_CFLAGS = $(BROKER_CFLAGS)
+broker_umbra_broker_CFLAGS = $(BROKER_CFLAGS) -DUMBRA_VERSION=\"$(PACKAGE_VERSION)\"
 broker_umbra_broker_LDADD = $(BROKER_LIBS)
 dist_man_MANS += broker/umbra-broker.8
 EXTRA_DIST += contrib/umbra-broker.conf docs/api.md

@@ -59,7 +59,7 @@ static int start(struct broker *b, char *err, size_t errlen)
         turn_rest_secrets_load(b->cfg.auth_secret_file, b->secrets, err, errlen) != 0)
         return -1;
     if (b->secrets->count == 0) {
-        snprintf(err, errlen, "%s: no secret", b->cfg.auth_secret_file);
+        snprintf(err, errlen, "auth-secret-file holds no secret");
         return -1;
     }
     for (size_t i = 0; i < b->cfg.n_policies; i++)
@@ -137,7 +137,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (conf_has_flag(argc, argv, "--version")) {
-        printf("umbra-broker %s\n", PACKAGE_VERSION);
+        printf("umbra-broker %s\n", UMBRA_VERSION);
         return 0;
     }
     if (sodium_init() < 0) {

@@ -1,6 +1,7 @@
 /* store: see store.h. */
 #include <hiredis/hiredis.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -180,7 +181,9 @@ int store_batch_run(struct store *st, const struct store_batch *b, struct store_
         size_t lens[STORE_ARGV_MAX];
         for (int a = 0; a < b->argc[i]; a++)
             lens[a] = strlen(b->argv[i][a]);
-        if (redisAppendCommandArgv(st->c, b->argc[i], b->argv[i], lens) != REDIS_OK) {
+        /* hiredis 0.14 takes char ** but only reads the arguments. */
+        if (redisAppendCommandArgv(st->c, b->argc[i], (const char **)(uintptr_t)b->argv[i],
+                                   lens) != REDIS_OK) {
             drop(st);
             return STORE_EDOWN;
         }
