@@ -108,8 +108,8 @@ static bool sdp_is_digits(struct sdp_span s, size_t maxdigits)
     return true;
 }
 
-/* Splits on runs of spaces. Returns the token count, or -1 if more than
- * max. */
+/* Splits on runs of spaces into at most max tokens. Returns the token
+ * count, or -1 if there are more than max (then tok holds the first max). */
 static int sdp_tokens(const char *p, size_t n, struct sdp_span *tok, size_t max)
 {
     size_t count = 0, i = 0;
@@ -529,7 +529,8 @@ static int sdp_parse_m_port(struct sdp_span l, struct sdp_span *port, unsigned l
     struct sdp_span tok[4];
     struct sdp_span digits;
     size_t slash;
-    if (sdp_tokens(l.p + 2, l.n - 2, tok, 4) < 3)
+    int count = sdp_tokens(l.p + 2, l.n - 2, tok, 4);
+    if (count >= 0 && count < 4)
         return -1;
     *port = tok[1];
     for (slash = 0; slash < tok[1].n && tok[1].p[slash] != '/'; slash++)
