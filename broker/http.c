@@ -261,7 +261,10 @@ struct http_server *http_new(struct event_base *base, const char *host, unsigned
     evhttp_set_max_body_size(s->evh, (ev_ssize_t)(4 * max_body));
     evhttp_set_max_headers_size(s->evh, 16384);
     evhttp_set_timeout(s->evh, (int)timeout_s);
-    evhttp_set_allowed_methods(s->evh, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
+    /* Every method reaches dispatch, so a wrong one gets a JSON 405. */
+    evhttp_set_allowed_methods(s->evh, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
+                                           EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
+                                           EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
     evhttp_set_default_content_type(s->evh, "application/json");
     if (tls != NULL)
         evhttp_set_bevcb(s->evh, tls_bufferevent, tls);
