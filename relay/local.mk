@@ -26,3 +26,22 @@ bin_PROGRAMS += relay/umbra-relay
 relay_umbra_relay_SOURCES = relay/main.c
 relay_umbra_relay_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/relay $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS)
 relay_umbra_relay_LDADD = $(RELAY_LIBS)
+
+RELAY_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/relay $(LIBEVENT_CFLAGS) \
+	$(SODIUM_CFLAGS)
+RELAY_TESTS = tests/unit/test_peer_policy tests/unit/test_relay_expiry \
+	tests/unit/test_relay_config tests/unit/test_relay_addr
+check_PROGRAMS += $(RELAY_TESTS)
+TESTS += $(RELAY_TESTS)
+tests_unit_test_peer_policy_SOURCES = tests/unit/test_peer_policy.c
+tests_unit_test_peer_policy_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_peer_policy_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_relay_expiry_SOURCES = tests/unit/test_relay_expiry.c
+tests_unit_test_relay_expiry_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_relay_expiry_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_relay_config_SOURCES = tests/unit/test_relay_config.c
+tests_unit_test_relay_config_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_relay_config_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_relay_addr_SOURCES = tests/unit/test_relay_addr.c
+tests_unit_test_relay_addr_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_relay_addr_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)

@@ -44,7 +44,7 @@ static void usage(FILE *out)
                  "  listen tls-listen tls-cert tls-key relay-address relay-ports realm\n"
                  "  auth-secret-file user threads metrics-listen log-level\n"
                  "  relay-only-peers stun-binding mapped-address strict-expiry redis\n"
-                 "  user-quota revoke-hold\n");
+                 "  user-quota revoke-hold nonce-lifetime\n");
 }
 
 static void on_revoke(void *ctx, const char *id, size_t len)

@@ -21,6 +21,7 @@ void relay_config_init(struct relay_config *c)
     c->mapped_address = RELAY_MAPPED_REAL;
     c->strict_expiry = false;
     c->revoke_hold_s = 86400;
+    c->nonce_lifetime_s = 600;
 }
 
 void relay_config_free(struct relay_config *c)
@@ -194,6 +195,12 @@ int relay_config_set(void *ctx, const char *key, const char *value, char *err, s
         if (conf_parse_uint(value, 0, 100000, &n, err, errlen) != 0)
             return -1;
         c->user_quota = (unsigned)n;
+        return 0;
+    }
+    if (strcmp(key, "nonce-lifetime") == 0) {
+        if (conf_parse_uint(value, 1, 86400, &n, err, errlen) != 0)
+            return -1;
+        c->nonce_lifetime_s = (unsigned)n;
         return 0;
     }
     if (strcmp(key, "revoke-hold") == 0) {

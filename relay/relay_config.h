@@ -48,6 +48,7 @@ struct relay_config {
     uint16_t redis_port;
     unsigned user_quota;        /* allocations per username at once; 0: no limit */
     unsigned revoke_hold_s;     /* how long a revoked call id stays refused */
+    unsigned nonce_lifetime_s; /* how long a NONCE we hand out stays valid */
     bool listen_set, relay_set; /* a given key replaces the default */
 };
 

@@ -15,7 +15,6 @@
 #include "turn_rest.h"
 #include "worker.h"
 
-#define NONCE_LIFETIME 600
 #define MAX_PEERS_PER_REQUEST 16
 #define PROTO_UDP 17
 
@@ -74,7 +73,7 @@ static void reply_challenge(struct request *r, int code)
     char nonce[AUTH_NONCE_MAX];
     const char *realm = w->sh->cfg->realm;
 
-    auth_nonce_make(&w->sh->nonce_key, worker_wall(), NONCE_LIFETIME, nonce);
+    auth_nonce_make(&w->sh->nonce_key, worker_wall(), w->sh->cfg->nonce_lifetime_s, nonce);
     r->authed = false;
     reply_start(r, &b, STUN_CLASS_ERROR);
     stun_put_error(&b, code, stun_error_reason(code));
