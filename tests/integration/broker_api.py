@@ -4,7 +4,7 @@ Redis holds (no private key, no token, TTL on every key), bad input with no
 state change, revocation publish, Redis outage (503, then recovery), HTTPS,
 and what the log never holds.
 
-Ports: 22000 broker, 22001 redis, 22002 broker over TLS.
+Ports: from 22000-22099.
 """
 import base64
 import hashlib
@@ -16,7 +16,8 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from broker_harness import Broker, Redis  # noqa: E402
+from broker_harness import Broker, Resp  # noqa: E402
+from umbra_harness import Harness, find_addresses, find_sensitive  # noqa: E402
 import broker_sdp_fixtures as fx  # noqa: E402
 
 FAILS = []
@@ -43,6 +44,10 @@ def snapshot(rc):
 
 def remember(*values):
     SECRETS_SEEN.extend(v for v in values if v)
+    BROKER[0].remember(*values)
+
+
+BROKER = [None]
 
 
 def test_identities(b, rc):
@@ -359,7 +364,7 @@ def test_bad_input(b, rc, t2, pn2):
 
 
 def test_end(b, rc, cid, csec, ksec):
-    sub = rc.__class__(b.redis_port)
+    sub = Resp(b.redis_port)
     sub.send("SUBSCRIBE", "umbra:revoke")
     sub.read()
     r = b.request("DELETE", "/v1/calls/%s" % cid, bearer=ksec)
@@ -390,14 +395,14 @@ def test_retention(b, rc, t1, t2, pn2):
               "retention: only pseudonyms and times, not even the call id")
 
 
-def test_outage(b, redis, t2, pn2):
-    redis.stop()
+def test_outage(h, b, redis, t2, pn2):
+    h.stop(redis)
     r = b.request("POST", "/v1/identities")
     check(r.status == 503 and r.headers.get("Retry-After") == "1" and r.json["error"] == "store_unavailable",
           "outage: 503 with Retry-After while Redis is down")
     r = b.request("GET", "/healthz")
     check(r.status == 503, "outage: /healthz says 503")
-    redis.start()
+    redis = h.start_redis(port=redis.port, name="redis-again")
     ok, t0 = False, time.time()
     while time.time() - t0 < 5 and not ok:
         ok = b.request("POST", "/v1/identities").status == 201
@@ -405,6 +410,7 @@ def test_outage(b, redis, t2, pn2):
             time.sleep(0.1)
     check(ok and time.time() - t0 < 2, "outage: the broker recovers by itself (%.2f s)" % (time.time() - t0))
     check(b.request("GET", "/healthz").status == 200, "outage: /healthz is 200 again")
+    return redis
 
 
 def test_metrics(b):
@@ -415,8 +421,8 @@ def test_metrics(b):
     check(created and int(created[0].split()[1]) >= 5, "metrics: calls counted")
 
 
-def test_tls(redis_port):
-    b = Broker(22002, redis_port, ["turns:127.0.0.1:22013?transport=tcp"], tls=True)
+def test_tls(h, redis_port):
+    b = Broker(h, redis_port, ["turns:localhost:5349?transport=tcp"], tls=True, name="broker-tls")
     b.start()
     try:
         r = b.request("GET", "/healthz")
@@ -429,19 +435,20 @@ def test_tls(redis_port):
 
 def test_log(b):
     log = b.log()
-    leaked = [s[:8] for s in SECRETS_SEEN if s in log]
-    check(leaked == [] and "PRIVATE KEY" not in log and "127.0.0.1" not in log,
+    leaked = [s[:8] for s in find_sensitive(log, SECRETS_SEEN)]
+    check(leaked == [] and "PRIVATE KEY" not in log and find_addresses(log) == [],
           "log: no token, secret, password, private key or address (%d lines)" % len(log.splitlines()))
 
 
 def main():
-    redis = Redis(22001, os.environ.get("TMPDIR", "/tmp"))
-    redis.start()
-    b = Broker(22000, 22001, ["turn:127.0.0.1:22010?transport=udp", "turns:127.0.0.1:22011?transport=tcp"],
-               policy=POLICY, extra=["--max-body=4096"])
-    b.start()
-    rc = redis.client()
-    try:
+    with Harness("broker_api", port_base=22000, port_count=100) as h:
+        redis = h.start_redis()
+        b = Broker(h, redis.port, ["turn:127.0.0.1:3478?transport=udp",
+                                   "turns:relay.example:5349?transport=tcp"],
+                   policy=POLICY, max_body=4096)
+        BROKER[0] = b
+        b.start()
+        rc = Resp(redis.port)
         t1, t2, pn1, _ = test_identities(b, rc)
         pn2 = b.pseudonym(t2, "peer")
         cid, csec, ksec, fp_a = test_call_flow(b, rc, t1, t2, pn2)
@@ -455,12 +462,11 @@ def main():
         test_ttls(rc)
         test_metrics(b)
         rc.close()
-        test_outage(b, redis, t2, pn2)
-        test_tls(22001)
-        test_log(b)
-    finally:
+        redis = test_outage(h, b, redis, t2, pn2)
+        test_tls(h, redis.port)
         b.stop()
-        redis.stop()
+        test_log(b)
+        h.stop(redis)
     if FAILS:
         print("broker log tail:\n" + "\n".join(b.log().splitlines()[-20:]))
         print("%d check(s) failed" % len(FAILS))

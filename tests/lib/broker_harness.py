@@ -1,28 +1,18 @@
-"""Test harness for umbra-broker: starts a real redis-server and a real
-umbra-broker on loopback ports, talks HTTP(S)/JSON to the broker and RESP
-to Redis. Python standard library only.
+"""broker_harness: umbra-broker helpers on top of umbra_harness.
 
-Used by tests/integration/broker_*.py and bench/bench_broker.sh.
+umbra_harness.Harness starts the processes (redis-server, umbra-relay,
+umbra-broker) on this test's ports and checks their logs; this file adds
+what only broker tests need: the broker's files and config, an HTTP(S)/JSON
+client with helpers for the usual call steps, and a small RESP client to
+read back (and scan) everything the broker stored in Redis.
+Python standard library only.
 """
 import http.client
 import json
 import os
 import socket
 import ssl
-import subprocess
-import tempfile
 import time
-
-
-def wait_port(port, timeout=5.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return True
-        except OSError:
-            time.sleep(0.05)
-    return False
 
 
 class Resp:
@@ -110,30 +100,6 @@ class Resp:
         return out
 
 
-class Redis:
-    def __init__(self, port, workdir):
-        self.port = port
-        self.workdir = workdir
-        self.proc = None
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", self.workdir],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if not wait_port(self.port):
-            raise RuntimeError("redis-server did not start on port %d" % self.port)
-
-    def stop(self):
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=5)
-            self.proc = None
-
-    def client(self):
-        return Resp(self.port)
-
-
 class Reply:
     def __init__(self, status, headers, body):
         self.status = status
@@ -149,71 +115,50 @@ class Reply:
 
 
 class Broker:
-    """Runs build/broker/umbra-broker with files made in a temporary dir."""
+    """An umbra-broker started through umbra_harness.Harness (which owns the
+    process, its log, its ports and the sanitizer check at stop), with the
+    files it needs and an HTTP(S)/JSON client for it."""
 
-    def __init__(self, port, redis_port, relays, workdir=None, policy=None, extra=None,
-                 secret="umbra-test-secret", tls=False):
-        self.port = port
+    def __init__(self, h, redis_port, relays, policy=None, secret="umbra-test-secret",
+                 tls=False, name="broker", **config):
+        self.h = h
+        self.name = name
         self.redis_port = redis_port
-        self.dir = workdir or tempfile.mkdtemp(prefix="umbra-broker-")
         self.relays = relays
         self.secret = secret
-        self.extra = extra or []
         self.tls = tls
+        self.port = h.port()
+        self.key_path = h.write_file(name + ".key", os.urandom(32).hex() + "\n")
+        self.secret_path = h.write_secrets([secret], name=name + "-turn-secrets")
+        self.policy_path = h.write_file(name + "-policy.json", json.dumps(
+            policy or {"version": 1, "source": "service", "rules": []}))
+        self.config = {"listen": "127.0.0.1:%d" % self.port,
+                       "redis": "127.0.0.1:%d" % redis_port,
+                       "auth_secret_file": self.secret_path, "policy": self.policy_path,
+                       "broker_key_file": self.key_path, "relay": list(relays),
+                       "log_level": "debug", "long_poll_timeout": 5, "dtls_pool": 4}
+        if tls:
+            self.cert, key = h.make_cert(name + "-tls")
+            self.config.update(tls_cert=self.cert, tls_key=key)
+        self.config.update(config)
         self.proc = None
-        self.log_path = os.path.join(self.dir, "broker.log")
-        self.key_path = os.path.join(self.dir, "broker.key")
-        self.secret_path = os.path.join(self.dir, "turn-secrets")
-        self.policy_path = os.path.join(self.dir, "policy.json")
-        with open(self.key_path, "w") as f:
-            f.write(os.urandom(32).hex() + "\n")
-        with open(self.secret_path, "w") as f:
-            f.write(secret + "\n")
-        with open(self.policy_path, "w") as f:
-            json.dump(policy or {"version": 1, "source": "service", "rules": []}, f)
-        self.binary = os.path.join(os.environ.get("top_builddir", "build"),
-                                   "broker", "umbra-broker")
-
-    def argv(self):
-        args = [self.binary, "--listen=127.0.0.1:%d" % self.port,
-                "--redis=127.0.0.1:%d" % self.redis_port,
-                "--auth-secret-file=" + self.secret_path,
-                "--policy=" + self.policy_path,
-                "--broker-key-file=" + self.key_path, "--log-level=debug",
-                "--long-poll-timeout=5", "--dtls-pool=4"]
-        args += ["--relay=" + r for r in self.relays]
-        if self.tls:
-            cert = os.path.join(self.dir, "tls.crt")
-            key = os.path.join(self.dir, "tls.key")
-            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                            "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-                            "-subj", "/CN=localhost", "-keyout", key, "-out", cert],
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            args += ["--tls-cert=" + cert, "--tls-key=" + key]
-            self.cert = cert
-        return args + self.extra
 
     def start(self):
-        self.logf = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.argv(), stdout=self.logf, stderr=self.logf)
-        if not wait_port(self.port):
-            self.stop()
-            raise RuntimeError("umbra-broker did not start; log:\n" + self.log())
+        self.proc = self.h.start_broker(name=self.name, http_port=self.port, **self.config)
+        return self
 
     def stop(self):
         if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            self.h.stop(self.proc)
             self.proc = None
-            self.logf.close()
 
     def log(self):
-        with open(self.log_path, errors="replace") as f:
+        with open(self.h.path(self.name + ".log"), errors="replace") as f:
             return f.read()
+
+    def remember(self, *values):
+        """Secrets handed out by the broker: no log may hold them."""
+        self.h.record_sensitive(*[v for v in values if v])
 
     def connection(self, timeout=15):
         if self.tls:
@@ -242,6 +187,7 @@ class Broker:
     def identity(self):
         r = self.request("POST", "/v1/identities")
         assert r.status == 201, r
+        self.remember(r.json["token"])
         return r.json["token"]
 
     def pseudonym(self, token, context, rotate=None):
