@@ -27,3 +27,10 @@ broker_umbra_broker_CFLAGS = $(BROKER_CFLAGS) -DUMBRA_VERSION=\"$(PACKAGE_VERSIO
 broker_umbra_broker_LDADD = $(BROKER_LIBS)
 dist_man_MANS += broker/umbra-broker.8
 EXTRA_DIST += contrib/umbra-broker.conf docs/api.md
+
+# Integration tests: real redis-server, umbra-relay and umbra-broker on
+# loopback ports 22000-22199 (tests/lib/umbra_harness.py + broker_harness.py).
+TESTS += tests/integration/broker_api.sh tests/integration/broker_call.sh
+EXTRA_DIST += tests/integration/broker_api.sh tests/integration/broker_api.py \
+	tests/integration/broker_call.sh tests/integration/broker_call.py \
+	tests/integration/broker_sdp_fixtures.py tests/lib/broker_harness.py
