@@ -187,14 +187,3 @@ const char *policy_refusal_reason_text(enum policy_refusal_reason r)
     }
     return "unknown reason";
 }
-
-/* Higher is more private; every enum is declared least private first, and
- * disclosing the organisation domain is the less private flag. */
-int64_t policy_privacy_rank(enum policy_field f, int64_t v)
-{
-    if (f == POLICY_FIELD_ORG_DOMAIN_DISCLOSURE)
-        return !v;
-    if (f == POLICY_FIELD_LOG_RETENTION_SECONDS)
-        return -v;
-    return v;
-}

@@ -355,10 +355,21 @@ static bool org_matches(const char *want, const char *have)
     return want == NULL || (have != NULL && strcmp(want, have) == 0);
 }
 
+bool policy_rule_orgs_match(const struct policy_rule *r, const struct policy_context *ctx)
+{
+    return org_matches(r->caller_org, ctx->caller_org) &&
+           org_matches(r->callee_org, ctx->callee_org);
+}
+
 bool policy_rule_matches(const struct policy_rule *r, const struct policy_context *ctx)
 {
     return (r->match[0] >> ctx->service & 1u) && (r->match[1] >> ctx->call_model & 1u) &&
            (r->match[2] >> ctx->destination & 1u) && (r->match[3] >> ctx->caller_state & 1u) &&
-           org_matches(r->caller_org, ctx->caller_org) &&
-           org_matches(r->callee_org, ctx->callee_org);
+           policy_rule_orgs_match(r, ctx);
+}
+
+size_t policy_context_index(const struct policy_context *ctx)
+{
+    return (((size_t)ctx->service * 2 + ctx->call_model) * 5 + ctx->destination) * 3 +
+           ctx->caller_state;
 }

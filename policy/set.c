@@ -31,6 +31,7 @@ void policy_set_free(struct policy_set *set)
     free(set->files);
     free(set->roots);
     free(set->rules);
+    free(set->by_context);
     free(set);
 }
 
@@ -209,6 +210,42 @@ static int rules_clash(const struct policy_rule *a, const struct policy_rule *b,
     return 0;
 }
 
+/* Deciding then looks only at the rules that can match the call, whatever
+ * the number of rules for other kinds of calls. */
+int policy_set_index(struct policy_set *set)
+{
+    struct policy_context ctx = {0};
+    size_t n = 0, i = 0;
+    /* two passes over the same loops: count, then fill */
+    for (int pass = 0; pass < 2; pass++) {
+        n = 0;
+        for (int s = 0; s < 5; s++)
+            for (int m = 0; m < 2; m++)
+                for (int d = 0; d < 5; d++)
+                    for (int c = 0; c < 3; c++) {
+                        ctx.service = (enum policy_service)s;
+                        ctx.call_model = (enum policy_call_model)m;
+                        ctx.destination = (enum policy_destination)d;
+                        ctx.caller_state = (enum policy_caller_state)c;
+                        i = policy_context_index(&ctx);
+                        set->by_context_start[i] = (uint32_t)n;
+                        for (size_t r = 0; r < set->n_rules; r++) {
+                            const struct policy_rule *x = &set->rules[r];
+                            if ((x->match[0] >> s & 1u) && (x->match[1] >> m & 1u) &&
+                                (x->match[2] >> d & 1u) && (x->match[3] >> c & 1u)) {
+                                if (pass == 1)
+                                    set->by_context[n] = (uint32_t)r;
+                                n++;
+                            }
+                        }
+                    }
+        set->by_context_start[POLICY_N_CONTEXTS] = (uint32_t)n;
+        if (pass == 0 && (set->by_context = malloc((n + 1) * sizeof(uint32_t))) == NULL)
+            return -1;
+    }
+    return 0;
+}
+
 static int check_mandatory(const struct policy_set *set, char *err, size_t errlen)
 {
     for (size_t j = 0; j < set->n_rules; j++) {
@@ -241,6 +278,10 @@ int policy_set_load_texts(struct policy_set **out, const char *const *names,
     if (check_mandatory(set, err, errlen) < 0) {
         policy_set_free(set);
         return -1;
+    }
+    if (policy_set_index(set) < 0) {
+        policy_set_free(set);
+        return set_err(err, errlen, "out of memory");
     }
     *out = set;
     return 0;

@@ -46,7 +46,7 @@ static int cmd_check(int argc, char **argv)
             bad = 1;
             continue;
         }
-        printf("%s: ok, %zu rules\n", path, policy_set_rule_count(set));
+        printf("%s: ok, rules: %zu\n", path, policy_set_rule_count(set));
         policy_set_free(set);
     }
     if (bad || argc == 1)
@@ -56,7 +56,7 @@ static int cmd_check(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    printf("together: ok, %zu rules\n", policy_set_rule_count(set));
+    printf("together: ok, rules: %zu\n", policy_set_rule_count(set));
     policy_set_free(set);
     return 0;
 }
