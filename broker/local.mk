@@ -34,3 +34,11 @@ TESTS += tests/integration/broker_api.sh tests/integration/broker_call.sh
 EXTRA_DIST += tests/integration/broker_api.sh tests/integration/broker_api.py \
 	tests/integration/broker_call.sh tests/integration/broker_call.py \
 	tests/integration/broker_sdp_fixtures.py tests/lib/broker_harness.py
+
+# Benchmark: bench/bench_broker.sh starts redis-server (and umbra-broker for
+# the HTTP figure) on ports 22200-22299 and runs bench/bench_broker.
+noinst_PROGRAMS += bench/bench_broker
+bench_bench_broker_SOURCES = bench/bench_broker.c
+bench_bench_broker_CFLAGS = $(BROKER_CFLAGS)
+bench_bench_broker_LDADD = $(BROKER_LIBS)
+EXTRA_DIST += bench/bench_broker.sh
