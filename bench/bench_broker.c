@@ -53,7 +53,7 @@ static void report(const char *name, int n, double wall, double cpu)
 
 static int inproc(int redis_port, int n)
 {
-    struct config cfg;
+    struct broker_config cfg;
     struct keys keys;
     uint8_t master[KEYS_BYTES];
     struct turn_rest_secrets secrets = {0};
@@ -70,7 +70,7 @@ static int inproc(int redis_port, int n)
     double t0, c0;
 
     log_init(&log, "bench", LOG_LEVEL_WARN, stderr);
-    config_defaults(&cfg);
+    broker_config_defaults(&cfg);
     snprintf(cfg.relays[0], sizeof(cfg.relays[0]), "turn:127.0.0.1:3478?transport=udp");
     snprintf(cfg.relays[1], sizeof(cfg.relays[1]), "turns:relay.example:5349?transport=tcp");
     cfg.n_relays = 2;

@@ -2,7 +2,7 @@
 # The sanitizer and DTLS identity live in broker/sdp.mk (SDP_LIBS).
 noinst_LIBRARIES += broker/libumbra_broker.a
 broker_libumbra_broker_a_SOURCES = \
-	broker/config.c broker/config.h \
+	broker/broker_config.c broker/broker_config.h \
 	broker/keys.c broker/keys.h \
 	broker/store.c broker/store.h \
 	broker/identities.c broker/identities.h \
@@ -42,3 +42,21 @@ bench_bench_broker_SOURCES = bench/bench_broker.c
 bench_bench_broker_CFLAGS = $(BROKER_CFLAGS)
 bench_bench_broker_LDADD = $(BROKER_LIBS)
 EXTRA_DIST += bench/bench_broker.sh
+
+# Unit tests (test_broker_store starts its own redis-server on port 22300).
+BROKER_UNIT_TESTS = tests/unit/test_broker_identities tests/unit/test_broker_creds \
+	tests/unit/test_broker_config tests/unit/test_broker_store
+check_PROGRAMS += $(BROKER_UNIT_TESTS)
+TESTS += $(BROKER_UNIT_TESTS)
+tests_unit_test_broker_identities_SOURCES = tests/unit/test_broker_identities.c
+tests_unit_test_broker_identities_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_broker_identities_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_broker_creds_SOURCES = tests/unit/test_broker_creds.c
+tests_unit_test_broker_creds_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_broker_creds_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_broker_config_SOURCES = tests/unit/test_broker_config.c
+tests_unit_test_broker_config_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_broker_config_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_broker_store_SOURCES = tests/unit/test_broker_store.c
+tests_unit_test_broker_store_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_broker_store_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)

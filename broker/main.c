@@ -9,7 +9,7 @@
 
 #include "api.h"
 #include "conf.h"
-#include "config.h"
+#include "broker_config.h"
 #include "keys.h"
 #include "policy.h"
 #include "tls.h"
@@ -21,20 +21,20 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopbreak(arg);
 }
 
-static int load_config(int argc, char **argv, struct config *cfg, char *err, size_t errlen)
+static int load_config(int argc, char **argv, struct broker_config *cfg, char *err, size_t errlen)
 {
     const char *path = conf_config_path(argc, argv);
-    config_defaults(cfg);
-    if (path != NULL && conf_load_file(path, config_set, cfg, err, errlen) != 0)
+    broker_config_defaults(cfg);
+    if (path != NULL && conf_load_file(path, broker_config_set, cfg, err, errlen) != 0)
         return -1;
-    if (conf_load_args(argc, argv, config_set, cfg, err, errlen) != 0)
+    if (conf_load_args(argc, argv, broker_config_set, cfg, err, errlen) != 0)
         return -1;
-    return config_check(cfg, err, errlen);
+    return broker_config_check(cfg, err, errlen);
 }
 
 /* Everything main owns, so one function can release it. */
 struct broker {
-    struct config cfg;
+    struct broker_config cfg;
     struct log_ctx log;
     struct keys keys;
     struct turn_rest_secrets *secrets;
@@ -133,7 +133,7 @@ int main(int argc, char **argv)
     int rc = 1;
 
     if (conf_has_flag(argc, argv, "--help") || conf_has_flag(argc, argv, "-h")) {
-        config_usage(stdout);
+        broker_config_usage(stdout);
         return 0;
     }
     if (conf_has_flag(argc, argv, "--version")) {
