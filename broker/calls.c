@@ -318,7 +318,7 @@ int calls_create(struct calls *c, const struct calls_create_req *req, json_t **o
     char sid[2][24], expiry[24], fp_ttl[16];
     bool presented;
     json_t *decision = NULL, *res = NULL;
-    char *invited = NULL;
+    char *invited = NULL, tok[LOG_TOKEN_LEN];
     int rc;
 
     if (!identities_pseudonym_valid(req->callee))
@@ -412,6 +412,10 @@ int calls_create(struct calls *c, const struct calls_create_req *req, json_t **o
             json_object_set(res, "decision", decision);
             c->m.created++;
             *out = res;
+            log_info(c->log, "call %s: created (relay_only %d, ice delay %d, fresh dtls %d, %s)",
+                     log_token(c->log, call.id, strlen(call.id), tok), d.relay_only,
+                     d.ice_delay_until_answer, d.fresh_dtls_per_call,
+                     req->native ? "native" : "browser");
             if (c->notify != NULL)
                 c->notify(c->notify_arg, call.id);
         }
@@ -439,7 +443,7 @@ int calls_accept(struct calls *c, const char *id, const char *bearer, bool nativ
     struct store_batch b = {0};
     struct store_val won;
     char key[KEY_MAX], pend[KEY_MAX], ttl[16], fp_ttl[16], hk[2][KEY_MAX], ek[2][KEY_MAX];
-    char *accepted = NULL;
+    char *accepted = NULL, tok[LOG_TOKEN_LEN];
     int rc = load(c, id, &call, err, errlen);
 
     memset(&pm, 0, sizeof(pm));
@@ -489,6 +493,7 @@ int calls_accept(struct calls *c, const char *id, const char *bearer, bool nativ
         if (*out == NULL)
             rc = fail(err, errlen, BROKER_EINTERNAL, "out of memory");
         c->m.accepted++;
+        log_info(c->log, "call %s: accepted", log_token(c->log, call.id, strlen(call.id), tok));
         if (c->notify != NULL)
             c->notify(c->notify_arg, call.id);
     }
@@ -513,7 +518,7 @@ static int check_fingerprints(struct calls *c, const struct call *call, enum cal
                               const struct sdp_result *r, char *err, size_t errlen)
 {
     char keys[SDP_MAX_FINGERPRINTS][KEY_MAX], owner[SDP_MAX_FINGERPRINTS][KEYS_HASH_HEX + 8];
-    char fp_ttl[16];
+    char fp_ttl[16], fp_tok[LOG_TOKEN_LEN];
     struct store_batch b = {0};
     struct store_val v[2 * SDP_MAX_FINGERPRINTS];
     int rc;
@@ -540,6 +545,8 @@ static int check_fingerprints(struct calls *c, const struct call *call, enum cal
         store_val_free(&v[i]);
     if (rc != 0) {
         c->m.fingerprint_refused++;
+        log_info(c->log, "call %s: %s presented a fingerprint seen before; refused",
+                 log_token(c->log, call->id, strlen(call->id), fp_tok), calls_party_name(party));
         return rc;
     }
     b.n = 0;
@@ -774,7 +781,7 @@ int calls_end(struct calls *c, const char *id, const char *bearer, char *err, si
     enum calls_party party;
     struct store_batch b = {0};
     char key[KEY_MAX], lists[4][KEY_MAX], pend[KEY_MAX], tomb[KEY_MAX], logkey[KEY_MAX];
-    char created[24], ended[24], retention[24], logid[CALLS_ID_LEN];
+    char created[24], ended[24], retention[24], logid[CALLS_ID_LEN], tok[LOG_TOKEN_LEN];
     int rc = load(c, id, &call, err, errlen);
 
     if (rc == 0)
@@ -810,6 +817,8 @@ int calls_end(struct calls *c, const char *id, const char *bearer, char *err, si
     rc = store_status(store_batch_run(c->store, &b, NULL));
     if (rc == 0) {
         c->m.ended++;
+        log_info(c->log, "call %s: ended by the %s, revocation published",
+                 log_token(c->log, call.id, strlen(call.id), tok), calls_party_name(party));
         notify(c, call.id);
     }
 done:

@@ -16,6 +16,17 @@
 #include "turn_rest.h"
 
 
+/* libevent reports through this; its warnings can name a peer, so only
+ * errors are kept. The one global besides signal handling: libevent's
+ * callback takes no context. */
+static struct log_ctx *libevent_log;
+
+static void on_libevent_log(int severity, const char *msg)
+{
+    if (severity >= EVENT_LOG_ERR && libevent_log != NULL)
+        log_error(libevent_log, "libevent: %s", msg);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     event_base_loopbreak(arg);
@@ -150,6 +161,8 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     log_init(&b.log, "umbra-broker", b.cfg.log_level, stderr);
+    libevent_log = &b.log;
+    event_set_log_callback(on_libevent_log);
     if (start(&b, err, sizeof(err)) != 0) {
         log_error(&b.log, "%s", err);
         goto out;

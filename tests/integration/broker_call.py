@@ -67,7 +67,8 @@ def main():
         expect(r.status == 201, "broker: call created (%s)" % r)
         call = r.json
         cid, csec = call["call_id"], call["caller_secret"]
-        b.remember(csec, call["ice_servers"][0]["credential"], call["ice_servers"][0]["username"])
+        b.remember(csec, call["ice_servers"][0]["credential"], call["ice_servers"][0]["username"],
+                   cid)
         expect(call["ice_transport_policy"] == "relay", "broker: iceTransportPolicy relay")
 
         # The callee waits for calls (long poll) while the caller gathers.
