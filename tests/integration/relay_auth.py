@@ -20,7 +20,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import umbra_stun as stun  # noqa: E402
-from umbra_harness import Harness, fail, note  # noqa: E402
+from umbra_harness import Harness, fail, note, run  # noqa: E402
 
 SECRET = "auth-rest-secret-93f1"
 OLD_SECRET = "auth-rest-secret-rotated-out-7c2"
@@ -210,4 +210,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -32,7 +32,7 @@ import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import umbra_stun as stun  # noqa: E402
-from umbra_harness import Harness, fail, note  # noqa: E402
+from umbra_harness import Harness, fail, note, run  # noqa: E402
 
 SECRET = "malformed-rest-secret-61c0"
 FLOOD_SECONDS = 8.0
@@ -466,4 +466,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run(main)
