@@ -62,8 +62,7 @@ static json_t *random_set(uint32_t *s, bool mandatory)
     if (next(s) % 2)
         json_object_set_new(set, "anonymity", json_string(anon[next(s) % 3]));
     if (next(s) % 2)
-        json_object_set_new(set, "unlinkability",
-                            json_string(next(s) % 2 ? "granted" : "refused"));
+        json_object_set_new(set, "unlinkability", json_string(next(s) % 2 ? "granted" : "refused"));
     if (next(s) % 2)
         json_object_set_new(set, "origin_disclosure", json_string(origin[next(s) % 3]));
     if (next(s) % 2)
@@ -108,17 +107,15 @@ int main(void)
     char err[512];
     size_t refused = 0;
 
-    if (policy_set_load_texts(&set, names, (const char *const *)texts, 3, err, sizeof(err)) <
-        0) {
+    if (policy_set_load_texts(&set, names, (const char *const *)texts, 3, err, sizeof(err)) < 0) {
         fprintf(stderr, "bench_policy: %s\n", err);
         return 1;
     }
     for (int i = 0; i < 300; i++) {
-        ctx[i] = (struct policy_context){(enum policy_service)(i % 5),
-                                         (enum policy_call_model)(i / 5 % 2),
-                                         (enum policy_destination)(i / 10 % 5),
-                                         (enum policy_caller_state)(i / 50 % 3),
-                                         i / 150 ? "a.example" : NULL, NULL};
+        ctx[i] = (struct policy_context){
+            (enum policy_service)(i % 5),          (enum policy_call_model)(i / 5 % 2),
+            (enum policy_destination)(i / 10 % 5), (enum policy_caller_state)(i / 50 % 3),
+            i / 150 ? "a.example" : NULL,          NULL};
     }
     for (int i = 0; i < 1000; i++) /* warm up */
         policy_decide(set, &ctx[i % 300], &d, err, sizeof(err));
@@ -137,9 +134,8 @@ int main(void)
     printf("policy_decide: %zu rules in 3 sets of %d, %d decisions, %.2f refusals each\n"
            "  %.0f ns CPU per decision (target < %.0f ns): %s\n"
            "  %.0f ns wall per decision (machine load included)\n",
-           policy_set_rule_count(set), RULES_PER_SET, N_DECISIONS,
-           (double)refused / N_DECISIONS, per, TARGET_NS, per < TARGET_NS ? "ok" : "TOO SLOW",
-           wall);
+           policy_set_rule_count(set), RULES_PER_SET, N_DECISIONS, (double)refused / N_DECISIONS,
+           per, TARGET_NS, per < TARGET_NS ? "ok" : "TOO SLOW", wall);
     policy_set_free(set);
     for (int i = 0; i < 3; i++)
         free(texts[i]);

@@ -145,8 +145,7 @@ static const struct policy_rule *party_winner(struct policy_decision *d, int f,
     return win;
 }
 
-static void resolve_field(struct policy_decision *d, const struct candidates *c, int f,
-                          int64_t *v)
+static void resolve_field(struct policy_decision *d, const struct candidates *c, int f, int64_t *v)
 {
     const struct policy_rule *m = c->best[TIER_MANDATORY][f];
     const struct policy_rule *pc = c->best[TIER_CALLER][f];

@@ -66,3 +66,5 @@ bench_bench_policy_SOURCES = bench/bench_policy.c
 bench_bench_policy_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/policy
 bench_bench_policy_LDADD = $(POLICY_LIBS)
 dist_man_MANS += policy/umbra-policy.1
+TESTS += tests/policy/cli.sh
+EXTRA_DIST += tests/policy/cli.sh policy/README.md

@@ -23,8 +23,8 @@ struct policy_rule {
     uint8_t match[POLICY_DIM_COUNT]; /* bit per enum value; every bit = any */
     const char *caller_org;          /* NULL = any */
     const char *callee_org;
-    int specificity;   /* constrained dimensions, organisations included */
-    uint16_t sets;     /* bit per enum policy_field */
+    int specificity; /* constrained dimensions, organisations included */
+    uint16_t sets;   /* bit per enum policy_field */
     int64_t value[POLICY_FIELD_COUNT];
     struct policy_origin origin;
 };

@@ -22,25 +22,32 @@ static const struct bad_case bad[] = {
     {{"bad-syntax.json"}, "bad-syntax.json:5", "syntax error"},
     {{"bad-duplicate-key.json"}, "bad-duplicate-key.json:5", "duplicate object key"},
     {{"bad-unknown-key.json"}, "bad-unknown-key.json:7", "unknown key \"relay_ony\" in \"set\""},
-    {{"bad-unknown-rule-key.json"}, "bad-unknown-rule-key.json:7",
+    {{"bad-unknown-rule-key.json"},
+     "bad-unknown-rule-key.json:7",
      "unknown key \"mandatroy\" in a rule"},
     {{"bad-unknown-top-key.json"}, "bad-unknown-top-key.json:3", "unknown key \"rule\""},
     {{"bad-wrong-type.json"}, "bad-wrong-type.json:7", "\"relay_only\" must be true or false"},
-    {{"bad-wrong-type-retention.json"}, "bad-wrong-type-retention.json:5",
+    {{"bad-wrong-type-retention.json"},
+     "bad-wrong-type-retention.json:5",
      "must be an integer number of seconds, not a string"},
     {{"bad-unknown-enum.json"}, "bad-unknown-enum.json:7", "unknown anonymity \"anonymous\""},
-    {{"bad-unknown-match-enum.json"}, "bad-unknown-match-enum.json:6",
+    {{"bad-unknown-match-enum.json"},
+     "bad-unknown-match-enum.json:6",
      "unknown destination \"friends\""},
     {{"bad-conflict.json"}, "bad-conflict.json:8", "conflicts with the mandatory rule at"},
-    {{"conflict-a.json", "conflict-b.json"}, "conflict-b.json:7",
+    {{"conflict-a.json", "conflict-b.json"},
+     "conflict-b.json:7",
      "conflict-a.json:5: both can match one call"},
-    {{"bad-self-contradiction.json"}, "bad-self-contradiction.json:5",
+    {{"bad-self-contradiction.json"},
+     "bad-self-contradiction.json:5",
      "relay_only=false cannot go with unlinkability=granted"},
-    {{"bad-mandatory-caller.json"}, "bad-mandatory-caller.json:5",
+    {{"bad-mandatory-caller.json"},
+     "bad-mandatory-caller.json:5",
      "only service or organisation rules can be mandatory"},
     {{"bad-no-source.json"}, "bad-no-source.json:5", "no \"source\""},
     /* a valid file loaded with a broken one is dropped with it */
-    {{"ok-disjoint-mandatory.json", "bad-wrong-type.json"}, "bad-wrong-type.json:7",
+    {{"ok-disjoint-mandatory.json", "bad-wrong-type.json"},
+     "bad-wrong-type.json:7",
      "must be true or false"},
     {{"does-not-exist.json"}, "does-not-exist.json", "cannot open"},
 };
@@ -53,11 +60,14 @@ static void fixture(const char *name, char *buf, size_t len)
 
 static void test_bad_files(void **state)
 {
+    struct policy_set *good = NULL;
+    char err[512];
+    assert_int_equal(policy_set_load(&good, NULL, 0, err, sizeof(err)), 0);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        char paths[3][512], where[600], err[512];
+        char paths[3][512], where[600];
         const char *p[3];
         size_t n = 0;
-        struct policy_set *set = (struct policy_set *)&n; /* must be reset to NULL */
+        struct policy_set *set = good; /* a failed load must set it to NULL */
         for (; n < 3 && bad[i].files[n] != NULL; n++) {
             fixture(bad[i].files[n], paths[n], sizeof(paths[n]));
             p[n] = paths[n];
@@ -72,6 +82,7 @@ static void test_bad_files(void **state)
         if (strchr(bad[i].where, ':') != NULL)
             assert_memory_equal(err + strlen(where), ": ", 2);
     }
+    policy_set_free(good);
 }
 
 static void test_disjoint_mandatory_rules_load(void **state)
@@ -118,14 +129,35 @@ static void test_texts_name_the_source(void **state)
     assert_non_null(strstr(err, "empty list"));
 }
 
+/* Lines stay right after nesting deeper than the line finder tracks. */
+static void test_lines_after_deep_nesting(void **state)
+{
+    char text[512], err[512];
+    const char *names[1] = {"deep.json"};
+    const char *texts[1] = {text};
+    struct policy_set *set = NULL;
+    snprintf(text, sizeof(text),
+             "{\"version\": 1, \"source\": \"service\",\n\"rules\": [{\"set\": "
+             "%.*s1, 2%.*s}],\n\n\"zzz\": 1}",
+             40, "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", 40,
+             "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+    assert_int_equal(policy_set_load_texts(&set, names, texts, 1, err, sizeof(err)), -1);
+    assert_string_equal(err, "deep.json:4: unknown key \"zzz\" at the top level (expected "
+                             "version, source, comment or rules)");
+}
+
 /* Preferences in a call request are checked like files, and a bad one
  * decides nothing. */
 static void test_bad_requests(void **state)
 {
     struct policy_set *set = NULL;
     struct policy_decision d;
-    struct policy_context ctx = {POLICY_SERVICE_NEGOTIATED, POLICY_CALL_DUAL_CS,
-                                 POLICY_DEST_UNCERTAIN, POLICY_CALLER_PSEUDONYMOUS, NULL, NULL};
+    struct policy_context ctx = {POLICY_SERVICE_NEGOTIATED,
+                                 POLICY_CALL_DUAL_CS,
+                                 POLICY_DEST_UNCERTAIN,
+                                 POLICY_CALLER_PSEUDONYMOUS,
+                                 NULL,
+                                 NULL};
     char err[512];
     json_error_t je;
     assert_int_equal(policy_set_load(&set, NULL, 0, err, sizeof(err)), 0);
@@ -164,6 +196,7 @@ int main(void)
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_disjoint_mandatory_rules_load),
         cmocka_unit_test(test_texts_name_the_source),
+        cmocka_unit_test(test_lines_after_deep_nesting),
         cmocka_unit_test(test_bad_requests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,9 +22,12 @@ static struct policy_set *load(const char *text)
     return set;
 }
 
-static const struct policy_context plain = {POLICY_SERVICE_CONTACT_LIST, POLICY_CALL_SINGLE_CS,
-                                            POLICY_DEST_UNCERTAIN, POLICY_CALLER_IDENTIFIED,
-                                            NULL, NULL};
+static const struct policy_context plain = {POLICY_SERVICE_CONTACT_LIST,
+                                            POLICY_CALL_SINGLE_CS,
+                                            POLICY_DEST_UNCERTAIN,
+                                            POLICY_CALLER_IDENTIFIED,
+                                            NULL,
+                                            NULL};
 
 static void decide(const struct policy_set *set, const struct policy_context *ctx,
                    struct policy_decision *d)
@@ -95,12 +98,12 @@ static void test_mandatory_beats_both_parties(void **state)
 
 static void test_more_private_party_wins(void **state)
 {
-    struct policy_set *set = load(
-        "{\"version\": 1, \"rules\": [\n"
-        "{\"id\": \"c\", \"source\": \"caller\",\n"
-        " \"set\": {\"origin_disclosure\": \"none\", \"org_domain_disclosure\": true}},\n"
-        "{\"id\": \"e\", \"source\": \"callee\",\n"
-        " \"set\": {\"origin_disclosure\": \"full\", \"org_domain_disclosure\": false}}]}");
+    struct policy_set *set =
+        load("{\"version\": 1, \"rules\": [\n"
+             "{\"id\": \"c\", \"source\": \"caller\",\n"
+             " \"set\": {\"origin_disclosure\": \"none\", \"org_domain_disclosure\": true}},\n"
+             "{\"id\": \"e\", \"source\": \"callee\",\n"
+             " \"set\": {\"origin_disclosure\": \"full\", \"org_domain_disclosure\": false}}]}");
     struct policy_decision d;
     decide(set, &plain, &d);
     assert_int_equal(d.origin_disclosure, POLICY_ORIGIN_NONE);
@@ -153,12 +156,12 @@ static void test_silent_party_stands_on_default(void **state)
  * the caller's pseudonym. */
 static void test_callee_refuses_unlinkability_not_pseudonymity(void **state)
 {
-    struct policy_set *set = load(
-        "{\"version\": 1, \"rules\": [\n"
-        "{\"id\": \"c\", \"source\": \"caller\",\n"
-        " \"set\": {\"unlinkability\": \"granted\", \"anonymity\": \"pseudonymous\"}},\n"
-        "{\"id\": \"e\", \"source\": \"callee\",\n"
-        " \"set\": {\"unlinkability\": \"refused\", \"anonymity\": \"identified\"}}]}");
+    struct policy_set *set =
+        load("{\"version\": 1, \"rules\": [\n"
+             "{\"id\": \"c\", \"source\": \"caller\",\n"
+             " \"set\": {\"unlinkability\": \"granted\", \"anonymity\": \"pseudonymous\"}},\n"
+             "{\"id\": \"e\", \"source\": \"callee\",\n"
+             " \"set\": {\"unlinkability\": \"refused\", \"anonymity\": \"identified\"}}]}");
     struct policy_decision d;
     decide(set, &plain, &d);
     assert_int_equal(d.unlinkability, POLICY_UNLINK_REFUSED);
@@ -176,16 +179,16 @@ static void test_callee_refuses_unlinkability_not_pseudonymity(void **state)
 
 static void test_specific_rule_beats_general_one(void **state)
 {
-    struct policy_set *set = load(
-        "{\"version\": 1, \"source\": \"organisation\", \"rules\": [\n"
-        "{\"id\": \"general\", \"set\": {\"cname\": \"per-call-random\"}},\n"
-        "{\"id\": \"colleagues\", \"match\": {\"destination\": \"inner-circle\",\n"
-        "  \"caller_org\": \"corp.example\"}, \"set\": {\"cname\": \"per-session\",\n"
-        "  \"unlinkability\": \"refused\"}},\n"
-        "{\"id\": \"tie-a\", \"match\": {\"service\": \"contact-list\"},\n"
-        "  \"set\": {\"log_retention_seconds\": 100}},\n"
-        "{\"id\": \"tie-b\", \"match\": {\"call_model\": \"single-cs\"},\n"
-        "  \"set\": {\"log_retention_seconds\": 50}}]}");
+    struct policy_set *set =
+        load("{\"version\": 1, \"source\": \"organisation\", \"rules\": [\n"
+             "{\"id\": \"general\", \"set\": {\"cname\": \"per-call-random\"}},\n"
+             "{\"id\": \"colleagues\", \"match\": {\"destination\": \"inner-circle\",\n"
+             "  \"caller_org\": \"corp.example\"}, \"set\": {\"cname\": \"per-session\",\n"
+             "  \"unlinkability\": \"refused\"}},\n"
+             "{\"id\": \"tie-a\", \"match\": {\"service\": \"contact-list\"},\n"
+             "  \"set\": {\"log_retention_seconds\": 100}},\n"
+             "{\"id\": \"tie-b\", \"match\": {\"call_model\": \"single-cs\"},\n"
+             "  \"set\": {\"log_retention_seconds\": 50}}]}");
     struct policy_decision d;
     struct policy_context ctx = plain;
     ctx.destination = POLICY_DEST_INNER_CIRCLE;

@@ -61,8 +61,8 @@ static void *work(void *arg)
             if (policy_decide(w->sh->set, &w->sh->ctx[i], &d, err, sizeof(err)) < 0 ||
                 memcmp(&d, &w->sh->alone[i], sizeof(d)) != 0)
                 w->mismatches++;
-            if (policy_decide_with(w->sh->set, &w->sh->ctx[i], NULL, w->sh->callee_request, &d,
-                                   err, sizeof(err)) < 0 ||
+            if (policy_decide_with(w->sh->set, &w->sh->ctx[i], NULL, w->sh->callee_request, &d, err,
+                                   sizeof(err)) < 0 ||
                 memcmp(&d, &w->sh->alone_with[i], sizeof(d)) != 0)
                 w->mismatches++;
             w->decisions += 2;
@@ -81,8 +81,7 @@ static void load_shared(struct shared *sh)
     const char *top = getenv("top_srcdir");
     json_error_t je;
     for (int i = 0; i < 3; i++) {
-        snprintf(paths[i], sizeof(paths[i]), "%s/contrib/policies/%s", top ? top : ".",
-                 files[i]);
+        snprintf(paths[i], sizeof(paths[i]), "%s/contrib/policies/%s", top ? top : ".", files[i]);
         p[i] = paths[i];
     }
     if (policy_set_load(&sh->set, p, 3, err, sizeof(err)) < 0)
@@ -128,8 +127,7 @@ static void test_threads_share_one_set(void **state)
     load_shared(sh);
     build_contexts(sh);
     for (int i = 0; i < N_CONTEXTS; i++) {
-        assert_int_equal(policy_decide(sh->set, &sh->ctx[i], &sh->alone[i], err, sizeof(err)),
-                         0);
+        assert_int_equal(policy_decide(sh->set, &sh->ctx[i], &sh->alone[i], err, sizeof(err)), 0);
         assert_int_equal(policy_decide_with(sh->set, &sh->ctx[i], NULL, sh->callee_request,
                                             &sh->alone_with[i], err, sizeof(err)),
                          0);
@@ -145,8 +143,8 @@ static void test_threads_share_one_set(void **state)
         total += w[i].decisions;
     }
     assert_int_equal(total, (long)N_THREADS * ROUNDS * N_CONTEXTS * 2);
-    print_message("  %ld decisions in %d threads, all equal to the single-threaded ones\n",
-                  total, N_THREADS);
+    print_message("  %ld decisions in %d threads, all equal to the single-threaded ones\n", total,
+                  N_THREADS);
     json_decref(sh->callee_request);
     policy_set_free(sh->set);
     free(sh);

@@ -38,11 +38,26 @@ struct use_case {
     struct want_refusal refused[4];
 };
 
-#define BUILTIN(v) {(v), "defaults", POLICY_SOURCE_BUILTIN, false}
-#define CALLER(v, id) {(v), id, POLICY_SOURCE_CALLER, false}
-#define CALLEE(v, id) {(v), id, POLICY_SOURCE_CALLEE, false}
-#define SERVICE(v, id, m) {(v), id, POLICY_SOURCE_SERVICE, m}
-#define ORG(v, id, m) {(v), id, POLICY_SOURCE_ORGANISATION, m}
+#define BUILTIN(v)                                                                                 \
+    {                                                                                              \
+        (v), "defaults", POLICY_SOURCE_BUILTIN, false                                              \
+    }
+#define CALLER(v, id)                                                                              \
+    {                                                                                              \
+        (v), id, POLICY_SOURCE_CALLER, false                                                       \
+    }
+#define CALLEE(v, id)                                                                              \
+    {                                                                                              \
+        (v), id, POLICY_SOURCE_CALLEE, false                                                       \
+    }
+#define SERVICE(v, id, m)                                                                          \
+    {                                                                                              \
+        (v), id, POLICY_SOURCE_SERVICE, m                                                          \
+    }
+#define ORG(v, id, m)                                                                              \
+    {                                                                                              \
+        (v), id, POLICY_SOURCE_ORGANISATION, m                                                     \
+    }
 
 static const struct use_case cases[] = {
     {"7.1 undetectable visitor",
@@ -51,15 +66,10 @@ static const struct use_case cases[] = {
       POLICY_CALLER_UNDETECTABLE, NULL, NULL},
      true,
      {CALLER(POLICY_ANON_UNDETECTABLE, "alice-incognito"),
-      CALLER(POLICY_UNLINK_GRANTED, "alice-incognito"),
-      SERVICE(1, "centre-hide-ip", true),
-      SERVICE(1, "centre-hide-ip", true),
-      BUILTIN(1),
-      BUILTIN(POLICY_CNAME_PER_CALL_RANDOM),
-      CALLER(POLICY_ORIGIN_NONE, "alice-incognito"),
-      CALLER(0, "alice-incognito"),
-      CALLER(POLICY_ASSERT_FORBID, "alice-incognito"),
-      CALLER(0, "alice-incognito")},
+      CALLER(POLICY_UNLINK_GRANTED, "alice-incognito"), SERVICE(1, "centre-hide-ip", true),
+      SERVICE(1, "centre-hide-ip", true), BUILTIN(1), BUILTIN(POLICY_CNAME_PER_CALL_RANDOM),
+      CALLER(POLICY_ORIGIN_NONE, "alice-incognito"), CALLER(0, "alice-incognito"),
+      CALLER(POLICY_ASSERT_FORBID, "alice-incognito"), CALLER(0, "alice-incognito")},
      1,
      {{POLICY_FIELD_ORIGIN_DISCLOSURE, POLICY_ORIGIN_STATUS_ONLY, "centre-wants-status",
        POLICY_REFUSED_MORE_PRIVATE, "alice-incognito"}}},
@@ -69,15 +79,10 @@ static const struct use_case cases[] = {
       POLICY_CALLER_PSEUDONYMOUS, NULL, NULL},
      true,
      {CALLER(POLICY_ANON_PSEUDONYMOUS, "alice-logged-in"),
-      CALLER(POLICY_UNLINK_GRANTED, "alice-incognito"),
-      SERVICE(1, "centre-hide-ip", true),
-      SERVICE(1, "centre-hide-ip", true),
-      BUILTIN(1),
-      BUILTIN(POLICY_CNAME_PER_CALL_RANDOM),
-      CALLER(POLICY_ORIGIN_NONE, "alice-incognito"),
-      CALLER(0, "alice-incognito"),
-      CALLER(POLICY_ASSERT_ALLOW, "alice-logged-in"),
-      CALLER(0, "alice-incognito")},
+      CALLER(POLICY_UNLINK_GRANTED, "alice-incognito"), SERVICE(1, "centre-hide-ip", true),
+      SERVICE(1, "centre-hide-ip", true), BUILTIN(1), BUILTIN(POLICY_CNAME_PER_CALL_RANDOM),
+      CALLER(POLICY_ORIGIN_NONE, "alice-incognito"), CALLER(0, "alice-incognito"),
+      CALLER(POLICY_ASSERT_ALLOW, "alice-logged-in"), CALLER(0, "alice-incognito")},
      1,
      {{POLICY_FIELD_ORIGIN_DISCLOSURE, POLICY_ORIGIN_STATUS_ONLY, "centre-wants-status",
        POLICY_REFUSED_MORE_PRIVATE, "alice-incognito"}}},
@@ -87,14 +92,9 @@ static const struct use_case cases[] = {
       POLICY_CALLER_IDENTIFIED, "support.example", NULL},
      true,
      {ORG(POLICY_ANON_PSEUDONYMOUS, "support-group-identity", true),
-      ORG(POLICY_UNLINK_GRANTED, "support-group-identity", true),
-      BUILTIN(1),
-      BUILTIN(1),
-      BUILTIN(1),
-      BUILTIN(POLICY_CNAME_PER_CALL_RANDOM),
-      BUILTIN(POLICY_ORIGIN_STATUS_ONLY),
-      ORG(1, "support-show-company", false),
-      BUILTIN(POLICY_ASSERT_ALLOW),
+      ORG(POLICY_UNLINK_GRANTED, "support-group-identity", true), BUILTIN(1), BUILTIN(1),
+      BUILTIN(1), BUILTIN(POLICY_CNAME_PER_CALL_RANDOM), BUILTIN(POLICY_ORIGIN_STATUS_ONLY),
+      ORG(1, "support-show-company", false), BUILTIN(POLICY_ASSERT_ALLOW),
       ORG(2592000, "support-show-company", false)},
      2,
      {{POLICY_FIELD_ANONYMITY, POLICY_ANON_IDENTIFIED, "bob-by-name", POLICY_REFUSED_MANDATORY,
@@ -107,18 +107,13 @@ static const struct use_case cases[] = {
       POLICY_CALLER_PSEUDONYMOUS, NULL, NULL},
      true,
      {SERVICE(POLICY_ANON_PSEUDONYMOUS, "players-by-pseudonym", true),
-      CALLEE(POLICY_UNLINK_REFUSED, "player-calls-back"),
-      BUILTIN(1),
-      BUILTIN(1),
-      BUILTIN(1),
-      BUILTIN(POLICY_CNAME_PER_CALL_RANDOM),
-      BUILTIN(POLICY_ORIGIN_STATUS_ONLY),
-      SERVICE(0, "players-by-pseudonym", true),
-      BUILTIN(POLICY_ASSERT_ALLOW),
+      CALLEE(POLICY_UNLINK_REFUSED, "player-calls-back"), BUILTIN(1), BUILTIN(1), BUILTIN(1),
+      BUILTIN(POLICY_CNAME_PER_CALL_RANDOM), BUILTIN(POLICY_ORIGIN_STATUS_ONLY),
+      SERVICE(0, "players-by-pseudonym", true), BUILTIN(POLICY_ASSERT_ALLOW),
       SERVICE(604800, "fraud-logs", false)},
      2,
-     {{POLICY_FIELD_ANONYMITY, POLICY_ANON_UNDETECTABLE, "alice-hidden",
-       POLICY_REFUSED_MANDATORY, "players-by-pseudonym"},
+     {{POLICY_FIELD_ANONYMITY, POLICY_ANON_UNDETECTABLE, "alice-hidden", POLICY_REFUSED_MANDATORY,
+       "players-by-pseudonym"},
       {POLICY_FIELD_UNLINKABILITY, POLICY_UNLINK_GRANTED, "alice-hidden",
        POLICY_REFUSED_CALLEE_LINKABLE, "player-calls-back"}}},
     {"7.3 player calls a stranger",
@@ -127,50 +122,36 @@ static const struct use_case cases[] = {
       POLICY_CALLER_PSEUDONYMOUS, NULL, NULL},
      true,
      {SERVICE(POLICY_ANON_PSEUDONYMOUS, "players-by-pseudonym", true),
-      CALLER(POLICY_UNLINK_GRANTED, "alice-hidden"),
-      BUILTIN(1),
-      BUILTIN(1),
-      BUILTIN(1),
-      BUILTIN(POLICY_CNAME_PER_CALL_RANDOM),
-      BUILTIN(POLICY_ORIGIN_STATUS_ONLY),
-      SERVICE(0, "players-by-pseudonym", true),
-      BUILTIN(POLICY_ASSERT_ALLOW),
+      CALLER(POLICY_UNLINK_GRANTED, "alice-hidden"), BUILTIN(1), BUILTIN(1), BUILTIN(1),
+      BUILTIN(POLICY_CNAME_PER_CALL_RANDOM), BUILTIN(POLICY_ORIGIN_STATUS_ONLY),
+      SERVICE(0, "players-by-pseudonym", true), BUILTIN(POLICY_ASSERT_ALLOW),
       SERVICE(604800, "fraud-logs", false)},
      1,
-     {{POLICY_FIELD_ANONYMITY, POLICY_ANON_UNDETECTABLE, "alice-hidden",
-       POLICY_REFUSED_MANDATORY, "players-by-pseudonym"}}},
+     {{POLICY_FIELD_ANONYMITY, POLICY_ANON_UNDETECTABLE, "alice-hidden", POLICY_REFUSED_MANDATORY,
+       "players-by-pseudonym"}}},
     {"7.4 Alice calls into Bob's company",
      "7.4-hosted-enterprise-conferencing.json",
      {POLICY_SERVICE_CONFERENCING, POLICY_CALL_DUAL_CS, POLICY_DEST_TRUSTED,
       POLICY_CALLER_IDENTIFIED, "alice.example", "bob.example"},
      true,
      {ORG(POLICY_ANON_IDENTIFIED, "alice-co-defaults", false),
-      ORG(POLICY_UNLINK_REFUSED, "alice-co-defaults", false),
-      ORG(1, "bob-co-inbound", true),
-      BUILTIN(1),
-      ORG(1, "bob-co-inbound", true),
+      ORG(POLICY_UNLINK_REFUSED, "alice-co-defaults", false), ORG(1, "bob-co-inbound", true),
+      BUILTIN(1), ORG(1, "bob-co-inbound", true),
       ORG(POLICY_CNAME_PER_CALL_RANDOM, "bob-co-inbound", true),
-      SERVICE(POLICY_ORIGIN_FULL, "host-origin", false),
-      ORG(1, "alice-co-defaults", false),
+      SERVICE(POLICY_ORIGIN_FULL, "host-origin", false), ORG(1, "alice-co-defaults", false),
       ORG(POLICY_ASSERT_REQUIRE, "bob-co-inbound", true),
       ORG(31536000, "alice-co-defaults", false)},
      1,
-     {{POLICY_FIELD_RELAY_ONLY, 0, "alice-fast-path", POLICY_REFUSED_MANDATORY,
-       "bob-co-inbound"}}},
+     {{POLICY_FIELD_RELAY_ONLY, 0, "alice-fast-path", POLICY_REFUSED_MANDATORY, "bob-co-inbound"}}},
     {"7.5 Alice surveys a customer",
      "7.5-variable-trust-by-destination.json",
      {POLICY_SERVICE_CONTACT_LIST, POLICY_CALL_SINGLE_CS, POLICY_DEST_UNCERTAIN,
       POLICY_CALLER_IDENTIFIED, "corp.example", NULL},
      true,
      {CALLER(POLICY_ANON_PSEUDONYMOUS, "alice-survey"),
-      CALLER(POLICY_UNLINK_GRANTED, "alice-survey"),
-      BUILTIN(1),
-      BUILTIN(1),
-      BUILTIN(1),
-      BUILTIN(POLICY_CNAME_PER_CALL_RANDOM),
-      BUILTIN(POLICY_ORIGIN_STATUS_ONLY),
-      ORG(1, "corp-customers", true),
-      ORG(POLICY_ASSERT_REQUIRE, "corp-customers", true),
+      CALLER(POLICY_UNLINK_GRANTED, "alice-survey"), BUILTIN(1), BUILTIN(1), BUILTIN(1),
+      BUILTIN(POLICY_CNAME_PER_CALL_RANDOM), BUILTIN(POLICY_ORIGIN_STATUS_ONLY),
+      ORG(1, "corp-customers", true), ORG(POLICY_ASSERT_REQUIRE, "corp-customers", true),
       BUILTIN(0)},
      1,
      {{POLICY_FIELD_ORG_DOMAIN_DISCLOSURE, 0, "alice-survey", POLICY_REFUSED_MANDATORY,
@@ -181,15 +162,9 @@ static const struct use_case cases[] = {
       POLICY_CALLER_IDENTIFIED, "corp.example", NULL},
      true,
      {ORG(POLICY_ANON_IDENTIFIED, "corp-colleagues", false),
-      ORG(POLICY_UNLINK_REFUSED, "corp-colleagues", false),
-      BUILTIN(1),
-      BUILTIN(1),
-      BUILTIN(1),
-      ORG(POLICY_CNAME_PER_SESSION, "corp-colleagues", false),
-      BUILTIN(POLICY_ORIGIN_STATUS_ONLY),
-      ORG(1, "corp-colleagues", false),
-      BUILTIN(POLICY_ASSERT_ALLOW),
-      BUILTIN(0)},
+      ORG(POLICY_UNLINK_REFUSED, "corp-colleagues", false), BUILTIN(1), BUILTIN(1), BUILTIN(1),
+      ORG(POLICY_CNAME_PER_SESSION, "corp-colleagues", false), BUILTIN(POLICY_ORIGIN_STATUS_ONLY),
+      ORG(1, "corp-colleagues", false), BUILTIN(POLICY_ASSERT_ALLOW), BUILTIN(0)},
      0,
      {{0}}},
     {"7.6 employee on an untrusted service",
@@ -197,16 +172,11 @@ static const struct use_case cases[] = {
      {POLICY_SERVICE_CONTACT_LIST, POLICY_CALL_SINGLE_CS, POLICY_DEST_TRUSTED,
       POLICY_CALLER_IDENTIFIED, "corp.example", NULL},
      true,
-     {BUILTIN(POLICY_ANON_PSEUDONYMOUS),
-      CALLER(POLICY_UNLINK_GRANTED, "alice-guarded"),
-      CALLER(1, "alice-guarded"),
-      SERVICE(0, "cheap-service-defaults", false),
-      CALLER(1, "alice-guarded"),
-      CALLER(POLICY_CNAME_PER_CALL_RANDOM, "alice-guarded"),
-      BUILTIN(POLICY_ORIGIN_STATUS_ONLY),
-      CALLER(0, "alice-guarded"),
-      ORG(POLICY_ASSERT_REQUIRE, "corp-idp", true),
-      CALLER(0, "alice-guarded")},
+     {BUILTIN(POLICY_ANON_PSEUDONYMOUS), CALLER(POLICY_UNLINK_GRANTED, "alice-guarded"),
+      CALLER(1, "alice-guarded"), SERVICE(0, "cheap-service-defaults", false),
+      CALLER(1, "alice-guarded"), CALLER(POLICY_CNAME_PER_CALL_RANDOM, "alice-guarded"),
+      BUILTIN(POLICY_ORIGIN_STATUS_ONLY), CALLER(0, "alice-guarded"),
+      ORG(POLICY_ASSERT_REQUIRE, "corp-idp", true), CALLER(0, "alice-guarded")},
      3,
      {{POLICY_FIELD_RELAY_ONLY, 0, "bob-direct", POLICY_REFUSED_MORE_PRIVATE, "alice-guarded"},
       {POLICY_FIELD_FRESH_DTLS_PER_CALL, 0, "cheap-service-defaults",
@@ -219,13 +189,9 @@ static const struct use_case cases[] = {
       POLICY_CALLER_IDENTIFIED, NULL, NULL},
      true,
      {CALLER(POLICY_ANON_PSEUDONYMOUS, "alice-withholds-number"),
-      CALLER(POLICY_UNLINK_GRANTED, "alice-withholds-number"),
-      BUILTIN(1),
-      BUILTIN(1),
-      BUILTIN(1),
+      CALLER(POLICY_UNLINK_GRANTED, "alice-withholds-number"), BUILTIN(1), BUILTIN(1), BUILTIN(1),
       BUILTIN(POLICY_CNAME_PER_CALL_RANDOM),
-      SERVICE(POLICY_ORIGIN_NONE, "sip-no-webrtc-identity", true),
-      BUILTIN(0),
+      SERVICE(POLICY_ORIGIN_NONE, "sip-no-webrtc-identity", true), BUILTIN(0),
       SERVICE(POLICY_ASSERT_FORBID, "sip-no-webrtc-identity", true),
       SERVICE(7776000, "sip-defaults", false)},
      1,
@@ -390,12 +356,11 @@ static void test_use_case_json(void **state)
     check_typed_fields(&d);
     json_t *j = policy_decision_to_json(&d);
     assert_non_null(j);
-    assert_string_equal(json_string_value(json_object_get(
-                            json_object_get(j, "decision"), "cname")),
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "decision"), "cname")),
                         "per-call-random");
     assert_true(json_is_true(json_object_get(json_object_get(j, "decision"), "relay_only")));
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "decision"),
-                                                        "log_retention_seconds")),
+    assert_int_equal(json_integer_value(
+                         json_object_get(json_object_get(j, "decision"), "log_retention_seconds")),
                      0);
     json_t *by = json_object_get(
         json_object_get(json_object_get(j, "explanation"), "identity_assertion"), "set_by");
