@@ -155,13 +155,14 @@ static int inproc(int redis_port, int n)
                 usleep(10000);
         t0 = now_s(), c0 = cpu_s();
         for (int i = 0; i < n; i++) {
-            json_t *out = NULL;
+            char *out = NULL;
             int rc = calls_create(&c, &req, &out, err, sizeof(err));
             if (rc != 0) {
                 fprintf(stderr, "calls_create: %d %s\n", rc, err);
                 return 1;
             }
-            json_decref(out);
+            sodium_memzero(out, strlen(out));
+            free(out);
         }
         report(name, n, now_s() - t0, cpu_s() - c0);
         if (variant == 2)

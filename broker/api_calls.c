@@ -5,6 +5,7 @@
  *   POST   /v1/calls/{id}/offer|answer  SDP through the sanitizer
  *   POST   /v1/calls/{id}/candidates    trickled candidates
  *   DELETE /v1/calls/{id}               end, revoke */
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -177,7 +178,8 @@ void api_calls_create(void *ctx, struct http_req *req)
     };
     struct api *a = ctx;
     struct calls_create_req cr;
-    json_t *b = req->body, *out = NULL, *prefs;
+    json_t *b = req->body, *prefs;
+    char *out = NULL;
     char err[512];
     int rc;
 
@@ -212,16 +214,19 @@ void api_calls_create(void *ctx, struct http_req *req)
     rc = calls_create(a->calls, &cr, &out, err, sizeof(err));
     if (rc == BROKER_EFORBIDDEN && out != NULL) {
         http_reply_json(req->ev, 403,
-                        json_pack("{s:s, s:s, s:o}", "error", "refused_by_policy", "detail", err,
-                                  "decision", out));
+                        json_pack("{s:s, s:s, s:o?}", "error", "refused_by_policy", "detail", err,
+                                  "decision", json_loads(out, 0, NULL)));
+        free(out);
         return;
     }
     if (rc != 0) {
-        json_decref(out);
+        free(out);
         http_reply_status(req->ev, rc, err);
         return;
     }
-    http_reply_json(req->ev, 201, out);
+    http_reply_text(req->ev, 201, "application/json", out);
+    sodium_memzero(out, strlen(out));
+    free(out);
 }
 
 static int parse_since(const char *text, long *out)
