@@ -60,8 +60,8 @@ static bool try_answer(struct api *a, struct waiter *x, bool force)
     long next = x->since;
     bool ended = false;
     char err[256];
-    int rc = calls_events(a->calls, x->id, x->party, x->since, &events, &next, &ended, err,
-                          sizeof(err));
+    int rc =
+        calls_events(a->calls, x->id, x->party, x->since, &events, &next, &ended, err, sizeof(err));
 
     if (rc == BROKER_EDOWN && !force && mono() < x->deadline)
         return false; /* keep waiting: Redis may return */
@@ -171,10 +171,9 @@ static int parse_state(const char *s, void *out)
 void api_calls_create(void *ctx, struct http_req *req)
 {
     static const struct http_field fields[] = {
-        {"caller", "S"},       {"caller_context", "s"}, {"callee", "s!"},
-        {"service", "s!"},     {"call_model", "s!"},    {"destination", "s!"},
-        {"caller_state", "s!"}, {"caller_org", "s"},    {"callee_org", "s"},
-        {"native", "b"},       {"preferences", "j"},
+        {"caller", "S"},      {"caller_context", "s"}, {"callee", "s!"},       {"service", "s!"},
+        {"call_model", "s!"}, {"destination", "s!"},   {"caller_state", "s!"}, {"caller_org", "s"},
+        {"callee_org", "s"},  {"native", "b"},         {"preferences", "j"},
     };
     struct api *a = ctx;
     struct calls_create_req cr;
@@ -187,8 +186,8 @@ void api_calls_create(void *ctx, struct http_req *req)
     if (http_check_fields(b, fields, sizeof(fields) / sizeof(fields[0]), err, sizeof(err)) != 0 ||
         enum_field(b, "service", parse_service, &cr.ctx.service, err, sizeof(err)) != 0 ||
         enum_field(b, "call_model", parse_model, &cr.ctx.call_model, err, sizeof(err)) != 0 ||
-        enum_field(b, "destination", parse_destination, &cr.ctx.destination, err,
-                   sizeof(err)) != 0 ||
+        enum_field(b, "destination", parse_destination, &cr.ctx.destination, err, sizeof(err)) !=
+            0 ||
         enum_field(b, "caller_state", parse_state, &cr.ctx.caller_state, err, sizeof(err)) != 0) {
         http_reply_error(req->ev, 400, "invalid_request", err);
         return;
@@ -283,7 +282,8 @@ void api_calls_events(void *ctx, struct http_req *req)
         return;
     }
     if (rc == 0 && party != want)
-        rc = BROKER_EFORBIDDEN, snprintf(err, sizeof(err), "this secret belongs to the other party");
+        rc = BROKER_EFORBIDDEN,
+        snprintf(err, sizeof(err), "this secret belongs to the other party");
     if (rc == 0)
         rc = calls_events(a->calls, req->arg[0], party, since, &events, &next, &ended, err,
                           sizeof(err));

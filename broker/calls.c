@@ -44,7 +44,8 @@ bool calls_id_valid(const char *id)
 {
     size_t n = 0;
     for (; id[n] != '\0'; n++)
-        if (n >= CALLS_ID_LEN - 1 || !((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'f')))
+        if (n >= CALLS_ID_LEN - 1 ||
+            !((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'f')))
             return false;
     return n == CALLS_ID_LEN - 1;
 }
@@ -225,9 +226,9 @@ static void fp_record(const struct calls *c, const char *fp, const char *id, enu
 
 /* With unlinkability the relays get a one-call pseudonym in the TURN
  * username, so they cannot link two calls of one party. */
-static int material_make(struct calls *c, const char *id, enum calls_party p,
-                         const char *pseudonym, bool unlinkable, bool native,
-                         struct party_material *pm, char *err, size_t errlen)
+static int material_make(struct calls *c, const char *id, enum calls_party p, const char *pseudonym,
+                         bool unlinkable, bool native, struct party_material *pm, char *err,
+                         size_t errlen)
 {
     char one_call[IDENTITIES_PSEUDONYM_LEN];
     memset(pm, 0, sizeof(*pm));
@@ -255,10 +256,10 @@ static json_t *material_json(const struct calls *c, const struct party_material 
     for (size_t i = 0; i < c->cfg->n_relays; i++)
         json_array_append_new(urls, json_string(c->cfg->relays[i]));
     o = json_pack("{s:s, s:[{s:o, s:s, s:s}], s:s, s:i, s:s}",
-                  p == CALLS_CALLER ? "caller_secret" : "callee_secret", pm->secret,
-                  "ice_servers", "urls", urls, "username", pm->creds.username, "credential",
-                  pm->creds.password, "ice_transport_policy", relay_only ? "relay" : "all",
-                  "credential_ttl", (json_int_t)pm->creds.ttl, "cname", cname);
+                  p == CALLS_CALLER ? "caller_secret" : "callee_secret", pm->secret, "ice_servers",
+                  "urls", urls, "username", pm->creds.username, "credential", pm->creds.password,
+                  "ice_transport_policy", relay_only ? "relay" : "all", "credential_ttl",
+                  (json_int_t)pm->creds.ttl, "cname", cname);
     if (o != NULL && pm->native)
         json_object_set_new(o, "dtls",
                             json_pack("{s:s, s:s, s:s}", "private_key", pm->dtls.key_pem,
@@ -267,12 +268,11 @@ static json_t *material_json(const struct calls *c, const struct party_material 
     return o;
 }
 
-static int decide(struct calls *c, const struct calls_create_req *req,
-                  struct policy_decision *d, char *err, size_t errlen)
+static int decide(struct calls *c, const struct calls_create_req *req, struct policy_decision *d,
+                  char *err, size_t errlen)
 {
     int rc = req->preferences != NULL
-                 ? policy_decide_with(c->policy, &req->ctx, req->preferences, NULL, d, err,
-                                      errlen)
+                 ? policy_decide_with(c->policy, &req->ctx, req->preferences, NULL, d, err, errlen)
                  : policy_decide(c->policy, &req->ctx, d, err, errlen);
     return rc == 0 ? 0 : BROKER_EINVALID;
 }
@@ -283,8 +283,7 @@ static int decide(struct calls *c, const struct calls_create_req *req,
 static int caller_pseudonym(struct calls *c, const struct calls_create_req *req,
                             const struct policy_decision *d, const char *callee_key,
                             char pn[IDENTITIES_PSEUDONYM_LEN], bool *presented,
-                            struct identities_resolved *r, bool *record, char *err,
-                            size_t errlen)
+                            struct identities_resolved *r, bool *record, char *err, size_t errlen)
 {
     bool callee_exists = false;
     struct store_val v;
@@ -343,8 +342,9 @@ static char *invited_text(const char *id, const char *caller, const char *decisi
     size_t cap = strlen(decision) + 160;
     char *t = malloc(cap);
     if (t != NULL)
-        snprintf(t, cap, "{\"type\":\"invited\",\"call_id\":\"%s\",\"caller\":%s%s%s,\"decision\":%s}",
-                 id, caller != NULL ? "\"" : "", caller != NULL ? caller : "null",
+        snprintf(t, cap,
+                 "{\"type\":\"invited\",\"call_id\":\"%s\",\"caller\":%s%s%s,\"decision\":%s}", id,
+                 caller != NULL ? "\"" : "", caller != NULL ? caller : "null",
                  caller != NULL ? "\"" : "", decision);
     return t;
 }
@@ -390,8 +390,8 @@ int calls_create(struct calls *c, const struct calls_create_req *req, char **out
     snprintf(pnkey, sizeof(pnkey), "umbra:pn:%s", req->callee);
     memset(&call, 0, sizeof(call));
     memset(&pm, 0, sizeof(pm));
-    rc = caller_pseudonym(c, req, &d, pnkey, call.caller_pn, &presented, &resolved, &record,
-                          err, errlen);
+    rc = caller_pseudonym(c, req, &d, pnkey, call.caller_pn, &presented, &resolved, &record, err,
+                          errlen);
     if (rc != 0)
         goto done;
     random_id(call.id);
@@ -472,12 +472,11 @@ done:
 }
 
 /* Moves the held events of a party to its queue, atomically and in order. */
-static const char flush_lua[] =
-    "local v = redis.call('LRANGE', KEYS[1], 0, -1) "
-    "for i = 1, #v do redis.call('RPUSH', KEYS[2], v[i]) end "
-    "redis.call('DEL', KEYS[1]) "
-    "if #v > 0 then redis.call('EXPIRE', KEYS[2], ARGV[1]) end "
-    "return #v";
+static const char flush_lua[] = "local v = redis.call('LRANGE', KEYS[1], 0, -1) "
+                                "for i = 1, #v do redis.call('RPUSH', KEYS[2], v[i]) end "
+                                "redis.call('DEL', KEYS[1]) "
+                                "if #v > 0 then redis.call('EXPIRE', KEYS[2], ARGV[1]) end "
+                                "return #v";
 
 int calls_accept(struct calls *c, const char *id, const char *bearer, bool native, json_t **out,
                  char *err, size_t errlen)
@@ -499,8 +498,8 @@ int calls_accept(struct calls *c, const char *id, const char *bearer, bool nativ
     if (rc == 0 && call.accepted)
         rc = fail(err, errlen, BROKER_ECONFLICT, "the call is already accepted");
     if (rc == 0)
-        rc = material_make(c, call.id, CALLS_CALLEE, call.callee_pn, call.unlinkable, native,
-                           &pm, err, errlen);
+        rc = material_make(c, call.id, CALLS_CALLEE, call.callee_pn, call.unlinkable, native, &pm,
+                           err, errlen);
     if (rc != 0)
         goto done;
     snprintf(ttl, sizeof(ttl), "%u", c->cfg->call_ttl);
@@ -580,8 +579,8 @@ static int check_fingerprints(struct calls *c, const struct call *call, enum cal
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < b.n; i++) {
-        bool mine = v[i].type == STORE_NIL ||
-                    (v[i].type == STORE_STR && strcmp(v[i].str, owner[i]) == 0);
+        bool mine =
+            v[i].type == STORE_NIL || (v[i].type == STORE_STR && strcmp(v[i].str, owner[i]) == 0);
         if (!mine && call->fresh_dtls)
             rc = fail(err, errlen, BROKER_ECONFLICT,
                       "a=fingerprint was seen in another call or party within the retention "
@@ -679,7 +678,8 @@ static int candidate_event(const json_t *entry, json_t **ev, char *err, size_t e
 
     *ev = NULL;
     if (json_is_object(entry)) {
-        json_object_foreach((json_t *)entry, key, value) {
+        json_object_foreach((json_t *)entry, key, value)
+        {
             if (strcmp(key, "candidate") != 0 && strcmp(key, "sdpMid") != 0 &&
                 strcmp(key, "sdpMLineIndex") != 0 && strcmp(key, "usernameFragment") != 0)
                 return fail(err, errlen, BROKER_EINVALID, "candidates: unknown field");
@@ -856,8 +856,8 @@ int calls_end(struct calls *c, const char *id, const char *bearer, char *err, si
         snprintf(ended, sizeof(ended), "%lld", (long long)time(NULL));
         snprintf(retention, sizeof(retention), "%lld", call.retention);
         store_batch_add(&b, "HSET", logkey, "caller", call.caller_pn, "callee", call.callee_pn,
-                        "started", created, "ended", ended, "accepted",
-                        call.accepted ? "1" : "0", NULL);
+                        "started", created, "ended", ended, "accepted", call.accepted ? "1" : "0",
+                        NULL);
         store_batch_add(&b, "EXPIRE", logkey, retention, NULL);
     }
     rc = store_status(store_batch_run(c->store, &b, NULL));
@@ -872,8 +872,8 @@ done:
     return rc;
 }
 
-int calls_pending(struct calls *c, const char *token, const char *context, json_t **out,
-                  char *err, size_t errlen)
+int calls_pending(struct calls *c, const char *token, const char *context, json_t **out, char *err,
+                  size_t errlen)
 {
     char pn[IDENTITIES_PSEUDONYM_LEN], pend[KEY_MAX], now[24];
     struct store_batch b = {0};

@@ -101,7 +101,7 @@ int calls_events(struct calls *c, const char *id, enum calls_party party, long s
                  json_t **events, long *next, bool *ended, char *err, size_t errlen);
 int calls_end(struct calls *c, const char *id, const char *bearer, char *err, size_t errlen);
 /* Pending (not yet accepted) calls for the token's pseudonym in context. */
-int calls_pending(struct calls *c, const char *token, const char *context, json_t **out,
-                  char *err, size_t errlen);
+int calls_pending(struct calls *c, const char *token, const char *context, json_t **out, char *err,
+                  size_t errlen);
 
 #endif
