@@ -750,6 +750,8 @@ static int sdp_scan(struct sdp_ctx *x, char *err, size_t errlen)
         struct sdp_span l = x->lines[i];
         size_t v;
         enum sdp_kind kind = sdp_classify(l, &v);
+        if (kind == SDP_VERSION && i != 0)
+            return sdp_fail(err, errlen, "line %zu: a second v= line", i + 1);
         if (kind == SDP_MEDIA) {
             struct sdp_span port;
             unsigned long num;
@@ -908,7 +910,7 @@ static void sdp_emit_checked(struct sdp_ctx *x, struct sdp_span l, enum sdp_kind
         sdp_emit_msid_semantic(x, l, value);
     else
         sdp_put_span(&x->out, l);
-    if (!x->out.oom && kind != SDP_FINGERPRINT && kind != SDP_VERSION &&
+    if (!x->out.oom && kind != SDP_FINGERPRINT &&
         sdp_has_address(x->out.p + start, x->out.len - start)) {
         x->out.len = start;
         x->out.p[start] = '\0';

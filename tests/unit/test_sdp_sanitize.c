@@ -694,6 +694,7 @@ static void test_malformed(void **state)
         {"", "empty"},
         {"v=1\r\no=- 1 1 IN IP4 0.0.0.0\r\n", "v=0"},
         {"o=- 1 1 IN IP4 0.0.0.0\r\nv=0\r\n", "v=0"},
+        {"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nv=0 10.0.0.1\r\n", "second v="},
         {"v=0\r\ns=-\r\nt=0 0\r\n", "no o="},
         {"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\no=- 2 1 IN IP4 0.0.0.0\r\n", "more than one"},
         {"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nhello world\r\n", "line 3"},
