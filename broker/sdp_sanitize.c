@@ -205,6 +205,14 @@ static bool sdp_ext_kept(struct sdp_span name)
            sdp_span_is(name, "tcptype");
 }
 
+static bool sdp_ext_seen(const struct sdp_cand *c, struct sdp_span name)
+{
+    for (size_t i = 0; i < c->n_ext; i += 2)
+        if (c->ext[i].n == name.n && memcmp(c->ext[i].p, name.p, name.n) == 0)
+            return true;
+    return false;
+}
+
 /* Parses the value of a candidate attribute (what follows "candidate:").
  * Returns 0, or -1 with a reason. */
 static int sdp_parse_candidate(const char *p, size_t n, struct sdp_cand *c, char *err,
@@ -246,7 +254,7 @@ static int sdp_parse_candidate(const char *p, size_t n, struct sdp_cand *c, char
             return sdp_fail(err, errlen, "candidate extension is malformed");
         if (sdp_span_is(tok[i], "rport") && sdp_parse_ulong(tok[i + 1], 5, 65535, &v) != 0)
             return sdp_fail(err, errlen, "candidate rport is not 0-65535");
-        if (!sdp_ext_kept(tok[i]) || !sdp_is_ice_chars(tok[i + 1], 256))
+        if (!sdp_ext_kept(tok[i]) || !sdp_is_ice_chars(tok[i + 1], 256) || sdp_ext_seen(c, tok[i]))
             continue;
         c->ext[c->n_ext++] = tok[i];
         c->ext[c->n_ext++] = tok[i + 1];

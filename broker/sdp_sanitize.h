@@ -12,7 +12,7 @@
  *    relay candidate is the client's server-reflexive address), a foundation
  *    derived only from its transport and relayed address (libwebrtc's
  *    foundation is a CRC over the host address), and only the extensions
- *    generation, ufrag and tcptype with ice-char values (network-id and
+ *    generation, ufrag and tcptype, once each, with ice-char values (network-id and
  *    network-cost describe the local interface and are dropped).
  *  - a=remote-candidates is dropped (it lists addresses).
  *  - o=: username "-", a session id (opts->session_id, or random if 0), the
@@ -52,8 +52,11 @@
 #define SDP_MAX_FINGERPRINTS 8
 /* "sha-512 " + 64 hex pairs with colons + NUL fits. */
 #define SDP_FINGERPRINT_MAX 200
-/* Longest candidate line sdp_sanitize_candidate() writes, with NUL. */
-#define SDP_CANDIDATE_MAX 512
+/* A kept candidate always fits: "a=candidate:", the six fields (an IP
+ * literal), " typ relay raddr 0.0.0.0 rport 0" and at most one each of
+ * generation, ufrag, tcptype with values of up to 256 ice-chars come to
+ * under 950 bytes. */
+#define SDP_CANDIDATE_MAX 1024
 
 struct sdp_options {
     const char *cname;        /* this call's per-call CNAME (RFC 7022); not owned */
