@@ -616,6 +616,13 @@ static bool sdp_run_has_address(const char *p, size_t n)
 {
     char run[INET6_ADDRSTRLEN];
     const char *dc = NULL;
+    size_t dots = 0, colons = 0;
+    for (size_t k = 0; k < n; k++) {
+        dots += p[k] == '.';
+        colons += p[k] == ':';
+    }
+    if (dots < 3 && colons < 2) /* most runs: hex in words, numbers */
+        return false;
     if (n < sizeof(run)) {
         memcpy(run, p, n);
         run[n] = '\0';
