@@ -79,10 +79,11 @@ struct sdp_result {
 
 /* Returns 0 and fills *out (free with sdp_result_free), or -1 with a reason
  * in err for input that is not acceptable SDP: empty, over SDP_MAX_INPUT,
- * NUL or control bytes, first line not "v=0", no o= line, a line not of the
- * form "x=...", a malformed o=, m=, a=candidate or a=fingerprint line, more
- * than SDP_MAX_FINGERPRINTS distinct fingerprints. On -1, *out is zeroed and
- * owns nothing. opts->cname and opts->label_key are required. */
+ * NUL or control bytes, first line not "v=0" or a second v= line, no or two
+ * o= lines, a line not of the form "x=...", a malformed o=, m=,
+ * a=candidate or a=fingerprint line, an m= line holding an address (it
+ * cannot be dropped), more than SDP_MAX_FINGERPRINTS distinct fingerprints. On -1, *out is zeroed
+ * and owns nothing. opts->cname and opts->label_key are required. */
 int sdp_sanitize(const char *in, size_t len, const struct sdp_options *opts, struct sdp_result *out,
                  char *err, size_t errlen);
 void sdp_result_free(struct sdp_result *r);
@@ -91,7 +92,8 @@ void sdp_result_free(struct sdp_result *r);
  * "a=candidate:..." (a trailing CR/LF is ignored). Returns 1 when kept (the
  * rewritten candidate, in the same form as the input, NUL-terminated in out,
  * rewritten exactly as sdp_sanitize() rewrites a=candidate lines), 0 when
- * dropped (not typ relay), -1 when malformed or out is too small (reason in
+ * dropped (not typ relay, or a relay on a name instead of an IP literal),
+ * -1 when malformed or out is too small (reason in
  * err). An empty string (a browser's end-of-candidates) is malformed here:
  * the caller handles it before. */
 int sdp_sanitize_candidate(const char *in, size_t len, char *out, size_t outcap, char *err,
