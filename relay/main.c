@@ -166,6 +166,14 @@ static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
     auth_nonce_key_init(&m->sh.nonce_key);
     peer_policy_init(&m->sh.policy, m->cfg.relay_only_peers);
     peer_policy_add_source(&m->sh.policy, own);
+    for (size_t i = 0; i < m->cfg.n_relay; i++)
+        peer_policy_add_own(&m->sh.policy, &m->cfg.relay[i]);
+    for (size_t i = 0; i < m->cfg.n_listen; i++)
+        peer_policy_add_own(&m->sh.policy, &m->cfg.listen[i]);
+    for (size_t i = 0; i < m->cfg.n_tls_listen; i++)
+        peer_policy_add_own(&m->sh.policy, &m->cfg.tls_listen[i]);
+    if (m->cfg.has_metrics)
+        peer_policy_add_own(&m->sh.policy, &m->cfg.metrics_listen);
     if (m->cfg.tls_cert != NULL) {
         m->sh.tls = tls_server_new(m->cfg.tls_cert, m->cfg.tls_key, err, sizeof(err));
         if (m->sh.tls == NULL) {
