@@ -66,6 +66,7 @@ struct listener {
     struct udp_sock udp[LISTENER_MAX];
     size_t n_stream;
     struct evconnlistener *stream[2 * LISTENER_MAX];
+    struct event *accept_retry; /* re-enables accepting after an error */
     struct stream_conn *conns;
 };
 
