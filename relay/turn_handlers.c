@@ -555,7 +555,9 @@ static void handle_send(struct worker *w, const struct client_path *p, const str
         metrics_add(&w->metrics, M_DENY_SEND_NO_PERMISSION, 1);
         return;
     }
-    allocation_send_to_peer(a, &peer, data_at->value, data_at->len);
+    /* The message was received into a writable buffer; the DATA attribute
+     * header before the value and what follows it are no longer needed. */
+    allocation_send_to_peer(a, &peer, (uint8_t *)(uintptr_t)data_at->value, data_at->len);
 }
 
 static void handle_channel_data(struct worker *w, const struct client_path *p, const uint8_t *buf,
@@ -582,7 +584,8 @@ static void handle_channel_data(struct worker *w, const struct client_path *p, c
         metrics_add(&w->metrics, M_DENY_SEND_NO_PERMISSION, 1);
         return;
     }
-    allocation_send_to_peer(a, peer, data, data_len);
+    /* data follows the ChannelData header in the writable receive buffer. */
+    allocation_send_to_peer(a, peer, (uint8_t *)(uintptr_t)data, data_len);
 }
 
 /* A request whose attributes do not parse still gets 400 if its header is
