@@ -186,14 +186,37 @@ static void on_accept_tls(struct evconnlistener *lev, evutil_socket_t fd, struct
     on_accept(lev, fd, sa, salen, arg, true);
 }
 
+static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
+{
+    struct listener *l = arg;
+    for (size_t i = 0; i < l->n_stream; i++)
+        evconnlistener_enable(l->stream[i]);
+}
+
+/* accept() failing (out of descriptors, mostly) would otherwise wake the
+ * loop again at once: pause accepting for a second. */
+static void on_accept_error(struct evconnlistener *lev, void *arg)
+{
+    struct worker *w = arg;
+    struct listener *l = &w->listener;
+    struct timeval one_second = {1, 0};
+    metrics_add(&w->metrics, M_DROP_CONGESTED, 1);
+    for (size_t i = 0; i < l->n_stream; i++)
+        evconnlistener_disable(l->stream[i]);
+    evtimer_add(l->accept_retry, &one_second);
+}
+
 static struct evconnlistener *open_stream(struct worker *w, const struct umbra_addr *a, bool tls)
 {
     unsigned flags =
         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC;
     if (addr_family(a) == AF_INET6)
         flags |= LEV_OPT_BIND_IPV6ONLY;
-    return evconnlistener_new_bind(w->base, tls ? on_accept_tls : on_accept_tcp, w, flags, 128,
-                                   &a->u.sa, (int)addr_len(a));
+    struct evconnlistener *lev = evconnlistener_new_bind(
+        w->base, tls ? on_accept_tls : on_accept_tcp, w, flags, 128, &a->u.sa, (int)addr_len(a));
+    if (lev != NULL)
+        evconnlistener_set_error_cb(lev, on_accept_error);
+    return lev;
 }
 
 int listener_open(struct worker *w, struct listener *l)
@@ -204,7 +227,9 @@ int listener_open(struct worker *w, struct listener *l)
     l->iov = calloc(LISTENER_UDP_BATCH, sizeof(*l->iov));
     l->from = calloc(LISTENER_UDP_BATCH, sizeof(*l->from));
     l->slots = malloc((size_t)LISTENER_UDP_BATCH * SLOT_SIZE);
-    if (l->mm == NULL || l->iov == NULL || l->from == NULL || l->slots == NULL)
+    l->accept_retry = evtimer_new(w->base, on_accept_retry, l);
+    if (l->mm == NULL || l->iov == NULL || l->from == NULL || l->slots == NULL ||
+        l->accept_retry == NULL)
         goto fail;
     for (size_t i = 0; i < cfg->n_listen; i++) {
         if (open_udp(w, &l->udp[l->n_udp], &cfg->listen[i]) != 0)
@@ -240,6 +265,9 @@ void listener_close(struct worker *w, struct listener *l)
         evconnlistener_free(l->stream[i]);
     l->n_udp = 0;
     l->n_stream = 0;
+    if (l->accept_retry != NULL)
+        event_free(l->accept_retry);
+    l->accept_retry = NULL;
     free(l->mm);
     free(l->iov);
     free(l->from);
