@@ -371,9 +371,9 @@ static void handle_refresh(struct request *r)
 static void count_denial(struct worker *w, enum peer_verdict v)
 {
     metrics_add(&w->metrics,
-                v == PEER_DENY_NOT_RELAYED ? M_DENY_NOT_RELAYED
-                : v == PEER_DENY_SCOPE     ? M_DENY_SCOPE
-                                           : M_DENY_UNSPECIFIED,
+                v == PEER_DENY_NOT_RELAYED                    ? M_DENY_NOT_RELAYED
+                : v == PEER_DENY_SCOPE || v == PEER_DENY_SELF ? M_DENY_SCOPE
+                                                              : M_DENY_UNSPECIFIED,
                 1);
 }
 
