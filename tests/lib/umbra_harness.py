@@ -264,26 +264,31 @@ class Harness:
 
     def port(self):
         """A free port (both TCP and UDP on 127.0.0.1) from this test's block."""
-        while self._next_port < self.port_end:
-            p = self._next_port
-            self._next_port += 1
-            if port_free(p):
-                return p
-        raise HarnessError("no free port left in %d-%d" % (self.port_base, self.port_end - 1))
+        return self.port_range(1)[0]
 
     def port_range(self, count):
-        """(low, high) of count consecutive free ports from the block."""
-        low = self._next_port
+        """(low, high) of count consecutive free ports from the block. If
+        something else holds ports there (a run of an older copy of these
+        tests, which took no lock), waits for them like _lock_ports does."""
+        wait = float(os.environ.get("UMBRA_TEST_PORT_WAIT", "600"))
+        deadline = time.monotonic() + wait
+        told = False
         while True:
-            high = low + count - 1
-            if high >= self.port_end:
-                raise HarnessError("no %d free consecutive ports left in %d-%d"
-                                   % (count, self.port_base, self.port_end - 1))
-            busy = [p for p in range(low, high + 1) if not port_free(p)]
-            if not busy:
-                self._next_port = high + 1
-                return low, high
-            low = busy[-1] + 1
+            low = self._next_port
+            while low + count - 1 < self.port_end:
+                high = low + count - 1
+                busy = [p for p in range(low, high + 1) if not port_free(p)]
+                if not busy:
+                    self._next_port = high + 1
+                    return low, high
+                low = busy[-1] + 1
+            if time.monotonic() > deadline:
+                raise HarnessError("no %d free consecutive ports in %d-%d after %.0f s"
+                                   % (count, self._next_port, self.port_end - 1, wait))
+            if not told:
+                note("waiting for %d free ports in %d-%d" % (count, self._next_port, self.port_end - 1))
+                told = True
+            time.sleep(0.5)
 
     # -- processes ---------------------------------------------------------
 
