@@ -3,10 +3,10 @@
  * address, and the stream connections they accepted.
  *
  * UDP datagrams and stream frames (RFC 8656 §11.5: STUN messages and
- * ChannelData padded to 4 bytes) go to turn_handle_packet(). The receive
- * loop reads a batch per wakeup so recvmmsg() can replace it later. A
- * stream connection owns at most one allocation; closing the connection
- * ends it. Everything here belongs to the worker's thread. */
+ * ChannelData padded to 4 bytes) go to turn_handle_packet(). UDP is read
+ * with recvmmsg(), a few batches per wakeup so one busy socket cannot starve
+ * the others. A stream connection owns at most one allocation; closing the
+ * connection ends it. Everything here belongs to the worker's thread. */
 #ifndef UMBRA_LISTENER_H
 #define UMBRA_LISTENER_H
 
