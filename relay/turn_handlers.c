@@ -626,19 +626,9 @@ static void reply_malformed(struct worker *w, const struct client_path *p, const
 {
     struct stun_msg hdr;
     struct request r = {.w = w, .p = p, .msg = &hdr};
-    uint16_t type;
-    if (len < STUN_HEADER_LEN)
+    if (len < STUN_HEADER_LEN || stun_parse_header(&hdr, buf, len) != 0 ||
+        hdr.cls != STUN_CLASS_REQUEST)
         return;
-    type = (uint16_t)(buf[0] << 8 | buf[1]);
-    if ((type & 0xC000) != 0 || (type & 0x0110) != 0 || /* a request */
-        ((uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | (uint32_t)buf[6] << 8 | buf[7]) !=
-            STUN_MAGIC_COOKIE)
-        return;
-    memset(&hdr, 0, sizeof(hdr));
-    hdr.method = (uint16_t)((type & 0x000F) | ((type & 0x00E0) >> 1) | ((type & 0x3E00) >> 2));
-    hdr.cls = STUN_CLASS_REQUEST;
-    memcpy(hdr.txid, buf + 8, STUN_TXID_LEN);
-    hdr.integrity = hdr.integrity_sha256 = hdr.fingerprint = -1;
     reply_error(&r, 400);
 }
 
