@@ -142,8 +142,8 @@ int stun_attr_text(const struct stun_attr *attr, const char **text, size_t *len)
  * password) into 16 bytes, or SHA-256 into 32 bytes. */
 void stun_long_term_key_md5(const char *username, size_t ulen, const char *realm, size_t rlen,
                             const char *password, size_t plen, uint8_t key[16]);
-void stun_long_term_key_sha256(const char *username, size_t ulen, const char *realm,
-                               size_t rlen, const char *password, size_t plen, uint8_t key[32]);
+void stun_long_term_key_sha256(const char *username, size_t ulen, const char *realm, size_t rlen,
+                               const char *password, size_t plen, uint8_t key[32]);
 
 /* Checks MESSAGE-INTEGRITY-SHA256 if present, else MESSAGE-INTEGRITY.
  * Returns 0 when it matches, -1 when there is none, -2 when it is wrong. */
@@ -161,8 +161,15 @@ struct stun_builder {
 void stun_build_start(struct stun_builder *b, uint8_t *buf, size_t cap, uint16_t method,
                       enum stun_class cls, const uint8_t txid[STUN_TXID_LEN]);
 void stun_put_bytes(struct stun_builder *b, uint16_t type, const void *value, size_t len);
+/* Like stun_put_bytes with padding bytes of value pad instead of zero
+ * (receivers ignore padding; RFC 5769's vectors pad with spaces). */
+void stun_put_bytes_pad(struct stun_builder *b, uint16_t type, const void *value, size_t len,
+                        uint8_t pad);
 void stun_put_u32(struct stun_builder *b, uint16_t type, uint32_t value);
 void stun_put_xor_address(struct stun_builder *b, uint16_t type, const struct umbra_addr *addr);
+void stun_put_address(struct stun_builder *b, uint16_t type, const struct umbra_addr *addr);
+/* code must be 300-699 (else the build fails); reason NULL means
+ * stun_error_reason(code). */
 void stun_put_error(struct stun_builder *b, int code, const char *reason);
 void stun_put_unknown(struct stun_builder *b, const uint16_t *types, size_t n);
 void stun_put_integrity(struct stun_builder *b, const uint8_t *key, size_t keylen);
@@ -173,8 +180,8 @@ ssize_t stun_build_finish(struct stun_builder *b);
 
 /* ChannelData (RFC 8656 §12.4). parse checks 0x4000-0x7FFF and that len
  * covers the header's length (extra padding is allowed). */
-int stun_channel_data_parse(const uint8_t *buf, size_t len, uint16_t *channel,
-                            const uint8_t **data, size_t *data_len);
+int stun_channel_data_parse(const uint8_t *buf, size_t len, uint16_t *channel, const uint8_t **data,
+                            size_t *data_len);
 void stun_channel_data_header(uint8_t out[4], uint16_t channel, uint16_t data_len);
 
 /* The reason phrase this server uses for an error code (e.g. 438 "Stale Nonce"). */
