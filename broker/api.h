@@ -9,7 +9,7 @@
 #include <event2/event.h>
 
 #include "calls.h"
-#include "config.h"
+#include "broker_config.h"
 #include "dtls_pool.h"
 #include "http.h"
 #include "identities.h"
@@ -22,7 +22,7 @@ struct api {
     struct calls *calls;
     struct identities *ids;
     struct store *store;
-    const struct config *cfg;
+    const struct broker_config *cfg;
     struct log_ctx *log;
     struct event_base *base;
     struct http_server *http;

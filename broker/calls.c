@@ -25,7 +25,7 @@ struct call {
     char cname[2][CNAME_LEN];
     uint64_t sid[2];
     uint8_t label_key[SDP_LABEL_KEY_BYTES];
-    bool accepted, relay_only, ice_delay, fresh_dtls, strip_identity;
+    bool accepted, relay_only, ice_delay, fresh_dtls, strip_identity, unlinkable;
     long long retention, created;
 };
 
@@ -116,6 +116,7 @@ static int parse_call(const struct store_val *h, const char *id, struct call *ca
             call->ice_delay = strchr(v->str, 'd') != NULL;
             call->fresh_dtls = strchr(v->str, 'f') != NULL;
             call->strip_identity = strchr(v->str, 'i') != NULL;
+            call->unlinkable = strchr(v->str, 'u') != NULL;
         } else if (strcmp(f, "retention") == 0)
             call->retention = strtoll(v->str, NULL, 10);
         else if (strcmp(f, "created") == 0)
@@ -222,12 +223,19 @@ static void fp_record(const struct calls *c, const char *fp, const char *id, enu
     snprintf(owner, KEYS_HASH_HEX + 8, "%s:%s", idh, calls_party_name(p));
 }
 
+/* With unlinkability the relays get a one-call pseudonym in the TURN
+ * username, so they cannot link two calls of one party. */
 static int material_make(struct calls *c, const char *id, enum calls_party p,
-                         const char *pseudonym, bool native, struct party_material *pm,
-                         char *err, size_t errlen)
+                         const char *pseudonym, bool unlinkable, bool native,
+                         struct party_material *pm, char *err, size_t errlen)
 {
+    char one_call[IDENTITIES_PSEUDONYM_LEN];
     memset(pm, 0, sizeof(*pm));
     new_secret(c->keys, pm->secret, pm->sec_hash);
+    if (unlinkable) {
+        identities_one_call_pseudonym(one_call);
+        pseudonym = one_call;
+    }
     if (creds_make(c->secrets, c->cfg->credential_ttl, (int64_t)time(NULL), id, pseudonym,
                    &pm->creds) != 0)
         return fail(err, errlen, BROKER_EINTERNAL, "cannot make TURN credentials");
@@ -259,15 +267,6 @@ static json_t *material_json(const struct calls *c, const struct party_material 
     return o;
 }
 
-static bool exists(struct calls *c, const char *key, int *rc)
-{
-    struct store_val v;
-    *rc = store_status(store_cmd(c->store, &v, "EXISTS", key, NULL));
-    if (*rc != 0)
-        return false;
-    return v.type == STORE_INT && v.num == 1;
-}
-
 static int decide(struct calls *c, const struct calls_create_req *req,
                   struct policy_decision *d, char *err, size_t errlen)
 {
@@ -278,25 +277,41 @@ static int decide(struct calls *c, const struct calls_create_req *req,
     return rc == 0 ? 0 : BROKER_EINVALID;
 }
 
-/* The pseudonym the relays and the callee see for the caller. */
+/* The pseudonym the relays and the callee see for the caller, and whether
+ * the callee exists: one round trip. *record tells whether r holds a
+ * mapping to write with the call. */
 static int caller_pseudonym(struct calls *c, const struct calls_create_req *req,
-                            const struct policy_decision *d, char pn[IDENTITIES_PSEUDONYM_LEN],
-                            bool *presented, char *err, size_t errlen)
+                            const struct policy_decision *d, const char *callee_key,
+                            char pn[IDENTITIES_PSEUDONYM_LEN], bool *presented,
+                            struct identities_resolved *r, bool *record, char *err,
+                            size_t errlen)
 {
+    bool callee_exists = false;
+    struct store_val v;
     int rc;
+
+    *record = false;
     *presented = d->anonymity != POLICY_ANON_UNDETECTABLE && req->caller_token != NULL;
-    if (req->caller_token == NULL || d->anonymity == POLICY_ANON_UNDETECTABLE ||
-        (d->unlinkability == POLICY_UNLINK_GRANTED && !*presented)) {
+    if (!*presented) {
         identities_one_call_pseudonym(pn);
-        return 0;
+        rc = store_cmd(c->store, &v, "EXISTS", callee_key, NULL);
+        if (rc != 0)
+            return rc == STORE_EDOWN ? BROKER_EDOWN : BROKER_EINTERNAL;
+        callee_exists = v.type == STORE_INT && v.num == 1;
+    } else {
+        rc = identities_resolve(c->ids, req->caller_token,
+                                req->caller_context != NULL ? req->caller_context : req->callee,
+                                callee_key, &callee_exists, r);
+        if (rc == BROKER_ENOTFOUND)
+            return fail(err, errlen, BROKER_EAUTH, "unknown caller token");
+        if (rc != 0)
+            return rc;
+        snprintf(pn, IDENTITIES_PSEUDONYM_LEN, "%s", r->pseudonym);
+        *record = true;
     }
-    rc = identities_pseudonym_for(c->ids, req->caller_token,
-                                  req->caller_context != NULL ? req->caller_context
-                                                              : req->callee,
-                                  false, pn);
-    if (rc == BROKER_ENOTFOUND)
-        return fail(err, errlen, BROKER_EAUTH, "unknown caller token");
-    return rc;
+    if (!callee_exists)
+        return fail(err, errlen, BROKER_ENOTFOUND, "callee: unknown pseudonym");
+    return 0;
 }
 
 static char *event_text(json_t *ev)
@@ -318,7 +333,9 @@ int calls_create(struct calls *c, const struct calls_create_req *req, json_t **o
     char sid[2][24], expiry[24], fp_ttl[16];
     bool presented;
     json_t *decision = NULL, *res = NULL;
-    char *invited = NULL;
+    char *invited = NULL, tok[LOG_TOKEN_LEN];
+    struct identities_resolved resolved;
+    bool record;
     int rc;
 
     if (!identities_pseudonym_valid(req->callee))
@@ -340,12 +357,9 @@ int calls_create(struct calls *c, const struct calls_create_req *req, json_t **o
         return fail(err, errlen, BROKER_EFORBIDDEN, "the policy refuses this call");
     }
     snprintf(pnkey, sizeof(pnkey), "umbra:pn:%s", req->callee);
-    if (!exists(c, pnkey, &rc)) {
-        json_decref(decision);
-        return rc != 0 ? rc : fail(err, errlen, BROKER_ENOTFOUND, "callee: unknown pseudonym");
-    }
     memset(&call, 0, sizeof(call));
-    rc = caller_pseudonym(c, req, &d, call.caller_pn, &presented, err, errlen);
+    rc = caller_pseudonym(c, req, &d, pnkey, call.caller_pn, &presented, &resolved, &record,
+                          err, errlen);
     if (rc != 0) {
         json_decref(decision);
         return rc;
@@ -358,15 +372,17 @@ int calls_create(struct calls *c, const struct calls_create_req *req, json_t **o
     randombytes_buf(call.sid, sizeof(call.sid));
     call.sid[0] = (call.sid[0] >> 2) | 1; /* positive 62-bit o= session ids */
     call.sid[1] = (call.sid[1] >> 2) | 1;
-    rc = material_make(c, call.id, CALLS_CALLER, call.caller_pn, req->native, &pm, err, errlen);
+    rc = material_make(c, call.id, CALLS_CALLER, call.caller_pn,
+                       d.unlinkability == POLICY_UNLINK_GRANTED, req->native, &pm, err, errlen);
     if (rc != 0) {
         material_clear(&pm);
         json_decref(decision);
         return rc;
     }
-    snprintf(flags, sizeof(flags), "%s%s%s%s-", d.relay_only ? "r" : "",
+    snprintf(flags, sizeof(flags), "%s%s%s%s%s-", d.relay_only ? "r" : "",
              d.ice_delay_until_answer ? "d" : "", d.fresh_dtls_per_call ? "f" : "",
-             d.identity_assertion == POLICY_ASSERT_FORBID ? "i" : "");
+             d.identity_assertion == POLICY_ASSERT_FORBID ? "i" : "",
+             d.unlinkability == POLICY_UNLINK_GRANTED ? "u" : "");
     sodium_bin2hex(label_hex, sizeof(label_hex), call.label_key, sizeof(call.label_key));
     snprintf(ttl, sizeof(ttl), "%u", c->cfg->call_ttl);
     snprintf(fp_ttl, sizeof(fp_ttl), "%u", c->cfg->fingerprint_retention);
@@ -396,9 +412,10 @@ int calls_create(struct calls *c, const struct calls_create_req *req, json_t **o
     store_batch_add(&b, "EXPIRE", evkey, ttl, NULL);
     store_batch_add(&b, "ZADD", pend, expiry, call.id, NULL);
     store_batch_add(&b, "EXPIRE", pend, ttl, NULL);
-    if (pm.native) {
+    if (pm.native)
         store_batch_add(&b, "SET", pm.fp_key, pm.fp_owner, "EX", fp_ttl, NULL);
-    }
+    if (record) /* so the callee can call this pseudonym back */
+        identities_record(&resolved, &b);
     rc = store_status(store_batch_run(c->store, &b, NULL));
     free(invited);
     sodium_memzero(label_hex, sizeof(label_hex));
@@ -412,6 +429,10 @@ int calls_create(struct calls *c, const struct calls_create_req *req, json_t **o
             json_object_set(res, "decision", decision);
             c->m.created++;
             *out = res;
+            log_info(c->log, "call %s: created (relay_only %d, ice delay %d, fresh dtls %d, %s)",
+                     log_token(c->log, call.id, strlen(call.id), tok), d.relay_only,
+                     d.ice_delay_until_answer, d.fresh_dtls_per_call,
+                     req->native ? "native" : "browser");
             if (c->notify != NULL)
                 c->notify(c->notify_arg, call.id);
         }
@@ -439,7 +460,7 @@ int calls_accept(struct calls *c, const char *id, const char *bearer, bool nativ
     struct store_batch b = {0};
     struct store_val won;
     char key[KEY_MAX], pend[KEY_MAX], ttl[16], fp_ttl[16], hk[2][KEY_MAX], ek[2][KEY_MAX];
-    char *accepted = NULL;
+    char *accepted = NULL, tok[LOG_TOKEN_LEN];
     int rc = load(c, id, &call, err, errlen);
 
     memset(&pm, 0, sizeof(pm));
@@ -450,7 +471,8 @@ int calls_accept(struct calls *c, const char *id, const char *bearer, bool nativ
     if (rc == 0 && call.accepted)
         rc = fail(err, errlen, BROKER_ECONFLICT, "the call is already accepted");
     if (rc == 0)
-        rc = material_make(c, call.id, CALLS_CALLEE, call.callee_pn, native, &pm, err, errlen);
+        rc = material_make(c, call.id, CALLS_CALLEE, call.callee_pn, call.unlinkable, native,
+                           &pm, err, errlen);
     if (rc != 0)
         goto done;
     snprintf(ttl, sizeof(ttl), "%u", c->cfg->call_ttl);
@@ -489,6 +511,7 @@ int calls_accept(struct calls *c, const char *id, const char *bearer, bool nativ
         if (*out == NULL)
             rc = fail(err, errlen, BROKER_EINTERNAL, "out of memory");
         c->m.accepted++;
+        log_info(c->log, "call %s: accepted", log_token(c->log, call.id, strlen(call.id), tok));
         if (c->notify != NULL)
             c->notify(c->notify_arg, call.id);
     }
@@ -513,7 +536,7 @@ static int check_fingerprints(struct calls *c, const struct call *call, enum cal
                               const struct sdp_result *r, char *err, size_t errlen)
 {
     char keys[SDP_MAX_FINGERPRINTS][KEY_MAX], owner[SDP_MAX_FINGERPRINTS][KEYS_HASH_HEX + 8];
-    char fp_ttl[16];
+    char fp_ttl[16], fp_tok[LOG_TOKEN_LEN];
     struct store_batch b = {0};
     struct store_val v[2 * SDP_MAX_FINGERPRINTS];
     int rc;
@@ -540,6 +563,8 @@ static int check_fingerprints(struct calls *c, const struct call *call, enum cal
         store_val_free(&v[i]);
     if (rc != 0) {
         c->m.fingerprint_refused++;
+        log_info(c->log, "call %s: %s presented a fingerprint seen before; refused",
+                 log_token(c->log, call->id, strlen(call->id), fp_tok), calls_party_name(party));
         return rc;
     }
     b.n = 0;
@@ -774,7 +799,7 @@ int calls_end(struct calls *c, const char *id, const char *bearer, char *err, si
     enum calls_party party;
     struct store_batch b = {0};
     char key[KEY_MAX], lists[4][KEY_MAX], pend[KEY_MAX], tomb[KEY_MAX], logkey[KEY_MAX];
-    char created[24], ended[24], retention[24], logid[CALLS_ID_LEN];
+    char created[24], ended[24], retention[24], logid[CALLS_ID_LEN], tok[LOG_TOKEN_LEN];
     int rc = load(c, id, &call, err, errlen);
 
     if (rc == 0)
@@ -810,6 +835,8 @@ int calls_end(struct calls *c, const char *id, const char *bearer, char *err, si
     rc = store_status(store_batch_run(c->store, &b, NULL));
     if (rc == 0) {
         c->m.ended++;
+        log_info(c->log, "call %s: ended by the %s, revocation published",
+                 log_token(c->log, call.id, strlen(call.id), tok), calls_party_name(party));
         notify(c, call.id);
     }
 done:

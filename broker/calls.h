@@ -27,7 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "broker_config.h"
 #include "dtls_pool.h"
 #include "identities.h"
 #include "keys.h"
@@ -52,7 +52,7 @@ struct calls {
     const struct keys *keys;
     const struct policy_set *policy;
     const struct turn_rest_secrets *secrets;
-    const struct config *cfg;
+    const struct broker_config *cfg;
     struct dtls_pool *pool;
     struct log_ctx *log;
     struct calls_metrics m;

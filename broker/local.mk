@@ -2,7 +2,7 @@
 # The sanitizer and DTLS identity live in broker/sdp.mk (SDP_LIBS).
 noinst_LIBRARIES += broker/libumbra_broker.a
 broker_libumbra_broker_a_SOURCES = \
-	broker/config.c broker/config.h \
+	broker/broker_config.c broker/broker_config.h \
 	broker/keys.c broker/keys.h \
 	broker/store.c broker/store.h \
 	broker/identities.c broker/identities.h \
@@ -27,3 +27,36 @@ broker_umbra_broker_CFLAGS = $(BROKER_CFLAGS) -DUMBRA_VERSION=\"$(PACKAGE_VERSIO
 broker_umbra_broker_LDADD = $(BROKER_LIBS)
 dist_man_MANS += broker/umbra-broker.8
 EXTRA_DIST += contrib/umbra-broker.conf docs/api.md
+
+# Integration tests: real redis-server, umbra-relay and umbra-broker on
+# loopback ports 22000-22199 (tests/lib/umbra_harness.py + broker_harness.py).
+TESTS += tests/integration/broker_api.sh tests/integration/broker_call.sh
+EXTRA_DIST += tests/integration/broker_api.sh tests/integration/broker_api.py \
+	tests/integration/broker_call.sh tests/integration/broker_call.py \
+	tests/integration/broker_sdp_fixtures.py tests/lib/broker_harness.py
+
+# Benchmark: bench/bench_broker.sh starts redis-server (and umbra-broker for
+# the HTTP figure) on ports 22200-22299 and runs bench/bench_broker.
+noinst_PROGRAMS += bench/bench_broker
+bench_bench_broker_SOURCES = bench/bench_broker.c
+bench_bench_broker_CFLAGS = $(BROKER_CFLAGS)
+bench_bench_broker_LDADD = $(BROKER_LIBS)
+EXTRA_DIST += bench/bench_broker.sh
+
+# Unit tests (test_broker_store starts its own redis-server on port 22300).
+BROKER_UNIT_TESTS = tests/unit/test_broker_identities tests/unit/test_broker_creds \
+	tests/unit/test_broker_config tests/unit/test_broker_store
+check_PROGRAMS += $(BROKER_UNIT_TESTS)
+TESTS += $(BROKER_UNIT_TESTS)
+tests_unit_test_broker_identities_SOURCES = tests/unit/test_broker_identities.c
+tests_unit_test_broker_identities_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_broker_identities_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_broker_creds_SOURCES = tests/unit/test_broker_creds.c
+tests_unit_test_broker_creds_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_broker_creds_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_broker_config_SOURCES = tests/unit/test_broker_config.c
+tests_unit_test_broker_config_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_broker_config_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_broker_store_SOURCES = tests/unit/test_broker_store.c
+tests_unit_test_broker_store_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_broker_store_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)

@@ -9,32 +9,43 @@
 
 #include "api.h"
 #include "conf.h"
-#include "config.h"
+#include "broker_config.h"
 #include "keys.h"
 #include "policy.h"
 #include "tls.h"
 #include "turn_rest.h"
 
 
+/* libevent reports through this; its warnings can name a peer, so only
+ * errors are kept. The one global besides signal handling: libevent's
+ * callback takes no context. */
+static struct log_ctx *libevent_log;
+
+static void on_libevent_log(int severity, const char *msg)
+{
+    if (severity >= EVENT_LOG_ERR && libevent_log != NULL)
+        log_error(libevent_log, "libevent: %s", msg);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     event_base_loopbreak(arg);
 }
 
-static int load_config(int argc, char **argv, struct config *cfg, char *err, size_t errlen)
+static int load_config(int argc, char **argv, struct broker_config *cfg, char *err, size_t errlen)
 {
     const char *path = conf_config_path(argc, argv);
-    config_defaults(cfg);
-    if (path != NULL && conf_load_file(path, config_set, cfg, err, errlen) != 0)
+    broker_config_defaults(cfg);
+    if (path != NULL && conf_load_file(path, broker_config_set, cfg, err, errlen) != 0)
         return -1;
-    if (conf_load_args(argc, argv, config_set, cfg, err, errlen) != 0)
+    if (conf_load_args(argc, argv, broker_config_set, cfg, err, errlen) != 0)
         return -1;
-    return config_check(cfg, err, errlen);
+    return broker_config_check(cfg, err, errlen);
 }
 
 /* Everything main owns, so one function can release it. */
 struct broker {
-    struct config cfg;
+    struct broker_config cfg;
     struct log_ctx log;
     struct keys keys;
     struct turn_rest_secrets *secrets;
@@ -133,7 +144,7 @@ int main(int argc, char **argv)
     int rc = 1;
 
     if (conf_has_flag(argc, argv, "--help") || conf_has_flag(argc, argv, "-h")) {
-        config_usage(stdout);
+        broker_config_usage(stdout);
         return 0;
     }
     if (conf_has_flag(argc, argv, "--version")) {
@@ -150,6 +161,8 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     log_init(&b.log, "umbra-broker", b.cfg.log_level, stderr);
+    libevent_log = &b.log;
+    event_set_log_callback(on_libevent_log);
     if (start(&b, err, sizeof(err)) != 0) {
         log_error(&b.log, "%s", err);
         goto out;

@@ -587,8 +587,7 @@ static int sdp_scan(struct sdp_ctx *x, char *err, size_t errlen)
             if (sdp_tokens(l.p + 2, l.n - 2, tok, 7) != 6)
                 return sdp_fail(err, errlen, "line %zu: o= line needs 6 fields", i + 1);
             if (!sdp_is_digits(tok[2], 20))
-                return sdp_fail(err, errlen, "line %zu: o= session version is not a number",
-                                i + 1);
+                return sdp_fail(err, errlen, "line %zu: o= session version is not a number", i + 1);
             n_o++;
         } else if (sdp_starts(l.p, l.n, "a=candidate:")) {
             struct sdp_cand c;
@@ -785,8 +784,8 @@ void sdp_result_free(struct sdp_result *r)
     memset(r, 0, sizeof(*r));
 }
 
-int sdp_sanitize(const char *in, size_t len, const struct sdp_options *opts,
-                 struct sdp_result *out, char *err, size_t errlen)
+int sdp_sanitize(const char *in, size_t len, const struct sdp_options *opts, struct sdp_result *out,
+                 char *err, size_t errlen)
 {
     struct sdp_ctx x = {0};
     int rc = -1;

@@ -73,8 +73,8 @@ struct sdp_result {
  * form "x=...", a malformed o=, m=, a=candidate or a=fingerprint line, more
  * than SDP_MAX_FINGERPRINTS distinct fingerprints. On -1, *out is zeroed and
  * owns nothing. opts->cname and opts->label_key are required. */
-int sdp_sanitize(const char *in, size_t len, const struct sdp_options *opts,
-                 struct sdp_result *out, char *err, size_t errlen);
+int sdp_sanitize(const char *in, size_t len, const struct sdp_options *opts, struct sdp_result *out,
+                 char *err, size_t errlen);
 void sdp_result_free(struct sdp_result *r);
 
 /* One trickled candidate as browsers send it: "candidate:..." or

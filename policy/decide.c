@@ -68,19 +68,34 @@ static bool beats(int f, const struct policy_rule *r, const struct policy_rule *
            policy_privacy_rank((enum policy_field)f, cur->value[f]);
 }
 
+static void consider_rule(struct candidates *c, const struct policy_rule *r)
+{
+    const struct policy_rule **best = c->best[rule_tier(r)];
+    for (unsigned sets = r->sets; sets != 0; sets &= sets - 1) {
+        int f = __builtin_ctz(sets);
+        if (beats(f, r, best[f]))
+            best[f] = r;
+    }
+}
+
 static void consider(struct candidates *c, const struct policy_rule *rules, size_t n,
                      const struct policy_context *ctx)
 {
-    for (size_t i = 0; i < n; i++) {
-        const struct policy_rule *r = &rules[i];
-        if (!policy_rule_matches(r, ctx))
-            continue;
-        const struct policy_rule **best = c->best[rule_tier(r)];
-        for (unsigned sets = r->sets; sets != 0; sets &= sets - 1) {
-            int f = __builtin_ctz(sets);
-            if (beats(f, r, best[f]))
-                best[f] = r;
-        }
+    for (size_t i = 0; i < n; i++)
+        if (policy_rule_matches(&rules[i], ctx))
+            consider_rule(c, &rules[i]);
+}
+
+/* The set's index already holds the rules whose match allows this kind of
+ * call; only organisation domains remain to check. */
+static void consider_set(struct candidates *c, const struct policy_set *set,
+                         const struct policy_context *ctx)
+{
+    size_t i = policy_context_index(ctx);
+    for (uint32_t k = set->by_context_start[i]; k < set->by_context_start[i + 1]; k++) {
+        const struct policy_rule *r = &set->rules[set->by_context[k]];
+        if (policy_rule_orgs_match(r, ctx))
+            consider_rule(c, r);
     }
 }
 
@@ -130,8 +145,7 @@ static const struct policy_rule *party_winner(struct policy_decision *d, int f,
     return win;
 }
 
-static void resolve_field(struct policy_decision *d, const struct candidates *c, int f,
-                          int64_t *v)
+static void resolve_field(struct policy_decision *d, const struct candidates *c, int f, int64_t *v)
 {
     const struct policy_rule *m = c->best[TIER_MANDATORY][f];
     const struct policy_rule *pc = c->best[TIER_CALLER][f];
@@ -255,7 +269,7 @@ static int decide_rules(const struct policy_set *set, const struct policy_contex
     memset(&c, 0, sizeof(c));
     memset(out, 0, sizeof(*out));
     out->admit = true;
-    consider(&c, set->rules, set->n_rules, ctx);
+    consider_set(&c, set, ctx);
     consider(&c, extra, n_extra, ctx);
     consider(&c, builtin_rules, sizeof(builtin_rules) / sizeof(builtin_rules[0]), ctx);
     for (int f = 0; f < POLICY_FIELD_COUNT; f++)

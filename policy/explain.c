@@ -26,8 +26,8 @@ static int add_fields(json_t *decision, json_t *explanation, const struct policy
     for (int f = 0; f < POLICY_FIELD_COUNT; f++) {
         const char *name = policy_field_name((enum policy_field)f);
         int64_t v = policy_decision_value(d, (enum policy_field)f);
-        json_t *e = json_pack("{s:o, s:o}", "value", value_json((enum policy_field)f, v),
-                              "set_by", origin_json(&d->set_by[f]));
+        json_t *e = json_pack("{s:o, s:o}", "value", value_json((enum policy_field)f, v), "set_by",
+                              origin_json(&d->set_by[f]));
         if (e == NULL || json_object_set_new(explanation, name, e) < 0 ||
             json_object_set_new(decision, name, value_json((enum policy_field)f, v)) < 0)
             return -1;
@@ -41,9 +41,8 @@ static int add_refused(json_t *refused, const struct policy_decision *d)
         const struct policy_refusal *r = &d->refused[i];
         json_t *e = json_pack("{s:s, s:o, s:o, s:s, s:o}", "field", policy_field_name(r->field),
                               "requested", value_json(r->field, r->requested), "by",
-                              origin_json(&r->by), "reason",
-                              policy_refusal_reason_text(r->reason), "winner",
-                              origin_json(&r->winner));
+                              origin_json(&r->by), "reason", policy_refusal_reason_text(r->reason),
+                              "winner", origin_json(&r->winner));
         if (e == NULL || json_array_append_new(refused, e) < 0)
             return -1;
     }

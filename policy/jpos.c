@@ -33,6 +33,7 @@ struct jpos_scan {
     size_t path_len;
     struct jpos_frame frames[JPOS_MAX_DEPTH];
     int depth;
+    int overflow; /* containers opened beyond JPOS_MAX_DEPTH */
     struct policy_jpos *map;
 };
 
@@ -67,7 +68,7 @@ static void jpos_set_path(struct jpos_scan *s, size_t base, const char *seg, siz
 /* A value starts here: inside an array it is a new element. */
 static int jpos_value_start(struct jpos_scan *s)
 {
-    if (s->depth == 0)
+    if (s->depth == 0 || s->overflow > 0)
         return 0;
     struct jpos_frame *f = &s->frames[s->depth - 1];
     if (f->is_object)
@@ -99,8 +100,10 @@ static int jpos_open(struct jpos_scan *s, bool is_object)
 {
     if (jpos_value_start(s) < 0)
         return -1;
-    if (s->depth == JPOS_MAX_DEPTH)
-        return 0; /* deeper values take their ancestor's line */
+    if (s->depth == JPOS_MAX_DEPTH) {
+        s->overflow++; /* deeper values take their ancestor's line */
+        return 0;
+    }
     struct jpos_frame *f = &s->frames[s->depth++];
     f->is_object = is_object;
     f->expect_key = is_object;
@@ -121,13 +124,17 @@ static int jpos_step(struct jpos_scan *s)
         return jpos_open(s, c == '{');
     } else if (c == '}' || c == ']') {
         s->p++;
-        if (s->depth > 0) {
+        if (s->overflow > 0) {
+            s->overflow--;
+        } else if (s->depth > 0) {
             s->path_len = f->base_len;
             s->path[s->path_len] = '\0';
             s->depth--;
         }
     } else if (c == ',') {
         s->p++;
+        if (s->overflow > 0)
+            return 0;
         if (f != NULL && f->is_object)
             f->expect_key = true;
         else if (f != NULL)
@@ -136,7 +143,7 @@ static int jpos_step(struct jpos_scan *s)
         const char *body;
         size_t len;
         int line = s->line;
-        if (f != NULL && f->is_object && f->expect_key) {
+        if (s->overflow == 0 && f != NULL && f->is_object && f->expect_key) {
             jpos_skip_string(s, &body, &len);
             f->expect_key = false;
             jpos_set_path(s, f->base_len, body, len);

@@ -6,14 +6,13 @@
 #include "rules.h"
 
 static const char *const service_names[] = {"contact-list", "click-to-link", "negotiated",
-                                            "interworking", "conferencing", NULL};
+                                            "interworking", "conferencing",  NULL};
 static const char *const call_model_names[] = {"single-cs", "dual-cs", NULL};
 static const char *const destination_names[] = {"trusted",   "inner-circle", "uncertain",
                                                 "untrusted", "emergency",    NULL};
 static const char *const caller_state_names[] = {"undetectable", "pseudonymous", "identified",
                                                  NULL};
-static const char *const anonymity_names[] = {"identified", "pseudonymous", "undetectable",
-                                              NULL};
+static const char *const anonymity_names[] = {"identified", "pseudonymous", "undetectable", NULL};
 static const char *const unlinkability_names[] = {"refused", "granted", NULL};
 static const char *const bool_names[] = {"false", "true", NULL};
 static const char *const cname_names[] = {"per-session", "per-call-random", NULL};
@@ -21,15 +20,15 @@ static const char *const origin_names[] = {"full", "status-only", "none", NULL};
 static const char *const assertion_names[] = {"require", "allow", "forbid", NULL};
 
 static const char *const field_names[POLICY_FIELD_COUNT] = {
-    "anonymity",         "unlinkability",
-    "relay_only",        "ice_delay_until_answer",
+    "anonymity",           "unlinkability",
+    "relay_only",          "ice_delay_until_answer",
     "fresh_dtls_per_call", "cname",
-    "origin_disclosure", "org_domain_disclosure",
-    "identity_assertion", "log_retention_seconds",
+    "origin_disclosure",   "org_domain_disclosure",
+    "identity_assertion",  "log_retention_seconds",
 };
 
-static const char *const source_names[] = {"builtin", "caller", "callee", "service",
-                                           "organisation", NULL};
+static const char *const source_names[] = {"builtin", "caller",       "callee",
+                                           "service", "organisation", NULL};
 
 static const char *const dim_names[POLICY_DIM_COUNT] = {"service", "call_model", "destination",
                                                         "caller_state"};
@@ -186,15 +185,4 @@ const char *policy_refusal_reason_text(enum policy_refusal_reason r)
         return "an undetectable caller has no identity to assert";
     }
     return "unknown reason";
-}
-
-/* Higher is more private; every enum is declared least private first, and
- * disclosing the organisation domain is the less private flag. */
-int64_t policy_privacy_rank(enum policy_field f, int64_t v)
-{
-    if (f == POLICY_FIELD_ORG_DOMAIN_DISCLOSURE)
-        return !v;
-    if (f == POLICY_FIELD_LOG_RETENTION_SECONDS)
-        return -v;
-    return v;
 }

@@ -172,8 +172,8 @@ struct policy_set;
 /* Loads and validates every file; all or nothing. On success *out is a
  * new set (free with policy_set_free); on error *out is NULL. n_paths may
  * be 0 (built-in defaults only). */
-int policy_set_load(struct policy_set **out, const char *const *paths, size_t n_paths,
-                    char *err, size_t errlen);
+int policy_set_load(struct policy_set **out, const char *const *paths, size_t n_paths, char *err,
+                    size_t errlen);
 /* Same, from JSON texts already in memory; names[i] is used in messages. */
 int policy_set_load_texts(struct policy_set **out, const char *const *names,
                           const char *const *texts, size_t n, char *err, size_t errlen);

@@ -323,8 +323,7 @@ int policy_rule_parse(const json_t *obj, const struct policy_where *where, const
                          "the rule has no \"source\" and the file gives none (caller, callee, "
                          "service or organisation)");
     r.origin.source = (enum policy_source)source;
-    if (r.origin.mandatory &&
-        (source == POLICY_SOURCE_CALLER || source == POLICY_SOURCE_CALLEE))
+    if (r.origin.mandatory && (source == POLICY_SOURCE_CALLER || source == POLICY_SOURCE_CALLEE))
         return where_err(where, path, index, err, errlen,
                          "only service or organisation rules can be mandatory, not %s rules",
                          policy_source_name(r.origin.source));
@@ -346,8 +345,7 @@ bool policy_rules_overlap(const struct policy_rule *a, const struct policy_rule 
     for (int d = 0; d < POLICY_DIM_COUNT; d++)
         if ((a->match[d] & b->match[d]) == 0)
             return false;
-    return orgs_overlap(a->caller_org, b->caller_org) &&
-           orgs_overlap(a->callee_org, b->callee_org);
+    return orgs_overlap(a->caller_org, b->caller_org) && orgs_overlap(a->callee_org, b->callee_org);
 }
 
 static bool org_matches(const char *want, const char *have)
@@ -355,10 +353,21 @@ static bool org_matches(const char *want, const char *have)
     return want == NULL || (have != NULL && strcmp(want, have) == 0);
 }
 
+bool policy_rule_orgs_match(const struct policy_rule *r, const struct policy_context *ctx)
+{
+    return org_matches(r->caller_org, ctx->caller_org) &&
+           org_matches(r->callee_org, ctx->callee_org);
+}
+
 bool policy_rule_matches(const struct policy_rule *r, const struct policy_context *ctx)
 {
     return (r->match[0] >> ctx->service & 1u) && (r->match[1] >> ctx->call_model & 1u) &&
            (r->match[2] >> ctx->destination & 1u) && (r->match[3] >> ctx->caller_state & 1u) &&
-           org_matches(r->caller_org, ctx->caller_org) &&
-           org_matches(r->callee_org, ctx->callee_org);
+           policy_rule_orgs_match(r, ctx);
+}
+
+size_t policy_context_index(const struct policy_context *ctx)
+{
+    return (((size_t)ctx->service * 2 + ctx->call_model) * 5 + ctx->destination) * 3 +
+           ctx->caller_state;
 }

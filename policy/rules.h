@@ -23,15 +23,23 @@ struct policy_rule {
     uint8_t match[POLICY_DIM_COUNT]; /* bit per enum value; every bit = any */
     const char *caller_org;          /* NULL = any */
     const char *callee_org;
-    int specificity;   /* constrained dimensions, organisations included */
-    uint16_t sets;     /* bit per enum policy_field */
+    int specificity; /* constrained dimensions, organisations included */
+    uint16_t sets;   /* bit per enum policy_field */
     int64_t value[POLICY_FIELD_COUNT];
     struct policy_origin origin;
 };
 
+/* Every combination of service, call model, destination and caller state. */
+#define POLICY_N_CONTEXTS (5 * 2 * 5 * 3)
+
 struct policy_set {
     struct policy_rule *rules; /* in load order: files in order, rules in order */
     size_t n_rules;
+    /* For each context combination, the rules whose match allows it (their
+     * organisation domains are checked when deciding), in load order:
+     * by_context[by_context_start[i] .. by_context_start[i + 1]). */
+    uint32_t by_context_start[POLICY_N_CONTEXTS + 1];
+    uint32_t *by_context;
     char **files;
     json_t **roots;
     size_t n_files;
@@ -54,6 +62,11 @@ int policy_rule_parse(const json_t *obj, const struct policy_where *where, const
 /* True if both rules can match one call. */
 bool policy_rules_overlap(const struct policy_rule *a, const struct policy_rule *b);
 bool policy_rule_matches(const struct policy_rule *r, const struct policy_context *ctx);
+bool policy_rule_orgs_match(const struct policy_rule *r, const struct policy_context *ctx);
+/* Index of a context combination in by_context_start; ctx must be valid. */
+size_t policy_context_index(const struct policy_context *ctx);
+/* Builds set->by_context; 0 or -1 when out of memory. */
+int policy_set_index(struct policy_set *set);
 
 /* names.c */
 int policy_name_lookup(const char *const *names, const char *s);
@@ -63,6 +76,16 @@ int policy_field_lookup(const char *s);
 int policy_source_lookup(const char *s);
 const char *policy_dim_name(int dim);
 const char *const *policy_dim_value_names(int dim);
-int64_t policy_privacy_rank(enum policy_field f, int64_t v);
+
+/* Higher is more private; every enum is declared least private first, and
+ * disclosing the organisation domain is the less private flag. */
+static inline int64_t policy_privacy_rank(enum policy_field f, int64_t v)
+{
+    if (f == POLICY_FIELD_ORG_DOMAIN_DISCLOSURE)
+        return !v;
+    if (f == POLICY_FIELD_LOG_RETENTION_SECONDS)
+        return -v;
+    return v;
+}
 
 #endif

@@ -31,6 +31,7 @@ void policy_set_free(struct policy_set *set)
     free(set->files);
     free(set->roots);
     free(set->rules);
+    free(set->by_context);
     free(set);
 }
 
@@ -123,8 +124,8 @@ static int load_rules(struct policy_set *set, const struct file_head *head,
     for (size_t i = 0; i < n; i++) {
         char path[64];
         snprintf(path, sizeof(path), "/rules/%zu", i);
-        if (policy_rule_parse(json_array_get(head->rules, i), where, path, (int)i,
-                              head->source, -1, &set->rules[set->n_rules], err, errlen) < 0)
+        if (policy_rule_parse(json_array_get(head->rules, i), where, path, (int)i, head->source, -1,
+                              &set->rules[set->n_rules], err, errlen) < 0)
             return -1;
         set->n_rules++;
     }
@@ -135,7 +136,7 @@ static int load_one(struct policy_set *set, const char *name, const char *text, 
                     size_t errlen)
 {
     json_error_t je;
-    struct file_head head;
+    struct file_head head = {-1, NULL};
     size_t len = strlen(text);
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
     if (root == NULL)
@@ -202,9 +203,44 @@ static int rules_clash(const struct policy_rule *a, const struct policy_rule *b,
             return set_err(err, errlen,
                            "%s:%d: mandatory rule conflicts with the mandatory rule at %s:%d: "
                            "both can match one call, and %s cannot go with %s",
-                           b->origin.file, b->origin.line, a->origin.file, a->origin.line, tb,
-                           ta);
+                           b->origin.file, b->origin.line, a->origin.file, a->origin.line, tb, ta);
         }
+    }
+    return 0;
+}
+
+/* Deciding then looks only at the rules that can match the call, whatever
+ * the number of rules for other kinds of calls. */
+int policy_set_index(struct policy_set *set)
+{
+    struct policy_context ctx = {0};
+    size_t n = 0, i = 0;
+    /* two passes over the same loops: count, then fill */
+    for (int pass = 0; pass < 2; pass++) {
+        n = 0;
+        for (int s = 0; s < 5; s++)
+            for (int m = 0; m < 2; m++)
+                for (int d = 0; d < 5; d++)
+                    for (int c = 0; c < 3; c++) {
+                        ctx.service = (enum policy_service)s;
+                        ctx.call_model = (enum policy_call_model)m;
+                        ctx.destination = (enum policy_destination)d;
+                        ctx.caller_state = (enum policy_caller_state)c;
+                        i = policy_context_index(&ctx);
+                        set->by_context_start[i] = (uint32_t)n;
+                        for (size_t r = 0; r < set->n_rules; r++) {
+                            const struct policy_rule *x = &set->rules[r];
+                            if ((x->match[0] >> s & 1u) && (x->match[1] >> m & 1u) &&
+                                (x->match[2] >> d & 1u) && (x->match[3] >> c & 1u)) {
+                                if (pass == 1)
+                                    set->by_context[n] = (uint32_t)r;
+                                n++;
+                            }
+                        }
+                    }
+        set->by_context_start[POLICY_N_CONTEXTS] = (uint32_t)n;
+        if (pass == 0 && (set->by_context = malloc((n + 1) * sizeof(uint32_t))) == NULL)
+            return -1;
     }
     return 0;
 }
@@ -242,39 +278,60 @@ int policy_set_load_texts(struct policy_set **out, const char *const *names,
         policy_set_free(set);
         return -1;
     }
+    if (policy_set_index(set) < 0) {
+        policy_set_free(set);
+        return set_err(err, errlen, "out of memory");
+    }
     *out = set;
     return 0;
 }
 
+/* The whole file as a string; policies are small, so more than 4 MiB or a
+ * NUL byte means this is not a policy. */
 static char *read_file(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     char *buf = NULL;
-    size_t len = 0;
+    size_t len = 0, cap = 0;
+    const char *problem = NULL;
     if (f == NULL) {
         set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
-    buf = malloc(POLICY_MAX_FILE_SIZE + 1);
-    if (buf != NULL)
-        len = fread(buf, 1, POLICY_MAX_FILE_SIZE + 1, f);
-    if (buf == NULL || ferror(f) || len > POLICY_MAX_FILE_SIZE || memchr(buf, '\0', len)) {
-        set_err(err, errlen, "%s: cannot read: %s", path,
-                buf == NULL       ? "out of memory"
-                : ferror(f)       ? strerror(errno)
-                : len > POLICY_MAX_FILE_SIZE ? "larger than 4 MiB"
-                                  : "holds a NUL byte");
-        free(buf);
-        fclose(f);
-        return NULL;
+    for (;;) {
+        if (len == cap) {
+            char *grown = cap > POLICY_MAX_FILE_SIZE ? NULL : realloc(buf, cap + 65536 + 1);
+            if (grown == NULL) {
+                problem = cap > POLICY_MAX_FILE_SIZE ? "larger than 4 MiB" : "out of memory";
+                break;
+            }
+            buf = grown;
+            cap += 65536;
+        }
+        size_t n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (n == 0) {
+            if (ferror(f))
+                problem = strerror(errno);
+            else if (memchr(buf, '\0', len) != NULL)
+                problem = "holds a NUL byte";
+            break;
+        }
     }
     fclose(f);
+    if (problem == NULL && len > POLICY_MAX_FILE_SIZE)
+        problem = "larger than 4 MiB";
+    if (problem != NULL) {
+        set_err(err, errlen, "%s: cannot read: %s", path, problem);
+        free(buf);
+        return NULL;
+    }
     buf[len] = '\0';
     return buf;
 }
 
-int policy_set_load(struct policy_set **out, const char *const *paths, size_t n_paths,
-                    char *err, size_t errlen)
+int policy_set_load(struct policy_set **out, const char *const *paths, size_t n_paths, char *err,
+                    size_t errlen)
 {
     char **texts = calloc(n_paths + 1, sizeof(*texts));
     int rc = -1;

@@ -9,6 +9,10 @@
 
 #define MAX_POLICIES 64
 
+/* The four options that describe the call, in struct explain_args.have order. */
+static const char *const context_opts[4] = {"--service", "--call-model", "--destination",
+                                            "--caller-state"};
+
 struct explain_args {
     const char *policies[MAX_POLICIES];
     size_t n_policies;
@@ -46,7 +50,7 @@ static int cmd_check(int argc, char **argv)
             bad = 1;
             continue;
         }
-        printf("%s: ok, %zu rules\n", path, policy_set_rule_count(set));
+        printf("%s: ok, rules: %zu\n", path, policy_set_rule_count(set));
         policy_set_free(set);
     }
     if (bad || argc == 1)
@@ -56,7 +60,7 @@ static int cmd_check(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    printf("together: ok, %zu rules\n", policy_set_rule_count(set));
+    printf("together: ok, rules: %zu\n", policy_set_rule_count(set));
     policy_set_free(set);
     return 0;
 }
@@ -78,10 +82,8 @@ static int parse_context_opt(struct explain_args *a, int which, const char *v)
         rc = policy_caller_state_parse(v, &a->ctx.caller_state);
         break;
     }
-    static const char *const opt[] = {"--service", "--call-model", "--destination",
-                                      "--caller-state"};
     if (rc < 0)
-        fprintf(stderr, "%s: unknown value \"%s\"\n", opt[which], v);
+        fprintf(stderr, "%s: unknown value \"%s\"\n", context_opts[which], v);
     a->have[which] = true;
     return rc;
 }
@@ -132,10 +134,8 @@ static int parse_explain(int argc, char **argv, struct explain_args *a)
         return -1;
     }
     for (int i = 0; i < 4; i++) {
-        static const char *const opt[] = {"--service", "--call-model", "--destination",
-                                          "--caller-state"};
         if (!a->have[i]) {
-            fprintf(stderr, "explain: %s is required\n", opt[i]);
+            fprintf(stderr, "explain: %s is required\n", context_opts[i]);
             return -1;
         }
     }
@@ -165,8 +165,9 @@ static void print_value(enum policy_field f, int64_t v)
 
 static void print_text(const struct policy_decision *d)
 {
-    printf("admit: %s\n", d->admit ? "yes" : "no (a mandatory rule asks for an identity "
-                                             "the caller cannot give)");
+    printf("admit: %s\n", d->admit ? "yes"
+                                   : "no (a mandatory rule asks for an identity "
+                                     "the caller cannot give)");
     for (int f = 0; f < POLICY_FIELD_COUNT; f++) {
         printf("%-24s ", policy_field_name((enum policy_field)f));
         print_value((enum policy_field)f, policy_decision_value(d, (enum policy_field)f));

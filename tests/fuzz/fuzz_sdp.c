@@ -4,7 +4,7 @@
  * builds only LLVMFuzzerTestOneInput. Without it (make check, gcc), a small
  * driver below runs every fixture in tests/fixtures/sdp (or the files and
  * directories named on the command line) and then seeded random mutations
- * of them: FUZZ_SDP_ITERATIONS (default 20000) and FUZZ_SDP_SEED (default
+ * of them: FUZZ_SDP_ITERATIONS (default 50000) and FUZZ_SDP_SEED (default
  * fixed, printed) set the run. Any broken invariant aborts. */
 #include <dirent.h>
 #include <stdbool.h>
@@ -70,23 +70,30 @@ static void fuzz_check_output(const struct sdp_result *r, const struct sdp_optio
     }
 }
 
-static void fuzz_candidate(const char *in, size_t len)
+static bool fuzz_candidate(const char *in, size_t len)
 {
     char out[SDP_CANDIDATE_MAX], again[SDP_CANDIDATE_MAX], err[256];
     int rc = sdp_sanitize_candidate(in, len, out, sizeof(out), err, sizeof(err));
     fuzz_require(rc >= -1 && rc <= 1, "bad return");
     if (rc != 1) {
         fuzz_require(out[0] == '\0', "output left in a dropped candidate");
-        return;
+        return false;
     }
     fuzz_require(strncmp(out, "candidate:", 10) == 0 || strncmp(out, "a=candidate:", 12) == 0,
                  "candidate prefix lost");
     fuzz_require(strstr(out, " typ relay raddr 0.0.0.0 rport 0") != NULL, "not relay");
     rc = sdp_sanitize_candidate(out, strlen(out), again, sizeof(again), err, sizeof(err));
     fuzz_require(rc == 1 && strcmp(out, again) == 0, "candidate rewrite is not stable");
+    return true;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* How many inputs passed each parser, so a run shows it went past the
+ * first line checks. */
+struct fuzz_stats {
+    unsigned long sdp_accepted, candidates_kept;
+};
+
+static void fuzz_one(const uint8_t *data, size_t size, struct fuzz_stats *st)
 {
     struct sdp_options o = {.cname = "fuzzcname", .label_key = fuzz_key, .session_id = 1};
     struct sdp_result r;
@@ -95,12 +102,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     o.strip_identity = size > 0 && (data[0] & 1);
     if (sdp_sanitize((const char *)data, size, &o, &r, err, sizeof(err)) == 0) {
+        if (st != NULL)
+            st->sdp_accepted++;
         fuzz_check_output(&r, &o);
         sdp_result_free(&r);
     } else {
         fuzz_require(r.sdp == NULL && err[0] != '\0', "failure without a reason, or with output");
     }
-    fuzz_candidate((const char *)data, size);
+    if (fuzz_candidate((const char *)data, size) && st != NULL)
+        st->candidates_kept++;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_one(data, size, NULL);
     return 0;
 }
 
@@ -166,7 +181,8 @@ static void fuzz_load_file(struct fuzz_corpus *c, const char *path)
     fclose(f);
     fuzz_add(c, buf, (size_t)n);
     if (plen > 4 && strcmp(path + plen - 4, ".txt") == 0) {
-        for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l;
+             l = strtok_r(NULL, "\n", &save)) {
             if (strncmp(l, "kept ", 5) == 0)
                 l += 5;
             else if (strncmp(l, "dropped ", 8) == 0)
@@ -196,26 +212,56 @@ static void fuzz_load(struct fuzz_corpus *c, const char *path)
 }
 
 static const char *const fuzz_tokens[] = {
-    "\r\n", "\n", "\r", " ", "\t", "a=candidate:", "candidate:1 1 udp 1 203.0.113.5 9 typ relay",
-    " typ relay", " typ host", " raddr ", " rport ", ".local", "m=audio 0 X 0\r\n",
-    "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n", "c=IN IP6 ::1\r\n", "a=rtcp:1\r\n",
-    "a=fingerprint:sha-256 AB:CD\r\n", "a=ssrc:1 cname:", "a=ssrc:1 msid:", "a=msid:",
-    "a=msid-semantic: WMS ", "a=identity:x\r\n", "o=- 1 1 IN IP4 1.2.3.4\r\n", "v=0\r\n", ":",
-    "-", "*", "\0", "65535", "4294967296", "::ffff:10.0.0.1",
+    "\r\n",
+    "\n",
+    "\r",
+    " ",
+    "\t",
+    "a=candidate:",
+    "candidate:1 1 udp 1 203.0.113.5 9 typ relay",
+    " typ relay",
+    " typ host",
+    " raddr ",
+    " rport ",
+    ".local",
+    "m=audio 0 X 0\r\n",
+    "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n",
+    "c=IN IP6 ::1\r\n",
+    "a=rtcp:1\r\n",
+    "a=fingerprint:sha-256 AB:CD\r\n",
+    "a=ssrc:1 cname:",
+    "a=ssrc:1 msid:",
+    "a=msid:",
+    "a=msid-semantic: WMS ",
+    "a=identity:x\r\n",
+    "o=- 1 1 IN IP4 1.2.3.4\r\n",
+    "v=0\r\n",
+    ":",
+    "-",
+    "*",
+    "\0",
+    "65535",
+    "4294967296",
+    "::ffff:10.0.0.1",
 };
 
 /* One random edit of buf (capacity cap) in place; returns the new length. */
 static size_t fuzz_mutate(struct fuzz_rng *g, char *buf, size_t len, size_t cap)
 {
     size_t pos = fuzz_below(g, len + 1);
-    switch (fuzz_below(g, 6)) {
-    case 0: /* flip a byte */
+    switch (fuzz_below(g, 12)) {
+    case 0: /* flip a bit */
         if (len > 0)
             buf[fuzz_below(g, len)] ^= (char)(1u << fuzz_below(g, 8));
         return len;
-    case 1: /* random byte */
+    case 1: /* any byte */
         if (len > 0)
             buf[fuzz_below(g, len)] = (char)fuzz_below(g, 256);
+        return len;
+    case 6:
+    case 7: /* a printable byte, which keeps the line structure */
+        if (len > 0)
+            buf[fuzz_below(g, len)] = (char)(' ' + fuzz_below(g, 95));
         return len;
     case 2: { /* delete a range */
         size_t n = fuzz_below(g, 64);
@@ -224,7 +270,11 @@ static size_t fuzz_mutate(struct fuzz_rng *g, char *buf, size_t len, size_t cap)
         memmove(buf + pos, buf + pos + n, len - pos - n);
         return len - n;
     }
-    case 3: { /* insert a token */
+    case 3:
+    case 8:
+    case 9:
+    case 10:
+    case 11: { /* insert a token: the likeliest way to reach deep code */
         const char *t = fuzz_tokens[fuzz_below(g, sizeof(fuzz_tokens) / sizeof(fuzz_tokens[0]))];
         size_t n = t[0] == '\0' ? 1 : strlen(t);
         if (len + n > cap)
@@ -248,18 +298,14 @@ static size_t fuzz_mutate(struct fuzz_rng *g, char *buf, size_t len, size_t cap)
     }
 }
 
-static void fuzz_run(const char *data, size_t len)
-{
-    LLVMFuzzerTestOneInput((const uint8_t *)data, len);
-}
-
 int main(int argc, char **argv)
 {
     struct fuzz_corpus c = {0};
     struct fuzz_rng g;
+    struct fuzz_stats st = {0};
     const char *env_iter = getenv("FUZZ_SDP_ITERATIONS"), *env_seed = getenv("FUZZ_SDP_SEED");
     const char *top = getenv("top_srcdir");
-    unsigned long iterations = env_iter ? strtoul(env_iter, NULL, 10) : 20000;
+    unsigned long iterations = env_iter ? strtoul(env_iter, NULL, 10) : 50000;
     uint64_t seed = env_seed ? strtoull(env_seed, NULL, 10) : 20261125;
     size_t cap = SDP_MAX_INPUT + 1024;
     char *buf = malloc(cap);
@@ -277,19 +323,20 @@ int main(int argc, char **argv)
     }
     fuzz_require(c.n > 0, "empty corpus");
     for (size_t i = 0; i < c.n; i++)
-        fuzz_run(c.data[i], c.len[i]);
+        fuzz_one((const uint8_t *)c.data[i], c.len[i], &st);
     g.s = seed ? seed : 1;
     for (unsigned long it = 0; it < iterations; it++) {
-        size_t k = fuzz_below(&g, c.n), len = c.len[k], edits = 1 + fuzz_below(&g, 8);
+        size_t k = fuzz_below(&g, c.n), len = c.len[k], edits = 1 + fuzz_below(&g, 3);
         if (len > cap)
             len = cap;
         memcpy(buf, c.data[k], len);
         for (size_t e = 0; e < edits; e++)
             len = fuzz_mutate(&g, buf, len, cap);
-        fuzz_run(buf, len);
+        fuzz_one((const uint8_t *)buf, len, &st);
     }
-    printf("fuzz_sdp: %zu seeds, %lu mutations (FUZZ_SDP_SEED=%llu), no invariant broken\n", c.n,
-           iterations, (unsigned long long)seed);
+    printf("fuzz_sdp: %zu seeds, %lu mutations (FUZZ_SDP_SEED=%llu): %lu SDP accepted, %lu"
+           " candidates kept, no invariant broken\n",
+           c.n, iterations, (unsigned long long)seed, st.sdp_accepted, st.candidates_kept);
     for (size_t i = 0; i < c.n; i++)
         free(c.data[i]);
     free(c.data);

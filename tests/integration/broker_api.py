@@ -34,6 +34,7 @@ POLICY = {"version": 1, "source": "service", "rules": [
     {"match": {"service": "negotiated"}, "set": {"log_retention_seconds": 600}},
     {"match": {"service": "click-to-link"}, "set": {"ice_delay_until_answer": False}},
     {"match": {"service": "conferencing"}, "set": {"identity_assertion": "forbid"}},
+    {"match": {"service": "interworking"}, "mandatory": True, "set": {"anonymity": "identified"}},
 ]}
 
 
@@ -48,6 +49,7 @@ def remember(*values):
 
 
 BROKER = [None]
+NOT_LOGGED = []
 
 
 def test_identities(b, rc):
@@ -94,6 +96,8 @@ def call_setup(b, caller_token, callee_token, callee_pn, **kw):
     r = b.create_call(callee_pn, caller=caller_token, **kw)
     assert r.status == 201, r
     remember(r.json["caller_secret"], r.json["ice_servers"][0]["credential"])
+    # Stored in Redis by design, but never to be logged in clear.
+    NOT_LOGGED.extend([r.json["ice_servers"][0]["username"], r.json["call_id"]])
     if "dtls" in r.json:
         remember(r.json["dtls"]["private_key"])
     return r.json
@@ -223,6 +227,38 @@ def test_no_delay(b, t1, t2, pn2):
     ev = b.events(cid, "callee", t2, since=1)
     check(r.json["held"] is False and [e["type"] for e in ev.json["events"]] == ["candidate"],
           "no ICE delay: candidates reach the callee at once")
+
+
+def test_unlinkable_usernames(b, t1, t2, pn2):
+    c1, c2 = call_setup(b, t1, t2, pn2), call_setup(b, t1, t2, pn2)
+    u1 = c1["ice_servers"][0]["username"].split(":")[2]
+    u2 = c2["ice_servers"][0]["username"].split(":")[2]
+    check(c1["decision"]["decision"]["unlinkability"] == "granted"
+          and c1["caller_pseudonym"] == c2["caller_pseudonym"],
+          "unlinkability: the callee sees one stable pseudonym for this caller")
+    check(u1 != u2 and c1["caller_pseudonym"] not in (u1, u2),
+          "unlinkability: relays get a one-call pseudonym in each TURN username")
+    a1 = b.request("POST", "/v1/calls/%s/accept" % c1["call_id"], {}, bearer=t2).json
+    a2 = b.request("POST", "/v1/calls/%s/accept" % c2["call_id"], {}, bearer=t2).json
+    k1 = a1["ice_servers"][0]["username"].split(":")[2]
+    k2 = a2["ice_servers"][0]["username"].split(":")[2]
+    check(k1 != k2 and pn2 not in (k1, k2), "unlinkability: the callee's TURN usernames too")
+    e = call_setup(b, t1, t2, pn2, destination="emergency")
+    check(e["decision"]["decision"]["unlinkability"] == "refused"
+          and e["ice_servers"][0]["username"].split(":")[2] == e["caller_pseudonym"],
+          "linkable (emergency): the TURN username carries the caller's pseudonym")
+
+
+def test_policy_refusal(b, rc, t1, pn2):
+    before = snapshot(rc)
+    r = b.create_call(pn2, caller=t1, service="interworking")
+    check(r.status == 403 and r.json["error"] == "refused_by_policy"
+          and r.json["decision"]["decision"]["admit"] is False
+          and len(r.json["decision"]["refused"]) >= 1,
+          "policy: a mandatory identity rule refuses a pseudonymous caller, explained (403)")
+    check(snapshot(rc) == before, "policy: a refused call leaves nothing in Redis")
+    r = b.create_call(pn2, caller=t1, service="interworking", caller_state="identified")
+    check(r.status == 201, "policy: the same call is admitted for an identified caller")
 
 
 def test_strip_identity(b, t1, t2, pn2):
@@ -435,9 +471,9 @@ def test_tls(h, redis_port):
 
 def test_log(b):
     log = b.log()
-    leaked = [s[:8] for s in find_sensitive(log, SECRETS_SEEN)]
+    leaked = [s[:8] for s in find_sensitive(log, SECRETS_SEEN + NOT_LOGGED)]
     check(leaked == [] and "PRIVATE KEY" not in log and find_addresses(log) == [],
-          "log: no token, secret, password, private key or address (%d lines)" % len(log.splitlines()))
+          "log: no token, secret, password, call id, private key or address (%d lines)" % len(log.splitlines()))
 
 
 def main():
@@ -454,6 +490,8 @@ def main():
         cid, csec, ksec, fp_a = test_call_flow(b, rc, t1, t2, pn2)
         test_no_delay(b, t1, t2, pn2)
         test_strip_identity(b, t1, t2, pn2)
+        test_policy_refusal(b, rc, t1, pn2)
+        test_unlinkable_usernames(b, t1, t2, pn2)
         test_fingerprints(b, rc, t1, t2, pn2, fp_a)
         test_ttls(rc)
         test_bad_input(b, rc, t2, pn2)

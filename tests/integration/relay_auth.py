@@ -10,9 +10,14 @@ independent STUN client (tests/lib/umbra_stun.py).
   no response ever carries SOFTWARE
   Binding refused with stun-binding off (the default), answered when on
   mapped-address = omit: Allocate success without XOR-MAPPED-ADDRESS
+  strict-expiry = yes: LIFETIME capped by the credential's expiry and
+    nothing relayed after it; off (default): relaying goes on
+  auth-secret-file with two secrets accepts both; after SIGHUP a secret
+    removed from the file gets 401 and a new one works
 """
 
 import os
+import signal
 import socket
 import struct
 import sys
@@ -20,10 +25,11 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import umbra_stun as stun  # noqa: E402
-from umbra_harness import Harness, fail, note  # noqa: E402
+from umbra_harness import Harness, fail, note, run  # noqa: E402
 
 SECRET = "auth-rest-secret-93f1"
 OLD_SECRET = "auth-rest-secret-rotated-out-7c2"
+NEW_SECRET = "auth-rest-secret-rotated-in-e5b"
 NONCE_LIFETIME = 2
 STATIC_USER, STATIC_PASSWORD = "static-user", "static-pass-5d1e"
 
@@ -177,6 +183,86 @@ def test_binding_on_and_omit(h, relay2):
         check_allocation(c, c.allocate(), relay2, "Allocate with mapped-address=omit", mapped=False)
 
 
+def allocate_with(h, relay, secret, name):
+    """Allocate (and free) with REST credentials from secret; the response."""
+    user, password = h.rest_credentials(secret, ttl=600, call="rotation-call", pseudonym=name)
+    with client(relay, user, password) as c:
+        resp = c.allocate()
+        if resp.cls == stun.SUCCESS:
+            c.refresh(0)
+        return resp
+
+
+def wait_for(h, relay, secret, want_success, what):
+    deadline = time.monotonic() + 5.0
+    while True:
+        resp = allocate_with(h, relay, secret, "rot")
+        if (resp.cls == stun.SUCCESS) == want_success:
+            note("ok: %s -> %s" % (what, "success" if want_success else "%d" % resp.error_code()[0]))
+            return
+        if time.monotonic() > deadline:
+            fail("%s: still %s 5 s after SIGHUP" % (what, resp.describe()))
+        time.sleep(0.2)
+
+
+def test_rotation(h, relay, secrets_path):
+    """Several secrets at once, and SIGHUP re-reads the file."""
+    expect_error(allocate_with(h, relay, NEW_SECRET, "new"), 401,
+                 "Allocate with a secret not yet in the file")
+    with open(secrets_path, "w") as f:
+        f.write("%s\n%s\n" % (SECRET, NEW_SECRET))
+    relay.proc.send_signal(signal.SIGHUP)
+    wait_for(h, relay, NEW_SECRET, True, "after SIGHUP with both secrets, Allocate with the new one")
+    expect_success(allocate_with(h, relay, SECRET, "old"), "and with the old one (rotation overlap)")
+    with open(secrets_path, "w") as f:
+        f.write("%s\n" % NEW_SECRET)
+    relay.proc.send_signal(signal.SIGHUP)
+    wait_for(h, relay, SECRET, False, "after SIGHUP without the old secret, Allocate with it")
+    expect_success(allocate_with(h, relay, NEW_SECRET, "new2"), "Allocate with the new secret")
+
+
+def test_strict_expiry(h, relay, relay_strict):
+    """strict-expiry ends an allocation when its REST credential expires;
+    without it (the default) the allocation lives its LIFETIME."""
+    pairs = []
+    for r in (relay, relay_strict):
+        ux, px = h.rest_credentials(SECRET, ttl=3, call="expiry-call", pseudonym="short")
+        uy, py = h.rest_credentials(SECRET, ttl=600, call="expiry-call", pseudonym="long")
+        x, y = client(r, ux, px), client(r, uy, py)
+        rx = x.allocate()
+        expect_success(rx, "%s: Allocate with a credential valid for 3 s" % r.name)
+        expect_success(y.allocate(), "%s: Allocate with a credential valid for 600 s" % r.name)
+        lifetime = struct.unpack("!I", rx.get(stun.LIFETIME))[0]
+        if r is relay_strict and lifetime > 3:
+            fail("strict-expiry: LIFETIME %d exceeds the credential's 3 s" % lifetime)
+        if r is relay and lifetime < 600:
+            fail("strict-expiry off: LIFETIME %d, expected the 600 s default" % lifetime)
+        expect_success(x.create_permission(y.relayed), "%s: permission short -> long" % r.name)
+        expect_success(y.create_permission(x.relayed), "%s: permission long -> short" % r.name)
+        y.send_indication(x.relayed, b"before-expiry")
+        got = x.receive(2.0, kind="data")
+        if not got or got[2] != b"before-expiry":
+            fail("%s: data to the short-lived allocation before expiry: got %r" % (r.name, got))
+        pairs.append((r, x, y))
+    time.sleep(4.5)
+    for r, x, y in pairs:
+        y.send_indication(x.relayed, b"after-expiry")
+        got = x.receive(1.0, kind="data")
+        if r is relay_strict:
+            if got is not None:
+                fail("strict-expiry: data still relayed to an allocation whose credential expired: %r" % (got,))
+            expect_error(y.create_permission(x.relayed), 403,
+                         "strict-expiry: permission toward the expired allocation's relayed address")
+            note("ok: strict-expiry: nothing relayed after the credential expired")
+        else:
+            if not got or got[2] != b"after-expiry":
+                fail("strict-expiry off: allocation stopped relaying when its credential expired: %r"
+                     % (got,))
+            note("ok: strict-expiry off: allocation relays past its credential's expiry")
+        x.close()
+        y.close()
+
+
 def test_no_software():
     bad = [r for r in seen if r.has(stun.SOFTWARE)]
     if bad:
@@ -190,17 +276,19 @@ def test_no_software():
 def main():
     with Harness("relay_auth", port_base=21200, port_count=100) as h:
         secrets = h.write_secrets([SECRET])
-        h.record_sensitive(OLD_SECRET, STATIC_PASSWORD)
+        h.record_sensitive(OLD_SECRET, NEW_SECRET, STATIC_PASSWORD)
         relay = h.start_relay(auth_secret_file=secrets,
                               user="%s:%s" % (STATIC_USER, STATIC_PASSWORD),
                               nonce_lifetime=NONCE_LIFETIME)
         relay2 = h.start_relay(name="relay-binding-omit", tls=False, auth_secret_file=secrets,
-                               stun_binding=True, mapped_address="omit")
+                               stun_binding=True, mapped_address="omit", strict_expiry=True)
         test_credentials(h, relay)
         test_static_user(relay)
         test_binding_off(relay)
         test_binding_on_and_omit(h, relay2)
         test_stale_nonce(h, relay)
+        test_strict_expiry(h, relay, relay2)
+        test_rotation(h, relay, secrets)
         test_no_software()
         for r in (relay, relay2):
             if not r.alive():
@@ -210,4 +298,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

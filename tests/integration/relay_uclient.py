@@ -19,7 +19,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from umbra_harness import Harness, fail, note  # noqa: E402
+from umbra_harness import Harness, fail, note, run  # noqa: E402
 
 SECRET = "uclient-rest-secret-4b9d"
 CLIENTS = 20
@@ -151,4 +151,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

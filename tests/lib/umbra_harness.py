@@ -4,13 +4,16 @@ Python standard library only (plus the openssl CLI for certificates). Used by
 tests/integration and tests/browser, and meant for any test that needs
 redis-server, umbra-relay or umbra-broker running on given ports.
 
-    from umbra_harness import Harness, fail
+    from umbra_harness import Harness, fail, run
 
-    with Harness("relay_auth", port_base=21100) as h:
-        secret_file = h.write_secrets(["s3cret"])
-        relay = h.start_relay(auth_secret_file=secret_file, stun_binding="no")
-        ... talk to relay.host, relay.port (UDP+TCP), relay.tls_port ...
-        h.stop(relay)           # SIGTERM; fails the test on a bad exit
+    def main():
+        with Harness("relay_auth", port_base=21100) as h:
+            secret_file = h.write_secrets(["s3cret"])
+            relay = h.start_relay(auth_secret_file=secret_file, stun_binding="no")
+            ... talk to relay.host, relay.port (UDP+TCP), relay.tls_port ...
+            h.stop(relay)       # SIGTERM; fails the test on a bad exit
+
+    run(main)                   # HarnessError -> "FAIL: ..." and exit 1
 
 What it does for you:
   * a work directory $top_builddir/tests/out/NAME, emptied at start and kept
@@ -60,6 +63,16 @@ def fail(message):
     sys.stderr.write("FAIL: %s\n" % message)
     sys.stderr.flush()
     raise SystemExit(1)
+
+
+def run(main):
+    """Runs a test's main(): harness errors (a daemon that would not start,
+    a missing binary) end the test with FAIL and their message, not a
+    traceback."""
+    try:
+        main()
+    except HarnessError as e:
+        fail(str(e))
 
 
 def skip(message):

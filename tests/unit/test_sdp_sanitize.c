@@ -272,7 +272,8 @@ static void check_no_leaked_address(const char *in, const struct lines *inl, con
     char *copy = strdup(in);
     char *save = NULL;
     unsigned checked = 0;
-    for (char *t = strtok_r(copy, " \t\r\n@=/", &save); t; t = strtok_r(NULL, " \t\r\n@=/", &save)) {
+    for (char *t = strtok_r(copy, " \t\r\n@=/", &save); t;
+         t = strtok_r(NULL, " \t\r\n@=/", &save)) {
         bool allowed = strcmp(t, "0.0.0.0") == 0;
         if (!is_ip(t))
             continue;
@@ -701,8 +702,9 @@ static void test_fingerprint_limit(void **state)
     char err[128];
     /* The same fingerprint repeated in every section counts once. */
     for (int i = 0; i < 20; i++)
-        n += (size_t)snprintf(sdp + n, sizeof(sdp) - n, "m=audio 9 RTP/AVP 0\r\n"
-                                                        "a=fingerprint:sha-256 AA:BB\r\n");
+        n += (size_t)snprintf(sdp + n, sizeof(sdp) - n,
+                              "m=audio 9 RTP/AVP 0\r\n"
+                              "a=fingerprint:sha-256 AA:BB\r\n");
     sanitize_ok(sdp, n, &o, &r);
     assert_int_equal(r.n_fingerprints, 1);
     sdp_result_free(&r);
@@ -742,8 +744,8 @@ static void sanitize_inside_sdp(const char *cand, char *out, size_t cap)
     struct sdp_result r;
     const char *c = starts(cand, "a=") ? cand + 2 : cand;
     const char *line;
-    int n = snprintf(sdp, sizeof(sdp), "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 X 0\r\na=%s\r\n",
-                     c);
+    int n =
+        snprintf(sdp, sizeof(sdp), "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 X 0\r\na=%s\r\n", c);
     sanitize_ok(sdp, (size_t)n, &o, &r);
     line = strstr(r.sdp, "a=candidate:");
     assert_non_null(line);
@@ -800,8 +802,8 @@ static void test_trickle_fixture(void **state)
         {
             char withnl[SDP_CANDIDATE_MAX + 2], out2[SDP_CANDIDATE_MAX];
             snprintf(withnl, sizeof(withnl), "%s\r\n", cand);
-            assert_int_equal(sdp_sanitize_candidate(withnl, strlen(withnl), out2, sizeof(out2),
-                                                    err, sizeof(err)),
+            assert_int_equal(sdp_sanitize_candidate(withnl, strlen(withnl), out2, sizeof(out2), err,
+                                                    sizeof(err)),
                              1);
             assert_string_equal(out, out2);
         }
@@ -833,9 +835,9 @@ static void test_trickle_malformed(void **state)
     }
     assert_int_equal(n, 12);
     assert_int_equal(sdp_sanitize_candidate("", 0, out, sizeof(out), err, sizeof(err)), -1);
-    assert_int_equal(sdp_sanitize_candidate(with_nul, sizeof(with_nul) - 1, out, sizeof(out), err,
-                                            sizeof(err)),
-                     -1);
+    assert_int_equal(
+        sdp_sanitize_candidate(with_nul, sizeof(with_nul) - 1, out, sizeof(out), err, sizeof(err)),
+        -1);
     free_lines(&l);
     free(text);
 }

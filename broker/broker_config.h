@@ -1,11 +1,11 @@
-/* config: umbra-broker's settings, filled from "key = value" files and
+/* broker_config: umbra-broker's settings, filled from "key = value" files and
  * --key=value flags through common/conf.h.
  *
- * config_defaults() fills every field; config_set() is the conf_setter that
- * validates one key. config_check() verifies that the required keys are
+ * broker_config_defaults() fills every field; broker_config_set() is the conf_setter that
+ * validates one key. broker_config_check() verifies that the required keys are
  * present once everything has been applied. The struct owns no heap memory. */
-#ifndef UMBRA_BROKER_CONFIG_H
-#define UMBRA_BROKER_CONFIG_H
+#ifndef UMBRA_BROKER_BROKER_CONFIG_H
+#define UMBRA_BROKER_BROKER_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,7 +19,7 @@
 #define CONFIG_MAX_POLICIES 8
 #define CONFIG_URI_MAX 256
 
-struct config {
+struct broker_config {
     char listen_host[128];
     uint16_t listen_port;
     char tls_cert[CONFIG_PATH_MAX];
@@ -41,14 +41,13 @@ struct config {
     unsigned long_poll_timeout;     /* seconds */
     unsigned dtls_pool;             /* pre-generated identities; 0 disables the pool */
     enum log_level log_level;
-    char web_root[CONFIG_PATH_MAX]; /* directory served at /demo/; "" serves nothing */
 };
 
-void config_defaults(struct config *c);
-/* conf_setter: ctx is a struct config. */
-int config_set(void *ctx, const char *key, const char *value, char *err, size_t errlen);
-int config_check(const struct config *c, char *err, size_t errlen);
+void broker_config_defaults(struct broker_config *c);
+/* conf_setter: ctx is a struct broker_config. */
+int broker_config_set(void *ctx, const char *key, const char *value, char *err, size_t errlen);
+int broker_config_check(const struct broker_config *c, char *err, size_t errlen);
 /* Prints the keys with their meaning, for --help. */
-void config_usage(FILE *out);
+void broker_config_usage(FILE *out);
 
 #endif

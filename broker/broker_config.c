@@ -1,12 +1,12 @@
-/* config: see config.h. */
+/* broker_config: see broker_config.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conf.h"
-#include "config.h"
+#include "broker_config.h"
 
-void config_defaults(struct config *c)
+void broker_config_defaults(struct broker_config *c)
 {
     memset(c, 0, sizeof(*c));
     snprintf(c->listen_host, sizeof(c->listen_host), "127.0.0.1");
@@ -79,7 +79,7 @@ static int set_uint(const char *value, uint64_t min, uint64_t max, unsigned *out
     return 0;
 }
 
-static int set_relay(struct config *c, const char *value, char *err, size_t errlen)
+static int set_relay(struct broker_config *c, const char *value, char *err, size_t errlen)
 {
     if (strncmp(value, "turn:", 5) != 0 && strncmp(value, "turns:", 6) != 0) {
         snprintf(err, errlen, "expected a turn: or turns: URI");
@@ -99,9 +99,9 @@ static int set_relay(struct config *c, const char *value, char *err, size_t errl
     return 0;
 }
 
-int config_set(void *ctx, const char *key, const char *value, char *err, size_t errlen)
+int broker_config_set(void *ctx, const char *key, const char *value, char *err, size_t errlen)
 {
-    struct config *c = ctx;
+    struct broker_config *c = ctx;
     uint64_t v;
 
     if (strcmp(key, "listen") == 0)
@@ -168,7 +168,7 @@ int config_set(void *ctx, const char *key, const char *value, char *err, size_t 
     return -1;
 }
 
-int config_check(const struct config *c, char *err, size_t errlen)
+int broker_config_check(const struct broker_config *c, char *err, size_t errlen)
 {
     if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0')) {
         snprintf(err, errlen, "tls-cert and tls-key go together");
@@ -193,7 +193,7 @@ int config_check(const struct config *c, char *err, size_t errlen)
     return 0;
 }
 
-void config_usage(FILE *out)
+void broker_config_usage(FILE *out)
 {
     fputs("usage: umbra-broker [-c FILE] [--KEY=VALUE ...] [--help] [--version]\n"
           "keys (in FILE as \"key = value\", or as --key=value):\n"
