@@ -40,7 +40,12 @@ static void deliver_to_client(struct allocation *a, const struct umbra_addr *pee
         struct stun_builder b;
         uint8_t txid[STUN_TXID_LEN];
         ssize_t n;
-        randombytes_buf(txid, sizeof(txid));
+        /* Unique ids without a getrandom() per packet; the base is random
+         * per allocation so ids link nothing across allocations. */
+        uint64_t count = ++a->txid_count;
+        memcpy(txid, a->txid_base, sizeof(txid));
+        for (int i = 0; i < 8; i++)
+            txid[STUN_TXID_LEN - 1 - i] ^= (uint8_t)(count >> (8 * i));
         stun_build_start(&b, w->tx, sizeof(w->tx) - 4, STUN_METHOD_DATA, STUN_CLASS_INDICATION,
                          txid);
         stun_put_xor_address(&b, STUN_ATTR_XOR_PEER_ADDRESS, peer);
@@ -90,6 +95,7 @@ struct allocation *allocation_new(struct worker *w, const struct client_path *pa
     if (a == NULL)
         return NULL;
     a->w = w;
+    randombytes_buf(a->txid_base, sizeof(a->txid_base));
     a->path = *path;
     a->via = listener_path_via(path);
     a->relayed = lease->addr;

@@ -35,9 +35,11 @@ struct allocation {
     struct umbra_addr relayed;
     int fd;
     struct event *ev;
-    int64_t expires;             /* monotonic seconds */
-    int64_t cred_expiry;         /* wall seconds of a REST credential, or 0 */
-    uint8_t txid[STUN_TXID_LEN]; /* of the Allocate, to answer a retransmit */
+    int64_t expires;                  /* monotonic seconds */
+    int64_t cred_expiry;              /* wall seconds of a REST credential, or 0 */
+    uint8_t txid[STUN_TXID_LEN];      /* of the Allocate, to answer a retransmit */
+    uint8_t txid_base[STUN_TXID_LEN]; /* Data indication ids count from it */
+    uint64_t txid_count;
     bool has_token;
     uint8_t token[RELAY_ADDR_TOKEN_LEN];
     size_t user_len;
