@@ -11,7 +11,7 @@ relay's nor the broker's log may hold an IP address.
 Ports: 24000-24199. Output: $top_builddir/tests/out/call_demo/
 (call_demo.png, call_demo_stats.json, call_demo_results.json, logs).
 """
-import json
+import fcntl
 import os
 import shutil
 import subprocess
@@ -23,34 +23,36 @@ from broker_harness import Broker  # noqa: E402
 from umbra_harness import Harness, fail, find_addresses, note, skip, top_builddir, top_srcdir  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-PLAYWRIGHT = "playwright-core@1.65.1"
 
 
 def playwright_dir():
-    """A node_modules directory holding playwright-core, installed if needed."""
+    """A node_modules directory holding playwright-core: the source tree's
+    (contrib/test.sh runs `npm ci` there) or the build tree's, where it is
+    installed from tests/browser/package-lock.json when missing. A lock
+    keeps two tests of a parallel `make check` from installing at once."""
+    src = os.path.join(top_srcdir(), "tests", "browser")
     build = os.path.join(top_builddir(), "tests", "browser")
-    for base in (build, os.path.join(top_srcdir(), "tests", "browser")):
-        if os.path.isfile(os.path.join(base, "node_modules", "playwright-core", "package.json")):
+    have = lambda base: os.path.isfile(os.path.join(base, "node_modules", "playwright-core",
+                                                    "package.json"))
+    for base in (src, build):
+        if have(base):
             return os.path.join(base, "node_modules")
     if shutil.which("npm") is None:
-        skip("npm is not installed")
+        fail("npm is missing (contrib/deps.sh installs it); playwright-core is needed")
     os.makedirs(build, exist_ok=True)
-    pkg = os.path.join(top_srcdir(), "tests", "browser", "package.json")
-    if os.path.isfile(pkg):
-        for name in ("package.json", "package-lock.json"):
-            src = os.path.join(top_srcdir(), "tests", "browser", name)
-            if os.path.isfile(src):
-                shutil.copy(src, os.path.join(build, name))
-        cmd = ["npm", "install", "--no-audit", "--no-fund", "--ignore-scripts"]
-    else:
-        cmd = ["npm", "install", "--no-save", "--no-audit", "--no-fund", "--ignore-scripts",
-               "--prefix", build, PLAYWRIGHT]
-    note("installing playwright-core: %s" % " ".join(cmd))
-    r = subprocess.run(cmd, cwd=build, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=300)
-    if r.returncode != 0:
-        # The registry being unreachable is an absent facility, not a failure.
-        skip("npm could not install playwright-core:\n%s" % r.stdout.decode(errors="replace")[-2000:])
+    with open(os.path.join(build, ".npm-install.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not have(build):
+            if os.path.realpath(src) != os.path.realpath(build):
+                for name in ("package.json", "package-lock.json"):
+                    shutil.copy(os.path.join(src, name), os.path.join(build, name))
+            note("installing playwright-core into %s (npm ci)" % build)
+            r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                               cwd=build, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               timeout=300)
+            if r.returncode != 0:
+                fail("npm ci in %s failed (playwright-core is needed):\n%s"
+                     % (build, r.stdout.decode(errors="replace")[-2000:]))
     return os.path.join(build, "node_modules")
 
 
