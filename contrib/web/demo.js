@@ -489,7 +489,17 @@
     const body = { caller: alice.token, callee: bob.own, service: opts.service,
                    call_model: opts.call_model, destination: opts.destination,
                    caller_state: 'pseudonymous' };
-    const c = await api('POST', '/v1/calls', body);
+    let c;
+    try {
+      c = await api('POST', '/v1/calls', body);
+    } catch (e) {
+      // A refusal by policy still carries the decision and why.
+      if (e.body && e.body.decision) {
+        showDecision(e.body.decision);
+        log('Alice', 'the call was refused by policy');
+      }
+      throw e;
+    }
     call.id = c.call_id;
     call.decision = c.decision;
     alice.callId = c.call_id;

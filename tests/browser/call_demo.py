@@ -139,6 +139,13 @@ def main():
                 status = status or 1
             else:
                 print("ok   %s log holds no IP address" % name)
+        with open(h.path("relay.log"), errors="replace") as f:
+            refused = sum(1 for line in f if "refused (not_relayed)" in line)
+        if refused == 0:
+            print("FAIL relay log counts no peer refused as not relayed")
+            status = status or 1
+        else:
+            print("ok   relay log: %d peer(s) refused as not relayed (as keyed-hash tokens)" % refused)
         if status != 0:
             fail("call_demo: %d (see %s)" % (status, h.dir))
     print("call_demo: all checks passed")
