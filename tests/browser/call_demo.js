@@ -312,6 +312,12 @@ async function leakyParty(page) {
     await L.setLocalDescription();
     await gather(L);
     const offer = L.localDescription.sdp;
+    // The same raw offer sent through the broker instead: the sanitizer
+    // must strip every host candidate before the callee sees it.
+    const posted = await api('POST', `/v1/calls/${c.call_id}/offer`, { type: 'offer', sdp: offer }, c.caller_secret);
+    const evs = await api('GET', `/v1/calls/${c.call_id}/events?party=callee&since=0&wait=0`, undefined,
+                          accepted.callee_secret);
+    const delivered = evs.events.filter((e) => e.type === 'offer').map((e) => e.sdp).join('\n');
     await G.setRemoteDescription({ type: 'offer', sdp: offer });
     for (const [i, s] of sinkList.entries())
       await G.addIceCandidate({ candidate: `candidate:90${i} 1 udp 2122260223 ${s.host} ${s.port} typ host generation 0`,
@@ -348,6 +354,11 @@ async function leakyParty(page) {
       G: { ice: G.iceConnectionState, connection: G.connectionState, history: history.G, stats: plain(acc.G) },
       L: { ice: L.iceConnectionState, connection: L.connectionState, history: history.L, stats: plain(acc.L) },
       opened, waited: Date.now() - t0,
+      viaBroker: { kept: posted.candidates_kept, dropped: posted.candidates_dropped,
+                   deliveredOffer: delivered.length > 0,
+                   deliveredCandidates: delivered.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:')).length,
+                   hostAddressesLeft: [...offer.matchAll(/ (\S+) \d+ typ host/g)].map((m) => m[1])
+                     .filter((a) => delivered.includes(a)).length },
     };
     await api('DELETE', `/v1/calls/${c.call_id}`, undefined, accepted.callee_secret);
     G.close();
@@ -361,6 +372,11 @@ async function leakyParty(page) {
   const hostCount = r.offerTypes.filter((t) => t === 'host').length;
   check(hostCount > 0, 'leak test: the non-relay-only party offered host candidates',
         `${hostCount} host of ${r.offerTypes.length}`);
+  const vb = r.viaBroker;
+  check(vb.deliveredOffer && vb.kept === 0 && vb.dropped === hostCount && vb.deliveredCandidates === 0 &&
+        vb.hostAddressesLeft === 0,
+        'leak test: the same raw offer sent through the broker reaches the callee with no host candidate or address',
+        `${vb.dropped} dropped, ${vb.kept} kept, ${vb.deliveredCandidates} delivered`);
   const everConnected = (h) => h.some((x) => /connected|completed/.test(x) && !/disconnected/.test(x));
   check(!everConnected(r.G.history) && !everConnected(r.L.history) && !r.opened,
         'leak test: the call fails closed (never connected, no data channel)',
