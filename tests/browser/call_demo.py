@@ -88,8 +88,44 @@ def check_static(b):
                        ("/demo/missing.html", "missing file"), ("/demo/index", "no extension"),
                        ("/demo/a/index.html", "subdirectory"), ("/demo/x.conf", "unknown type")):
         expect("GET", path, 404, "application/json", what)
+    expect("GET", "/demo/..%2fbroker.conf", 404, "application/json", "dot-dot with an encoded slash")
     expect("POST", "/demo/", 405, what="POST")
     expect("DELETE", "/demo/index.html", 405, what="DELETE")
+    return bad
+
+
+def check_static_traps(h, redis_port, relays):
+    """A web root holding a symlink to a file outside, a directory, a FIFO
+    and an oversize file: none is served. A broker without web-root serves
+    nothing under /demo/."""
+    bad = 0
+    root = h.path("web-traps")
+    os.makedirs(os.path.join(root, "dir.html"))
+    outside = h.write_file("outside-secret.txt", "not for the web\n")
+    os.symlink(outside, os.path.join(root, "link.txt"))
+    os.mkfifo(os.path.join(root, "fifo.js"))
+    with open(os.path.join(root, "big.js"), "wb") as f:
+        f.truncate(4 * 1024 * 1024 + 1)
+    with open(os.path.join(root, "index.html"), "w") as f:
+        f.write("<!doctype html><title>trap root</title>\n")
+    open(os.path.join(root, "empty.txt"), "w").close()
+    b = Broker(h, redis_port, relays, name="broker-static", web_root=root).start()
+    cases = (("/demo/", 200, "the index"), ("/demo/empty.txt", 200, "an empty file"),
+             ("/demo/link.txt", 404, "a symlink to a file outside"), ("/demo/dir.html", 404, "a directory"),
+             ("/demo/fifo.js", 404, "a FIFO"), ("/demo/big.js", 404, "a file over 4 MiB"))
+    for path, code, what in cases:
+        r = b.request("GET", path, timeout=5)
+        ok = r.status == code and "not for the web" not in r.raw
+        print("%s /demo traps: %s (%s) gives %d (got %d)" % ("ok  " if ok else "FAIL", path, what, code, r.status))
+        bad += 0 if ok else 1
+    b.stop()
+    b = Broker(h, redis_port, relays, name="broker-noweb").start()
+    for path in ("/demo", "/demo/", "/demo/index.html"):
+        r = b.request("GET", path)
+        ok = r.status == 404
+        print("%s /demo without web-root: %s gives 404 (got %d)" % ("ok  " if ok else "FAIL", path, r.status))
+        bad += 0 if ok else 1
+    b.stop()
     return bad
 
 
@@ -113,7 +149,7 @@ def main():
                               metrics_listen="127.0.0.1:%d" % metrics_port,
                               relay_only_peers=True)
         b.start()
-        static_failures = check_static(b)
+        static_failures = check_static(b) + check_static_traps(h, redis.port, b.relays)
         env = dict(os.environ)
         env.update({
             "NODE_PATH": modules,
