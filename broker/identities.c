@@ -180,8 +180,7 @@ int identities_resolve(struct identities *ids, const char *token, const char *co
     } else {
         if (v[1].type == STORE_STR)
             rot = strtoull(v[1].str, NULL, 10);
-        identities_pseudonym(ids->keys->pseudonym, sk, rot, context, strlen(context),
-                             r->pseudonym);
+        identities_pseudonym(ids->keys->pseudonym, sk, rot, context, strlen(context), r->pseudonym);
         snprintf(r->pn_key, sizeof(r->pn_key), "umbra:pn:%s", r->pseudonym);
     }
     for (size_t i = 0; i < b.n; i++)

@@ -403,8 +403,21 @@ def test_end(b, rc, cid, csec, ksec):
     sub = Resp(b.redis_port)
     sub.send("SUBSCRIBE", "umbra:revoke")
     sub.read()
+    nxt = b.events(cid, "caller", csec).json["next"]
+    got = {}
+
+    def poll():
+        t0 = time.time()
+        got["r"] = b.events(cid, "caller", csec, since=nxt, wait=5)
+        got["t"] = time.time() - t0
+    th = threading.Thread(target=poll)
+    th.start()
+    time.sleep(0.3)
     r = b.request("DELETE", "/v1/calls/%s" % cid, bearer=ksec)
     check(r.status == 200, "end: the callee ends the call")
+    th.join()
+    check(got["r"].json["events"] == [{"type": "ended"}] and got["t"] < 1.5,
+          "end: the waiting caller's long poll returns ended at once (%.2f s)" % got["t"])
     msg = sub.read()
     check(msg == [b"message", b"umbra:revoke", cid.encode()],
           "end: the call id is published on umbra:revoke")

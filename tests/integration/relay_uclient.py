@@ -8,6 +8,16 @@ against a real umbra-relay on loopback with TURN REST credentials.
 2. Without -y, toward a UDP peer on 127.0.0.1 that counts what arrives: the
    relay refuses the permission/channel with 403 and not one packet reaches
    the peer (with ChannelBind, with CreatePermission + Send (-s), over TCP).
+
+The command lines (PORT is the relay's UDP+TCP port, TLSPORT its TLS port,
+PEER the counting peer's port, SECRET the auth-secret-file's secret):
+  turnutils_uclient -W SECRET -y -m 20 -n 50 -p PORT 127.0.0.1
+  turnutils_uclient -t -W SECRET -y -m 20 -n 50 -p PORT 127.0.0.1
+  turnutils_uclient -t -S -W SECRET -y -m 20 -n 50 -p TLSPORT 127.0.0.1
+  turnutils_uclient -W SECRET -e 127.0.0.1 -r PEER -m 2 -n 20 -p PORT 127.0.0.1
+  turnutils_uclient -s -W SECRET -e 127.0.0.1 -r PEER -m 2 -n 20 -p PORT 127.0.0.1
+  turnutils_uclient -t -W SECRET -e 127.0.0.1 -r PEER -m 2 -n 20 -p PORT 127.0.0.1
+Each run's exact line is printed to the test's log as it starts.
 """
 
 import os

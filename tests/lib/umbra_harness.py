@@ -19,7 +19,10 @@ What it does for you:
   * a work directory $top_builddir/tests/out/NAME, emptied at start and kept
     afterwards so logs can be read (and scanned by later tests);
   * ports handed out from [port_base, port_base + port_count): each test
-    owns a disjoint block, so tests may run in parallel (make -j2);
+    owns a disjoint block, so tests may run in parallel (make -j2); a lock
+    file in /tmp per block makes a second run of the same test (from
+    another worktree) wait for the first (UMBRA_TEST_PORT_WAIT seconds,
+    default 600);
   * certificates made with `openssl req` (self-signed, chosen SANs);
   * config files in umbra's "key = value" form (underscores in keyword
     arguments become dashes; a list value repeats the key; None omits it);
@@ -35,9 +38,11 @@ Environment:
   UMBRA_RELAY                umbra-relay binary (default builddir/relay/umbra-relay)
   UMBRA_BROKER               umbra-broker binary (default builddir/broker/umbra-broker)
   UMBRA_TEST_VERBOSE=1       print each started command line
+  UMBRA_TEST_PORT_WAIT       seconds to wait for a port block in use
 """
 
 import atexit
+import fcntl
 import ipaddress
 import os
 import re
@@ -46,6 +51,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -151,10 +157,35 @@ class Harness:
         os.makedirs(self.dir, exist_ok=True)
         self.procs = []
         self._cleaned = False
+        self._lock_ports()
         self.sensitive_path = os.path.join(self.dir, "sensitive.txt")
         atexit.register(self.cleanup)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
+
+    def _lock_ports(self):
+        """Holds an exclusive lock on this port block for the life of the
+        process: the same test run from two worktrees at once (merged
+        branches run everyone's tests) waits instead of colliding."""
+        path = os.path.join(tempfile.gettempdir(), "umbra-test-ports-%d-%d.lock"
+                            % (self.port_base, self.port_end - 1))
+        self._lock = open(path, "a")
+        wait = float(os.environ.get("UMBRA_TEST_PORT_WAIT", "600"))
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise HarnessError("ports %d-%d still held by another test run after %.0f s (%s)"
+                                       % (self.port_base, self.port_end - 1, wait, path))
+                if not told:
+                    note("waiting for ports %d-%d, held by another run of %s"
+                         % (self.port_base, self.port_end - 1, self.name))
+                    told = True
+                time.sleep(0.5)
 
     def __enter__(self):
         return self
@@ -233,21 +264,31 @@ class Harness:
 
     def port(self):
         """A free port (both TCP and UDP on 127.0.0.1) from this test's block."""
-        while self._next_port < self.port_end:
-            p = self._next_port
-            self._next_port += 1
-            if port_free(p):
-                return p
-        raise HarnessError("no free port left in %d-%d" % (self.port_base, self.port_end - 1))
+        return self.port_range(1)[0]
 
     def port_range(self, count):
-        """(low, high) of count consecutive ports from the block."""
-        low = self._next_port
-        high = low + count - 1
-        if high >= self.port_end:
-            raise HarnessError("port block %d-%d too small" % (self.port_base, self.port_end - 1))
-        self._next_port = high + 1
-        return low, high
+        """(low, high) of count consecutive free ports from the block. If
+        something else holds ports there (a run of an older copy of these
+        tests, which took no lock), waits for them like _lock_ports does."""
+        wait = float(os.environ.get("UMBRA_TEST_PORT_WAIT", "600"))
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            low = self._next_port
+            while low + count - 1 < self.port_end:
+                high = low + count - 1
+                busy = [p for p in range(low, high + 1) if not port_free(p)]
+                if not busy:
+                    self._next_port = high + 1
+                    return low, high
+                low = busy[-1] + 1
+            if time.monotonic() > deadline:
+                raise HarnessError("no %d free consecutive ports in %d-%d after %.0f s"
+                                   % (count, self._next_port, self.port_end - 1, wait))
+            if not told:
+                note("waiting for %d free ports in %d-%d" % (count, self._next_port, self.port_end - 1))
+                told = True
+            time.sleep(0.5)
 
     # -- processes ---------------------------------------------------------
 
@@ -298,7 +339,10 @@ class Harness:
         return p
 
     def start_redis(self, port=None, name="redis"):
-        """redis-server on 127.0.0.1:port without persistence. .port, .url."""
+        """redis-server on 127.0.0.1:port without persistence. .port, .url.
+        Talk to it with redis_command(p.host, p.port, "PUBLISH", ch, msg).
+        Stopping and starting it again on the same port (port=old.port)
+        tests reconnection."""
         port = port or self.port()
         argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--dir", self.dir,
@@ -319,8 +363,10 @@ class Harness:
         """umbra-relay with a config file NAME.conf. Defaults: UDP+TCP listen
         on a fresh port, TLS on another (tls=False to leave it out), relayed
         addresses on 127.0.0.1 from a block of relay_port_count ports, realm
-        "umbra.test", log-level debug. Keyword arguments override or add
-        config keys (auth_secret_file=..., user=[...], stun_binding="yes").
+        "umbra.test", log-level debug. port= and tls_port= pick the listen
+        ports; other keyword arguments override or add config keys
+        (auth_secret_file=..., user=[...], stun_binding=True); args= adds
+        command-line flags.
         Ready once TCP (and TLS) accept and a UDP Allocate gets any STUN
         answer. The Process carries host, port, tls_port, relay_ports,
         config (dict) and conf (path)."""
@@ -452,11 +498,45 @@ def stun_answers(host, port, timeout=0.3):
 
 def redis_ping(host, port):
     try:
-        with socket.create_connection((host, port), timeout=0.5) as s:
-            s.sendall(b"*1\r\n$4\r\nPING\r\n")
-            return s.recv(64).startswith(b"+PONG")
-    except OSError:
+        return redis_command(host, port, "PING", timeout=0.5) == "PONG"
+    except (OSError, HarnessError):
         return False
+
+
+def redis_command(host, port, *args, timeout=5.0):
+    """One Redis command over a fresh connection (RESP, no client library).
+    Returns str, int, None or a list; a Redis error raises HarnessError."""
+    req = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        req += b"$%d\r\n%s\r\n" % (len(a), a)
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        s.sendall(req)
+        f = s.makefile("rb")
+        return _resp_read(f)
+
+
+def _resp_read(f):
+    line = f.readline()
+    if not line.endswith(b"\r\n"):
+        raise HarnessError("redis: connection closed mid-reply")
+    kind, body = line[:1], line[1:-2]
+    if kind == b"+":
+        return body.decode()
+    if kind == b"-":
+        raise HarnessError("redis error: %s" % body.decode(errors="replace"))
+    if kind == b":":
+        return int(body)
+    if kind == b"$":
+        n = int(body)
+        if n < 0:
+            return None
+        data = f.read(n + 2)
+        return data[:-2].decode(errors="replace")
+    if kind == b"*":
+        n = int(body)
+        return None if n < 0 else [_resp_read(f) for _ in range(n)]
+    raise HarnessError("redis: unexpected reply %r" % line[:40])
 
 
 # -- log privacy scan --------------------------------------------------------
