@@ -147,6 +147,8 @@
     return f;
   }
 
+  const f0 = (f) => (f.transport && f.transport.packetsReceived) || 0;
+
   class Party {
     constructor(role, name) {
       this.role = role;         // "caller" or "callee"
@@ -175,6 +177,7 @@
       this.received = [];       // SDPs and candidates exactly as the broker delivered them
       this.ended = false;
       this.figures = null;
+      this.lastRx = undefined;
       this.data = { sent: 0, received: 0, sentSha: null, receivedSha: null, peerSha: null,
                     peerBytes: null, match: null };
       this.rx = null;
@@ -369,6 +372,9 @@
       this.figures.connectionState = this.pc.connectionState;
       this.figures.iceConnectionState = this.pc.iceConnectionState;
       this.figures.at = Date.now();
+      // The last moment a packet arrived, to show when the relay cut the call.
+      const rx = f0(this.figures);
+      if (this.lastRx === undefined || rx > this.lastRx.count) this.lastRx = { count: rx, at: this.figures.at };
       const f = this.figures, p = f.pair;
       if (p) {
         const relayed = p.localType === 'relay' && p.remoteType === 'relay';
@@ -404,7 +410,12 @@
 
   function refreshStatus() {
     if (call.error) return setStatus('error', 'error');
-    if (call.endedAtBroker || alice.ended) return setStatus('ended at the broker', 'ended');
+    if (call.endedAtBroker || alice.ended) {
+      const last = Math.max(...[alice, bob].map((p) => (p.lastRx ? p.lastRx.at : 0)));
+      const quiet = call.endedAt && Date.now() - last > 1500 && last > 0;
+      return setStatus(quiet ? `ended at the broker: umbra-relay cut the media ${Math.max(0, (last - call.endedAt) / 1000).toFixed(1)} s later`
+                             : 'ended at the broker', 'ended');
+    }
     const both = alice.pc && bob.pc && alice.pc.connectionState === 'connected' &&
                  bob.pc.connectionState === 'connected';
     if (both) return setStatus('in call: media relayed by umbra-relay', 'live');
@@ -539,7 +550,7 @@
     hangUp();
     alice.reset();
     bob.reset();
-    Object.assign(call, { id: null, decision: null, endedAtBroker: false, error: null });
+    Object.assign(call, { id: null, decision: null, endedAtBroker: false, endedAt: null, error: null });
     $('start').disabled = true;
     try {
       await Promise.all([alice.newIdentity(), bob.newIdentity()]);
@@ -565,10 +576,11 @@
   /* DELETE /v1/calls/{id}: the broker revokes the call; the relay drops it. */
   async function endAtBroker() {
     if (!call.id) return null;
+    log('Alice', 'ends the call at the broker (DELETE); the relay revokes its allocations');
     const r = await api('DELETE', `/v1/calls/${call.id}`, undefined, alice.secret);
     call.endedAtBroker = true;
+    call.endedAt = Date.now();
     $('end').disabled = true;
-    log('Alice', 'ended the call at the broker; the relay revokes its allocations');
     refreshStatus();
     return r;
   }
@@ -584,6 +596,7 @@
 
   async function figures() {
     const [a, b] = await Promise.all([alice.collect(), bob.collect()]);
+    refreshStatus();
     return { caller: a, callee: b };
   }
 

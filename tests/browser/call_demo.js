@@ -229,6 +229,10 @@ async function revocation(page) {
   check(revoked >= 2, 'revocation: umbra-relay tore down the call\'s allocations (Redis)', `${revoked} revoked`);
   const s = await page.evaluate(() => window.umbraDemo.state());
   check(s.caller.ended && s.endedAtBroker, 'revocation: the caller is told the call ended');
+  const status = await page.evaluate(() => document.getElementById('status').textContent);
+  check(/cut the media/.test(status), 'page: tells that the relay cut the media after the broker ended the call',
+        status);
+  await page.screenshot({ path: path.join(OUT, 'call_demo_ended.png'), fullPage: true });
   stats.revocation = { samples, last_growth_ms: last, revoked_allocations: revoked,
                        allocations_after: metric(m1, 'umbra_relay_allocations') };
   await page.evaluate(() => window.umbraDemo.hangUp());
