@@ -62,6 +62,26 @@ static void not_found(struct http_req *req)
     http_reply_error(req->ev, 404, "not_found", "no such resource");
 }
 
+/* Appends the file's bytes to buf; always consumes fd. 0 or -1. */
+static int add_file(struct evbuffer *buf, int fd, off_t size)
+{
+    struct evbuffer_file_segment *seg;
+    int rc;
+    if (size == 0) {
+        close(fd);
+        return 0;
+    }
+    seg = evbuffer_file_segment_new(fd, 0, size, EVBUF_FS_CLOSE_ON_FREE);
+    if (seg == NULL) {
+        close(fd);
+        return -1;
+    }
+    rc = evbuffer_add_file_segment(buf, seg, 0, size);
+    /* buf keeps its own reference; the descriptor closes with the last one. */
+    evbuffer_file_segment_free(seg);
+    return rc;
+}
+
 static void serve(struct api *a, struct http_req *req, const char *name)
 {
     const char *type = api_demo_type(name);
@@ -87,14 +107,11 @@ static void serve(struct api *a, struct http_req *req, const char *name)
         not_found(req);
         return;
     }
-    /* evbuffer_add_file takes the descriptor, also on failure. */
-    if (st.st_size > 0 && evbuffer_add_file(buf, fd, 0, st.st_size) != 0) {
+    if (add_file(buf, fd, st.st_size) != 0) {
         evbuffer_free(buf);
         not_found(req);
         return;
     }
-    if (st.st_size == 0)
-        close(fd);
     h = evhttp_request_get_output_headers(req->ev);
     evhttp_add_header(h, "Content-Type", type);
     evhttp_add_header(h, "Cache-Control", "no-store");
