@@ -157,6 +157,7 @@ class Harness:
         os.makedirs(self.dir, exist_ok=True)
         self.procs = []
         self._cleaned = False
+        self._lock = None
         self._lock_ports()
         self.sensitive_path = os.path.join(self.dir, "sensitive.txt")
         atexit.register(self.cleanup)
@@ -369,7 +370,27 @@ class Harness:
         command-line flags.
         Ready once TCP (and TLS) accept and a UDP Allocate gets any STUN
         answer. The Process carries host, port, tls_port, relay_ports,
-        config (dict) and conf (path)."""
+        config (dict) and conf (path).
+        SO_REUSEPORT lets another process of the same user bind the same
+        port (an older copy of these tests, run from another worktree at
+        the same moment); requests would then land in the wrong relay. So
+        a relay whose listen port turns out to be shared is stopped and
+        started again on fresh ports (twice at most)."""
+        fixed = "port" in config or "tls_port" in config
+        for attempt in range(3):
+            p = self._start_relay_once(name, tls, relay_port_count, args, timeout, dict(config))
+            shared = shared_ports(p.pid, [p.port] + ([p.tls_port] if p.tls_port else []))
+            if not shared:
+                return p
+            p.proc.kill()
+            p.proc.wait()
+            if fixed or attempt == 2:
+                raise HarnessError("%s: port(s) %s shared with another process" % (name, shared))
+            note("%s: port(s) %s shared with another process; starting again elsewhere"
+                 % (name, shared))
+        raise AssertionError("unreachable")
+
+    def _start_relay_once(self, name, tls, relay_port_count, args, timeout, config):
         host = "127.0.0.1"
         port = config.pop("port", None) or self.port()
         cfg = {"listen": "%s:%d" % (host, port)}
@@ -449,6 +470,9 @@ class Harness:
                     p.proc.wait()
                 except PermissionError:
                     pass
+        if self._lock is not None:
+            self._lock.close()  # releases the port block
+            self._lock = None
 
 
 def check_sanitizers(p):
@@ -469,6 +493,39 @@ def port_free(port, host="127.0.0.1"):
         finally:
             s.close()
     return True
+
+
+def _proc_net_inodes(port):
+    """Inodes of the sockets bound to local port (any address), from
+    /proc/net; TIME_WAIT entries (inode 0) left out."""
+    inodes = set()
+    for table in ("udp", "udp6", "tcp", "tcp6"):
+        try:
+            with open("/proc/net/" + table) as f:
+                lines = f.readlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and int(fields[1].rsplit(":", 1)[1], 16) == port and fields[9] != "0":
+                inodes.add(fields[9])
+    return inodes
+
+
+def shared_ports(pid, ports):
+    """Those of ports where a socket of another process is bound too."""
+    own = set()
+    try:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                own.add(target[8:-1])
+    except OSError:
+        return []  # no /proc: nothing to check
+    return [p for p in ports if _proc_net_inodes(p) - own]
 
 
 def tcp_connects(host, port, timeout=0.5):
