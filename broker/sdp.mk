@@ -1,8 +1,14 @@
 # broker/: the SDP sanitizer and per-call DTLS identities, pure modules the
-# broker links through SDP_LIBS.
+# broker links through SDP_LIBS. Only sdp_sanitize.h and dtls_id.h are the
+# library's API; the other sdp_*.h are its private parts.
 noinst_LIBRARIES += broker/libumbra_sdp.a
 broker_libumbra_sdp_a_SOURCES = \
 	broker/sdp_sanitize.c broker/sdp_sanitize.h \
+	broker/sdp_candidate.c broker/sdp_candidate.h \
+	broker/sdp_fingerprint.c broker/sdp_fingerprint.h \
+	broker/sdp_label.c broker/sdp_label.h \
+	broker/sdp_addr.c broker/sdp_addr.h \
+	broker/sdp_text.c broker/sdp_text.h \
 	broker/dtls_id.c broker/dtls_id.h
 broker_libumbra_sdp_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(OPENSSL_CFLAGS)
 SDP_LIBS = broker/libumbra_sdp.a $(OPENSSL_LIBS) $(SODIUM_LIBS)
