@@ -27,6 +27,22 @@ tests_unit_test_dtls_id_CPPFLAGS = $(SDP_TEST_CPPFLAGS)
 tests_unit_test_dtls_id_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) $(OPENSSL_CFLAGS)
 tests_unit_test_dtls_id_LDADD = $(SDP_LIBS) $(CMOCKA_LIBS)
 
+# The library's private modules, each on its own (tables written by hand).
+check_PROGRAMS += tests/unit/test_sdp_addr tests/unit/test_sdp_fingerprint tests/unit/test_sdp_text
+TESTS += tests/unit/test_sdp_addr tests/unit/test_sdp_fingerprint tests/unit/test_sdp_text
+tests_unit_test_sdp_addr_SOURCES = tests/unit/test_sdp_addr.c
+tests_unit_test_sdp_addr_CPPFLAGS = $(SDP_TEST_CPPFLAGS)
+tests_unit_test_sdp_addr_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_sdp_addr_LDADD = $(SDP_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_sdp_fingerprint_SOURCES = tests/unit/test_sdp_fingerprint.c
+tests_unit_test_sdp_fingerprint_CPPFLAGS = $(SDP_TEST_CPPFLAGS)
+tests_unit_test_sdp_fingerprint_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_sdp_fingerprint_LDADD = $(SDP_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_sdp_text_SOURCES = tests/unit/test_sdp_text.c
+tests_unit_test_sdp_text_CPPFLAGS = $(SDP_TEST_CPPFLAGS)
+tests_unit_test_sdp_text_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_sdp_text_LDADD = $(SDP_LIBS) $(CMOCKA_LIBS)
+
 # The fuzz target: with libFuzzer (clang -fsanitize=fuzzer -DFUZZ_SDP_LIBFUZZER) it
 # is only LLVMFuzzerTestOneInput; in make check its own driver runs the
 # fixtures and seeded random mutations of them.
