@@ -1,1 +1,47 @@
-# relay/: targets are added here.
+# relay/: umbra-relay, the privacy-enforcing TURN server, and its unit tests.
+noinst_LIBRARIES += relay/libumbra_relay.a
+relay_libumbra_relay_a_SOURCES = \
+	relay/htab.c relay/htab.h \
+	relay/relay_config.c relay/relay_config.h \
+	relay/permission.c relay/permission.h \
+	relay/channel.c relay/channel.h \
+	relay/peer_policy.c relay/peer_policy.h \
+	relay/relay_addr.c relay/relay_addr.h \
+	relay/revoke_list.c relay/revoke_list.h \
+	relay/quota.c relay/quota.h \
+	relay/metrics.c relay/metrics.h \
+	relay/allocation.c relay/allocation.h \
+	relay/alloc_table.c relay/alloc_table.h \
+	relay/listener.c relay/listener.h \
+	relay/turn_handlers.c relay/turn_handlers.h \
+	relay/worker.c relay/worker.h \
+	relay/tls.c relay/tls.h \
+	relay/revocation.c relay/revocation.h
+relay_libumbra_relay_a_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/relay $(LIBEVENT_CFLAGS) \
+	$(OPENSSL_CFLAGS) $(HIREDIS_CFLAGS) $(SODIUM_CFLAGS)
+RELAY_LIBS = relay/libumbra_relay.a $(STUN_LIBS) $(LIBEVENT_LIBS) $(HIREDIS_LIBS) \
+	$(OPENSSL_LIBS) $(SODIUM_LIBS)
+
+bin_PROGRAMS += relay/umbra-relay
+relay_umbra_relay_SOURCES = relay/main.c
+relay_umbra_relay_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/relay $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS)
+relay_umbra_relay_LDADD = $(RELAY_LIBS)
+
+RELAY_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/relay $(LIBEVENT_CFLAGS) \
+	$(SODIUM_CFLAGS)
+RELAY_TESTS = tests/unit/test_peer_policy tests/unit/test_relay_expiry \
+	tests/unit/test_relay_config tests/unit/test_relay_addr
+check_PROGRAMS += $(RELAY_TESTS)
+TESTS += $(RELAY_TESTS)
+tests_unit_test_peer_policy_SOURCES = tests/unit/test_peer_policy.c
+tests_unit_test_peer_policy_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_peer_policy_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_relay_expiry_SOURCES = tests/unit/test_relay_expiry.c
+tests_unit_test_relay_expiry_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_relay_expiry_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_relay_config_SOURCES = tests/unit/test_relay_config.c
+tests_unit_test_relay_config_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_relay_config_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_relay_addr_SOURCES = tests/unit/test_relay_addr.c
+tests_unit_test_relay_addr_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_relay_addr_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)

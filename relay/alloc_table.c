@@ -1,0 +1,103 @@
+/* alloc_table: see alloc_table.h. */
+#include "alloc_table.h"
+
+#include <string.h>
+
+#include "allocation.h"
+#include "worker.h"
+
+struct tuple_key {
+    const struct umbra_addr *client;
+    const void *via;
+};
+
+static uint64_t tuple_hash(const struct alloc_table *t, const struct umbra_addr *client,
+                           const void *via)
+{
+    uintptr_t v = (uintptr_t)via;
+    return addr_hash(client, t->hash_key) ^ ((uint64_t)v * 0x9E3779B97F4A7C15ull);
+}
+
+static int tuple_eq(const struct htab_node *node, const void *key)
+{
+    const struct allocation *a = htab_entry(node, struct allocation, node);
+    const struct tuple_key *k = key;
+    return a->via == k->via && addr_equal(&a->path.client, k->client);
+}
+
+int alloc_table_init(struct alloc_table *t, const unsigned char *hash_key)
+{
+    t->hash_key = hash_key;
+    return htab_init(&t->h, 256);
+}
+
+void alloc_table_free(struct alloc_table *t)
+{
+    struct htab_iter it;
+    struct htab_node *node;
+    htab_iter_init(&it, &t->h);
+    while ((node = htab_iter_next(&it)) != NULL)
+        alloc_table_delete(t, htab_entry(node, struct allocation, node));
+    htab_free(&t->h);
+}
+
+struct allocation *alloc_table_find(const struct alloc_table *t, const struct umbra_addr *client,
+                                    const void *via)
+{
+    struct tuple_key k = {client, via};
+    struct htab_node *node = htab_find(&t->h, tuple_hash(t, client, via), tuple_eq, &k);
+    return node != NULL ? htab_entry(node, struct allocation, node) : NULL;
+}
+
+void alloc_table_insert(struct alloc_table *t, struct allocation *a)
+{
+    htab_insert(&t->h, &a->node, tuple_hash(t, &a->path.client, a->via));
+    if (a->path.conn != NULL)
+        a->path.conn->alloc = a;
+}
+
+void alloc_table_delete(struct alloc_table *t, struct allocation *a)
+{
+    htab_remove(&t->h, &a->node);
+    if (a->path.conn != NULL && a->path.conn->alloc == a)
+        a->path.conn->alloc = NULL;
+    allocation_free(a);
+}
+
+size_t alloc_table_sweep(struct alloc_table *t, int64_t now)
+{
+    struct htab_iter it;
+    struct htab_node *node;
+    size_t ended = 0;
+    htab_iter_init(&it, &t->h);
+    while ((node = htab_iter_next(&it)) != NULL) {
+        struct allocation *a = htab_entry(node, struct allocation, node);
+        struct metrics_thread *m = &a->w->metrics;
+        if (a->expires <= now) {
+            alloc_table_delete(t, a);
+            ended++;
+            continue;
+        }
+        metrics_gauge(m, G_PERMISSIONS, -(int64_t)perm_expire(&a->perms, now));
+        metrics_gauge(m, G_CHANNELS, -(int64_t)chan_expire(&a->chans, now));
+    }
+    return ended;
+}
+
+size_t alloc_table_revoke(struct alloc_table *t, const char *id, size_t len)
+{
+    struct htab_iter it;
+    struct htab_node *node;
+    size_t ended = 0;
+    htab_iter_init(&it, &t->h);
+    while ((node = htab_iter_next(&it)) != NULL) {
+        struct allocation *a = htab_entry(node, struct allocation, node);
+        const char *aid;
+        size_t alen;
+        if (allocation_call_id(a, &aid, &alen) == 0 && alen == len && memcmp(aid, id, len) == 0) {
+            alloc_table_delete(t, a);
+            ended++;
+        }
+    }
+    return ended;
+}

@@ -1,0 +1,245 @@
+/* listener: see listener.h. */
+#include "listener.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "alloc_table.h"
+#include "allocation.h"
+#include "tls.h"
+#include "turn_handlers.h"
+#include "worker.h"
+
+static void on_udp_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct udp_sock *u = arg;
+    struct worker *w = u->w;
+
+    /* One batch per wakeup; recvmmsg() would fill the same loop. */
+    for (int i = 0; i < LISTENER_UDP_BATCH; i++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        struct client_path p = {.udp = u, .conn = NULL};
+        ssize_t n = recvfrom(fd, w->rx, sizeof(w->rx) - 4, 0, (struct sockaddr *)&ss, &sl);
+        if (n < 0)
+            return;
+        if (addr_from_sockaddr(&p.client, (struct sockaddr *)&ss, sl) != 0)
+            continue;
+        turn_handle_packet(w, &p, w->rx, (size_t)n);
+    }
+}
+
+static int open_udp(struct worker *w, struct udp_sock *u, const struct umbra_addr *a)
+{
+    int one = 1, sz = 4 << 20;
+    int fd = socket(addr_family(a), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+    if (addr_family(a) == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, &a->u.sa, (socklen_t)addr_len(a)) != 0) {
+        close(fd);
+        return -1;
+    }
+    u->w = w;
+    u->fd = fd;
+    u->local = *a;
+    u->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, on_udp_readable, u);
+    if (u->ev == NULL || event_add(u->ev, NULL) != 0) {
+        if (u->ev != NULL)
+            event_free(u->ev);
+        close(fd);
+        return -1;
+    }
+    return 0;
+}
+
+static void conn_close(struct stream_conn *c)
+{
+    struct worker *w = c->w;
+    if (c->alloc != NULL)
+        alloc_table_delete(&w->allocs, c->alloc);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        w->listener.conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    bufferevent_free(c->bev);
+    metrics_gauge(&w->metrics, G_CONNECTIONS, -1);
+    free(c);
+}
+
+static void on_stream_read(struct bufferevent *bev, void *arg)
+{
+    struct stream_conn *c = arg;
+    struct worker *w = c->w;
+    struct evbuffer *in = bufferevent_get_input(bev);
+
+    for (;;) {
+        size_t avail = evbuffer_get_length(in);
+        size_t peek = avail < STUN_HEADER_LEN ? avail : STUN_HEADER_LEN;
+        const uint8_t *head;
+        ssize_t frame;
+        struct client_path p = {.udp = NULL, .conn = c, .client = c->client};
+
+        if (avail < 4)
+            return;
+        head = evbuffer_pullup(in, (ssize_t)peek);
+        frame = stun_frame_length(head, peek);
+        if (frame < 0 || (size_t)frame > sizeof(w->rx) - 4) {
+            /* Not TURN framing: the stream cannot be resynchronised. */
+            metrics_add(&w->metrics, M_DROP_MALFORMED, 1);
+            conn_close(c);
+            return;
+        }
+        if (frame == 0 || avail < (size_t)frame)
+            return;
+        evbuffer_remove(in, w->rx, (size_t)frame);
+        turn_handle_packet(w, &p, w->rx, (size_t)frame);
+    }
+}
+
+static void on_stream_event(struct bufferevent *bev, short what, void *arg)
+{
+    if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+        conn_close(arg);
+}
+
+static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+                      int salen, void *arg, bool tls)
+{
+    struct worker *w = arg;
+    struct stream_conn *c = calloc(1, sizeof(*c));
+    int one = 1;
+
+    if (c == NULL || addr_from_sockaddr(&c->client, sa, (size_t)salen) != 0) {
+        free(c);
+        close(fd);
+        return;
+    }
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    c->w = w;
+    c->tls = tls;
+    if (tls)
+        c->bev = tls_bufferevent_accept(w->sh->tls, w->base, fd);
+    else
+        c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (c->bev == NULL) {
+        close(fd);
+        free(c);
+        return;
+    }
+    bufferevent_setcb(c->bev, on_stream_read, NULL, on_stream_event, c);
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    c->next = w->listener.conns;
+    if (c->next != NULL)
+        c->next->prev = c;
+    w->listener.conns = c;
+    metrics_gauge(&w->metrics, G_CONNECTIONS, 1);
+}
+
+static void on_accept_tcp(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+                          int salen, void *arg)
+{
+    on_accept(lev, fd, sa, salen, arg, false);
+}
+
+static void on_accept_tls(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+                          int salen, void *arg)
+{
+    on_accept(lev, fd, sa, salen, arg, true);
+}
+
+static struct evconnlistener *open_stream(struct worker *w, const struct umbra_addr *a, bool tls)
+{
+    unsigned flags =
+        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC;
+    if (addr_family(a) == AF_INET6)
+        flags |= LEV_OPT_BIND_IPV6ONLY;
+    return evconnlistener_new_bind(w->base, tls ? on_accept_tls : on_accept_tcp, w, flags, 128,
+                                   &a->u.sa, (int)addr_len(a));
+}
+
+int listener_open(struct worker *w, struct listener *l)
+{
+    const struct relay_config *cfg = w->sh->cfg;
+    memset(l, 0, sizeof(*l));
+    for (size_t i = 0; i < cfg->n_listen; i++) {
+        if (open_udp(w, &l->udp[l->n_udp], &cfg->listen[i]) != 0)
+            goto fail;
+        l->n_udp++;
+        l->stream[l->n_stream] = open_stream(w, &cfg->listen[i], false);
+        if (l->stream[l->n_stream] == NULL)
+            goto fail;
+        l->n_stream++;
+    }
+    for (size_t i = 0; i < cfg->n_tls_listen && w->sh->tls != NULL; i++) {
+        l->stream[l->n_stream] = open_stream(w, &cfg->tls_listen[i], true);
+        if (l->stream[l->n_stream] == NULL)
+            goto fail;
+        l->n_stream++;
+    }
+    return 0;
+fail:
+    log_error(w->sh->log, "cannot listen on a configured address: %s", strerror(errno));
+    listener_close(w, l);
+    return -1;
+}
+
+void listener_close(struct worker *w, struct listener *l)
+{
+    while (l->conns != NULL)
+        conn_close(l->conns);
+    for (size_t i = 0; i < l->n_udp; i++) {
+        event_free(l->udp[i].ev);
+        close(l->udp[i].fd);
+    }
+    for (size_t i = 0; i < l->n_stream; i++)
+        evconnlistener_free(l->stream[i]);
+    l->n_udp = 0;
+    l->n_stream = 0;
+}
+
+int listener_send(struct worker *w, const struct client_path *p, uint8_t *buf, size_t len,
+                  bool channel_data)
+{
+    if (p->udp != NULL) {
+        ssize_t n =
+            sendto(p->udp->fd, buf, len, 0, &p->client.u.sa, (socklen_t)addr_len(&p->client));
+        if (n < 0) {
+            metrics_add(&w->metrics, M_DROP_CONGESTED, 1);
+            return -1;
+        }
+        return 0;
+    }
+    if (p->conn != NULL) {
+        struct bufferevent *bev = p->conn->bev;
+        if (evbuffer_get_length(bufferevent_get_output(bev)) > LISTENER_STREAM_BACKLOG) {
+            metrics_add(&w->metrics, M_DROP_CONGESTED, 1);
+            return -1;
+        }
+        if (channel_data)
+            while (len % 4 != 0)
+                buf[len++] = 0;
+        return bufferevent_write(bev, buf, len) == 0 ? 0 : -1;
+    }
+    return -1;
+}
+
+const void *listener_path_via(const struct client_path *p)
+{
+    return p->udp != NULL ? (const void *)p->udp : (const void *)p->conn;
+}

@@ -1,0 +1,73 @@
+/* listener: a worker's client-facing sockets: one SO_REUSEPORT UDP socket
+ * and one TCP listener per listen address, TLS listeners per tls-listen
+ * address, and the stream connections they accepted.
+ *
+ * UDP datagrams and stream frames (RFC 8656 §11.5: STUN messages and
+ * ChannelData padded to 4 bytes) go to turn_handle_packet(). The receive
+ * loop reads a batch per wakeup so recvmmsg() can replace it later. A
+ * stream connection owns at most one allocation; closing the connection
+ * ends it. Everything here belongs to the worker's thread. */
+#ifndef UMBRA_LISTENER_H
+#define UMBRA_LISTENER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#define LISTENER_MAX 8
+#define LISTENER_UDP_BATCH 64
+/* Peer data is dropped when a stream client is this far behind. */
+#define LISTENER_STREAM_BACKLOG (1024 * 1024)
+
+struct worker;
+struct allocation;
+struct bufferevent;
+struct evconnlistener;
+struct event;
+
+struct udp_sock {
+    struct worker *w;
+    int fd;
+    struct umbra_addr local;
+    struct event *ev;
+};
+
+struct stream_conn {
+    struct worker *w;
+    struct bufferevent *bev;
+    struct umbra_addr client;
+    bool tls;
+    struct allocation *alloc; /* NULL or the connection's allocation */
+    struct stream_conn *prev, *next;
+};
+
+/* Where a client message came from and where answers go: a UDP socket and
+ * the client's address, or a stream connection. */
+struct client_path {
+    struct udp_sock *udp;
+    struct stream_conn *conn;
+    struct umbra_addr client;
+};
+
+struct listener {
+    size_t n_udp;
+    struct udp_sock udp[LISTENER_MAX];
+    size_t n_stream;
+    struct evconnlistener *stream[2 * LISTENER_MAX];
+    struct stream_conn *conns;
+};
+
+int listener_open(struct worker *w, struct listener *l);
+/* Closes sockets and connections (ending their allocations first). */
+void listener_close(struct worker *w, struct listener *l);
+/* Sends a STUN message or ChannelData to the client; stream paths pad
+ * ChannelData to 4 bytes. buf must have 3 spare bytes after len. Returns 0
+ * or -1 (dropped). */
+int listener_send(struct worker *w, const struct client_path *p, uint8_t *buf, size_t len,
+                  bool channel_data);
+/* Opaque id of the path's transport for the 5-tuple key. */
+const void *listener_path_via(const struct client_path *p);
+
+#endif

@@ -1,0 +1,257 @@
+/* umbra-relay: wires configuration, shared state, worker threads, metrics
+ * and the revocation subscriber together, and handles signals. */
+#include <config.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "metrics.h"
+#include "relay_config.h"
+#include "revocation.h"
+#include "tls.h"
+#include "worker.h"
+
+struct relay_main {
+    struct relay_config cfg;
+    struct log_ctx log;
+    struct relay_addr_pool pool;
+    struct revoke_list revoked;
+    struct quota quota;
+    struct relay_shared sh;
+    struct event_base *base;
+    size_t n_workers;
+    struct worker **workers;
+    struct metrics_thread **metrics;
+    struct metrics_server *metrics_server;
+    struct revocation *revocation;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: umbra-relay [-c FILE] [--KEY=VALUE ...]\n"
+                 "       umbra-relay --help | --version\n"
+                 "\n"
+                 "A TURN relay (RFC 8656) that enforces caller privacy itself.\n"
+                 "Every key of the configuration file may be given as --KEY=VALUE;\n"
+                 "see umbra-relay(8) and contrib/umbra-relay.conf for the keys:\n"
+                 "  listen tls-listen tls-cert tls-key relay-address relay-ports realm\n"
+                 "  auth-secret-file user threads metrics-listen log-level\n"
+                 "  relay-only-peers stun-binding mapped-address strict-expiry redis\n"
+                 "  user-quota revoke-hold nonce-lifetime\n");
+}
+
+static void on_revoke(void *ctx, const char *id, size_t len)
+{
+    struct relay_main *m = ctx;
+    int64_t now = (int64_t)time(NULL);
+    char tok[LOG_TOKEN_LEN];
+
+    if (len > REVOKE_ID_MAX) {
+        log_warn(&m->log, "revocation: call id too long, ignored");
+        return;
+    }
+    if (revoke_list_add(&m->revoked, id, len, now, now + m->cfg.revoke_hold_s) != 0)
+        log_warn(&m->log, "revocation: revoked list full; allocations still end");
+    for (size_t i = 0; i < m->n_workers; i++)
+        worker_post_revoke(m->workers[i], id, len);
+    log_info(&m->log, "revocation of call %s", log_token(&m->log, id, len, tok));
+}
+
+static void on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+    struct relay_main *m = arg;
+    struct turn_rest_secrets s;
+    char err[512];
+
+    if (m->cfg.auth_secret_file == NULL)
+        return;
+    if (turn_rest_secrets_load(m->cfg.auth_secret_file, &s, err, sizeof(err)) != 0) {
+        log_error(&m->log, "SIGHUP: keeping the old secrets: %s", err);
+        return;
+    }
+    for (size_t i = 0; i < m->n_workers; i++)
+        if (worker_post_secrets(m->workers[i], &s) != 0)
+            log_error(&m->log, "SIGHUP: worker %zu keeps its old secrets", i);
+    log_info(&m->log, "SIGHUP: %zu secrets loaded", s.count);
+    turn_rest_secrets_clear(&s);
+}
+
+static void on_sigterm(evutil_socket_t sig, short what, void *arg)
+{
+    struct relay_main *m = arg;
+    log_info(&m->log, "stopping");
+    event_base_loopbreak(m->base);
+}
+
+static unsigned thread_count(const struct relay_config *cfg)
+{
+    long n;
+    if (cfg->threads > 0)
+        return cfg->threads;
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
+
+static int start_workers(struct relay_main *m, const struct turn_rest_secrets *secrets)
+{
+    unsigned n = thread_count(&m->cfg);
+    m->workers = calloc(n, sizeof(*m->workers));
+    m->metrics = calloc(n, sizeof(*m->metrics));
+    if (m->workers == NULL || m->metrics == NULL)
+        return -1;
+    for (unsigned i = 0; i < n; i++) {
+        struct worker *w = calloc(1, sizeof(*w));
+        if (w == NULL)
+            return -1;
+        if (worker_init(w, i, &m->sh, secrets) != 0) {
+            free(w);
+            return -1;
+        }
+        m->workers[m->n_workers++] = w;
+        m->metrics[i] = &w->metrics;
+    }
+    for (size_t i = 0; i < m->n_workers; i++)
+        if (worker_start(m->workers[i]) != 0)
+            return -1;
+    return 0;
+}
+
+static void stop_all(struct relay_main *m)
+{
+    revocation_free(m->revocation);
+    metrics_server_free(m->metrics_server);
+    for (size_t i = 0; i < m->n_workers; i++)
+        worker_stop(m->workers[i]);
+    for (size_t i = 0; i < m->n_workers; i++) {
+        worker_free(m->workers[i]);
+        free(m->workers[i]);
+    }
+    free(m->workers);
+    free(m->metrics);
+    tls_server_free(m->sh.tls);
+    quota_free(&m->quota);
+    revoke_list_free(&m->revoked);
+    relay_addr_pool_free(&m->pool);
+    auth_nonce_key_clear(&m->sh.nonce_key);
+}
+
+static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
+{
+    char err[512];
+    struct peer_source own = {relay_addr_contains, &m->pool};
+
+    if (m->cfg.auth_secret_file != NULL &&
+        turn_rest_secrets_load(m->cfg.auth_secret_file, secrets, err, sizeof(err)) != 0) {
+        log_error(&m->log, "auth-secret-file: %s", err);
+        return -1;
+    }
+    if (relay_addr_pool_init(&m->pool, m->cfg.relay, m->cfg.n_relay, m->cfg.relay_port_low,
+                             m->cfg.relay_port_high) != 0 ||
+        revoke_list_init(&m->revoked) != 0 || quota_init(&m->quota, m->cfg.user_quota) != 0) {
+        log_error(&m->log, "out of memory");
+        return -1;
+    }
+    m->sh.cfg = &m->cfg;
+    m->sh.log = &m->log;
+    m->sh.pool = &m->pool;
+    m->sh.revoked = &m->revoked;
+    m->sh.quota = &m->quota;
+    auth_nonce_key_init(&m->sh.nonce_key);
+    peer_policy_init(&m->sh.policy, m->cfg.relay_only_peers);
+    peer_policy_add_source(&m->sh.policy, own);
+    if (m->cfg.tls_cert != NULL) {
+        m->sh.tls = tls_server_new(m->cfg.tls_cert, m->cfg.tls_key, err, sizeof(err));
+        if (m->sh.tls == NULL) {
+            log_error(&m->log, "%s", err);
+            return -1;
+        }
+    }
+    if (start_workers(m, m->cfg.auth_secret_file != NULL ? secrets : NULL) != 0)
+        return -1;
+    if (m->cfg.has_metrics) {
+        m->metrics_server =
+            metrics_server_start(m->base, &m->cfg.metrics_listen,
+                                 (struct metrics_thread *const *)m->metrics, m->n_workers);
+        if (m->metrics_server == NULL) {
+            log_error(&m->log, "metrics-listen: cannot listen");
+            return -1;
+        }
+    }
+    if (m->cfg.redis_host != NULL) {
+        m->revocation =
+            revocation_start(m->base, m->cfg.redis_host, m->cfg.redis_port, &m->log, on_revoke, m);
+        if (m->revocation == NULL) {
+            log_error(&m->log, "redis: cannot start the subscriber");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static struct relay_main m; /* large; zeroed */
+    struct turn_rest_secrets secrets;
+    struct event *sig_term = NULL, *sig_int = NULL, *sig_hup = NULL;
+    char err[1024];
+    int rc = 1;
+
+    if (conf_has_flag(argc, argv, "--help") || conf_has_flag(argc, argv, "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    if (conf_has_flag(argc, argv, "--version")) {
+        printf("umbra-relay %s\n", PACKAGE_VERSION);
+        return 0;
+    }
+    if (sodium_init() < 0) {
+        fprintf(stderr, "umbra-relay: libsodium failed to start\n");
+        return 1;
+    }
+    memset(&secrets, 0, sizeof(secrets));
+    relay_config_init(&m.cfg);
+    if (relay_config_load(&m.cfg, argc, argv, err, sizeof(err)) != 0) {
+        fprintf(stderr, "umbra-relay: %s\n", err);
+        relay_config_free(&m.cfg);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    log_init(&m.log, "umbra-relay", m.cfg.log_level, stderr);
+    evthread_use_pthreads();
+    m.base = event_base_new();
+    if (m.base == NULL)
+        goto out;
+    sig_term = evsignal_new(m.base, SIGTERM, on_sigterm, &m);
+    sig_int = evsignal_new(m.base, SIGINT, on_sigterm, &m);
+    sig_hup = evsignal_new(m.base, SIGHUP, on_sighup, &m);
+    if (sig_term == NULL || sig_int == NULL || sig_hup == NULL || event_add(sig_term, NULL) ||
+        event_add(sig_int, NULL) || event_add(sig_hup, NULL))
+        goto out;
+    if (setup(&m, &secrets) == 0) {
+        log_info(&m.log, "started with %zu threads", m.n_workers);
+        event_base_dispatch(m.base);
+        rc = 0;
+    }
+out:
+    stop_all(&m);
+    turn_rest_secrets_clear(&secrets);
+    if (sig_term != NULL)
+        event_free(sig_term);
+    if (sig_int != NULL)
+        event_free(sig_int);
+    if (sig_hup != NULL)
+        event_free(sig_hup);
+    if (m.base != NULL)
+        event_base_free(m.base);
+    log_free(&m.log);
+    relay_config_free(&m.cfg);
+    libevent_global_shutdown();
+    return rc;
+}

@@ -1,0 +1,65 @@
+/* relay_config: umbra-relay's settings, from a file (-c FILE) and --key=value
+ * flags (common/conf.h), with defaults, validated as a whole by
+ * relay_config_finish(). contrib/umbra-relay.conf documents every key.
+ *
+ * A relay_config owns its strings and passwords; relay_config_free() wipes
+ * the passwords. After finish() it is read-only and shared by all threads. */
+#ifndef UMBRA_RELAY_CONFIG_H
+#define UMBRA_RELAY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "log.h"
+#include "stun_auth.h"
+
+#define RELAY_CONFIG_MAX_LISTEN 8
+#define RELAY_CONFIG_MAX_USERS 64
+#define RELAY_DEFAULT_PORT 3478
+#define RELAY_DEFAULT_TLS_PORT 5349
+
+enum relay_mapped_address { RELAY_MAPPED_REAL, RELAY_MAPPED_OMIT };
+
+struct relay_config {
+    size_t n_listen;
+    struct umbra_addr listen[RELAY_CONFIG_MAX_LISTEN];
+    size_t n_tls_listen;
+    struct umbra_addr tls_listen[RELAY_CONFIG_MAX_LISTEN];
+    char *tls_cert;
+    char *tls_key;
+    size_t n_relay;
+    struct umbra_addr relay[RELAY_CONFIG_MAX_LISTEN];
+    uint16_t relay_port_low, relay_port_high;
+    char *realm;
+    char *auth_secret_file;
+    size_t n_users;
+    struct auth_static_user users[RELAY_CONFIG_MAX_USERS];
+    unsigned threads; /* 0: one per core */
+    bool has_metrics;
+    struct umbra_addr metrics_listen;
+    enum log_level log_level;
+    bool relay_only_peers;
+    bool stun_binding;
+    enum relay_mapped_address mapped_address;
+    bool strict_expiry;
+    char *redis_host; /* NULL: no revocation subscriber */
+    uint16_t redis_port;
+    unsigned user_quota;        /* allocations per username at once; 0: no limit */
+    unsigned revoke_hold_s;     /* how long a revoked call id stays refused */
+    unsigned nonce_lifetime_s; /* how long a NONCE we hand out stays valid */
+    bool listen_set, relay_set; /* a given key replaces the default */
+};
+
+void relay_config_init(struct relay_config *c);
+/* conf_setter: applies one key. */
+int relay_config_set(void *ctx, const char *key, const char *value, char *err, size_t errlen);
+/* Checks the whole configuration; fills defaults that depend on others. */
+int relay_config_finish(struct relay_config *c, char *err, size_t errlen);
+void relay_config_free(struct relay_config *c);
+/* Loads -c FILE then flags, then finish(). Error text names FILE:LINE or the
+ * flag. */
+int relay_config_load(struct relay_config *c, int argc, char **argv, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,73 @@
+/* tls: see tls.h. */
+#include "tls.h"
+
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct tls_server {
+    SSL_CTX *ctx;
+};
+
+struct tls_server *tls_server_new(const char *cert_path, const char *key_path, char *err,
+                                  size_t errlen)
+{
+    struct tls_server *t = calloc(1, sizeof(*t));
+    if (t == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    t->ctx = SSL_CTX_new(TLS_server_method());
+    if (t->ctx == NULL) {
+        snprintf(err, errlen, "cannot create a TLS context");
+        goto fail;
+    }
+    SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
+    /* No session tickets or cache: resumption state would link a client's
+     * connections. */
+    SSL_CTX_set_options(t->ctx, SSL_OP_NO_TICKET | SSL_OP_NO_COMPRESSION);
+    SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
+    if (SSL_CTX_use_certificate_chain_file(t->ctx, cert_path) != 1) {
+        snprintf(err, errlen, "tls-cert: cannot load %s", cert_path);
+        goto fail;
+    }
+    if (SSL_CTX_use_PrivateKey_file(t->ctx, key_path, SSL_FILETYPE_PEM) != 1) {
+        snprintf(err, errlen, "tls-key: cannot load %s", key_path);
+        goto fail;
+    }
+    if (SSL_CTX_check_private_key(t->ctx) != 1) {
+        snprintf(err, errlen, "tls-key does not match tls-cert");
+        goto fail;
+    }
+    return t;
+fail:
+    ERR_clear_error();
+    tls_server_free(t);
+    return NULL;
+}
+
+void tls_server_free(struct tls_server *t)
+{
+    if (t == NULL)
+        return;
+    SSL_CTX_free(t->ctx);
+    free(t);
+}
+
+struct bufferevent *tls_bufferevent_accept(struct tls_server *t, struct event_base *base, int fd)
+{
+    SSL *ssl = SSL_new(t->ctx);
+    struct bufferevent *bev;
+    if (ssl == NULL)
+        return NULL;
+    bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                         BEV_OPT_CLOSE_ON_FREE);
+    if (bev == NULL) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    return bev;
+}

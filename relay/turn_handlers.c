@@ -1,0 +1,657 @@
+/* turn_handlers: see turn_handlers.h. */
+#include "turn_handlers.h"
+
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "alloc_table.h"
+#include "allocation.h"
+#include "stun_auth.h"
+#include "stun_msg.h"
+#include "turn_rest.h"
+#include "worker.h"
+
+#define MAX_PEERS_PER_REQUEST 16
+#define PROTO_UDP 17
+
+/* A request being answered, with the credentials it proved, if any. */
+struct request {
+    struct worker *w;
+    const struct client_path *p;
+    const struct stun_msg *msg;
+    bool authed;
+    char user[ALLOC_USER_MAX];
+    size_t user_len;
+    uint8_t key[32];
+    size_t key_len;
+};
+
+static void req_wipe(struct request *r)
+{
+    sodium_memzero(r->key, sizeof(r->key));
+    sodium_memzero(r->user, sizeof(r->user));
+}
+
+static void reply_start(struct request *r, struct stun_builder *b, enum stun_class cls)
+{
+    stun_build_start(b, r->w->tx, sizeof(r->w->tx) - 4, r->msg->method, cls, r->msg->txid);
+}
+
+static void reply_send(struct request *r, struct stun_builder *b)
+{
+    ssize_t n;
+    if (r->authed) {
+        if (r->msg->integrity_sha256 >= 0)
+            stun_put_integrity_sha256(b, r->key, r->key_len);
+        else
+            stun_put_integrity(b, r->key, r->key_len);
+    }
+    if (r->msg->fingerprint >= 0)
+        stun_put_fingerprint(b);
+    n = stun_build_finish(b);
+    if (n > 0)
+        listener_send(r->w, r->p, r->w->tx, (size_t)n, false);
+}
+
+static void reply_error(struct request *r, int code)
+{
+    struct stun_builder b;
+    reply_start(r, &b, STUN_CLASS_ERROR);
+    stun_put_error(&b, code, stun_error_reason(code));
+    reply_send(r, &b);
+}
+
+/* 401 and 438 carry the realm and a fresh nonce, never integrity. */
+static void reply_challenge(struct request *r, int code)
+{
+    struct worker *w = r->w;
+    struct stun_builder b;
+    char nonce[AUTH_NONCE_MAX];
+    const char *realm = w->sh->cfg->realm;
+
+    auth_nonce_make(&w->sh->nonce_key, worker_wall(), w->sh->cfg->nonce_lifetime_s, nonce);
+    r->authed = false;
+    reply_start(r, &b, STUN_CLASS_ERROR);
+    stun_put_error(&b, code, stun_error_reason(code));
+    stun_put_bytes(&b, STUN_ATTR_REALM, realm, strlen(realm));
+    stun_put_bytes(&b, STUN_ATTR_NONCE, nonce, strlen(nonce));
+    reply_send(r, &b);
+}
+
+static bool is_revoked(struct worker *w, const char *user, size_t len)
+{
+    const char *id;
+    size_t idlen;
+    if (turn_rest_call_id(user, len, &id, &idlen) != 0)
+        return false;
+    return revoke_list_contains(w->sh->revoked, id, idlen, worker_wall());
+}
+
+/* Checks the request's long-term credentials; answers and returns -1 when
+ * they fail. */
+static int authenticate(struct request *r)
+{
+    struct worker *w = r->w;
+    enum auth_result res = auth_check(&w->auth, &w->sh->nonce_key, r->msg, worker_wall(), r->user,
+                                      sizeof(r->user), &r->user_len, r->key, &r->key_len);
+    switch (res) {
+    case AUTH_OK:
+        break;
+    case AUTH_NO_CREDENTIALS:
+        metrics_add(&w->metrics, M_AUTH_NO_CREDENTIALS, 1);
+        reply_challenge(r, 401);
+        return -1;
+    case AUTH_BAD_REQUEST:
+        metrics_add(&w->metrics, M_AUTH_BAD_REQUEST, 1);
+        reply_error(r, 400);
+        return -1;
+    case AUTH_STALE_NONCE:
+        metrics_add(&w->metrics, M_AUTH_STALE_NONCE, 1);
+        reply_challenge(r, 438);
+        return -1;
+    case AUTH_EXPIRED:
+        metrics_add(&w->metrics, M_AUTH_EXPIRED, 1);
+        reply_challenge(r, 401);
+        return -1;
+    case AUTH_WRONG:
+    default:
+        metrics_add(&w->metrics, M_AUTH_WRONG, 1);
+        reply_challenge(r, 401);
+        return -1;
+    }
+    if (r->user_len >= sizeof(r->user))
+        r->user_len = sizeof(r->user) - 1;
+    if (is_revoked(w, r->user, r->user_len)) {
+        metrics_add(&w->metrics, M_AUTH_REVOKED, 1);
+        req_wipe(r);
+        reply_challenge(r, 401);
+        return -1;
+    }
+    r->authed = true;
+    return 0;
+}
+
+/* The allocation of this 5-tuple, made with the same username; answers 437
+ * or 441 and returns NULL otherwise. */
+static struct allocation *own_allocation(struct request *r)
+{
+    struct worker *w = r->w;
+    struct allocation *a = alloc_table_find(&w->allocs, &r->p->client, listener_path_via(r->p));
+    if (a == NULL) {
+        reply_error(r, 437);
+        return NULL;
+    }
+    if (a->user_len != r->user_len || memcmp(a->user, r->user, r->user_len) != 0) {
+        metrics_add(&w->metrics, M_AUTH_MISMATCH, 1);
+        reply_error(r, 441);
+        return NULL;
+    }
+    return a;
+}
+
+/* Lifetime for a requested LIFETIME (RFC 8656 §7.2, §7.3), capped by the
+ * credential's expiry under strict-expiry. */
+static uint32_t grant_lifetime(struct request *r, int64_t cred_expiry)
+{
+    const struct stun_attr *at = stun_find(r->msg, STUN_ATTR_LIFETIME);
+    uint32_t want = ALLOC_DEFAULT_LIFETIME;
+    if (at != NULL && stun_attr_u32(at, &want) == 0) {
+        if (want < ALLOC_DEFAULT_LIFETIME)
+            want = ALLOC_DEFAULT_LIFETIME;
+        if (want > ALLOC_MAX_LIFETIME)
+            want = ALLOC_MAX_LIFETIME;
+    } else {
+        want = ALLOC_DEFAULT_LIFETIME;
+    }
+    if (r->w->sh->cfg->strict_expiry && cred_expiry > 0) {
+        int64_t left = cred_expiry - worker_wall();
+        if (left < 1)
+            left = 1;
+        if (left < want)
+            want = (uint32_t)left;
+    }
+    return want;
+}
+
+/* The REST expiry of the request's username, or 0 for static users. */
+static int64_t cred_expiry_of(const struct request *r)
+{
+    const struct relay_config *cfg = r->w->sh->cfg;
+    int64_t expiry;
+    for (size_t i = 0; i < cfg->n_users; i++)
+        if (strlen(cfg->users[i].name) == r->user_len &&
+            memcmp(cfg->users[i].name, r->user, r->user_len) == 0)
+            return 0;
+    if (turn_rest_expiry(r->user, r->user_len, &expiry) != 0)
+        return 0;
+    return expiry;
+}
+
+static void reply_allocate_success(struct request *r, const struct allocation *a)
+{
+    struct stun_builder b;
+    int64_t left = a->expires - worker_now();
+    reply_start(r, &b, STUN_CLASS_SUCCESS);
+    stun_put_xor_address(&b, STUN_ATTR_XOR_RELAYED_ADDRESS, &a->relayed);
+    stun_put_u32(&b, STUN_ATTR_LIFETIME, left > 0 ? (uint32_t)left : 0);
+    if (a->has_token)
+        stun_put_bytes(&b, STUN_ATTR_RESERVATION_TOKEN, a->token, sizeof(a->token));
+    if (r->w->sh->cfg->mapped_address == RELAY_MAPPED_REAL)
+        stun_put_xor_address(&b, STUN_ATTR_XOR_MAPPED_ADDRESS, &r->p->client);
+    reply_send(r, &b);
+}
+
+static int requested_family(struct request *r, int *family)
+{
+    const struct stun_attr *at = stun_find(r->msg, STUN_ATTR_REQUESTED_ADDRESS_FAMILY);
+    *family = AF_INET;
+    if (at == NULL)
+        return 0;
+    if (at->len != 4) {
+        reply_error(r, 400);
+        return -1;
+    }
+    if (stun_attr_requested_family(at, family) != 0) {
+        reply_error(r, 440);
+        return -1;
+    }
+    return 0;
+}
+
+static void handle_allocate(struct request *r)
+{
+    struct worker *w = r->w;
+    const struct stun_msg *m = r->msg;
+    const struct stun_attr *transport, *even_at, *token_at, *family_at;
+    struct relay_addr_lease lease;
+    enum relay_addr_even even = RELAY_ADDR_ANY_PORT;
+    enum relay_addr_status st;
+    struct allocation *a;
+    uint8_t proto;
+    int family;
+    int64_t cred_expiry;
+    uint32_t lifetime;
+
+    if (authenticate(r) != 0)
+        return;
+    a = alloc_table_find(&w->allocs, &r->p->client, listener_path_via(r->p));
+    if (a != NULL) {
+        /* A retransmitted Allocate gets the same answer (RFC 8656 §7.2). */
+        if (memcmp(a->txid, m->txid, STUN_TXID_LEN) == 0 && a->user_len == r->user_len &&
+            memcmp(a->user, r->user, r->user_len) == 0)
+            reply_allocate_success(r, a);
+        else
+            reply_error(r, 437);
+        return;
+    }
+    transport = stun_find(m, STUN_ATTR_REQUESTED_TRANSPORT);
+    if (transport == NULL || stun_attr_requested_transport(transport, &proto) != 0) {
+        reply_error(r, 400);
+        return;
+    }
+    if (proto != PROTO_UDP) {
+        reply_error(r, 442);
+        return;
+    }
+    even_at = stun_find(m, STUN_ATTR_EVEN_PORT);
+    token_at = stun_find(m, STUN_ATTR_RESERVATION_TOKEN);
+    family_at = stun_find(m, STUN_ATTR_REQUESTED_ADDRESS_FAMILY);
+    if (token_at != NULL &&
+        (even_at != NULL || family_at != NULL || token_at->len != RELAY_ADDR_TOKEN_LEN)) {
+        reply_error(r, 400);
+        return;
+    }
+    if (even_at != NULL) {
+        bool reserve;
+        if (stun_attr_even_port(even_at, &reserve) != 0) {
+            reply_error(r, 400);
+            return;
+        }
+        even = reserve ? RELAY_ADDR_EVEN_RESERVE : RELAY_ADDR_EVEN;
+    }
+    if (requested_family(r, &family) != 0)
+        return;
+    if (token_at == NULL && !relay_addr_has_family(w->sh->pool, family)) {
+        reply_error(r, 440);
+        return;
+    }
+    if (quota_take(w->sh->quota, r->user, r->user_len) != 0) {
+        metrics_add(&w->metrics, M_ALLOCATE_QUOTA, 1);
+        reply_error(r, 486);
+        return;
+    }
+    st = relay_addr_open(w->sh->pool, family, even, token_at != NULL ? token_at->value : NULL,
+                         worker_now(), &lease);
+    if (st != RELAY_ADDR_OK) {
+        quota_give_back(w->sh->quota, r->user, r->user_len);
+        metrics_add(&w->metrics, M_ALLOCATE_CAPACITY, 1);
+        reply_error(r, st == RELAY_ADDR_NO_FAMILY ? 440 : 508);
+        return;
+    }
+    a = allocation_new(w, r->p, &lease, r->user, r->user_len, r->key, r->key_len);
+    if (a == NULL) {
+        close(lease.fd);
+        relay_addr_release(w->sh->pool, &lease.addr);
+        quota_give_back(w->sh->quota, r->user, r->user_len);
+        reply_error(r, 508);
+        return;
+    }
+    memcpy(a->txid, m->txid, STUN_TXID_LEN);
+    cred_expiry = cred_expiry_of(r);
+    a->cred_expiry = cred_expiry;
+    lifetime = grant_lifetime(r, cred_expiry);
+    a->expires = worker_now() + lifetime;
+    if (stun_find(m, STUN_ATTR_DONT_FRAGMENT) != NULL && addr_family(&a->relayed) == AF_INET) {
+        int df = IP_PMTUDISC_DO;
+        setsockopt(a->fd, IPPROTO_IP, IP_MTU_DISCOVER, &df, sizeof(df));
+    }
+    alloc_table_insert(&w->allocs, a);
+    if (log_enabled(w->sh->log, LOG_LEVEL_DEBUG)) {
+        char ct[LOG_TOKEN_LEN], ut[LOG_TOKEN_LEN];
+        log_debug(w->sh->log, "worker %u: allocation for %s user %s, lifetime %u", w->id,
+                  log_addr_token(w->sh->log, &r->p->client, ct),
+                  log_token(w->sh->log, r->user, r->user_len, ut), lifetime);
+    }
+    reply_allocate_success(r, a);
+}
+
+static void handle_refresh(struct request *r)
+{
+    struct worker *w = r->w;
+    struct stun_builder b;
+    const struct stun_attr *at;
+    struct allocation *a;
+    uint32_t want = ALLOC_DEFAULT_LIFETIME;
+    int family;
+
+    if (authenticate(r) != 0)
+        return;
+    a = own_allocation(r);
+    if (a == NULL)
+        return;
+    if (stun_find(r->msg, STUN_ATTR_REQUESTED_ADDRESS_FAMILY) != NULL) {
+        if (requested_family(r, &family) != 0)
+            return;
+        if (family != addr_family(&a->relayed)) {
+            reply_error(r, 443);
+            return;
+        }
+    }
+    at = stun_find(r->msg, STUN_ATTR_LIFETIME);
+    if (at != NULL && stun_attr_u32(at, &want) == 0 && want == 0) {
+        alloc_table_delete(&w->allocs, a);
+        reply_start(r, &b, STUN_CLASS_SUCCESS);
+        stun_put_u32(&b, STUN_ATTR_LIFETIME, 0);
+        reply_send(r, &b);
+        return;
+    }
+    want = grant_lifetime(r, a->cred_expiry);
+    a->expires = worker_now() + want;
+    reply_start(r, &b, STUN_CLASS_SUCCESS);
+    stun_put_u32(&b, STUN_ATTR_LIFETIME, want);
+    reply_send(r, &b);
+}
+
+/* Normalises and checks one XOR-PEER-ADDRESS; answers 400, 403 or 443 and
+ * returns -1 when the peer is refused. */
+static int check_peer(struct request *r, const struct allocation *a, const struct stun_attr *at,
+                      struct umbra_addr *peer)
+{
+    struct worker *w = r->w;
+    struct umbra_addr wire;
+    enum peer_verdict v;
+
+    if (stun_attr_xor_address(r->msg, at, &wire) != 0) {
+        reply_error(r, 400);
+        return -1;
+    }
+    v = peer_policy_check(&w->sh->policy, &wire, peer);
+    if (v != PEER_ALLOW) {
+        metrics_add(&w->metrics,
+                    v == PEER_DENY_NOT_RELAYED ? M_DENY_NOT_RELAYED
+                    : v == PEER_DENY_SCOPE     ? M_DENY_SCOPE
+                                               : M_DENY_UNSPECIFIED,
+                    1);
+        if (log_enabled(w->sh->log, LOG_LEVEL_DEBUG)) {
+            char t[LOG_TOKEN_LEN];
+            log_debug(w->sh->log, "worker %u: peer %s refused (%s)", w->id,
+                      log_addr_token(w->sh->log, peer, t), peer_verdict_name(v));
+        }
+        reply_error(r, 403);
+        return -1;
+    }
+    if (addr_family(peer) != addr_family(&a->relayed)) {
+        reply_error(r, 443);
+        return -1;
+    }
+    return 0;
+}
+
+static size_t attr_limit(const struct stun_msg *m)
+{
+    size_t limit = m->n_attrs;
+    if (m->integrity >= 0 && (size_t)m->integrity < limit)
+        limit = (size_t)m->integrity;
+    if (m->integrity_sha256 >= 0 && (size_t)m->integrity_sha256 < limit)
+        limit = (size_t)m->integrity_sha256;
+    return limit;
+}
+
+static void handle_create_permission(struct request *r)
+{
+    struct worker *w = r->w;
+    struct umbra_addr peers[MAX_PEERS_PER_REQUEST];
+    size_t n = 0, limit = attr_limit(r->msg);
+    struct stun_builder b;
+    struct allocation *a;
+    int64_t now = worker_now();
+
+    if (authenticate(r) != 0)
+        return;
+    a = own_allocation(r);
+    if (a == NULL)
+        return;
+    /* All peers are checked before any is installed: all or nothing. */
+    for (size_t i = 0; i < limit; i++) {
+        const struct stun_attr *at = &r->msg->attrs[i];
+        if (at->type != STUN_ATTR_XOR_PEER_ADDRESS)
+            continue;
+        if (n >= MAX_PEERS_PER_REQUEST) {
+            reply_error(r, 400);
+            return;
+        }
+        if (check_peer(r, a, at, &peers[n]) != 0)
+            return;
+        n++;
+    }
+    if (n == 0) {
+        reply_error(r, 400);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int rc = perm_install(&a->perms, &peers[i], now);
+        if (rc < 0) {
+            reply_error(r, 508);
+            return;
+        }
+        metrics_gauge(&w->metrics, G_PERMISSIONS, rc);
+    }
+    reply_start(r, &b, STUN_CLASS_SUCCESS);
+    reply_send(r, &b);
+}
+
+static void handle_channel_bind(struct request *r)
+{
+    struct worker *w = r->w;
+    const struct stun_attr *num_at, *peer_at;
+    struct umbra_addr peer;
+    struct stun_builder b;
+    struct allocation *a;
+    uint16_t number;
+    int64_t now = worker_now();
+    int rc;
+
+    if (authenticate(r) != 0)
+        return;
+    a = own_allocation(r);
+    if (a == NULL)
+        return;
+    num_at = stun_find(r->msg, STUN_ATTR_CHANNEL_NUMBER);
+    peer_at = stun_find(r->msg, STUN_ATTR_XOR_PEER_ADDRESS);
+    if (num_at == NULL || peer_at == NULL || stun_attr_channel_number(num_at, &number) != 0 ||
+        number < STUN_CHANNEL_MIN || number > STUN_CHANNEL_MAX) {
+        reply_error(r, 400);
+        return;
+    }
+    if (check_peer(r, a, peer_at, &peer) != 0)
+        return;
+    switch (chan_bind(&a->chans, number, &peer, now)) {
+    case CHAN_BOUND_NEW:
+        metrics_gauge(&w->metrics, G_CHANNELS, 1);
+        break;
+    case CHAN_REFRESHED:
+        break;
+    case CHAN_CONFLICT:
+        reply_error(r, 400);
+        return;
+    case CHAN_NOMEM:
+    default:
+        reply_error(r, 508);
+        return;
+    }
+    rc = perm_install(&a->perms, &peer, now);
+    if (rc > 0)
+        metrics_gauge(&w->metrics, G_PERMISSIONS, 1);
+    reply_start(r, &b, STUN_CLASS_SUCCESS);
+    reply_send(r, &b);
+}
+
+static void handle_binding(struct request *r)
+{
+    struct stun_builder b;
+    if (!r->w->sh->cfg->stun_binding) {
+        /* The relay tells no one their reflexive address. */
+        metrics_add(&r->w->metrics, M_BINDING_REFUSED, 1);
+        reply_error(r, 403);
+        return;
+    }
+    reply_start(r, &b, STUN_CLASS_SUCCESS);
+    stun_put_xor_address(&b, STUN_ATTR_XOR_MAPPED_ADDRESS, &r->p->client);
+    reply_send(r, &b);
+}
+
+static void handle_send(struct worker *w, const struct client_path *p, const struct stun_msg *m)
+{
+    const struct stun_attr *peer_at, *data_at;
+    struct umbra_addr wire, peer;
+    struct allocation *a = alloc_table_find(&w->allocs, &p->client, listener_path_via(p));
+
+    if (a == NULL) {
+        metrics_add(&w->metrics, M_DROP_NO_ALLOCATION, 1);
+        return;
+    }
+    peer_at = stun_find(m, STUN_ATTR_XOR_PEER_ADDRESS);
+    data_at = stun_find(m, STUN_ATTR_DATA);
+    if (peer_at == NULL || data_at == NULL || stun_attr_xor_address(m, peer_at, &wire) != 0 ||
+        addr_normalise(&wire, &peer) != ADDR_NORM_OK ||
+        addr_family(&peer) != addr_family(&a->relayed)) {
+        metrics_add(&w->metrics, M_DROP_MALFORMED, 1);
+        return;
+    }
+    if (!perm_allows(&a->perms, &peer, worker_now())) {
+        metrics_add(&w->metrics, M_DENY_SEND_NO_PERMISSION, 1);
+        return;
+    }
+    allocation_send_to_peer(a, &peer, data_at->value, data_at->len);
+}
+
+static void handle_channel_data(struct worker *w, const struct client_path *p, const uint8_t *buf,
+                                size_t len)
+{
+    struct allocation *a = alloc_table_find(&w->allocs, &p->client, listener_path_via(p));
+    const struct umbra_addr *peer;
+    const uint8_t *data;
+    size_t data_len;
+    uint16_t ch;
+    int64_t now;
+
+    if (a == NULL) {
+        metrics_add(&w->metrics, M_DROP_NO_ALLOCATION, 1);
+        return;
+    }
+    if (stun_channel_data_parse(buf, len, &ch, &data, &data_len) != 0) {
+        metrics_add(&w->metrics, M_DROP_MALFORMED, 1);
+        return;
+    }
+    now = worker_now();
+    peer = chan_peer(&a->chans, ch, now);
+    if (peer == NULL || !perm_allows(&a->perms, peer, now)) {
+        metrics_add(&w->metrics, M_DENY_SEND_NO_PERMISSION, 1);
+        return;
+    }
+    allocation_send_to_peer(a, peer, data, data_len);
+}
+
+/* A request whose attributes do not parse still gets 400 if its header is
+ * sound (RFC 8489 §6.3). */
+static void reply_malformed(struct worker *w, const struct client_path *p, const uint8_t *buf,
+                            size_t len)
+{
+    struct stun_msg hdr;
+    struct request r = {.w = w, .p = p, .msg = &hdr};
+    uint16_t type;
+    if (len < STUN_HEADER_LEN)
+        return;
+    type = (uint16_t)(buf[0] << 8 | buf[1]);
+    if ((type & 0xC000) != 0 || (type & 0x0110) != 0 || /* a request */
+        ((uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | (uint32_t)buf[6] << 8 | buf[7]) !=
+            STUN_MAGIC_COOKIE)
+        return;
+    memset(&hdr, 0, sizeof(hdr));
+    hdr.method = (uint16_t)((type & 0x000F) | ((type & 0x00E0) >> 1) | ((type & 0x3E00) >> 2));
+    hdr.cls = STUN_CLASS_REQUEST;
+    memcpy(hdr.txid, buf + 8, STUN_TXID_LEN);
+    hdr.integrity = hdr.integrity_sha256 = hdr.fingerprint = -1;
+    reply_error(&r, 400);
+}
+
+static void handle_stun(struct worker *w, const struct client_path *p, const uint8_t *buf,
+                        size_t len)
+{
+    struct stun_msg msg;
+    struct request r;
+    uint16_t unknown[16];
+    size_t n_unknown;
+
+    if (stun_parse(&msg, buf, len) != 0) {
+        metrics_add(&w->metrics, M_DROP_MALFORMED, 1);
+        reply_malformed(w, p, buf, len);
+        return;
+    }
+    if (msg.fingerprint >= 0 && stun_check_fingerprint(&msg) != 0) {
+        metrics_add(&w->metrics, M_DROP_MALFORMED, 1);
+        return;
+    }
+    if (msg.cls == STUN_CLASS_INDICATION) {
+        if (msg.method == STUN_METHOD_SEND && stun_unknown_required(&msg, unknown, 16) == 0)
+            handle_send(w, p, &msg);
+        return;
+    }
+    if (msg.cls != STUN_CLASS_REQUEST)
+        return;
+    memset(&r, 0, offsetof(struct request, user));
+    r.w = w;
+    r.p = p;
+    r.msg = &msg;
+    r.user_len = 0;
+    r.key_len = 0;
+    n_unknown = stun_unknown_required(&msg, unknown, 16);
+    if (n_unknown > 0) {
+        struct stun_builder b;
+        reply_start(&r, &b, STUN_CLASS_ERROR);
+        stun_put_error(&b, 420, stun_error_reason(420));
+        stun_put_unknown(&b, unknown, n_unknown);
+        reply_send(&r, &b);
+        return;
+    }
+    switch (msg.method) {
+    case STUN_METHOD_BINDING:
+        handle_binding(&r);
+        break;
+    case STUN_METHOD_ALLOCATE:
+        handle_allocate(&r);
+        break;
+    case STUN_METHOD_REFRESH:
+        handle_refresh(&r);
+        break;
+    case STUN_METHOD_CREATE_PERMISSION:
+        handle_create_permission(&r);
+        break;
+    case STUN_METHOD_CHANNEL_BIND:
+        handle_channel_bind(&r);
+        break;
+    default:
+        reply_error(&r, 400);
+        break;
+    }
+    req_wipe(&r);
+}
+
+void turn_handle_packet(struct worker *w, const struct client_path *p, uint8_t *buf, size_t len)
+{
+    switch (stun_classify(buf, len)) {
+    case STUN_KIND_STUN:
+        handle_stun(w, p, buf, len);
+        break;
+    case STUN_KIND_CHANNEL_DATA:
+        handle_channel_data(w, p, buf, len);
+        break;
+    default:
+        metrics_add(&w->metrics, M_DROP_MALFORMED, 1);
+        break;
+    }
+}

@@ -1,0 +1,99 @@
+/* worker: one relay thread with its own event base, sockets and tables.
+ *
+ * A client's allocation lives on the worker whose socket received its
+ * Allocate (SO_REUSEPORT hashes a UDP 5-tuple to one socket; a TCP or TLS
+ * connection belongs to the worker that accepted it), and the relayed
+ * socket is watched by the same base, so the packet path never takes a
+ * lock. Other threads talk to a worker only through its inbox
+ * (worker_post_*), which wakes its base; the worker applies the message on
+ * its own thread. relay_shared is read-only after start apart from the
+ * members that are themselves thread-safe (pool, revoked, quota, log). */
+#ifndef UMBRA_WORKER_H
+#define UMBRA_WORKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "alloc_table.h"
+#include "relay_config.h"
+#include "listener.h"
+#include "log.h"
+#include "metrics.h"
+#include "peer_policy.h"
+#include "quota.h"
+#include "relay_addr.h"
+#include "revoke_list.h"
+#include "stun_auth.h"
+#include "stun_msg.h"
+#include "turn_rest.h"
+
+struct tls_server;
+
+struct relay_shared {
+    const struct relay_config *cfg;
+    struct log_ctx *log;
+    struct relay_addr_pool *pool;
+    struct peer_policy policy;
+    struct auth_nonce_key nonce_key;
+    struct revoke_list *revoked;
+    struct quota *quota;
+    struct tls_server *tls; /* NULL without TLS */
+};
+
+/* Room before a received peer datagram for a ChannelData header, and the
+ * largest datagram or frame. */
+#define WORKER_HEADROOM 64
+#define WORKER_BUF (WORKER_HEADROOM + STUN_MAX_MSG + 8)
+
+enum worker_msg_kind { WORKER_MSG_REVOKE, WORKER_MSG_SECRETS, WORKER_MSG_STOP };
+
+struct worker_msg {
+    struct worker_msg *next;
+    enum worker_msg_kind kind;
+    size_t len;
+    char id[REVOKE_ID_MAX];
+    struct turn_rest_secrets *secrets; /* owned by the message */
+};
+
+struct worker {
+    unsigned id;
+    struct relay_shared *sh;
+    struct event_base *base;
+    pthread_t thread;
+    bool started;
+    unsigned char hash_key[ADDR_HASH_KEY_BYTES];
+    struct alloc_table allocs;
+    struct turn_rest_secrets secrets; /* this thread's copy, swapped on SIGHUP */
+    struct auth_config auth;
+    struct metrics_thread metrics;
+    struct listener listener;
+    struct event *tick;
+    struct event *inbox_ev;
+    pthread_mutex_t inbox_lock;
+    struct worker_msg *inbox_head, *inbox_tail;
+    uint8_t rx[WORKER_BUF];
+    uint8_t tx[WORKER_BUF];
+};
+
+/* Sets up the base, tables and sockets. secrets may be NULL (static users
+ * only). Returns 0, or -1 with the reason logged. */
+int worker_init(struct worker *w, unsigned id, struct relay_shared *sh,
+                const struct turn_rest_secrets *secrets);
+int worker_start(struct worker *w);
+/* Stops the loop and joins the thread (from another thread). */
+void worker_stop(struct worker *w);
+/* Frees everything; the thread must have stopped. */
+void worker_free(struct worker *w);
+/* Thread-safe: ask the worker to end every allocation of this call id. */
+int worker_post_revoke(struct worker *w, const char *id, size_t len);
+/* Thread-safe: hand the worker a copy of new REST secrets. */
+int worker_post_secrets(struct worker *w, const struct turn_rest_secrets *s);
+
+/* Monotonic seconds, for lifetimes. */
+int64_t worker_now(void);
+/* Wall-clock seconds, for REST credential expiry. */
+int64_t worker_wall(void);
+
+#endif

@@ -1,0 +1,207 @@
+/* Unit tests for relay/relay_config: keys, defaults, and errors that name
+ * the file and line (or the flag) and change nothing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "relay_config.h"
+
+static char path[64];
+
+static const char *write_conf(const char *text)
+{
+    int fd;
+    snprintf(path, sizeof(path), "/tmp/umbra-relay-conf-XXXXXX");
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+static int load(struct relay_config *c, const char *text, int argc, char **extra, char *err,
+                size_t errlen)
+{
+    char *argv[16] = {"umbra-relay", "-c", (char *)write_conf(text)};
+    int rc;
+    for (int i = 0; i < argc; i++)
+        argv[3 + i] = extra[i];
+    relay_config_init(c);
+    rc = relay_config_load(c, 3 + argc, argv, err, errlen);
+    unlink(path);
+    return rc;
+}
+
+static void test_full_file(void **state)
+{
+    struct relay_config c;
+    char err[512] = "";
+    char buf[64];
+    const char *text = "# a full configuration\n"
+                       "listen = 127.0.0.1:20478\n"
+                       "listen = [::1]:20478\n"
+                       "tls-listen = 127.0.0.1\n"
+                       "tls-cert = /etc/cert.pem\n"
+                       "tls-key = /etc/key.pem\n"
+                       "relay-address = 127.0.0.1\n"
+                       "relay-address = ::1\n"
+                       "relay-ports = 20500-20599\n"
+                       "realm = example.org\n"
+                       "auth-secret-file = /etc/secrets\n"
+                       "user = alice:pass:with:colons\n"
+                       "threads = 3\n"
+                       "metrics-listen = 127.0.0.1:20479\n"
+                       "log-level = debug\n"
+                       "relay-only-peers = no\n"
+                       "stun-binding = yes\n"
+                       "mapped-address = omit\n"
+                       "strict-expiry = yes\n"
+                       "redis = localhost:20379\n"
+                       "user-quota = 4\n"
+                       "revoke-hold = 3600\n"
+                       "nonce-lifetime = 30\n";
+    assert_int_equal(load(&c, text, 0, NULL, err, sizeof(err)), 0);
+    assert_int_equal(c.n_listen, 2);
+    assert_int_equal(addr_format(&c.listen[1], buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "[::1]:20478");
+    assert_int_equal(c.n_tls_listen, 1);
+    assert_int_equal(addr_port(&c.tls_listen[0]), 5349);
+    assert_int_equal(c.n_relay, 2);
+    assert_int_equal(c.relay_port_low, 20500);
+    assert_int_equal(c.relay_port_high, 20599);
+    assert_string_equal(c.realm, "example.org");
+    assert_int_equal(c.n_users, 1);
+    assert_string_equal(c.users[0].name, "alice");
+    assert_string_equal(c.users[0].password, "pass:with:colons");
+    assert_int_equal(c.threads, 3);
+    assert_true(c.has_metrics);
+    assert_int_equal(c.log_level, LOG_LEVEL_DEBUG);
+    assert_false(c.relay_only_peers);
+    assert_true(c.stun_binding);
+    assert_int_equal(c.mapped_address, RELAY_MAPPED_OMIT);
+    assert_true(c.strict_expiry);
+    assert_string_equal(c.redis_host, "localhost");
+    assert_int_equal(c.redis_port, 20379);
+    assert_int_equal(c.user_quota, 4);
+    assert_int_equal(c.revoke_hold_s, 3600);
+    assert_int_equal(c.nonce_lifetime_s, 30);
+    relay_config_free(&c);
+}
+
+static void test_defaults(void **state)
+{
+    struct relay_config c;
+    char err[512] = "";
+    assert_int_equal(load(&c, "relay-address = 192.0.2.1\nuser = a:b\n", 0, NULL, err,
+                          sizeof(err)),
+                     0);
+    assert_int_equal(c.n_listen, 1);
+    assert_int_equal(addr_port(&c.listen[0]), 3478);
+    assert_int_equal(c.n_tls_listen, 0);
+    assert_true(c.relay_only_peers);
+    assert_false(c.stun_binding);
+    assert_false(c.strict_expiry);
+    assert_int_equal(c.mapped_address, RELAY_MAPPED_REAL);
+    assert_string_equal(c.realm, "umbra");
+    assert_null(c.redis_host);
+    assert_int_equal(c.relay_port_low, 49152);
+    assert_int_equal(c.relay_port_high, 65535);
+    relay_config_free(&c);
+}
+
+/* Flags override the file; a flag without a value means yes. */
+static void test_flags(void **state)
+{
+    struct relay_config c;
+    char err[512] = "";
+    char *extra[] = {"--realm=flag.example", "--stun-binding", "--relay-ports=20000-20010"};
+    assert_int_equal(load(&c, "realm = file.example\nrelay-address = 192.0.2.1\nuser = a:b\n",
+                          3, extra, err, sizeof(err)),
+                     0);
+    assert_string_equal(c.realm, "flag.example");
+    assert_true(c.stun_binding);
+    assert_int_equal(c.relay_port_low, 20000);
+    relay_config_free(&c);
+}
+
+struct bad {
+    const char *text;
+    const char *where; /* expected at the start of the error after the path */
+    const char *what;  /* expected somewhere in the error */
+};
+
+static const struct bad bads[] = {
+    {"user = a:b\nrelay-address = 192.0.2.1\nlisten = nowhere\n", ":3: listen", "IP address"},
+    {"user = a:b\n\n# comment\nrelay-ports = 30000-20000\n", ":4: relay-ports", "LOW-HIGH"},
+    {"user = a:b\nrelay-only-peers = maybe\n", ":2: relay-only-peers", "yes or no"},
+    {"user = a:b\nmapped-address = fake\n", ":2: mapped-address", "real or omit"},
+    {"user = a:b\nno-such-key = 1\n", ":2: no-such-key", "unknown key"},
+    {"user = nopassword\n", ":1: user", "NAME:PASSWORD"},
+    {"user = a:b\nthreads = many\n", ":2: threads", "number"},
+    {"user = a:b\nredis = 127.0.0.1\n", ":2: redis", "HOST:PORT"},
+    {"user = a:b\nrelay-address = 0.0.0.0\n", ":2: relay-address", "wildcard"},
+    {"user = a:b\nlog-level = loud\n", ":2: log-level", "debug"},
+    {"user = a:b\njust words\n", ":2:", "key = value"},
+    {"user = a:b\nlisten = 127.0.0.1\n", ":2: listen", "PORT"},
+};
+
+static void test_bad_lines(void **state)
+{
+    for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+        struct relay_config c;
+        char err[512] = "";
+        char want[128];
+        assert_int_equal(load(&c, bads[i].text, 0, NULL, err, sizeof(err)), -1);
+        snprintf(want, sizeof(want), "%s%s", path, bads[i].where);
+        if (strncmp(err, want, strlen(want)) != 0 || strstr(err, bads[i].what) == NULL)
+            fail_msg("case %zu: error \"%s\", want \"%s...%s\"", i, err, want, bads[i].what);
+        relay_config_free(&c);
+    }
+}
+
+static void test_bad_flag(void **state)
+{
+    struct relay_config c;
+    char err[512] = "";
+    char *extra[] = {"--relay-ports=70000-80000"};
+    assert_int_equal(load(&c, "user = a:b\nrelay-address = 192.0.2.1\n", 1, extra, err,
+                          sizeof(err)),
+                     -1);
+    assert_non_null(strstr(err, "relay-ports"));
+    assert_non_null(strstr(err, "command line"));
+    relay_config_free(&c);
+}
+
+/* Whole-configuration checks name the keys involved. */
+static void test_inconsistent(void **state)
+{
+    struct relay_config c;
+    char err[512] = "";
+    assert_int_equal(load(&c, "user = a:b\n", 0, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "relay-address"));
+    relay_config_free(&c);
+    assert_int_equal(load(&c, "relay-address = 192.0.2.1\n", 0, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "auth-secret-file"));
+    relay_config_free(&c);
+    assert_int_equal(load(&c, "user = a:b\nrelay-address = 192.0.2.1\ntls-cert = /x\n", 0, NULL,
+                          err, sizeof(err)),
+                     -1);
+    assert_non_null(strstr(err, "tls-key"));
+    relay_config_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full_file), cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_flags),     cmocka_unit_test(test_bad_lines),
+        cmocka_unit_test(test_bad_flag),  cmocka_unit_test(test_inconsistent),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,249 @@
+/* Unit tests for the relay's expiring state: permissions (relay/permission),
+ * channel bindings (relay/channel) and allocations in a worker's table
+ * (relay/alloc_table), with a real worker, sockets and relayed ports. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <sodium.h>
+
+#include "alloc_table.h"
+#include "allocation.h"
+#include "channel.h"
+#include "permission.h"
+#include "worker.h"
+
+static unsigned char key[ADDR_HASH_KEY_BYTES];
+
+static struct umbra_addr A(const char *text)
+{
+    struct umbra_addr a;
+    assert_int_equal(addr_parse(&a, text, 0), 0);
+    return a;
+}
+
+static void test_permission_lifetime(void **state)
+{
+    struct perm_table t;
+    struct umbra_addr p = A("203.0.113.5:4000"), same_ip = A("203.0.113.5:9"),
+                      other = A("203.0.113.6:4000");
+    assert_int_equal(perm_table_init(&t, key), 0);
+    assert_false(perm_allows(&t, &p, 100));
+    assert_int_equal(perm_install(&t, &p, 100), 1);
+    assert_true(perm_allows(&t, &p, 100));
+    assert_true(perm_allows(&t, &same_ip, 100)); /* permissions ignore ports */
+    assert_false(perm_allows(&t, &other, 100));
+    assert_true(perm_allows(&t, &p, 100 + PERM_LIFETIME - 1));
+    assert_false(perm_allows(&t, &p, 100 + PERM_LIFETIME));
+    /* A refresh extends from the time of the refresh. */
+    assert_int_equal(perm_install(&t, &same_ip, 200), 0);
+    assert_true(perm_allows(&t, &p, 200 + PERM_LIFETIME - 1));
+    assert_int_equal(perm_expire(&t, 200 + PERM_LIFETIME - 1), 0);
+    assert_int_equal(perm_count(&t), 1);
+    assert_int_equal(perm_expire(&t, 200 + PERM_LIFETIME), 1);
+    assert_int_equal(perm_count(&t), 0);
+    assert_false(perm_allows(&t, &p, 200));
+    perm_table_free(&t);
+}
+
+static void test_permission_many(void **state)
+{
+    struct perm_table t;
+    char text[64];
+    assert_int_equal(perm_table_init(&t, key), 0);
+    for (int i = 0; i < 500; i++) {
+        struct umbra_addr a;
+        snprintf(text, sizeof(text), "198.51.%d.%d:1", i / 250, i % 250 + 1);
+        a = A(text);
+        assert_int_equal(perm_install(&t, &a, i), 1);
+    }
+    assert_int_equal(perm_count(&t), 500);
+    /* Installed at 0..499: those installed before 100 have expired at 100 + lifetime. */
+    assert_int_equal(perm_expire(&t, 100 + PERM_LIFETIME), 101);
+    assert_int_equal(perm_count(&t), 399);
+    perm_table_free(&t);
+}
+
+static void test_channel_binding(void **state)
+{
+    struct chan_table t;
+    struct umbra_addr p1 = A("203.0.113.5:4000"), p2 = A("203.0.113.5:4001");
+    assert_int_equal(chan_table_init(&t, key), 0);
+    assert_int_equal(chan_bind(&t, 0x4000, &p1, 0), CHAN_BOUND_NEW);
+    assert_int_equal(chan_bind(&t, 0x7FFF, &p2, 0), CHAN_BOUND_NEW);
+    assert_non_null(chan_peer(&t, 0x4000, 10));
+    assert_true(addr_equal(chan_peer(&t, 0x4000, 10), &p1));
+    assert_int_equal(chan_number(&t, &p2, 10), 0x7FFF);
+    /* A number or a peer bound elsewhere is a conflict. */
+    assert_int_equal(chan_bind(&t, 0x4000, &p2, 10), CHAN_CONFLICT);
+    assert_int_equal(chan_bind(&t, 0x4001, &p1, 10), CHAN_CONFLICT);
+    assert_int_equal(chan_bind(&t, 0x4000, &p1, 500), CHAN_REFRESHED);
+    assert_int_equal(chan_live_count(&t, 500), 2);
+    /* p2's binding (made at 0) expires at CHAN_LIFETIME; p1's lives on. */
+    assert_int_equal(chan_expire(&t, CHAN_LIFETIME), 1);
+    assert_null(chan_peer(&t, 0x7FFF, CHAN_LIFETIME));
+    assert_int_equal(chan_number(&t, &p2, CHAN_LIFETIME), 0);
+    assert_non_null(chan_peer(&t, 0x4000, CHAN_LIFETIME));
+    /* During the cooldown the pair stays locked: re-binding the same pair
+     * revives it, other pairings are refused. */
+    assert_int_equal(chan_bind(&t, 0x7FFF, &p1, CHAN_LIFETIME + 1), CHAN_CONFLICT);
+    assert_int_equal(chan_expire(&t, CHAN_LIFETIME + CHAN_COOLDOWN), 0);
+    assert_int_equal(chan_bind(&t, 0x7FFE, &p2, CHAN_LIFETIME + CHAN_COOLDOWN), CHAN_BOUND_NEW);
+    assert_int_equal(chan_live_count(&t, CHAN_LIFETIME + CHAN_COOLDOWN), 2);
+    assert_int_equal(chan_bind(&t, 0x7FFE, &p2, CHAN_LIFETIME + CHAN_COOLDOWN + 1),
+                     CHAN_REFRESHED);
+    chan_table_free(&t);
+}
+
+/* A worker on loopback with a pool of 8 relayed ports, to put allocations
+ * in its table. */
+struct rig {
+    struct relay_config cfg;
+    struct log_ctx log;
+    struct relay_addr_pool pool;
+    struct revoke_list revoked;
+    struct quota quota;
+    struct relay_shared sh;
+    struct worker *w;
+};
+
+static int rig_setup(void **state)
+{
+    struct rig *r = calloc(1, sizeof(*r));
+    char err[256];
+    assert_non_null(r);
+    relay_config_init(&r->cfg);
+    assert_int_equal(relay_config_set(&r->cfg, "listen", "127.0.0.1:20950", err, sizeof(err)), 0);
+    assert_int_equal(relay_config_set(&r->cfg, "user", "u:p", err, sizeof(err)), 0);
+    assert_int_equal(relay_config_finish(&r->cfg, err, sizeof(err)), 0);
+    log_init(&r->log, "test", LOG_LEVEL_ERROR, stderr);
+    assert_int_equal(relay_addr_pool_init(&r->pool, r->cfg.relay, 1, 20960, 20967), 0);
+    assert_int_equal(revoke_list_init(&r->revoked), 0);
+    assert_int_equal(quota_init(&r->quota, 0), 0);
+    r->sh.cfg = &r->cfg;
+    r->sh.log = &r->log;
+    r->sh.pool = &r->pool;
+    r->sh.revoked = &r->revoked;
+    r->sh.quota = &r->quota;
+    r->w = calloc(1, sizeof(*r->w));
+    assert_int_equal(worker_init(r->w, 0, &r->sh, NULL), 0);
+    *state = r;
+    return 0;
+}
+
+static int rig_teardown(void **state)
+{
+    struct rig *r = *state;
+    worker_free(r->w);
+    free(r->w);
+    quota_free(&r->quota);
+    revoke_list_free(&r->revoked);
+    relay_addr_pool_free(&r->pool);
+    log_free(&r->log);
+    relay_config_free(&r->cfg);
+    free(r);
+    return 0;
+}
+
+static struct allocation *add(struct rig *r, const char *client, const char *user,
+                              int64_t expires)
+{
+    struct client_path p = {.udp = &r->w->listener.udp[0], .conn = NULL};
+    struct relay_addr_lease lease;
+    uint8_t k[16] = {0};
+    struct allocation *a;
+    p.client = A(client);
+    assert_int_equal(relay_addr_open(&r->pool, AF_INET, RELAY_ADDR_ANY_PORT, NULL, 0, &lease),
+                     RELAY_ADDR_OK);
+    a = allocation_new(r->w, &p, &lease, user, strlen(user), k, sizeof(k));
+    assert_non_null(a);
+    a->expires = expires;
+    alloc_table_insert(&r->w->allocs, a);
+    return a;
+}
+
+static void test_alloc_table_sweep(void **state)
+{
+    struct rig *r = *state;
+    struct alloc_table *t = &r->w->allocs;
+    struct umbra_addr c1 = A("198.51.100.1:5000"), c2 = A("198.51.100.2:5000"), relayed1;
+    struct allocation *a1 = add(r, "198.51.100.1:5000", "1900000000:call-a:x", 100);
+    struct allocation *a2 = add(r, "198.51.100.2:5000", "1900000000:call-b:y", 200);
+    const void *via = &r->w->listener.udp[0];
+
+    relayed1 = a1->relayed;
+    assert_ptr_equal(alloc_table_find(t, &c1, via), a1);
+    assert_ptr_equal(alloc_table_find(t, &c2, via), a2);
+    assert_null(alloc_table_find(t, &c1, (const void *)&r->w->listener)); /* other socket */
+    assert_int_equal(relay_addr_in_use(&r->pool), 2);
+    assert_int_equal(relay_addr_contains(&r->pool, &relayed1), 1);
+
+    assert_int_equal(perm_install(&a2->perms, &c1, 150), 1);
+    metrics_gauge(&r->w->metrics, G_PERMISSIONS, 1); /* as turn_handlers counts it */
+    assert_int_equal(alloc_table_sweep(t, 99), 0);
+    assert_int_equal(alloc_table_sweep(t, 100), 1);
+    assert_null(alloc_table_find(t, &c1, via));
+    assert_ptr_equal(alloc_table_find(t, &c2, via), a2);
+    /* The relayed port went back to the pool and is no longer a valid peer. */
+    assert_int_equal(relay_addr_in_use(&r->pool), 1);
+    assert_int_equal(relay_addr_contains(&r->pool, &relayed1), 0);
+    /* A live allocation keeps it, but its permission made at 150 is dropped
+     * by the sweep at the permission's expiry, and the gauge follows. */
+    a2->expires = 10000;
+    assert_int_equal(r->w->metrics.g[G_PERMISSIONS], 1);
+    assert_int_equal(alloc_table_sweep(t, 150 + PERM_LIFETIME - 1), 0);
+    assert_int_equal(perm_count(&a2->perms), 1);
+    assert_int_equal(alloc_table_sweep(t, 150 + PERM_LIFETIME), 0);
+    assert_int_equal(perm_count(&a2->perms), 0);
+    assert_int_equal(r->w->metrics.g[G_PERMISSIONS], 0);
+    assert_int_equal(alloc_table_sweep(t, 10000), 1);
+    assert_null(alloc_table_find(t, &c2, via));
+    assert_int_equal(relay_addr_in_use(&r->pool), 0);
+    assert_int_equal(r->w->metrics.g[G_ALLOCATIONS], 0);
+}
+
+static void test_alloc_table_revoke(void **state)
+{
+    struct rig *r = *state;
+    struct alloc_table *t = &r->w->allocs;
+    add(r, "198.51.100.1:5000", "1900000000:call-a:x", 1000);
+    add(r, "198.51.100.2:5000", "1900000000:call-a:y", 1000);
+    add(r, "198.51.100.3:5000", "1900000000:call-ab:z", 1000);
+    add(r, "198.51.100.4:5000", "1900000000:call-b", 1000);
+    assert_int_equal(alloc_table_revoke(t, "call-a", 6), 2);
+    assert_int_equal(relay_addr_in_use(&r->pool), 2);
+    assert_int_equal(alloc_table_revoke(t, "call-a", 6), 0);
+    assert_int_equal(alloc_table_revoke(t, "call", 4), 0);
+    assert_int_equal(alloc_table_revoke(t, "call-b", 6), 1);
+    assert_int_equal(alloc_table_sweep(t, 1000), 1);
+    assert_int_equal(relay_addr_in_use(&r->pool), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest pure[] = {
+        cmocka_unit_test(test_permission_lifetime),
+        cmocka_unit_test(test_permission_many),
+        cmocka_unit_test(test_channel_binding),
+    };
+    const struct CMUnitTest table[] = {
+        cmocka_unit_test_setup_teardown(test_alloc_table_sweep, rig_setup, rig_teardown),
+        cmocka_unit_test_setup_teardown(test_alloc_table_revoke, rig_setup, rig_teardown),
+    };
+    int rc;
+    if (sodium_init() < 0)
+        return 1;
+    evthread_use_pthreads();
+    randombytes_buf(key, sizeof(key));
+    rc = cmocka_run_group_tests(pure, NULL, NULL);
+    rc |= cmocka_run_group_tests(table, NULL, NULL);
+    libevent_global_shutdown();
+    return rc;
+}
