@@ -184,14 +184,18 @@ static void find_max(struct run *r, struct load_result *res, double scale0, doub
             fprintf(stderr, "umbra-load: step %u: %.0f packets/s offered, loss %.4f%%\n", k + 1,
                     s->b.sent / s->seconds, 100 * loss);
         if (s->b.sent > 0 && loss <= cfg->loss_limit) {
-            res->best_step = (int)k;
-            good = scale;
+            /* the best good step is the one that delivered most */
+            if (res->best_step < 0 ||
+                s->b.delivered / s->seconds > res->steps[res->best_step].b.delivered /
+                                                  res->steps[res->best_step].seconds)
+                res->best_step = (int)k;
+            good = scale > good ? scale : good;
             if ((double)s->b.sent / s->seconds < 0.9 * s->offered_target) {
                 res->find_max_end = "the generator could not offer more (CPU-bound)";
                 break;
             }
         } else {
-            bad = scale;
+            bad = bad == 0 || scale < bad ? scale : bad;
         }
         if (bad == 0) {
             if (scale >= cap) {

@@ -17,3 +17,7 @@ contrib_load_umbra_load_SOURCES = \
 contrib_load_umbra_load_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/relay -I$(top_srcdir)/contrib/load
 contrib_load_umbra_load_CFLAGS = $(AM_CFLAGS) $(SRTP_CFLAGS) $(OPENSSL_CFLAGS) $(SODIUM_CFLAGS)
 contrib_load_umbra_load_LDADD = $(STUN_LIBS) $(COMMON_LIBS) $(SRTP_LIBS) -lm
+
+# Runs against a real umbra-relay, coturn's turnserver and bench/forwarder.
+TESTS += tests/load/test_umbra_load.sh
+EXTRA_DIST += tests/load/test_umbra_load.sh
