@@ -62,6 +62,7 @@ int load_conn_open(struct load_conn *c, enum load_transport t, const struct umbr
         SSL_set_connect_state(c->ssl);
     }
     c->established = t == LOAD_UDP;
+    c->tcp_connected = t == LOAD_UDP;
     return 0;
 fail:
     load_conn_close(c);
@@ -126,11 +127,14 @@ static int handshake(struct load_conn *c)
 {
     int r;
 
-    if (c->ssl == NULL) {
+    if (!c->tcp_connected) {
         int soerr = 0;
         socklen_t sl = sizeof(soerr);
         if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 || soerr != 0)
             return -1;
+        c->tcp_connected = true;
+    }
+    if (c->ssl == NULL) {
         c->established = true;
         return 0;
     }
@@ -155,8 +159,10 @@ bool load_conn_wants_write(const struct load_conn *c)
 {
     if (c->transport == LOAD_UDP)
         return false;
+    if (!c->tcp_connected)
+        return true;
     if (!c->established)
-        return c->ssl == NULL || SSL_want_write(c->ssl);
+        return SSL_want_write(c->ssl);
     return c->out_len > 0;
 }
 

@@ -28,6 +28,7 @@ struct ssl_st;
 struct load_conn {
     int fd;
     enum load_transport transport;
+    bool tcp_connected;
     bool established; /* connected, and TLS handshake done */
     struct ssl_st *ssl;
     uint8_t *in; /* streams: bytes read but not yet framed */

@@ -40,7 +40,11 @@ echo S3cret > "$work/secret"
 
 # --- umbra-relay ----------------------------------------------------------
 [ -x "$RELAY" ] || fail "umbra-relay not built"
-"$RELAY" --listen=127.0.0.1:23100 --relay-address=127.0.0.1 --relay-ports=23110-23199 \
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -subj /CN=localhost -keyout "$work/key.pem" -out "$work/cert.pem" > /dev/null 2>&1 ||
+    fail "openssl could not make a test certificate"
+"$RELAY" --listen=127.0.0.1:23100 --tls-listen=127.0.0.1:23101 --tls-cert="$work/cert.pem" \
+    --tls-key="$work/key.pem" --relay-address=127.0.0.1 --relay-ports=23110-23199 \
     --realm=umbra --auth-secret-file="$work/secret" --threads=2 --log-level=warn \
     > "$work/relay.log" 2>&1 &
 pids+=($!)
@@ -71,6 +75,12 @@ echo "ok: --corrupt-every=10: $bad of $sent packets detected as corrupt"
     --summary="$work/tcp.txt" > "$work/tcp.out" || fail "tcp run: $(cat "$work/tcp.out")"
 check_clean "$work/tcp.txt" 3
 echo "ok: tcp, video, AEAD_AES_128_GCM through umbra-relay"
+
+wait_port tcp 23101 || fail "umbra-relay TLS listener missing"
+"$LOAD" --server=127.0.0.1:23101 --transport=tls --secret=S3cret --calls=3 --duration=1 \
+    --quiet --summary="$work/tls.txt" > "$work/tls.out" || fail "tls run: $(cat "$work/tls.out")"
+check_clean "$work/tls.txt" 3
+echo "ok: tls through umbra-relay"
 
 "$LOAD" --server=127.0.0.1:23100 --secret=wrong --calls=2 --duration=1 --quiet \
     --setup-timeout=2 > "$work/wrong.out" 2>&1
