@@ -1,8 +1,7 @@
-# contrib/load/: umbra-load, the load generator (see umbra-load.1).
-bin_PROGRAMS += contrib/load/umbra-load
-dist_man_MANS += contrib/load/umbra-load.1
-contrib_load_umbra_load_SOURCES = \
-	contrib/load/load_main.c \
+# contrib/load/: umbra-load, the load generator (see umbra-load.1). Its
+# modules form a library so the unit tests link the very same code.
+noinst_LIBRARIES += contrib/load/libumbra_load.a
+contrib_load_libumbra_load_a_SOURCES = \
 	contrib/load/load_config.c contrib/load/load_config.h \
 	contrib/load/load_turn.c contrib/load/load_turn.h \
 	contrib/load/load_conn.c contrib/load/load_conn.h \
@@ -14,9 +13,28 @@ contrib_load_umbra_load_SOURCES = \
 	contrib/load/load_plot.c contrib/load/load_plot.h \
 	contrib/load/load_proc.c contrib/load/load_proc.h \
 	contrib/load/load_clock.h contrib/load/load_raw.h
-contrib_load_umbra_load_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/relay -I$(top_srcdir)/contrib/load
-contrib_load_umbra_load_CFLAGS = $(AM_CFLAGS) $(SRTP_CFLAGS) $(OPENSSL_CFLAGS) $(SODIUM_CFLAGS)
-contrib_load_umbra_load_LDADD = $(STUN_LIBS) $(COMMON_LIBS) $(SRTP_LIBS) -lm
+LOAD_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/relay -I$(top_srcdir)/contrib/load
+contrib_load_libumbra_load_a_CPPFLAGS = $(LOAD_CPPFLAGS)
+contrib_load_libumbra_load_a_CFLAGS = $(AM_CFLAGS) $(SRTP_CFLAGS) $(OPENSSL_CFLAGS) $(SODIUM_CFLAGS)
+LOAD_LIBS = contrib/load/libumbra_load.a $(STUN_LIBS) $(COMMON_LIBS) $(SRTP_LIBS) -lm
+
+bin_PROGRAMS += contrib/load/umbra-load
+dist_man_MANS += contrib/load/umbra-load.1
+contrib_load_umbra_load_SOURCES = contrib/load/load_main.c
+contrib_load_umbra_load_CPPFLAGS = $(LOAD_CPPFLAGS)
+contrib_load_umbra_load_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+contrib_load_umbra_load_LDADD = $(LOAD_LIBS)
+
+check_PROGRAMS += tests/unit/test_load_stats tests/unit/test_load_turn
+TESTS += tests/unit/test_load_stats tests/unit/test_load_turn
+tests_unit_test_load_stats_SOURCES = tests/unit/test_load_stats.c
+tests_unit_test_load_stats_CPPFLAGS = $(LOAD_CPPFLAGS)
+tests_unit_test_load_stats_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_load_stats_LDADD = $(LOAD_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_load_turn_SOURCES = tests/unit/test_load_turn.c
+tests_unit_test_load_turn_CPPFLAGS = $(LOAD_CPPFLAGS)
+tests_unit_test_load_turn_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(OPENSSL_CFLAGS) $(SODIUM_CFLAGS)
+tests_unit_test_load_turn_LDADD = $(LOAD_LIBS) $(CMOCKA_LIBS)
 
 # Runs against a real umbra-relay, coturn's turnserver and bench/forwarder.
 TESTS += tests/load/test_umbra_load.sh
