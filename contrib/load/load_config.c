@@ -33,6 +33,7 @@ enum {
     OPT_OFFERED,
     OPT_MAX_PPS,
     OPT_FIND_MAX,
+    OPT_SETUP_ONLY,
     OPT_STEP,
     OPT_MAX_STEPS,
     OPT_LOSS_LIMIT,
@@ -68,6 +69,7 @@ static const struct option load_options[] = {
     {"offered-pps", required_argument, NULL, OPT_OFFERED},
     {"max-pps", required_argument, NULL, OPT_MAX_PPS},
     {"find-max", no_argument, NULL, OPT_FIND_MAX},
+    {"setup-only", no_argument, NULL, OPT_SETUP_ONLY},
     {"step-duration", required_argument, NULL, OPT_STEP},
     {"max-steps", required_argument, NULL, OPT_MAX_STEPS},
     {"loss-limit", required_argument, NULL, OPT_LOSS_LIMIT},
@@ -118,6 +120,8 @@ void load_config_usage(FILE *out)
             "Set-up\n"
             "  --setup-timeout=S        give up on a call after S seconds (default 10)\n"
             "  --setup-window=N         calls in set-up at once per thread (default 64)\n"
+            "  --setup-only             set the calls up and tear them down, no media: measures\n"
+            "                           allocations/s without media competing for the CPU\n"
             "Find the maximum\n"
             "  --find-max               raise the offered load step by step until loss\n"
             "                           exceeds --loss-limit; report the last good load\n"
@@ -344,6 +348,9 @@ static int apply_option(struct load_config *cfg, int opt, const char *arg, char 
     case OPT_FIND_MAX:
         cfg->find_max = true;
         return 0;
+    case OPT_SETUP_ONLY:
+        cfg->setup_only = true;
+        return 0;
     case OPT_STEP:
         return parse_u32("step-duration", arg, 1, 60, &cfg->step_s, err, errlen);
     case OPT_MAX_STEPS:
@@ -405,6 +412,10 @@ static int check_config(struct load_config *cfg, char *err, size_t errlen)
     }
     if (cfg->secret_len != 0 && cfg->user[0] != '\0') {
         snprintf(err, errlen, "--secret and --user exclude each other");
+        return -1;
+    }
+    if (cfg->setup_only && cfg->find_max) {
+        snprintf(err, errlen, "--setup-only and --find-max exclude each other");
         return -1;
     }
     if (cfg->raw_forwarder && cfg->transport != LOAD_UDP) {

@@ -50,6 +50,7 @@ struct load_config {
     uint64_t offered_pps; /* total target; 0 = the profile's own rate */
     uint64_t max_pps;     /* cap on total offered packets/s */
     bool find_max;
+    bool setup_only; /* set calls up, measure that, send no media */
     unsigned step_s;
     unsigned max_steps;
     double loss_limit; /* fraction, for --find-max */

@@ -284,7 +284,7 @@ static int run_load(const struct load_config *cfg, struct ssl_ctx_st *tls)
     r.ctl.t0_ns = load_now_ns() + 20 * 1000000LL;
     r.next_tick = r.ctl.t0_ns + r.ctl.interval_ns;
     atomic_store(&r.ctl.scale_ppm, (uint64_t)(scale0 * 1e6));
-    atomic_store(&r.ctl.sending, cfg->find_max ? 0 : 1);
+    atomic_store(&r.ctl.sending, cfg->find_max || cfg->setup_only ? 0 : 1);
     if (cfg->relay_pid > 0) {
         if (load_proc_rss_kb(cfg->relay_pid, &res->rss_before_kb) != 0)
             fprintf(stderr, "umbra-load: warning: cannot read /proc/%d\n", cfg->relay_pid);
@@ -317,6 +317,8 @@ static int run_load(const struct load_config *cfg, struct ssl_ctx_st *tls)
     if (count_ready(&r) == 0) {
         fprintf(stderr, "umbra-load: no call could be set up\n");
         rc = 2;
+    } else if (cfg->setup_only) {
+        /* nothing to send: the set-up figures are the result */
     } else if (cfg->find_max) {
         find_max(&r, res, scale0, base_pps);
     } else {

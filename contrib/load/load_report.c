@@ -80,6 +80,11 @@ void load_report_text(FILE *out, const struct load_result *r)
                 ms(load_hist_quantile(&r->setup.call_us, 0.5)),
                 ms(load_hist_quantile(&r->setup.call_us, 0.99)));
     }
+    if (cfg->relay_pid > 0 && r->rss_before_kb >= 0 && r->rss_after_kb >= 0)
+        fprintf(out, "relay RSS    %12ld KiB before set-up, %ld KiB after\n", r->rss_before_kb,
+                r->rss_after_kb);
+    if (cfg->setup_only)
+        return;
     if (cfg->find_max) {
         fprintf(out, "find-max     %u steps of %u s, loss limit %.3f%%; %s\n", r->n_steps,
                 cfg->step_s, cfg->loss_limit * 100, r->find_max_end ? r->find_max_end : "");
@@ -106,11 +111,7 @@ void load_report_text(FILE *out, const struct load_result *r)
     fprintf(out, "measured     %12.2f s\n", r->total_seconds);
     text_bucket(out, &r->total, r->total_seconds);
     if (cfg->relay_pid > 0) {
-        fprintf(out, "relay CPU    %12.1f %% of one core", r->relay_cpu);
-        if (r->rss_before_kb >= 0 && r->rss_after_kb >= 0)
-            fprintf(out, "; RSS %ld KiB before set-up, %ld KiB after", r->rss_before_kb,
-                    r->rss_after_kb);
-        fprintf(out, "\n");
+        fprintf(out, "relay CPU    %12.1f %% of one core\n", r->relay_cpu);
     }
     fprintf(out, "load CPU     %12.1f %% of one core (umbra-load itself)\n", r->self_cpu);
     if (r->bursts_skipped > 0)
