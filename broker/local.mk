@@ -1,1 +1,62 @@
-# broker/: targets are added here.
+# broker/: umbra-broker, its unit and integration tests, and its benchmark.
+# The sanitizer and DTLS identity live in broker/sdp.mk (SDP_LIBS).
+noinst_LIBRARIES += broker/libumbra_broker.a
+broker_libumbra_broker_a_SOURCES = \
+	broker/broker_config.c broker/broker_config.h \
+	broker/keys.c broker/keys.h \
+	broker/store.c broker/store.h \
+	broker/identities.c broker/identities.h \
+	broker/creds.c broker/creds.h \
+	broker/cname.c broker/cname.h \
+	broker/dtls_pool.c broker/dtls_pool.h \
+	broker/calls.c broker/calls.h \
+	broker/http.c broker/http.h \
+	broker/tls.c broker/tls.h \
+	broker/api.c broker/api.h \
+	broker/api_identities.c broker/api_calls.c broker/api_health.c \
+	broker/status.h
+BROKER_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/policy -I$(top_srcdir)/broker $(LIBEVENT_CFLAGS) \
+	$(OPENSSL_CFLAGS) $(HIREDIS_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS)
+broker_libumbra_broker_a_CFLAGS = $(BROKER_CFLAGS)
+BROKER_LIBS = broker/libumbra_broker.a $(SDP_LIBS) $(POLICY_LIBS) $(COMMON_LIBS) \
+	$(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(HIREDIS_LIBS) $(SODIUM_LIBS) $(JANSSON_LIBS)
+
+bin_PROGRAMS += broker/umbra-broker
+broker_umbra_broker_SOURCES = broker/main.c
+broker_umbra_broker_CFLAGS = $(BROKER_CFLAGS) -DUMBRA_VERSION=\"$(PACKAGE_VERSION)\"
+broker_umbra_broker_LDADD = $(BROKER_LIBS)
+dist_man_MANS += broker/umbra-broker.8
+EXTRA_DIST += contrib/umbra-broker.conf docs/api.md
+
+# Integration tests: real redis-server, umbra-relay and umbra-broker on
+# loopback ports 22000-22199 (tests/lib/umbra_harness.py + broker_harness.py).
+TESTS += tests/integration/broker_api.sh tests/integration/broker_call.sh
+EXTRA_DIST += tests/integration/broker_api.sh tests/integration/broker_api.py \
+	tests/integration/broker_call.sh tests/integration/broker_call.py \
+	tests/integration/broker_sdp_fixtures.py tests/lib/broker_harness.py
+
+# Benchmark: bench/bench_broker.sh starts redis-server (and umbra-broker for
+# the HTTP figure) on ports 22200-22299 and runs bench/bench_broker.
+noinst_PROGRAMS += bench/bench_broker
+bench_bench_broker_SOURCES = bench/bench_broker.c
+bench_bench_broker_CFLAGS = $(BROKER_CFLAGS)
+bench_bench_broker_LDADD = $(BROKER_LIBS)
+EXTRA_DIST += bench/bench_broker.sh
+
+# Unit tests (test_broker_store starts its own redis-server on port 22300).
+BROKER_UNIT_TESTS = tests/unit/test_broker_identities tests/unit/test_broker_creds \
+	tests/unit/test_broker_config tests/unit/test_broker_store
+check_PROGRAMS += $(BROKER_UNIT_TESTS)
+TESTS += $(BROKER_UNIT_TESTS)
+tests_unit_test_broker_identities_SOURCES = tests/unit/test_broker_identities.c
+tests_unit_test_broker_identities_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_broker_identities_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_broker_creds_SOURCES = tests/unit/test_broker_creds.c
+tests_unit_test_broker_creds_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_broker_creds_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_broker_config_SOURCES = tests/unit/test_broker_config.c
+tests_unit_test_broker_config_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_broker_config_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_broker_store_SOURCES = tests/unit/test_broker_store.c
+tests_unit_test_broker_store_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_broker_store_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)

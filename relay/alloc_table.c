@@ -53,14 +53,14 @@ void alloc_table_insert(struct alloc_table *t, struct allocation *a)
 {
     htab_insert(&t->h, &a->node, tuple_hash(t, &a->path.client, a->via));
     if (a->path.conn != NULL)
-        a->path.conn->alloc = a;
+        listener_conn_attach(a->path.conn, a);
 }
 
 void alloc_table_delete(struct alloc_table *t, struct allocation *a)
 {
     htab_remove(&t->h, &a->node);
-    if (a->path.conn != NULL && a->path.conn->alloc == a)
-        a->path.conn->alloc = NULL;
+    if (a->path.conn != NULL)
+        listener_conn_detach(a->path.conn, a);
     allocation_free(a);
 }
 

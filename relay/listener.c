@@ -123,6 +123,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 {
     struct worker *w = arg;
     struct stream_conn *c = calloc(1, sizeof(*c));
+    struct timeval idle = {LISTENER_IDLE_SECONDS, 0};
     int one = 1;
 
     if (c == NULL || addr_from_sockaddr(&c->client, sa, (size_t)salen) != 0) {
@@ -143,6 +144,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd, struct soc
         return;
     }
     bufferevent_setcb(c->bev, on_stream_read, NULL, on_stream_event, c);
+    bufferevent_set_timeouts(c->bev, &idle, NULL);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     c->next = w->listener.conns;
     if (c->next != NULL)
@@ -237,6 +239,21 @@ int listener_send(struct worker *w, const struct client_path *p, uint8_t *buf, s
         return bufferevent_write(bev, buf, len) == 0 ? 0 : -1;
     }
     return -1;
+}
+
+void listener_conn_attach(struct stream_conn *c, struct allocation *a)
+{
+    c->alloc = a;
+    bufferevent_set_timeouts(c->bev, NULL, NULL);
+}
+
+void listener_conn_detach(struct stream_conn *c, struct allocation *a)
+{
+    struct timeval idle = {LISTENER_IDLE_SECONDS, 0};
+    if (c->alloc != a)
+        return;
+    c->alloc = NULL;
+    bufferevent_set_timeouts(c->bev, &idle, NULL);
 }
 
 const void *listener_path_via(const struct client_path *p)

@@ -67,6 +67,11 @@ void listener_close(struct worker *w, struct listener *l);
  * or -1 (dropped). */
 int listener_send(struct worker *w, const struct client_path *p, uint8_t *buf, size_t len,
                   bool channel_data);
+/* A connection with an allocation may idle (its lifetime bounds it); one
+ * without is closed after LISTENER_IDLE_SECONDS of silence. */
+#define LISTENER_IDLE_SECONDS 30
+void listener_conn_attach(struct stream_conn *c, struct allocation *a);
+void listener_conn_detach(struct stream_conn *c, struct allocation *a);
 /* Opaque id of the path's transport for the 5-tuple key. */
 const void *listener_path_via(const struct client_path *p);
 

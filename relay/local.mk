@@ -45,3 +45,6 @@ tests_unit_test_relay_config_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_relay_addr_SOURCES = tests/unit/test_relay_addr.c
 tests_unit_test_relay_addr_CFLAGS = $(RELAY_TEST_CFLAGS)
 tests_unit_test_relay_addr_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
+
+dist_man_MANS += relay/umbra-relay.8
+EXTRA_DIST += contrib/umbra-relay.conf

@@ -36,6 +36,9 @@ void auth_nonce_make(const struct auth_nonce_key *k, int64_t now, int64_t lifeti
 /* 0 valid, -1 stale (authentic but expired), -2 forged or malformed. */
 int auth_nonce_check(const struct auth_nonce_key *k, const char *nonce, size_t len, int64_t now);
 
+/* A configured user. The password is used as given, without the OpaqueString
+ * preparation of RFC 8489 §9.2.2 (which leaves printable ASCII unchanged):
+ * configure non-ASCII passwords already prepared. */
 struct auth_static_user {
     char name[128];
     char password[128];

@@ -134,6 +134,8 @@ static int stun_check_fixed_len(uint16_t type, uint16_t len)
 
 static void stun_msg_reset(struct stun_msg *msg)
 {
+    msg->buf = NULL;
+    msg->len = 0;
     msg->n_attrs = 0;
     msg->integrity = -1;
     msg->integrity_sha256 = -1;
@@ -173,25 +175,44 @@ static int stun_parse_attrs(struct stun_msg *msg, const uint8_t *buf, size_t len
     return 0;
 }
 
+static bool stun_header_sound(const uint8_t *buf, size_t len)
+{
+    return buf != NULL && len >= STUN_HEADER_LEN && (buf[0] & 0xC0) == 0 &&
+           get32(buf + 4) == STUN_MAGIC_COOKIE;
+}
+
+static void stun_fill_header(struct stun_msg *msg, const uint8_t *buf, size_t len)
+{
+    msg->buf = buf;
+    msg->len = len;
+    stun_type_decode(get16(buf), &msg->method, &msg->cls);
+    memcpy(msg->txid, buf + 8, STUN_TXID_LEN);
+}
+
+int stun_parse_header(struct stun_msg *msg, const uint8_t *buf, size_t len)
+{
+    stun_msg_reset(msg);
+    if (!stun_header_sound(buf, len))
+        return -1;
+    stun_fill_header(msg, buf, STUN_HEADER_LEN);
+    return 0;
+}
+
 int stun_parse(struct stun_msg *msg, const uint8_t *buf, size_t len)
 {
     uint16_t body;
 
     stun_msg_reset(msg);
-    if (buf == NULL || len < STUN_HEADER_LEN || len > STUN_MAX_MSG)
+    if (!stun_header_sound(buf, len) || len > STUN_MAX_MSG)
         return -1;
     body = get16(buf + 2);
-    if ((buf[0] & 0xC0) != 0 || get32(buf + 4) != STUN_MAGIC_COOKIE || (body & 3) != 0 ||
-        (size_t)body + STUN_HEADER_LEN != len)
+    if ((body & 3) != 0 || (size_t)body + STUN_HEADER_LEN != len)
         return -1;
     if (stun_parse_attrs(msg, buf, len) < 0) {
         stun_msg_reset(msg);
         return -1;
     }
-    msg->buf = buf;
-    msg->len = len;
-    stun_type_decode(get16(buf), &msg->method, &msg->cls);
-    memcpy(msg->txid, buf + 8, STUN_TXID_LEN);
+    stun_fill_header(msg, buf, len);
     return 0;
 }
 

@@ -101,14 +101,16 @@ struct stun_msg {
     int fingerprint;
 };
 
-/* What the first bytes of a datagram or stream frame are (RFC 7983 ranges:
- * first byte 0-3 STUN, 64-127 ChannelData / TURN channel). */
+/* What a datagram or stream frame is, by its first byte alone (RFC 7983
+ * ranges: 0-3 STUN, 64-127 ChannelData / TURN channel); empty is OTHER. */
 enum stun_kind { STUN_KIND_STUN, STUN_KIND_CHANNEL_DATA, STUN_KIND_OTHER };
 enum stun_kind stun_classify(const uint8_t *buf, size_t len);
 
 /* Stream framing (TCP/TLS, RFC 8656 §11.5): the length of the next frame at
  * buf, counting ChannelData padding to 4 bytes. Returns 0 when more bytes
- * are needed to tell, -1 when the bytes are neither STUN nor ChannelData. */
+ * are needed to tell (ChannelData needs 4, STUN 8: its cookie is checked),
+ * -1 when the bytes are neither STUN nor ChannelData (a stream that cannot
+ * be resynchronised). */
 ssize_t stun_frame_length(const uint8_t *buf, size_t len);
 
 /* Parses one message of exactly len bytes (a datagram, or a frame from
@@ -116,6 +118,13 @@ ssize_t stun_frame_length(const uint8_t *buf, size_t len);
  * lengths and padding, and that FINGERPRINT, if present, is last. Returns 0
  * or -1 for anything malformed. Does not check integrity or fingerprint. */
 int stun_parse(struct stun_msg *msg, const uint8_t *buf, size_t len);
+
+/* Reads only the 20-byte header of buf (len >= 20): 0 when the top two
+ * bits are zero and the magic cookie is right, filling method, cls and txid
+ * and leaving msg with no attributes (len 20, indexes -1); -1 otherwise.
+ * For answering a request whose attributes do not parse with 400 (RFC 8489
+ * §6.3) without decoding the type field again. */
+int stun_parse_header(struct stun_msg *msg, const uint8_t *buf, size_t len);
 
 /* First attribute of that type that counts (see integrity above), or NULL. */
 const struct stun_attr *stun_find(const struct stun_msg *msg, uint16_t type);
@@ -133,6 +142,7 @@ int stun_attr_error(const struct stun_attr *attr, int *code, const char **reason
                     size_t *reason_len);
 int stun_attr_requested_transport(const struct stun_attr *attr, uint8_t *protocol);
 int stun_attr_requested_family(const struct stun_attr *attr, int *family); /* AF_INET/AF_INET6 */
+/* -1 also for a channel outside STUN_CHANNEL_MIN..STUN_CHANNEL_MAX. */
 int stun_attr_channel_number(const struct stun_attr *attr, uint16_t *channel);
 int stun_attr_even_port(const struct stun_attr *attr, bool *reserve_next);
 /* USERNAME (< 513 bytes), REALM and NONCE (< 128 characters, < 763 bytes). */
@@ -175,7 +185,9 @@ void stun_put_unknown(struct stun_builder *b, const uint16_t *types, size_t n);
 void stun_put_integrity(struct stun_builder *b, const uint8_t *key, size_t keylen);
 void stun_put_integrity_sha256(struct stun_builder *b, const uint8_t *key, size_t keylen);
 void stun_put_fingerprint(struct stun_builder *b);
-/* Returns the message length, or -1 if the buffer was too small. */
+/* Returns the message length, or -1 if the buffer was too small or a put
+ * was invalid (value over 65535 bytes, body over 65535 bytes, error code
+ * outside 300-699, address neither IPv4 nor IPv6). */
 ssize_t stun_build_finish(struct stun_builder *b);
 
 /* ChannelData (RFC 8656 §12.4). parse checks 0x4000-0x7FFF and that len

@@ -153,6 +153,18 @@ static struct allocation *own_allocation(struct request *r)
     return a;
 }
 
+/* A LIFETIME attribute that is there but malformed gets 400. */
+static int lifetime_malformed(struct request *r)
+{
+    const struct stun_attr *at = stun_find(r->msg, STUN_ATTR_LIFETIME);
+    uint32_t v;
+    if (at != NULL && stun_attr_u32(at, &v) != 0) {
+        reply_error(r, 400);
+        return 1;
+    }
+    return 0;
+}
+
 /* Lifetime for a requested LIFETIME (RFC 8656 §7.2, §7.3), capped by the
  * credential's expiry under strict-expiry. */
 static uint32_t grant_lifetime(struct request *r, int64_t cred_expiry)
@@ -273,7 +285,7 @@ static void handle_allocate(struct request *r)
         }
         even = reserve ? RELAY_ADDR_EVEN_RESERVE : RELAY_ADDR_EVEN;
     }
-    if (requested_family(r, &family) != 0)
+    if (requested_family(r, &family) != 0 || lifetime_malformed(r))
         return;
     if (token_at == NULL && !relay_addr_has_family(w->sh->pool, family)) {
         reply_error(r, 440);
@@ -331,7 +343,7 @@ static void handle_refresh(struct request *r)
     if (authenticate(r) != 0)
         return;
     a = own_allocation(r);
-    if (a == NULL)
+    if (a == NULL || lifetime_malformed(r))
         return;
     if (stun_find(r->msg, STUN_ATTR_REQUESTED_ADDRESS_FAMILY) != NULL) {
         if (requested_family(r, &family) != 0)
@@ -356,6 +368,15 @@ static void handle_refresh(struct request *r)
     reply_send(r, &b);
 }
 
+static void count_denial(struct worker *w, enum peer_verdict v)
+{
+    metrics_add(&w->metrics,
+                v == PEER_DENY_NOT_RELAYED ? M_DENY_NOT_RELAYED
+                : v == PEER_DENY_SCOPE     ? M_DENY_SCOPE
+                                           : M_DENY_UNSPECIFIED,
+                1);
+}
+
 /* Normalises and checks one XOR-PEER-ADDRESS; answers 400, 403 or 443 and
  * returns -1 when the peer is refused. */
 static int check_peer(struct request *r, const struct allocation *a, const struct stun_attr *at,
@@ -371,11 +392,7 @@ static int check_peer(struct request *r, const struct allocation *a, const struc
     }
     v = peer_policy_check(&w->sh->policy, &wire, peer);
     if (v != PEER_ALLOW) {
-        metrics_add(&w->metrics,
-                    v == PEER_DENY_NOT_RELAYED ? M_DENY_NOT_RELAYED
-                    : v == PEER_DENY_SCOPE     ? M_DENY_SCOPE
-                                               : M_DENY_UNSPECIFIED,
-                    1);
+        count_denial(w, v);
         if (log_enabled(w->sh->log, LOG_LEVEL_DEBUG)) {
             char t[LOG_TOKEN_LEN];
             log_debug(w->sh->log, "worker %u: peer %s refused (%s)", w->id,
@@ -509,6 +526,7 @@ static void handle_send(struct worker *w, const struct client_path *p, const str
     const struct stun_attr *peer_at, *data_at;
     struct umbra_addr wire, peer;
     struct allocation *a = alloc_table_find(&w->allocs, &p->client, listener_path_via(p));
+    enum peer_verdict v;
 
     if (a == NULL) {
         metrics_add(&w->metrics, M_DROP_NO_ALLOCATION, 1);
@@ -516,9 +534,20 @@ static void handle_send(struct worker *w, const struct client_path *p, const str
     }
     peer_at = stun_find(m, STUN_ATTR_XOR_PEER_ADDRESS);
     data_at = stun_find(m, STUN_ATTR_DATA);
-    if (peer_at == NULL || data_at == NULL || stun_attr_xor_address(m, peer_at, &wire) != 0 ||
-        addr_normalise(&wire, &peer) != ADDR_NORM_OK ||
-        addr_family(&peer) != addr_family(&a->relayed)) {
+    if (peer_at == NULL || data_at == NULL || stun_attr_xor_address(m, peer_at, &wire) != 0) {
+        metrics_add(&w->metrics, M_DROP_MALFORMED, 1);
+        return;
+    }
+    /* Permissions cover an IP, any port; the peer policy is about the
+     * transport address, so each Send is checked against it too (Send is
+     * not the fast path: ChannelData is, and its peer was checked when the
+     * channel was bound). */
+    v = peer_policy_check(&w->sh->policy, &wire, &peer);
+    if (v != PEER_ALLOW) {
+        count_denial(w, v);
+        return;
+    }
+    if (addr_family(&peer) != addr_family(&a->relayed)) {
         metrics_add(&w->metrics, M_DROP_MALFORMED, 1);
         return;
     }

@@ -1,1 +1,16 @@
-# tests/integration/: targets are added here.
+# tests/integration/: umbra-relay end to end on loopback, driven by Python
+# (standard library) through the shared harness in tests/lib/. Ports
+# 21000-21499; logs and configs stay in $(top_builddir)/tests/out/NAME/.
+RELAY_IT_TESTS = \
+	tests/integration/relay_uclient.sh \
+	tests/integration/relay_auth.sh \
+	tests/integration/relay_privacy.sh \
+	tests/integration/relay_malformed.sh
+TESTS += $(RELAY_IT_TESTS) tests/integration/relay_logs.sh
+# The log scan reads the logs the other relay tests leave behind.
+tests/integration/relay_logs.log: $(RELAY_IT_TESTS:.sh=.log)
+EXTRA_DIST += $(RELAY_IT_TESTS) tests/integration/relay_logs.sh \
+	tests/integration/relay_uclient.py tests/integration/relay_auth.py \
+	tests/integration/relay_privacy.py tests/integration/relay_malformed.py \
+	tests/integration/relay_logs.py \
+	tests/lib/umbra_harness.py tests/lib/umbra_stun.py tests/lib/README.md

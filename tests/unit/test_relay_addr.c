@@ -78,8 +78,7 @@ static void test_port_taken_elsewhere(void **state)
         blockers[i] = socket(AF_INET, SOCK_DGRAM, 0);
         assert_int_equal(bind(blockers[i], &ip.u.sa, (socklen_t)addr_len(&ip)), 0);
     }
-    assert_int_equal(relay_addr_open(&p, AF_INET, RELAY_ADDR_ANY_PORT, NULL, 0, &l),
-                     RELAY_ADDR_OK);
+    assert_int_equal(relay_addr_open(&p, AF_INET, RELAY_ADDR_ANY_PORT, NULL, 0, &l), RELAY_ADDR_OK);
     assert_int_equal(addr_port(&l.addr), HIGH);
     close(l.fd);
     relay_addr_release(&p, &l.addr);
@@ -129,14 +128,14 @@ static void test_even_and_reservation(void **state)
                      RELAY_ADDR_EXHAUSTED);
     assert_int_equal(relay_addr_open(&p, AF_INET, RELAY_ADDR_ANY_PORT, bogus, 100, &claimed),
                      RELAY_ADDR_BAD_TOKEN);
-    assert_int_equal(relay_addr_open(&p, AF_INET, RELAY_ADDR_ANY_PORT, reserving.token, 100,
-                                     &claimed),
-                     RELAY_ADDR_OK);
+    assert_int_equal(
+        relay_addr_open(&p, AF_INET, RELAY_ADDR_ANY_PORT, reserving.token, 100, &claimed),
+        RELAY_ADDR_OK);
     assert_int_equal(addr_port(&claimed.addr), addr_port(&reserving.addr) + 1);
     /* A token works once. */
-    assert_int_equal(relay_addr_open(&p, AF_INET, RELAY_ADDR_ANY_PORT, reserving.token, 100,
-                                     &other),
-                     RELAY_ADDR_BAD_TOKEN);
+    assert_int_equal(
+        relay_addr_open(&p, AF_INET, RELAY_ADDR_ANY_PORT, reserving.token, 100, &other),
+        RELAY_ADDR_BAD_TOKEN);
     close(claimed.fd);
     close(reserving.fd);
     relay_addr_pool_free(&p);

@@ -98,8 +98,7 @@ static void test_defaults(void **state)
 {
     struct relay_config c;
     char err[512] = "";
-    assert_int_equal(load(&c, "relay-address = 192.0.2.1\nuser = a:b\n", 0, NULL, err,
-                          sizeof(err)),
+    assert_int_equal(load(&c, "relay-address = 192.0.2.1\nuser = a:b\n", 0, NULL, err, sizeof(err)),
                      0);
     assert_int_equal(c.n_listen, 1);
     assert_int_equal(addr_port(&c.listen[0]), 3478);
@@ -121,8 +120,8 @@ static void test_flags(void **state)
     struct relay_config c;
     char err[512] = "";
     char *extra[] = {"--realm=flag.example", "--stun-binding", "--relay-ports=20000-20010"};
-    assert_int_equal(load(&c, "realm = file.example\nrelay-address = 192.0.2.1\nuser = a:b\n",
-                          3, extra, err, sizeof(err)),
+    assert_int_equal(load(&c, "realm = file.example\nrelay-address = 192.0.2.1\nuser = a:b\n", 3,
+                          extra, err, sizeof(err)),
                      0);
     assert_string_equal(c.realm, "flag.example");
     assert_true(c.stun_binding);
@@ -170,9 +169,8 @@ static void test_bad_flag(void **state)
     struct relay_config c;
     char err[512] = "";
     char *extra[] = {"--relay-ports=70000-80000"};
-    assert_int_equal(load(&c, "user = a:b\nrelay-address = 192.0.2.1\n", 1, extra, err,
-                          sizeof(err)),
-                     -1);
+    assert_int_equal(
+        load(&c, "user = a:b\nrelay-address = 192.0.2.1\n", 1, extra, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "relay-ports"));
     assert_non_null(strstr(err, "command line"));
     relay_config_free(&c);

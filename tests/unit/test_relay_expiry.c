@@ -22,14 +22,14 @@
 
 static unsigned char key[ADDR_HASH_KEY_BYTES];
 
-static struct umbra_addr A(const char *text)
-{
+static struct umbra_addr A(const char *text) {
     struct umbra_addr a;
     assert_int_equal(addr_parse(&a, text, 0), 0);
     return a;
 }
 
-static void test_permission_lifetime(void **state)
+static void
+test_permission_lifetime(void **state)
 {
     struct perm_table t;
     struct umbra_addr p = A("203.0.113.5:4000"), same_ip = A("203.0.113.5:9"),
@@ -97,8 +97,7 @@ static void test_channel_binding(void **state)
     assert_int_equal(chan_expire(&t, CHAN_LIFETIME + CHAN_COOLDOWN), 0);
     assert_int_equal(chan_bind(&t, 0x7FFE, &p2, CHAN_LIFETIME + CHAN_COOLDOWN), CHAN_BOUND_NEW);
     assert_int_equal(chan_live_count(&t, CHAN_LIFETIME + CHAN_COOLDOWN), 2);
-    assert_int_equal(chan_bind(&t, 0x7FFE, &p2, CHAN_LIFETIME + CHAN_COOLDOWN + 1),
-                     CHAN_REFRESHED);
+    assert_int_equal(chan_bind(&t, 0x7FFE, &p2, CHAN_LIFETIME + CHAN_COOLDOWN + 1), CHAN_REFRESHED);
     chan_table_free(&t);
 }
 
@@ -152,8 +151,7 @@ static int rig_teardown(void **state)
     return 0;
 }
 
-static struct allocation *add(struct rig *r, const char *client, const char *user,
-                              int64_t expires)
+static struct allocation *add(struct rig *r, const char *client, const char *user, int64_t expires)
 {
     struct client_path p = {.udp = &r->w->listener.udp[0], .conn = NULL};
     struct relay_addr_lease lease;

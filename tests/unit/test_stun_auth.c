@@ -347,6 +347,51 @@ static void test_response_signed_with_returned_key(void **state)
     assert_int_equal(stun_check_integrity(&resp, key, 16), 0);
 }
 
+/* Requests built by tests/fuzz/make_corpus.py: nonce (BLAKE2b tag), REST
+ * password and MD5 key all computed by Python, for nonce key 0x5a... */
+static void test_python_built_requests(void **state)
+{
+    static const struct auth_static_user u[1] = {{"user", "password"}};
+    struct turn_rest_secrets s = {.count = 1, .len = {6}, .bytes = {"secret"}};
+    struct auth_config c = {"realm", &s, u, 1};
+    struct auth_nonce_key k;
+    char path[4096], got_user[513];
+    uint8_t raw[512], got_key[32];
+    size_t ulen, klen;
+    struct stun_msg m;
+    const char *files[] = {"allocate-auth-rest.bin", "allocate-auth-static.bin"};
+    const char *names[] = {"1700003600:call:p", "user"};
+
+    memset(k.key, 0x5a, sizeof(k.key));
+    for (int i = 0; i < 2; i++) {
+        FILE *f;
+        size_t n;
+        snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/stun/%s", TOP_SRCDIR, files[i]);
+        f = fopen(path, "rb");
+        assert_non_null(f);
+        n = fread(raw, 1, sizeof(raw), f);
+        fclose(f);
+        assert_int_equal(stun_parse(&m, raw, n), 0);
+        assert_int_equal(
+            auth_check(&c, &k, &m, 1700000000, got_user, sizeof(got_user), &ulen, got_key, &klen),
+            AUTH_OK);
+        assert_string_equal(got_user, names[i]);
+        /* Its nonce says 1700000600. */
+        assert_int_equal(
+            auth_check(&c, &k, &m, 1700000600, got_user, sizeof(got_user), &ulen, got_key, &klen),
+            AUTH_OK);
+        assert_int_equal(
+            auth_check(&c, &k, &m, 1700000601, got_user, sizeof(got_user), &ulen, got_key, &klen),
+            AUTH_STALE_NONCE);
+        /* Another secret, another password: only the static user remains. */
+        memcpy(s.bytes[0], "secreT", 6);
+        assert_int_equal(
+            auth_check(&c, &k, &m, 1700000000, got_user, sizeof(got_user), &ulen, got_key, &klen),
+            i == 0 ? AUTH_WRONG : AUTH_OK);
+        memcpy(s.bytes[0], "secret", 6);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -358,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_rfc5769_user),
         cmocka_unit_test(test_order_of_checks),
         cmocka_unit_test(test_response_signed_with_returned_key),
+        cmocka_unit_test(test_python_built_requests),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

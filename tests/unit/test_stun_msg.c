@@ -200,6 +200,79 @@ static void test_rfc5769_long_term(void **state)
     assert_memory_equal(out, raw, n);
 }
 
+/* Reads tests/fuzz/corpus/NAME, built by tests/fuzz/make_corpus.py with
+ * Python's hmac, hashlib and zlib: an implementation apart from this one. */
+static size_t read_corpus(const char *name, uint8_t *buf, size_t cap)
+{
+    char path[4096];
+    FILE *f;
+    size_t n;
+    snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/%s", TOP_SRCDIR, name);
+    f = fopen(path, "rb");
+    assert_non_null(f);
+    n = fread(buf, 1, cap, f);
+    fclose(f);
+    assert_true(n > 0 && n < cap);
+    return n;
+}
+
+static void test_python_built_messages(void **state)
+{
+    uint8_t raw[512], key[16];
+    unsigned int klen = 0;
+    const char *kin = "1700003600:call:p:umbra.test:pw";
+    struct stun_msg m;
+    struct umbra_addr peer, want;
+    uint16_t ch, unknown[4];
+    int code;
+    const char *reason;
+    size_t n, rlen;
+
+    assert_int_equal(EVP_Digest(kin, strlen(kin), key, &klen, EVP_md5(), NULL), 1);
+
+    n = read_corpus("stun/refresh-sha256.bin", raw, sizeof(raw));
+    assert_int_equal(stun_parse(&m, raw, n), 0);
+    assert_int_equal(m.method, STUN_METHOD_REFRESH);
+    assert_true(m.integrity_sha256 >= 0);
+    assert_int_equal(stun_check_integrity(&m, key, 16), 0);
+    assert_int_equal(stun_check_integrity(&m, key, 15), -2);
+    assert_int_equal(stun_check_fingerprint(&m), 0);
+
+    n = read_corpus("stun/channel-bind.bin", raw, sizeof(raw));
+    assert_int_equal(stun_parse(&m, raw, n), 0);
+    assert_int_equal(m.method, STUN_METHOD_CHANNEL_BIND);
+    assert_int_equal(stun_check_integrity(&m, key, 16), 0);
+    assert_int_equal(stun_check_fingerprint(&m), 0);
+    assert_int_equal(stun_attr_channel_number(stun_find(&m, STUN_ATTR_CHANNEL_NUMBER), &ch), 0);
+    assert_int_equal(ch, 0x4001);
+    assert_int_equal(stun_attr_xor_address(&m, stun_find(&m, STUN_ATTR_XOR_PEER_ADDRESS), &peer),
+                     0);
+    assert_int_equal(addr_parse(&want, "198.51.100.7:5000", 0), 0);
+    assert_true(addr_equal(&peer, &want));
+
+    n = read_corpus("stun/allocate-401.bin", raw, sizeof(raw));
+    assert_int_equal(stun_parse(&m, raw, n), 0);
+    assert_int_equal(m.cls, STUN_CLASS_ERROR);
+    assert_int_equal(stun_check_fingerprint(&m), 0);
+    assert_int_equal(stun_attr_error(stun_find(&m, STUN_ATTR_ERROR_CODE), &code, &reason, &rlen),
+                     0);
+    assert_int_equal(code, 401);
+    assert_memory_equal(reason, "Unauthorized", rlen);
+
+    n = read_corpus("stun/unknown-420.bin", raw, sizeof(raw));
+    assert_int_equal(stun_parse(&m, raw, n), 0);
+    assert_int_equal(stun_unknown_required(&m, unknown, 4), 2);
+    assert_int_equal(unknown[0], 0x0002);
+    assert_int_equal(unknown[1], 0x7FFF);
+
+    n = read_corpus("stun/send-indication.bin", raw, sizeof(raw));
+    assert_int_equal(stun_parse(&m, raw, n), 0);
+    assert_int_equal(m.cls, STUN_CLASS_INDICATION);
+    assert_int_equal(m.method, STUN_METHOD_SEND);
+    assert_int_equal(stun_check_fingerprint(&m), 1);
+    assert_int_equal(stun_find(&m, STUN_ATTR_DATA)->len, 5);
+}
+
 /* Every prefix of every vector fails as is; with the header length patched
  * to the prefix, it parses exactly when it ends on an attribute boundary. */
 static void test_truncated_every_length(void **state)
@@ -257,6 +330,34 @@ static void test_bad_header(void **state)
     assert_int_equal(m.n_attrs, 0);
     assert_null(stun_find(&m, STUN_ATTR_USERNAME));
     assert_int_equal(stun_check_integrity(&m, (const uint8_t *)"k", 1), -1);
+}
+
+/* A request with a broken attribute still has a usable header for 400. */
+static void test_parse_header_only(void **state)
+{
+    uint8_t raw[256];
+    size_t n = unhex(rfc_request_hex, raw, sizeof(raw));
+    struct stun_msg m;
+
+    raw[23] = 0x60; /* SOFTWARE claims 96 bytes */
+    raw[1] = 0x03;  /* an Allocate request */
+    assert_int_equal(stun_parse(&m, raw, n), -1);
+    assert_int_equal(stun_parse_header(&m, raw, n), 0);
+    assert_int_equal(m.method, STUN_METHOD_ALLOCATE);
+    assert_int_equal(m.cls, STUN_CLASS_REQUEST);
+    assert_memory_equal(m.txid, rfc_txid, 12);
+    assert_int_equal(m.n_attrs, 0);
+    assert_int_equal(m.len, 20);
+    assert_int_equal(m.integrity, -1);
+    assert_int_equal(m.fingerprint, -1);
+    assert_null(stun_find(&m, STUN_ATTR_SOFTWARE));
+    assert_int_equal(stun_parse_header(&m, raw, 19), -1);
+    raw[7] ^= 0x10; /* cookie */
+    assert_int_equal(stun_parse_header(&m, raw, n), -1);
+    raw[7] ^= 0x10;
+    raw[0] = 0x80;
+    assert_int_equal(stun_parse_header(&m, raw, n), -1);
+    assert_int_equal(stun_parse_header(&m, NULL, 0), -1);
 }
 
 static void test_bad_attribute_length(void **state)
@@ -801,8 +902,10 @@ int main(void)
         cmocka_unit_test(test_rfc5769_ipv4_response),
         cmocka_unit_test(test_rfc5769_ipv6_response),
         cmocka_unit_test(test_rfc5769_long_term),
+        cmocka_unit_test(test_python_built_messages),
         cmocka_unit_test(test_truncated_every_length),
         cmocka_unit_test(test_bad_header),
+        cmocka_unit_test(test_parse_header_only),
         cmocka_unit_test(test_bad_attribute_length),
         cmocka_unit_test(test_attribute_after_fingerprint),
         cmocka_unit_test(test_padding),

@@ -1,0 +1,18 @@
+/* api: the route table (see api.h). */
+#include "api.h"
+
+const struct http_route api_routes[] = {
+    {EVHTTP_REQ_POST, "/v1/identities", api_identities_create},
+    {EVHTTP_REQ_POST, "/v1/identities/*/pseudonyms", api_identities_pseudonym},
+    {EVHTTP_REQ_GET, "/v1/identities/*/calls", api_identities_pending},
+    {EVHTTP_REQ_POST, "/v1/calls", api_calls_create},
+    {EVHTTP_REQ_GET, "/v1/calls/*/events", api_calls_events},
+    {EVHTTP_REQ_POST, "/v1/calls/*/accept", api_calls_accept},
+    {EVHTTP_REQ_POST, "/v1/calls/*/offer", api_calls_offer},
+    {EVHTTP_REQ_POST, "/v1/calls/*/answer", api_calls_answer},
+    {EVHTTP_REQ_POST, "/v1/calls/*/candidates", api_calls_candidates},
+    {EVHTTP_REQ_DELETE, "/v1/calls/*", api_calls_end},
+    {EVHTTP_REQ_GET, "/healthz", api_health_healthz},
+    {EVHTTP_REQ_GET, "/metrics", api_health_metrics},
+};
+const size_t api_n_routes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -1,0 +1,59 @@
+/* api: the broker's HTTP resources, one file each (api_identities.c,
+ * api_calls.c, api_health.c), sharing struct api. Handlers check the
+ * request's shape (unknown fields, wrong types: 400) before any state
+ * change, call the identities/calls modules, and answer through http.
+ * api_calls also owns the long polls waiting for events. */
+#ifndef UMBRA_BROKER_API_H
+#define UMBRA_BROKER_API_H
+
+#include <event2/event.h>
+
+#include "calls.h"
+#include "broker_config.h"
+#include "dtls_pool.h"
+#include "http.h"
+#include "identities.h"
+#include "log.h"
+#include "store.h"
+
+struct api_waiters;
+
+struct api {
+    struct calls *calls;
+    struct identities *ids;
+    struct store *store;
+    const struct broker_config *cfg;
+    struct log_ctx *log;
+    struct event_base *base;
+    struct http_server *http;
+    struct dtls_pool *pool;
+    struct api_waiters *waiters;
+    unsigned long long identities_created, pseudonyms_issued;
+};
+
+extern const struct http_route api_routes[];
+extern const size_t api_n_routes;
+
+void api_identities_create(void *ctx, struct http_req *req);
+void api_identities_pseudonym(void *ctx, struct http_req *req);
+void api_identities_pending(void *ctx, struct http_req *req);
+
+/* Sets up the long-poll waiters and their timer; 0 or -1. */
+int api_calls_init(struct api *a);
+/* Answers every waiting long poll (empty) and frees the waiters. */
+void api_calls_free(struct api *a);
+/* calls->notify: answers the long polls of call_id that now have events. */
+void api_calls_notify(void *arg, const char *call_id);
+size_t api_calls_waiting(const struct api *a);
+void api_calls_create(void *ctx, struct http_req *req);
+void api_calls_events(void *ctx, struct http_req *req);
+void api_calls_accept(void *ctx, struct http_req *req);
+void api_calls_offer(void *ctx, struct http_req *req);
+void api_calls_answer(void *ctx, struct http_req *req);
+void api_calls_candidates(void *ctx, struct http_req *req);
+void api_calls_end(void *ctx, struct http_req *req);
+
+void api_health_healthz(void *ctx, struct http_req *req);
+void api_health_metrics(void *ctx, struct http_req *req);
+
+#endif

@@ -1,0 +1,104 @@
+/* calls: the call state machine (invited -> accepted -> ended) and the
+ * signaling it relays, with all state in Redis (every key with a TTL):
+ *   umbra:call:<id>             hash: pseudonyms, keyed hashes of the two
+ *                               party secrets, decision flags, CNAMEs,
+ *                               label key, state
+ *   umbra:call:<id>:ev:<party>  events waiting for that party (JSON)
+ *   umbra:call:<id>:held:<p>    events held until the callee accepts
+ *                               (ice_delay_until_answer, RFC 8827 §6.4)
+ *   umbra:pend:<pseudonym>      pending calls of a callee (sorted set)
+ *   umbra:fp:<H(fingerprint)>   H(call id):party, for fingerprint-retention
+ *   umbra:end:<id>              tombstone of an ended call (120 s)
+ *   umbra:log:<random>          what remains of an ended call when
+ *                               log_retention_seconds > 0: pseudonyms and
+ *                               times only
+ * Party secrets, identity tokens and fingerprints are stored only as keyed
+ * hashes; issued private keys are never stored. Ending a call PUBLISHes
+ * its id on "umbra:revoke", which umbra-relay turns into the teardown of
+ * every allocation whose REST username carries that id.
+ *
+ * Every function returns 0 or a broker_status with a reason in err (which
+ * never holds a secret, address or key). On error nothing was changed.
+ * Result objects (*out) are new jansson references owned by the caller. */
+#ifndef UMBRA_BROKER_CALLS_H
+#define UMBRA_BROKER_CALLS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "broker_config.h"
+#include "dtls_pool.h"
+#include "identities.h"
+#include "keys.h"
+#include "log.h"
+#include "policy.h"
+#include "store.h"
+#include "turn_rest.h"
+
+#define CALLS_ID_LEN 33 /* 16 random bytes in hex + NUL */
+#define CALLS_MAX_CANDIDATES 32
+#define CALLS_REVOKE_CHANNEL "umbra:revoke"
+
+struct calls_metrics {
+    unsigned long long created, refused, accepted, ended;
+    unsigned long long fingerprint_refused, sdp_rejected;
+    unsigned long long candidates_kept, candidates_dropped, events_held;
+};
+
+struct calls {
+    struct store *store;
+    struct identities *ids;
+    const struct keys *keys;
+    const struct policy_set *policy;
+    const struct turn_rest_secrets *secrets;
+    const struct broker_config *cfg;
+    struct dtls_pool *pool;
+    struct log_ctx *log;
+    struct calls_metrics m;
+    /* Called after an event was queued for call_id (wakes long polls). */
+    void (*notify)(void *arg, const char *call_id);
+    void *notify_arg;
+};
+
+enum calls_party { CALLS_CALLER = 0, CALLS_CALLEE = 1 };
+
+struct calls_create_req {
+    struct policy_context ctx;
+    const char *caller_token;   /* NULL: an undetectable caller */
+    const char *caller_context; /* NULL: the callee's pseudonym */
+    const char *callee;         /* the callee's pseudonym */
+    bool native;                /* hand out a DTLS identity */
+    const json_t *preferences;  /* caller's policy rules, or NULL */
+};
+
+bool calls_id_valid(const char *id);
+const char *calls_party_name(enum calls_party p);
+
+int calls_create(struct calls *c, const struct calls_create_req *req, json_t **out, char *err,
+                 size_t errlen);
+/* Which party bearer speaks for: a party secret, or (callee only, until
+ * the call is accepted) the identity token owning the callee pseudonym.
+ * EGONE for an ended call, ENOTFOUND for an unknown one. */
+int calls_authorize(struct calls *c, const char *id, const char *bearer, enum calls_party *party,
+                    char *err, size_t errlen);
+int calls_accept(struct calls *c, const char *id, const char *bearer, bool native, json_t **out,
+                 char *err, size_t errlen);
+/* offer (caller) or answer (callee): sanitized, fingerprints checked. */
+int calls_sdp(struct calls *c, const char *id, const char *bearer, bool offer, const char *sdp,
+              json_t **out, char *err, size_t errlen);
+/* cands: array of strings or {"candidate", "sdpMid", "sdpMLineIndex"}. */
+int calls_candidates(struct calls *c, const char *id, const char *bearer, const json_t *cands,
+                     json_t **out, char *err, size_t errlen);
+/* Events for party from index since: *events is a new array (maybe
+ * empty), *next the index to ask from next time. *ended when the call is
+ * gone (then *events holds one "ended" event). No authorization here:
+ * callers authorize first with calls_authorize. */
+int calls_events(struct calls *c, const char *id, enum calls_party party, long since,
+                 json_t **events, long *next, bool *ended, char *err, size_t errlen);
+int calls_end(struct calls *c, const char *id, const char *bearer, char *err, size_t errlen);
+/* Pending (not yet accepted) calls for the token's pseudonym in context. */
+int calls_pending(struct calls *c, const char *token, const char *context, json_t **out,
+                  char *err, size_t errlen);
+
+#endif

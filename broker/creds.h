@@ -1,0 +1,29 @@
+/* creds: TURN credentials bound to one call, in the TURN REST form that
+ * umbra-relay checks (common/turn_rest.h): username
+ * "<expiry>:<call id>:<pseudonym>", password base64(HMAC-SHA1(secret,
+ * username)). The broker signs with the first secret of auth-secret-file;
+ * relays accept every secret of the file, so operators rotate by adding a
+ * new first line, waiting credential-ttl, then dropping the old one.
+ * A struct creds holds a password: wipe it with creds_clear(). */
+#ifndef UMBRA_BROKER_CREDS_H
+#define UMBRA_BROKER_CREDS_H
+
+#include <stdint.h>
+
+#include "turn_rest.h"
+
+#define CREDS_USERNAME_MAX 160
+
+struct creds {
+    char username[CREDS_USERNAME_MAX];
+    char password[TURN_REST_PASSWORD_MAX];
+    unsigned ttl;
+};
+
+/* 0, or -1 when the secrets set is empty or the username would not fit or
+ * call_id/pseudonym hold a ':'. */
+int creds_make(const struct turn_rest_secrets *secrets, unsigned ttl, int64_t now,
+               const char *call_id, const char *pseudonym, struct creds *out);
+void creds_clear(struct creds *c);
+
+#endif

@@ -1,0 +1,372 @@
+/* http: see http.h. */
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+
+#include "http.h"
+#include "status.h"
+#include "tls.h"
+
+#define HTTP_MAX_SEGMENTS 8
+#define HTTP_MAX_PATH 512
+
+struct http_server {
+    struct evhttp *evh;
+    const struct http_route *routes;
+    size_t n_routes;
+    size_t max_body;
+    void *ctx;
+    struct log_ctx *log;
+    struct http_metrics m;
+};
+
+static void send_reply(struct evhttp_request *ev, int code, const char *type, const char *body,
+                       size_t len)
+{
+    struct evkeyvalq *h = evhttp_request_get_output_headers(ev);
+    struct evbuffer *buf = evbuffer_new();
+    evhttp_add_header(h, "Content-Type", type);
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+    if (code == 503)
+        evhttp_add_header(h, "Retry-After", "1");
+    if (buf != NULL)
+        evbuffer_add(buf, body, len);
+    evhttp_send_reply(ev, code, NULL, buf);
+    if (buf != NULL)
+        evbuffer_free(buf);
+}
+
+void http_reply_text(struct evhttp_request *ev, int code, const char *type, const char *text)
+{
+    send_reply(ev, code, type, text, strlen(text));
+}
+
+void http_reply_json(struct evhttp_request *ev, int code, json_t *body)
+{
+    char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+    if (text == NULL) {
+        const char *oom = "{\"error\":\"internal\",\"detail\":\"out of memory\"}";
+        send_reply(ev, 500, "application/json", oom, strlen(oom));
+    } else {
+        send_reply(ev, code, "application/json", text, strlen(text));
+        /* Replies can hold secrets and private keys: wipe the copy. */
+        memset(text, 0, strlen(text));
+        __asm__ __volatile__("" : : "r"(text) : "memory");
+        free(text);
+    }
+    json_decref(body);
+}
+
+void http_reply_error(struct evhttp_request *ev, int code, const char *error, const char *detail)
+{
+    http_reply_json(ev, code,
+                    json_pack("{s:s, s:s}", "error", error, "detail", detail ? detail : ""));
+}
+
+void http_reply_status(struct evhttp_request *ev, int status, const char *detail)
+{
+    static const struct {
+        int status, code;
+        const char *name;
+    } map[] = {
+        {BROKER_EDOWN, 503, "store_unavailable"},
+        {BROKER_EINVALID, 400, "invalid_request"},
+        {BROKER_EAUTH, 401, "unauthorized"},
+        {BROKER_EFORBIDDEN, 403, "forbidden"},
+        {BROKER_ENOTFOUND, 404, "not_found"},
+        {BROKER_ECONFLICT, 409, "conflict"},
+        {BROKER_EGONE, 410, "gone"},
+        {BROKER_EUNPROCESSABLE, 422, "unprocessable"},
+    };
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        if (map[i].status == status) {
+            http_reply_error(ev, map[i].code, map[i].name,
+                             status == BROKER_EDOWN ? "the state store is unreachable; retry"
+                                                    : detail);
+            return;
+        }
+    }
+    http_reply_error(ev, 500, "internal", "internal error");
+}
+
+/* Splits "/a/b/c" in place; -1 for an empty segment or too many. */
+static int split_path(char *path, char *seg[HTTP_MAX_SEGMENTS], size_t *n)
+{
+    char *p = path + 1;
+    *n = 0;
+    if (path[0] != '/')
+        return -1;
+    if (*p == '\0')
+        return 0;
+    for (;;) {
+        char *slash = strchr(p, '/');
+        if (*n == HTTP_MAX_SEGMENTS || *p == '\0' || *p == '/')
+            return -1;
+        seg[(*n)++] = p;
+        if (slash == NULL)
+            return 0;
+        *slash = '\0';
+        p = slash + 1;
+    }
+}
+
+/* 1 when the route's pattern matches the segments (captures in req->arg). */
+static int match(const char *pattern, char *const *seg, size_t n, struct http_req *req)
+{
+    char buf[HTTP_MAX_PATH], *pseg[HTTP_MAX_SEGMENTS];
+    size_t pn, a = 0;
+    snprintf(buf, sizeof(buf), "%s", pattern);
+    if (split_path(buf, pseg, &pn) != 0 || pn != n)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(pseg[i], "*") == 0) {
+            if (a < HTTP_MAX_ARGS)
+                req->arg[a++] = seg[i];
+        } else if (strcmp(pseg[i], seg[i]) != 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void on_complete(struct evhttp_request *ev, void *arg)
+{
+    struct http_server *s = arg;
+    int code = evhttp_request_get_response_code(ev);
+    if (code >= 100 && code < 600)
+        s->m.status[code / 100]++;
+}
+
+static const char *bearer_of(struct evhttp_request *ev)
+{
+    const char *auth = evhttp_find_header(evhttp_request_get_input_headers(ev), "Authorization");
+    if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0)
+        return NULL;
+    auth += 7;
+    while (*auth == ' ')
+        auth++;
+    return auth;
+}
+
+/* Parses the body into req->body; replies and returns -1 when it is bad. */
+static int read_body(struct http_server *s, struct http_req *req)
+{
+    struct evbuffer *in = evhttp_request_get_input_buffer(req->ev);
+    size_t len = evbuffer_get_length(in);
+    json_error_t jerr;
+    char detail[300];
+    unsigned char *data;
+
+    if (len > s->max_body) {
+        snprintf(detail, sizeof(detail), "the body is %zu bytes; the limit is %zu", len,
+                 s->max_body);
+        http_reply_error(req->ev, 413, "body_too_large", detail);
+        return -1;
+    }
+    if (len == 0) {
+        req->body = json_object();
+        return 0;
+    }
+    data = evbuffer_pullup(in, (ssize_t)len);
+    req->body = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (req->body == NULL) {
+        snprintf(detail, sizeof(detail), "malformed JSON at line %d column %d: %s", jerr.line,
+                 jerr.column, jerr.text);
+        http_reply_error(req->ev, 400, "malformed_json", detail);
+        return -1;
+    }
+    if (!json_is_object(req->body)) {
+        http_reply_error(req->ev, 400, "malformed_json", "the body must be a JSON object");
+        json_decref(req->body);
+        req->body = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static void dispatch(struct evhttp_request *ev, void *arg)
+{
+    struct http_server *s = arg;
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
+    const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+    const char *query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+    enum evhttp_cmd_type method = evhttp_request_get_command(ev);
+    char buf[HTTP_MAX_PATH], *seg[HTTP_MAX_SEGMENTS];
+    struct http_req req;
+    size_t n;
+    bool path_known = false;
+
+    s->m.requests++;
+    evhttp_request_set_on_complete_cb(ev, on_complete, s);
+    memset(&req, 0, sizeof(req));
+    req.ev = ev;
+    TAILQ_INIT(&req.query);
+    if (path == NULL || strlen(path) >= sizeof(buf)) {
+        http_reply_error(ev, 404, "not_found", "no such resource");
+        return;
+    }
+    snprintf(buf, sizeof(buf), "%s", path);
+    if (split_path(buf, seg, &n) != 0) {
+        http_reply_error(ev, 404, "not_found", "no such resource");
+        return;
+    }
+    if (query != NULL && evhttp_parse_query_str(query, &req.query) != 0) {
+        http_reply_error(ev, 400, "invalid_request", "malformed query string");
+        return;
+    }
+    for (size_t i = 0; i < s->n_routes; i++) {
+        if (!match(s->routes[i].pattern, seg, n, &req))
+            continue;
+        path_known = true;
+        if (s->routes[i].method != method)
+            continue;
+        req.bearer = bearer_of(ev);
+        if (read_body(s, &req) == 0) {
+            s->routes[i].handler(s->ctx, &req);
+            json_decref(req.body);
+        }
+        evhttp_clear_headers(&req.query);
+        return;
+    }
+    evhttp_clear_headers(&req.query);
+    if (path_known)
+        http_reply_error(ev, 405, "method_not_allowed", "this resource has no such method");
+    else
+        http_reply_error(ev, 404, "not_found", "no such resource");
+}
+
+struct http_server *http_new(struct event_base *base, const char *host, unsigned short port,
+                             void *tls, size_t max_body, unsigned timeout_s,
+                             const struct http_route *routes, size_t n_routes, void *ctx,
+                             struct log_ctx *log, char *err, size_t errlen)
+{
+    struct http_server *s = calloc(1, sizeof(*s));
+    if (s == NULL || (s->evh = evhttp_new(base)) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        free(s);
+        return NULL;
+    }
+    s->routes = routes;
+    s->n_routes = n_routes;
+    s->max_body = max_body;
+    s->ctx = ctx;
+    s->log = log;
+    /* evhttp's own limit is a backstop; read_body gives the JSON 413. */
+    evhttp_set_max_body_size(s->evh, (ev_ssize_t)(4 * max_body));
+    evhttp_set_max_headers_size(s->evh, 16384);
+    evhttp_set_timeout(s->evh, (int)timeout_s);
+    /* Every method reaches dispatch, so a wrong one gets a JSON 405. */
+    evhttp_set_allowed_methods(s->evh, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
+                                           EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
+                                           EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+    evhttp_set_default_content_type(s->evh, "application/json");
+    if (tls != NULL)
+        evhttp_set_bevcb(s->evh, tls_bufferevent, tls);
+    evhttp_set_gencb(s->evh, dispatch, s);
+    if (evhttp_bind_socket(s->evh, host, port) != 0) {
+        snprintf(err, errlen, "cannot listen on port %u", port);
+        evhttp_free(s->evh);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void http_free(struct http_server *s)
+{
+    if (s == NULL)
+        return;
+    evhttp_free(s->evh);
+    free(s);
+}
+
+const struct http_metrics *http_metrics(const struct http_server *s)
+{
+    return &s->m;
+}
+
+static bool type_ok(const json_t *v, char t)
+{
+    switch (t) {
+    case 's':
+        return json_is_string(v);
+    case 'S':
+        return json_is_string(v) || json_is_null(v);
+    case 'b':
+        return json_is_boolean(v);
+    case 'o':
+        return json_is_object(v);
+    case 'a':
+        return json_is_array(v);
+    default:
+        return true;
+    }
+}
+
+static const char *type_name(char t)
+{
+    switch (t) {
+    case 's':
+        return "a string";
+    case 'S':
+        return "a string or null";
+    case 'b':
+        return "true or false";
+    case 'o':
+        return "an object";
+    case 'a':
+        return "an array";
+    default:
+        return "JSON";
+    }
+}
+
+int http_check_fields(const json_t *obj, const struct http_field *fields, size_t n, char *err,
+                      size_t errlen)
+{
+    const char *key;
+    json_t *value;
+
+    json_object_foreach((json_t *)obj, key, value) {
+        size_t i;
+        for (i = 0; i < n && strcmp(fields[i].name, key) != 0; i++)
+            ;
+        if (i == n) {
+            snprintf(err, errlen, "unknown field \"%.64s\"", key);
+            return -1;
+        }
+        if (!type_ok(value, fields[i].spec[0])) {
+            snprintf(err, errlen, "%s: must be %s", key, type_name(fields[i].spec[0]));
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (fields[i].spec[1] == '!' && json_object_get(obj, fields[i].name) == NULL) {
+            snprintf(err, errlen, "%s: required", fields[i].name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int http_check_query(const struct evkeyvalq *q, const char *const *names, size_t n, char *err,
+                     size_t errlen)
+{
+    const struct evkeyval *kv;
+    TAILQ_FOREACH(kv, q, next) {
+        size_t i;
+        for (i = 0; i < n && strcmp(names[i], kv->key) != 0; i++)
+            ;
+        if (i == n) {
+            snprintf(err, errlen, "unknown query parameter \"%.64s\"", kv->key);
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,167 @@
+/* identities: see identities.h. */
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "identities.h"
+#include "status.h"
+
+#define KEY_MAX 96
+
+void identities_pseudonym(const uint8_t key[KEYS_BYTES], const uint8_t sk[IDENTITIES_SK_BYTES],
+                          uint64_t rotations, const char *context, size_t clen,
+                          char out[IDENTITIES_PSEUDONYM_LEN])
+{
+    crypto_generichash_state st;
+    uint8_t rot[8], h[16];
+    for (int i = 0; i < 8; i++)
+        rot[i] = (uint8_t)(rotations >> (56 - 8 * i));
+    /* sk and the count have fixed sizes, so the input is unambiguous. */
+    crypto_generichash_init(&st, key, KEYS_BYTES, sizeof(h));
+    crypto_generichash_update(&st, sk, IDENTITIES_SK_BYTES);
+    crypto_generichash_update(&st, rot, sizeof(rot));
+    crypto_generichash_update(&st, (const unsigned char *)context, clen);
+    crypto_generichash_final(&st, h, sizeof(h));
+    sodium_bin2base64(out, IDENTITIES_PSEUDONYM_LEN, h, sizeof(h),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(&st, sizeof(st));
+}
+
+void identities_one_call_pseudonym(char out[IDENTITIES_PSEUDONYM_LEN])
+{
+    uint8_t r[16];
+    randombytes_buf(r, sizeof(r));
+    sodium_bin2base64(out, IDENTITIES_PSEUDONYM_LEN, r, sizeof(r),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+static bool b64url_of_len(const char *text, size_t want)
+{
+    size_t n = 0;
+    for (; text[n] != '\0'; n++) {
+        char c = text[n];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return false;
+        if (n > want)
+            return false;
+    }
+    return n == want;
+}
+
+bool identities_token_valid(const char *text)
+{
+    return b64url_of_len(text, IDENTITIES_TOKEN_LEN - 1);
+}
+
+bool identities_pseudonym_valid(const char *text)
+{
+    return b64url_of_len(text, IDENTITIES_PSEUDONYM_LEN - 1);
+}
+
+static void id_key(const struct identities *ids, const char *token, char key[KEY_MAX],
+                   char tokhash[KEYS_HASH_HEX])
+{
+    keys_hash(ids->keys->token, token, strlen(token), tokhash);
+    snprintf(key, KEY_MAX, "umbra:id:%s", tokhash);
+}
+
+int identities_create(struct identities *ids, char token[IDENTITIES_TOKEN_LEN])
+{
+    uint8_t raw[32], sk[IDENTITIES_SK_BYTES];
+    char skhex[2 * IDENTITIES_SK_BYTES + 1], key[KEY_MAX], tokhash[KEYS_HASH_HEX], ttl[16];
+    struct store_batch b = {0};
+    int rc;
+
+    randombytes_buf(raw, sizeof(raw));
+    randombytes_buf(sk, sizeof(sk));
+    sodium_bin2base64(token, IDENTITIES_TOKEN_LEN, raw, sizeof(raw),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_bin2hex(skhex, sizeof(skhex), sk, sizeof(sk));
+    id_key(ids, token, key, tokhash);
+    snprintf(ttl, sizeof(ttl), "%u", ids->ttl);
+    store_batch_add(&b, "HSET", key, "sk", skhex, NULL);
+    store_batch_add(&b, "EXPIRE", key, ttl, NULL);
+    rc = store_batch_run(ids->store, &b, NULL);
+    sodium_memzero(raw, sizeof(raw));
+    sodium_memzero(sk, sizeof(sk));
+    sodium_memzero(skhex, sizeof(skhex));
+    if (rc != 0)
+        sodium_memzero(token, IDENTITIES_TOKEN_LEN);
+    return rc == STORE_EDOWN ? BROKER_EDOWN : rc != 0 ? BROKER_EINTERNAL : 0;
+}
+
+int identities_pseudonym_for(struct identities *ids, const char *token, const char *context,
+                             bool rotate, char out[IDENTITIES_PSEUDONYM_LEN])
+{
+    char key[KEY_MAX], tokhash[KEYS_HASH_HEX], field[KEYS_HASH_HEX + 2], pnkey[KEY_MAX];
+    char oldpn[IDENTITIES_PSEUDONYM_LEN], oldkey[KEY_MAX], ttl[16];
+    uint8_t sk[IDENTITIES_SK_BYTES];
+    struct store_val v[3];
+    struct store_batch b = {0};
+    uint64_t rot = 0;
+    size_t bin_len = 0;
+    int rc;
+
+    id_key(ids, token, key, tokhash);
+    keys_hash(ids->keys->pseudonym, context, strlen(context), field + 2);
+    field[0] = 'g';
+    field[1] = ':';
+    snprintf(ttl, sizeof(ttl), "%u", ids->ttl);
+    store_batch_add(&b, "HGET", key, "sk", NULL);
+    store_batch_add(&b, "HGET", key, field, NULL);
+    rc = store_batch_run(ids->store, &b, v);
+    if (rc != 0)
+        return rc == STORE_EDOWN ? BROKER_EDOWN : BROKER_EINTERNAL;
+    if (v[0].type != STORE_STR ||
+        sodium_hex2bin(sk, sizeof(sk), v[0].str, v[0].len, NULL, &bin_len, NULL) != 0 ||
+        bin_len != sizeof(sk)) {
+        rc = v[0].type == STORE_NIL ? BROKER_ENOTFOUND : BROKER_EINTERNAL;
+        goto done;
+    }
+    if (v[1].type == STORE_STR)
+        rot = strtoull(v[1].str, NULL, 10);
+    if (rotate) {
+        identities_pseudonym(ids->keys->pseudonym, sk, rot, context, strlen(context), oldpn);
+        rot++;
+    }
+    identities_pseudonym(ids->keys->pseudonym, sk, rot, context, strlen(context), out);
+    snprintf(pnkey, sizeof(pnkey), "umbra:pn:%s", out);
+    b.n = 0;
+    if (rotate) {
+        snprintf(oldkey, sizeof(oldkey), "umbra:pn:%s", oldpn);
+        store_batch_add(&b, "HINCRBY", key, field, "1", NULL);
+        store_batch_add(&b, "DEL", oldkey, NULL);
+    }
+    /* One pipeline, so the record never lacks its TTL. */
+    store_batch_add(&b, "SET", pnkey, tokhash, "EX", ttl, NULL);
+    store_batch_add(&b, "EXPIRE", key, ttl, NULL);
+    rc = store_batch_run(ids->store, &b, NULL);
+    rc = rc == STORE_EDOWN ? BROKER_EDOWN : rc != 0 ? BROKER_EINTERNAL : 0;
+done:
+    store_val_free(&v[0]);
+    store_val_free(&v[1]);
+    sodium_memzero(sk, sizeof(sk));
+    return rc;
+}
+
+int identities_owns(struct identities *ids, const char *token, const char *pseudonym)
+{
+    char key[KEY_MAX], tokhash[KEYS_HASH_HEX], pnkey[KEY_MAX];
+    struct store_val v;
+    int rc;
+
+    id_key(ids, token, key, tokhash);
+    snprintf(pnkey, sizeof(pnkey), "umbra:pn:%s", pseudonym);
+    rc = store_cmd(ids->store, &v, "GET", pnkey, NULL);
+    if (rc != 0)
+        return rc == STORE_EDOWN ? BROKER_EDOWN : BROKER_EINTERNAL;
+    rc = v.type == STORE_STR && v.len == KEYS_HASH_HEX - 1 &&
+                 sodium_memcmp(v.str, tokhash, KEYS_HASH_HEX - 1) == 0
+             ? 0
+             : BROKER_EAUTH;
+    store_val_free(&v);
+    return rc;
+}

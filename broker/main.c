@@ -1,0 +1,191 @@
+/* umbra-broker: wires config, keys, policy, store, calls and http
+ * together and runs the event loop until SIGINT/SIGTERM. */
+#include <event2/event.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "conf.h"
+#include "broker_config.h"
+#include "keys.h"
+#include "policy.h"
+#include "tls.h"
+#include "turn_rest.h"
+
+
+/* libevent reports through this; its warnings can name a peer, so only
+ * errors are kept. The one global besides signal handling: libevent's
+ * callback takes no context. */
+static struct log_ctx *libevent_log;
+
+static void on_libevent_log(int severity, const char *msg)
+{
+    if (severity >= EVENT_LOG_ERR && libevent_log != NULL)
+        log_error(libevent_log, "libevent: %s", msg);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    event_base_loopbreak(arg);
+}
+
+static int load_config(int argc, char **argv, struct broker_config *cfg, char *err, size_t errlen)
+{
+    const char *path = conf_config_path(argc, argv);
+    broker_config_defaults(cfg);
+    if (path != NULL && conf_load_file(path, broker_config_set, cfg, err, errlen) != 0)
+        return -1;
+    if (conf_load_args(argc, argv, broker_config_set, cfg, err, errlen) != 0)
+        return -1;
+    return broker_config_check(cfg, err, errlen);
+}
+
+/* Everything main owns, so one function can release it. */
+struct broker {
+    struct broker_config cfg;
+    struct log_ctx log;
+    struct keys keys;
+    struct turn_rest_secrets *secrets;
+    struct policy_set *policy;
+    struct dtls_pool *pool;
+    struct store *store;
+    struct tls *tls;
+    struct event_base *base;
+    struct identities ids;
+    struct calls calls;
+    struct api api;
+};
+
+static int start(struct broker *b, char *err, size_t errlen)
+{
+    const char *paths[CONFIG_MAX_POLICIES];
+
+    if (keys_load(b->cfg.broker_key_file, &b->keys, err, errlen) != 0)
+        return -1;
+    b->secrets = calloc(1, sizeof(*b->secrets));
+    if (b->secrets == NULL ||
+        turn_rest_secrets_load(b->cfg.auth_secret_file, b->secrets, err, errlen) != 0)
+        return -1;
+    if (b->secrets->count == 0) {
+        snprintf(err, errlen, "auth-secret-file holds no secret");
+        return -1;
+    }
+    for (size_t i = 0; i < b->cfg.n_policies; i++)
+        paths[i] = b->cfg.policies[i];
+    if (policy_set_load(&b->policy, paths, b->cfg.n_policies, err, errlen) != 0)
+        return -1;
+    if (b->cfg.tls_cert[0] != '\0' &&
+        (b->tls = tls_new(b->cfg.tls_cert, b->cfg.tls_key, err, errlen)) == NULL)
+        return -1;
+    b->pool = dtls_pool_new(b->cfg.dtls_pool);
+    b->store = store_new(b->cfg.redis_host, b->cfg.redis_port, b->cfg.redis_timeout_ms, &b->log);
+    b->base = event_base_new();
+    if (b->pool == NULL || b->store == NULL || b->base == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    b->ids = (struct identities){b->store, &b->keys, b->cfg.identity_ttl};
+    b->calls = (struct calls){.store = b->store,
+                              .ids = &b->ids,
+                              .keys = &b->keys,
+                              .policy = b->policy,
+                              .secrets = b->secrets,
+                              .cfg = &b->cfg,
+                              .pool = b->pool,
+                              .log = &b->log,
+                              .notify = api_calls_notify,
+                              .notify_arg = &b->api};
+    b->api = (struct api){.calls = &b->calls,
+                          .ids = &b->ids,
+                          .store = b->store,
+                          .cfg = &b->cfg,
+                          .log = &b->log,
+                          .base = b->base,
+                          .pool = b->pool};
+    if (api_calls_init(&b->api) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    b->api.http = http_new(b->base, b->cfg.listen_host, b->cfg.listen_port, b->tls,
+                           b->cfg.max_body, b->cfg.long_poll_timeout + 30, api_routes,
+                           api_n_routes, &b->api, &b->log, err, errlen);
+    if (b->api.http == NULL)
+        return -1;
+    if (!store_up(b->store))
+        log_warn(&b->log, "redis: unreachable at start; answering 503 until it is up");
+    return 0;
+}
+
+static void stop(struct broker *b)
+{
+    if (b->api.waiters != NULL)
+        api_calls_free(&b->api);
+    http_free(b->api.http);
+    if (b->base != NULL)
+        event_base_free(b->base);
+    store_free(b->store);
+    dtls_pool_free(b->pool);
+    tls_free(b->tls);
+    policy_set_free(b->policy);
+    if (b->secrets != NULL)
+        turn_rest_secrets_clear(b->secrets);
+    free(b->secrets);
+    keys_clear(&b->keys);
+}
+
+int main(int argc, char **argv)
+{
+    static struct broker b;
+    struct event *sigint = NULL, *sigterm = NULL;
+    char err[512];
+    int rc = 1;
+
+    if (conf_has_flag(argc, argv, "--help") || conf_has_flag(argc, argv, "-h")) {
+        broker_config_usage(stdout);
+        return 0;
+    }
+    if (conf_has_flag(argc, argv, "--version")) {
+        printf("umbra-broker %s\n", UMBRA_VERSION);
+        return 0;
+    }
+    if (sodium_init() < 0) {
+        fprintf(stderr, "umbra-broker: libsodium cannot start\n");
+        return 1;
+    }
+    if (load_config(argc, argv, &b.cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "umbra-broker: %s\n", err);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    log_init(&b.log, "umbra-broker", b.cfg.log_level, stderr);
+    libevent_log = &b.log;
+    event_set_log_callback(on_libevent_log);
+    if (start(&b, err, sizeof(err)) != 0) {
+        log_error(&b.log, "%s", err);
+        goto out;
+    }
+    sigint = evsignal_new(b.base, SIGINT, on_signal, b.base);
+    sigterm = evsignal_new(b.base, SIGTERM, on_signal, b.base);
+    if (sigint == NULL || sigterm == NULL || evsignal_add(sigint, NULL) != 0 ||
+        evsignal_add(sigterm, NULL) != 0) {
+        log_error(&b.log, "cannot install signal handlers");
+        goto out;
+    }
+    log_info(&b.log, "listening on port %u (%s), %zu relay URI(s), %zu policy file(s)",
+             b.cfg.listen_port, b.tls != NULL ? "https" : "http", b.cfg.n_relays,
+             b.cfg.n_policies);
+    event_base_dispatch(b.base);
+    log_info(&b.log, "stopping");
+    rc = 0;
+out:
+    if (sigint != NULL)
+        event_free(sigint);
+    if (sigterm != NULL)
+        event_free(sigterm);
+    stop(&b);
+    log_free(&b.log);
+    return rc;
+}

@@ -1,0 +1,497 @@
+"""umbra_harness: real processes on loopback for umbra's integration tests.
+
+Python standard library only (plus the openssl CLI for certificates). Used by
+tests/integration and tests/browser, and meant for any test that needs
+redis-server, umbra-relay or umbra-broker running on given ports.
+
+    from umbra_harness import Harness, fail, run
+
+    def main():
+        with Harness("relay_auth", port_base=21100) as h:
+            secret_file = h.write_secrets(["s3cret"])
+            relay = h.start_relay(auth_secret_file=secret_file, stun_binding="no")
+            ... talk to relay.host, relay.port (UDP+TCP), relay.tls_port ...
+            h.stop(relay)       # SIGTERM; fails the test on a bad exit
+
+    run(main)                   # HarnessError -> "FAIL: ..." and exit 1
+
+What it does for you:
+  * a work directory $top_builddir/tests/out/NAME, emptied at start and kept
+    afterwards so logs can be read (and scanned by later tests);
+  * ports handed out from [port_base, port_base + port_count): each test
+    owns a disjoint block, so tests may run in parallel (make -j2);
+  * certificates made with `openssl req` (self-signed, chosen SANs);
+  * config files in umbra's "key = value" form (underscores in keyword
+    arguments become dashes; a list value repeats the key; None omits it);
+  * processes started with stdout+stderr in NAME.log, waited for until
+    they answer (TCP connect, plus a STUN request for the relay, PING for
+    redis), and killed on exit, on an exception, or on SIGTERM/SIGINT;
+  * sanitizer reports (ASan/UBSan) found in any log fail the test at exit;
+  * every secret, username and password the test makes is recorded in
+    NAME/sensitive.txt, so a log scan can prove none of them leaked.
+
+Environment:
+  top_srcdir, top_builddir   set by `make check` (else derived from this file)
+  UMBRA_RELAY                umbra-relay binary (default builddir/relay/umbra-relay)
+  UMBRA_BROKER               umbra-broker binary (default builddir/broker/umbra-broker)
+  UMBRA_TEST_VERBOSE=1       print each started command line
+"""
+
+import atexit
+import ipaddress
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import umbra_stun  # noqa: E402  (after the path tweak on purpose)
+
+
+class HarnessError(Exception):
+    pass
+
+
+def fail(message):
+    """Ends the test with a clear message and exit status 1."""
+    sys.stderr.write("FAIL: %s\n" % message)
+    sys.stderr.flush()
+    raise SystemExit(1)
+
+
+def run(main):
+    """Runs a test's main(): harness errors (a daemon that would not start,
+    a missing binary) end the test with FAIL and their message, not a
+    traceback."""
+    try:
+        main()
+    except HarnessError as e:
+        fail(str(e))
+
+
+def skip(message):
+    """Exit 77 (automake SKIP): only for a facility that is truly absent."""
+    sys.stderr.write("SKIP: %s\n" % message)
+    raise SystemExit(77)
+
+
+def note(message):
+    sys.stdout.write("%s\n" % message)
+    sys.stdout.flush()
+
+
+def top_srcdir():
+    return os.environ.get("top_srcdir") or os.path.dirname(os.path.dirname(HERE))
+
+
+def top_builddir():
+    b = os.environ.get("top_builddir")
+    if b:
+        return b
+    src = top_srcdir()
+    for cand in ("build", "."):
+        if os.path.exists(os.path.join(src, cand, "Makefile")):
+            return os.path.join(src, cand)
+    return src
+
+
+def out_root():
+    return os.path.join(top_builddir(), "tests", "out")
+
+
+SANITIZER_PATTERNS = re.compile(
+    r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|ThreadSanitizer|"
+    r"==\d+==ERROR")
+
+
+class Process:
+    """A started daemon. .proc is the subprocess.Popen; .log the log path."""
+
+    def __init__(self, name, argv, proc, log_path, **info):
+        self.name = name
+        self.argv = argv
+        self.proc = proc
+        self.log = log_path
+        self.exit_status = None
+        self.__dict__.update(info)
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def log_text(self):
+        try:
+            with open(self.log, "r", errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def log_tail(self, lines=30):
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+
+class Harness:
+    def __init__(self, name, port_base, port_count=100, keep_dir=False):
+        self.name = name
+        self.port_base = port_base
+        self.port_end = port_base + port_count
+        self._next_port = port_base
+        self.dir = os.path.join(out_root(), name)
+        if not keep_dir and os.path.isdir(self.dir):
+            shutil.rmtree(self.dir)
+        os.makedirs(self.dir, exist_ok=True)
+        self.procs = []
+        self._cleaned = False
+        self.sensitive_path = os.path.join(self.dir, "sensitive.txt")
+        atexit.register(self.cleanup)
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, self._on_signal)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, etype, evalue, tb):
+        self.cleanup()
+        return False
+
+    def _on_signal(self, signum, frame):
+        self.cleanup()
+        sys.stderr.write("FAIL: interrupted by signal %d\n" % signum)
+        os._exit(1)
+
+    # -- files -----------------------------------------------------------
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def write_file(self, name, text, mode=0o600):
+        p = self.path(name)
+        with open(p, "w") as f:
+            f.write(text)
+        os.chmod(p, mode)
+        return p
+
+    def record_sensitive(self, *values):
+        """Remembers strings that must never appear in any log."""
+        with open(self.sensitive_path, "a") as f:
+            for v in values:
+                if v:
+                    f.write("%s\n" % v)
+
+    def write_secrets(self, secrets, name="auth-secrets"):
+        self.record_sensitive(*secrets)
+        return self.write_file(name, "".join("%s\n" % s for s in secrets))
+
+    def rest_credentials(self, secret, ttl=600, call="call-1", pseudonym="p-1"):
+        """(username, password) in TURN REST form; recorded as sensitive."""
+        user, password = umbra_stun.rest_credentials(secret, ttl=ttl, call=call,
+                                                     pseudonym=pseudonym)
+        self.record_sensitive(user, password)
+        return user, password
+
+    def make_cert(self, name="server", cn="localhost",
+                  sans=("DNS:localhost", "IP:127.0.0.1", "IP:::1")):
+        """Self-signed P-256 certificate and key via the openssl CLI.
+        Returns (cert_path, key_path)."""
+        cert, key = self.path(name + ".crt"), self.path(name + ".key")
+        cmd = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+               "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+               "-keyout", key, "-out", cert, "-subj", "/CN=" + cn,
+               "-addext", "subjectAltName=" + ",".join(sans)]
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            raise HarnessError("openssl req failed: %s" % r.stdout.decode(errors="replace"))
+        os.chmod(key, 0o600)
+        return cert, key
+
+    @staticmethod
+    def config_text(config):
+        """umbra "key = value" lines from a dict (see module doc)."""
+        lines = []
+        for k, v in config.items():
+            if v is None:
+                continue
+            key = k.replace("_", "-")
+            for item in v if isinstance(v, (list, tuple)) else [v]:
+                if item is True:
+                    item = "yes"
+                elif item is False:
+                    item = "no"
+                lines.append("%s = %s" % (key, item))
+        return "\n".join(lines) + "\n"
+
+    # -- ports -----------------------------------------------------------
+
+    def port(self):
+        """A free port (both TCP and UDP on 127.0.0.1) from this test's block."""
+        while self._next_port < self.port_end:
+            p = self._next_port
+            self._next_port += 1
+            if port_free(p):
+                return p
+        raise HarnessError("no free port left in %d-%d" % (self.port_base, self.port_end - 1))
+
+    def port_range(self, count):
+        """(low, high) of count consecutive ports from the block."""
+        low = self._next_port
+        high = low + count - 1
+        if high >= self.port_end:
+            raise HarnessError("port block %d-%d too small" % (self.port_base, self.port_end - 1))
+        self._next_port = high + 1
+        return low, high
+
+    # -- processes ---------------------------------------------------------
+
+    def spawn(self, name, argv, env=None, **info):
+        """Starts argv with stdout+stderr in NAME.log. No readiness wait."""
+        log_path = self.path(name + ".log")
+        logf = open(log_path, "ab")
+        full_env = dict(os.environ)
+        # Sanitizer reports go to the log; leaks are real failures.
+        full_env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+        full_env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+        if env:
+            full_env.update(env)
+        if os.environ.get("UMBRA_TEST_VERBOSE"):
+            note("start %s: %s" % (name, " ".join(argv)))
+        proc = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env=full_env,
+                                start_new_session=True)
+        logf.close()
+        p = Process(name, argv, proc, log_path, **info)
+        self.procs.append(p)
+        return p
+
+    def wait_ready(self, p, check, timeout=15.0, what="ready"):
+        """Polls check() until it returns true; fails if p dies first."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            if not p.alive():
+                raise HarnessError("%s exited with status %s before it was %s; log:\n%s"
+                                   % (p.name, p.proc.returncode, what, p.log_tail()))
+            try:
+                if check():
+                    return p
+            except (OSError, umbra_stun.StunError) as e:
+                last = e
+            time.sleep(0.05)
+        raise HarnessError("%s not %s after %.0fs (%s); log:\n%s"
+                           % (p.name, what, timeout, last, p.log_tail()))
+
+    def start_process(self, name, argv, tcp_ports=(), host="127.0.0.1", env=None,
+                      timeout=15.0, **info):
+        """Generic daemon: ready once every TCP port accepts a connection."""
+        p = self.spawn(name, argv, env=env, **info)
+        for port in tcp_ports:
+            self.wait_ready(p, lambda port=port: tcp_connects(host, port), timeout,
+                            "accepting on TCP port %d" % port)
+        return p
+
+    def start_redis(self, port=None, name="redis"):
+        """redis-server on 127.0.0.1:port without persistence. .port, .url."""
+        port = port or self.port()
+        argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", self.dir,
+                "--protected-mode", "yes", "--daemonize", "no"]
+        p = self.spawn(name, argv, port=port, host="127.0.0.1",
+                       url="redis://127.0.0.1:%d" % port)
+        self.wait_ready(p, lambda: redis_ping("127.0.0.1", port), 10.0, "answering PING")
+        return p
+
+    def relay_binary(self):
+        b = os.environ.get("UMBRA_RELAY") or os.path.join(top_builddir(), "relay", "umbra-relay")
+        if not os.access(b, os.X_OK):
+            raise HarnessError("umbra-relay not built: %s (run make first)" % b)
+        return b
+
+    def start_relay(self, name="relay", tls=True, relay_port_count=40, args=(),
+                    timeout=15.0, **config):
+        """umbra-relay with a config file NAME.conf. Defaults: UDP+TCP listen
+        on a fresh port, TLS on another (tls=False to leave it out), relayed
+        addresses on 127.0.0.1 from a block of relay_port_count ports, realm
+        "umbra.test", log-level debug. Keyword arguments override or add
+        config keys (auth_secret_file=..., user=[...], stun_binding="yes").
+        Ready once TCP (and TLS) accept and a UDP Allocate gets any STUN
+        answer. The Process carries host, port, tls_port, relay_ports,
+        config (dict) and conf (path)."""
+        host = "127.0.0.1"
+        port = config.pop("port", None) or self.port()
+        cfg = {"listen": "%s:%d" % (host, port)}
+        tls_port = None
+        if tls:
+            tls_port = config.pop("tls_port", None) or self.port()
+            if "tls_cert" not in config:
+                cert, key = self.make_cert(name)
+                cfg["tls_cert"], cfg["tls_key"] = cert, key
+            cfg["tls_listen"] = "%s:%d" % (host, tls_port)
+        low, high = self.port_range(relay_port_count)
+        cfg.update({"relay_address": host, "relay_ports": "%d-%d" % (low, high),
+                    "realm": "umbra.test", "log_level": "debug"})
+        cfg.update(config)
+        conf = self.write_file(name + ".conf", self.config_text(cfg))
+        argv = [self.relay_binary(), "-c", conf] + list(args)
+        p = self.spawn(name, argv, host=host, port=port, tls_port=tls_port,
+                       relay_ports=(low, high), config=cfg, conf=conf,
+                       cert=cfg.get("tls_cert"))
+        self.wait_ready(p, lambda: tcp_connects(host, port), timeout, "accepting on TCP")
+        if tls_port:
+            self.wait_ready(p, lambda: tcp_connects(host, tls_port), timeout, "accepting TLS")
+        self.wait_ready(p, lambda: stun_answers(host, port), timeout, "answering STUN on UDP")
+        return p
+
+    def broker_binary(self):
+        b = os.environ.get("UMBRA_BROKER") or os.path.join(top_builddir(), "broker", "umbra-broker")
+        if not os.access(b, os.X_OK):
+            raise HarnessError("umbra-broker not built: %s (run make first)" % b)
+        return b
+
+    def start_broker(self, name="broker", http_port=None, args=(), timeout=15.0, **config):
+        """umbra-broker -c NAME.conf with the given keys; ready once
+        http_port accepts TCP. The caller names the keys (the broker's
+        config is the broker's to define)."""
+        http_port = http_port or self.port()
+        conf = self.write_file(name + ".conf", self.config_text(config))
+        argv = [self.broker_binary(), "-c", conf] + list(args)
+        return self.start_process(name, argv, tcp_ports=[http_port], timeout=timeout,
+                                  port=http_port, config=config, conf=conf)
+
+    def stop(self, p, timeout=10.0, expect_clean=True):
+        """SIGTERM, then SIGKILL after timeout. With expect_clean, a
+        non-zero exit or a sanitizer report fails the test. Returns the
+        exit status."""
+        if p.alive():
+            p.proc.send_signal(signal.SIGTERM)
+            try:
+                p.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.proc.wait()
+                if expect_clean:
+                    fail("%s ignored SIGTERM for %.0fs; killed" % (p.name, timeout))
+        p.exit_status = p.proc.returncode
+        if expect_clean:
+            if p.exit_status != 0:
+                fail("%s exited with status %s on SIGTERM; log tail:\n%s"
+                     % (p.name, p.exit_status, p.log_tail()))
+            check_sanitizers(p)
+        return p.exit_status
+
+    def cleanup(self):
+        if self._cleaned:
+            return
+        self._cleaned = True
+        for p in reversed(self.procs):
+            if p.alive():
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)
+                    p.proc.wait(5)
+                except (subprocess.TimeoutExpired, ProcessLookupError):
+                    try:
+                        os.killpg(p.pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                    p.proc.wait()
+                except PermissionError:
+                    pass
+
+
+def check_sanitizers(p):
+    text = p.log_text()
+    m = SANITIZER_PATTERNS.search(text)
+    if m:
+        start = max(0, m.start() - 200)
+        fail("sanitizer report in %s's log %s:\n%s" % (p.name, p.log, text[start:start + 3000]))
+
+
+def port_free(port, host="127.0.0.1"):
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        s = socket.socket(socket.AF_INET, kind)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        finally:
+            s.close()
+    return True
+
+
+def tcp_connects(host, port, timeout=0.5):
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def stun_answers(host, port, timeout=0.3):
+    """True if an unauthenticated UDP Allocate gets any STUN response."""
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.settimeout(timeout)
+        msg = umbra_stun.Message(umbra_stun.ALLOCATE, umbra_stun.REQUEST)
+        msg.add(umbra_stun.REQUESTED_TRANSPORT, bytes([17, 0, 0, 0]))
+        s.sendto(umbra_stun.encode(msg, fingerprint=True), (host, port))
+        data, _ = s.recvfrom(65536)
+        resp = umbra_stun.decode(data)
+        return resp.tid == msg.tid
+    except (socket.timeout, ConnectionRefusedError):
+        return False
+    finally:
+        s.close()
+
+
+def redis_ping(host, port):
+    try:
+        with socket.create_connection((host, port), timeout=0.5) as s:
+            s.sendall(b"*1\r\n$4\r\nPING\r\n")
+            return s.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+# -- log privacy scan --------------------------------------------------------
+
+# Candidates are cut out by loose patterns and then judged by the ipaddress
+# module, so only strings that really parse as an address count.
+_V4 = re.compile(r"(?<![0-9A-Za-z.])(\d{1,3}(?:\.\d{1,3}){3})(?![0-9A-Za-z])")
+_V6 = re.compile(r"(?<![0-9A-Za-z:.])((?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|\d{1,3}(?:\.\d{1,3}){3}))"
+                 r"(?![0-9A-Za-z:.])")
+
+
+def find_addresses(text):
+    """Every IPv4 or IPv6 address in text, as (line number, match)."""
+    hits = []
+    for no, line in enumerate(text.splitlines(), 1):
+        for m in _V4.finditer(line):
+            try:
+                ipaddress.IPv4Address(m.group(1))
+                hits.append((no, m.group(1)))
+            except ValueError:
+                pass
+        for m in _V6.finditer(line):
+            cand = m.group(1).strip("[]")
+            if cand.count(":") < 2:
+                continue
+            # "12:34:56" (a time of day) has no "::" and fewer than 8 groups,
+            # so ipaddress rejects it; anything it accepts is an address.
+            try:
+                ipaddress.IPv6Address(cand)
+                hits.append((no, cand))
+            except ValueError:
+                pass
+    return hits
+
+
+def find_sensitive(text, values):
+    """Every recorded secret/username/password found in text."""
+    return [v for v in values if v and v in text]

@@ -1,0 +1,105 @@
+/* Unit tests for broker/config: keys, validation, errors naming FILE:LINE. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "conf.h"
+#include "broker_config.h"
+
+static int set(struct broker_config *c, const char *k, const char *v)
+{
+    char err[256];
+    return broker_config_set(c, k, v, err, sizeof(err));
+}
+
+static void test_defaults_need_required_keys(void **state)
+{
+    struct broker_config c;
+    char err[256];
+    broker_config_defaults(&c);
+    assert_int_equal(c.credential_ttl, 300);
+    assert_int_equal(c.listen_port, 8080);
+    assert_int_equal(broker_config_check(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "relay"));
+    assert_int_equal(set(&c, "relay", "turn:relay.example:3478?transport=udp"), 0);
+    assert_int_equal(broker_config_check(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "auth-secret-file"));
+    assert_int_equal(set(&c, "auth-secret-file", "/etc/umbra/secrets"), 0);
+    assert_int_equal(broker_config_check(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "broker-key-file"));
+    assert_int_equal(set(&c, "broker-key-file", "/etc/umbra/broker.key"), 0);
+    assert_int_equal(broker_config_check(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "policy"));
+    assert_int_equal(set(&c, "policy", "/etc/umbra/policy.json"), 0);
+    assert_int_equal(broker_config_check(&c, err, sizeof(err)), 0);
+    assert_int_equal(set(&c, "tls-cert", "/etc/umbra/cert.pem"), 0);
+    assert_int_equal(broker_config_check(&c, err, sizeof(err)), -1); /* key missing */
+    assert_int_equal(set(&c, "tls-key", "/etc/umbra/key.pem"), 0);
+    assert_int_equal(broker_config_check(&c, err, sizeof(err)), 0);
+}
+
+static void test_values(void **state)
+{
+    struct broker_config c;
+    broker_config_defaults(&c);
+    assert_int_equal(set(&c, "listen", "[::1]:8443"), 0);
+    assert_string_equal(c.listen_host, "::1");
+    assert_int_equal(c.listen_port, 8443);
+    assert_int_equal(set(&c, "listen", "0.0.0.0:443"), 0);
+    assert_string_equal(c.listen_host, "0.0.0.0");
+    assert_int_equal(set(&c, "listen", "nohost"), -1);
+    assert_int_equal(set(&c, "listen", "h:70000"), -1);
+    assert_int_equal(set(&c, "redis", "/run/redis.sock"), 0);
+    assert_int_equal(c.redis_port, 0);
+    assert_int_equal(set(&c, "redis", "10.0.0.2:6380"), 0);
+    assert_int_equal(c.redis_port, 6380);
+    assert_int_equal(set(&c, "relay", "stun:x:3478"), -1);
+    assert_int_equal(set(&c, "relay", "turn:x:3478 y"), -1);
+    assert_int_equal(set(&c, "relay", "turns:x:5349?transport=tcp"), 0);
+    assert_int_equal(c.n_relays, 1);
+    assert_int_equal(set(&c, "credential-ttl", "10"), -1); /* below 30 s */
+    assert_int_equal(set(&c, "credential-ttl", "600"), 0);
+    assert_int_equal(c.credential_ttl, 600);
+    assert_int_equal(set(&c, "max-body", "1k"), -1);
+    assert_int_equal(set(&c, "max-body", "8192"), 0);
+    assert_int_equal(c.max_body, 8192);
+    assert_int_equal(set(&c, "log-level", "loud"), -1);
+    assert_int_equal(set(&c, "log-level", "debug"), 0);
+    assert_int_equal(set(&c, "colour", "blue"), -1);
+    for (int i = 0; i < CONFIG_MAX_RELAYS - 1; i++)
+        assert_int_equal(set(&c, "relay", "turn:r:3478"), 0);
+    assert_int_equal(set(&c, "relay", "turn:r:3478"), -1); /* list full */
+}
+
+static void test_file_errors_name_the_line(void **state)
+{
+    char path[] = "/tmp/umbra-bconf-XXXXXX", err[512];
+    const char *text = "# broker\nlisten = 127.0.0.1:9000\nrelay = turn:r:3478\n"
+                       "credential-ttl = forever\n";
+    struct broker_config c;
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    broker_config_defaults(&c);
+    assert_int_equal(conf_load_file(path, broker_config_set, &c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":4: credential-ttl"));
+    assert_int_equal(c.listen_port, 9000); /* earlier lines applied */
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_need_required_keys),
+        cmocka_unit_test(test_values),
+        cmocka_unit_test(test_file_errors_name_the_line),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,154 @@
+/* Unit tests for broker/store against a real redis-server (started here on
+ * port 22300, in the broker's port range): replies, pipelines, errors,
+ * and recovery after Redis goes away and returns. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "store.h"
+
+#define PORT 22300
+
+static pid_t redis_pid;
+static struct log_ctx test_log;
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static pid_t start_redis(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        freopen("/dev/null", "w", stdout);
+        execlp("redis-server", "redis-server", "--port", "22300", "--bind", "127.0.0.1", "--save",
+               "", "--appendonly", "no", "--dir", "/tmp", (char *)NULL);
+        _exit(127);
+    }
+    sleep_ms(300);
+    return pid;
+}
+
+static void stop_redis(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+}
+
+static int setup(void **state)
+{
+    log_init(&test_log, "test", LOG_LEVEL_ERROR, stderr);
+    redis_pid = start_redis();
+    return redis_pid > 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    if (redis_pid > 0)
+        stop_redis(redis_pid);
+    log_free(&test_log);
+    return 0;
+}
+
+static void test_replies(void **state)
+{
+    struct store *st = store_new("127.0.0.1", PORT, 200, &test_log);
+    struct store_val v;
+    assert_true(store_up(st));
+    assert_int_equal(store_cmd(st, &v, "SET", "t:k", "value with spaces", "EX", "60", NULL), 0);
+    assert_int_equal(v.type, STORE_STR);
+    assert_string_equal(v.str, "OK");
+    store_val_free(&v);
+    assert_int_equal(store_cmd(st, &v, "GET", "t:k", NULL), 0);
+    assert_string_equal(v.str, "value with spaces");
+    assert_int_equal(v.len, 17);
+    store_val_free(&v);
+    assert_int_equal(store_cmd(st, &v, "GET", "t:missing", NULL), 0);
+    assert_int_equal(v.type, STORE_NIL);
+    assert_int_equal(store_cmd(st, &v, "TTL", "t:k", NULL), 0);
+    assert_int_equal(v.type, STORE_INT);
+    assert_true(v.num > 0 && v.num <= 60);
+    /* a Redis error reply is STORE_EREPLY, and the connection survives */
+    assert_int_equal(store_cmd(st, &v, "HGET", "t:k", "f", NULL), STORE_EREPLY);
+    assert_int_equal(store_cmd(st, &v, "EXISTS", "t:k", NULL), 0);
+    assert_int_equal(v.num, 1);
+    store_free(st);
+}
+
+static void test_batch(void **state)
+{
+    struct store *st = store_new("127.0.0.1", PORT, 200, &test_log);
+    struct store_batch b = {0};
+    struct store_val v[4];
+    store_batch_add(&b, "DEL", "t:l", NULL);
+    store_batch_add(&b, "RPUSH", "t:l", "a", "b", "c", NULL);
+    store_batch_add(&b, "LRANGE", "t:l", "0", "-1", NULL);
+    store_batch_add(&b, "EXPIRE", "t:l", "60", NULL);
+    assert_int_equal(store_batch_run(st, &b, v), 0);
+    assert_int_equal(v[1].num, 3);
+    assert_int_equal(v[2].type, STORE_ARRAY);
+    assert_int_equal(v[2].n, 3);
+    assert_string_equal(v[2].elem[2].str, "c");
+    assert_int_equal(v[3].num, 1);
+    for (int i = 0; i < 4; i++)
+        store_val_free(&v[i]);
+    store_free(st);
+}
+
+static void test_down_then_recovers(void **state)
+{
+    struct store *st = store_new("127.0.0.1", PORT, 100, &test_log);
+    struct store_val v;
+    struct timespec t0, t1;
+    assert_int_equal(store_cmd(st, &v, "PING", NULL), 0);
+    store_val_free(&v);
+    stop_redis(redis_pid);
+    redis_pid = 0;
+    assert_int_equal(store_cmd(st, &v, "PING", NULL), STORE_EDOWN);
+    /* while down, answers come at once (no reconnect storm) */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(store_cmd(st, &v, "PING", NULL), STORE_EDOWN);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 1000);
+    redis_pid = start_redis();
+    sleep_ms(300); /* past the reconnect interval */
+    assert_int_equal(store_cmd(st, &v, "PING", NULL), 0);
+    assert_string_equal(v.str, "PONG");
+    store_val_free(&v);
+    store_free(st);
+}
+
+static void test_never_up(void **state)
+{
+    struct store *st = store_new("127.0.0.1", 22399, 50, &test_log);
+    struct store_val v;
+    assert_false(store_up(st));
+    assert_int_equal(store_cmd(st, &v, "PING", NULL), STORE_EDOWN);
+    store_free(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_replies),
+        cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_down_then_recovers),
+        cmocka_unit_test(test_never_up),
+    };
+    if (sodium_init() < 0)
+        return 1;
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
