@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <time.h>
@@ -10,7 +11,9 @@
 
 #include <sodium.h>
 
+#include "load_broker.h"
 #include "load_clock.h"
+#include "load_dtls.h"
 #include "load_raw.h"
 #include "load_srtp.h"
 
@@ -21,6 +24,9 @@
 #define LOAD_RTP_HDR 12
 #define LOAD_PAYLOAD_MIN 20 /* send time, sequence, interval, epoch */
 #define LOAD_MAX_CATCH_UP 4 /* bursts per leg per pass when behind */
+
+static int leg_dtls_step(struct load_worker *w, struct load_leg *leg, int64_t now);
+static void call_fail(struct load_worker *w, struct load_call *c, const char *why);
 
 void load_call_init(struct load_call *c, unsigned index, int64_t start_at_ns)
 {
@@ -48,6 +54,8 @@ static void leg_update_events(struct load_worker *w, struct load_leg *leg)
 
 static void leg_close(struct load_leg *leg)
 {
+    load_dtls_free(leg->dtls);
+    leg->dtls = NULL;
     load_conn_close(&leg->conn);
     leg->ev_mask = 0;
     load_srtp_free(leg->srtp);
@@ -56,16 +64,25 @@ static void leg_close(struct load_leg *leg)
     leg->state = LOAD_LEG_CLOSED;
 }
 
-static void call_fail(struct load_worker *w, struct load_call *c)
+/* why names the step, for the first few failures a worker reports. */
+static void call_fail(struct load_worker *w, struct load_call *c, const char *why)
 {
     if (c->state != LOAD_CALL_SETUP && c->state != LOAD_CALL_WAITING)
         return;
+    if (!w->cfg->quiet && w->setup.calls_failed < 3)
+        fprintf(stderr, "umbra-load: call %u failed: %s\n", c->index, why);
     for (unsigned i = 0; i < 2; i++) {
         if (c->leg[i].state < LOAD_LEG_ALLOCATED)
             w->setup.allocations_failed++;
         leg_close(&c->leg[i]);
     }
     c->state = LOAD_CALL_FAILED;
+    if (c->bc != NULL) {
+        load_broker_call_end(w->broker, c->bc);
+        load_broker_call_clear(c->bc);
+        free(c->bc);
+        c->bc = NULL;
+    }
     w->setup.calls_failed++;
     atomic_fetch_add_explicit(&w->calls_failed, 1, memory_order_relaxed);
 }
@@ -104,7 +121,25 @@ static int leg_allocate(struct load_worker *w, struct load_leg *leg, int64_t now
     return leg_request(w, leg, STUN_METHOD_ALLOCATE, NULL, 0, now);
 }
 
-/* Both legs are bound (or, raw, open): key SRTP and start media. */
+/* --broker: both handshakes are done; key each leg from its exporter. */
+static int key_from_dtls(struct load_worker *w, struct load_call *c, const uint32_t ssrc[2])
+{
+    for (unsigned i = 0; i < 2; i++) {
+        uint8_t own[LOAD_DTLS_KEY_MAX], peer[LOAD_DTLS_KEY_MAX];
+        size_t len;
+        int rc = load_dtls_srtp_keys(c->leg[i].dtls, own, peer, &len);
+        if (rc == 0)
+            rc = load_srtp_from_keys(w->cfg->suite, ssrc[i], own, peer, &c->leg[i].srtp);
+        sodium_memzero(own, sizeof(own));
+        sodium_memzero(peer, sizeof(peer));
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Both legs are bound (or, raw, open; or, broker, DTLS done): key SRTP and
+ * start media. */
 static int call_ready(struct load_worker *w, struct load_call *c, int64_t now)
 {
     uint32_t ssrc[2];
@@ -113,7 +148,11 @@ static int call_ready(struct load_worker *w, struct load_call *c, int64_t now)
     randombytes_buf(ssrc, sizeof(ssrc));
     if (ssrc[0] == ssrc[1])
         ssrc[1] ^= 1;
-    if (load_srtp_pair(w->cfg->suite, ssrc[0], ssrc[1], &c->leg[0].srtp, &c->leg[1].srtp) != 0)
+    if (w->cfg->broker) {
+        if (key_from_dtls(w, c, ssrc) != 0)
+            return -1;
+    } else if (load_srtp_pair(w->cfg->suite, ssrc[0], ssrc[1], &c->leg[0].srtp,
+                              &c->leg[1].srtp) != 0)
         return -1;
     period = (int64_t)(LOAD_NS / w->shape.burst_rate);
     for (unsigned i = 0; i < 2; i++) {
@@ -127,7 +166,8 @@ static int call_ready(struct load_worker *w, struct load_call *c, int64_t now)
             leg->raw_hdr_len = load_raw_header(leg->raw_hdr, &c->leg[1 - i].relayed);
     }
     c->state = LOAD_CALL_READY;
-    if (c->setup_start_ns != 0 && !w->cfg->raw_forwarder)
+    /* with --broker the set-up ends at the first media packet received */
+    if (c->setup_start_ns != 0 && !w->cfg->raw_forwarder && !w->cfg->broker)
         load_hist_add(&w->setup.call_us, (uint64_t)(now - c->setup_start_ns) / 1000);
     w->setup.calls_ok++;
     atomic_fetch_add_explicit(&w->calls_ready, 1, memory_order_relaxed);
@@ -138,12 +178,24 @@ static int call_ready(struct load_worker *w, struct load_call *c, int64_t now)
 
 int load_call_begin(struct load_worker *w, struct load_call *c, int64_t now)
 {
+    char err[512];
+
     c->state = LOAD_CALL_SETUP;
     c->setup_start_ns = now;
+    if (w->cfg->broker) {
+        c->bc = calloc(1, sizeof(*c->bc));
+        if (c->bc == NULL || w->broker == NULL ||
+            load_broker_call_create(w->broker, c->index, c->bc, err, sizeof(err)) != 0) {
+            if (c->bc != NULL && w->broker != NULL && !w->cfg->quiet)
+                fprintf(stderr, "umbra-load: call %u: %s\n", c->index, err);
+            call_fail(w, c, "broker set-up");
+            return -1;
+        }
+    }
     for (unsigned i = 0; i < 2; i++) {
         struct load_leg *leg = &c->leg[i];
         if (load_conn_open(&leg->conn, w->cfg->transport, &w->cfg->server, w->tls) != 0) {
-            call_fail(w, c);
+            call_fail(w, c, "socket");
             return -1;
         }
         leg_update_events(w, leg);
@@ -152,10 +204,13 @@ int load_call_begin(struct load_worker *w, struct load_call *c, int64_t now)
             leg->state = LOAD_LEG_ALLOCATED;
             continue;
         }
-        load_turn_auth_init(&leg->auth, w->cfg, c->index, i, (int64_t)time(NULL));
+        if (c->bc != NULL)
+            load_turn_auth_set(&leg->auth, c->bc->party[i].username, c->bc->party[i].password);
+        else
+            load_turn_auth_init(&leg->auth, w->cfg, c->index, i, (int64_t)time(NULL));
         if (leg->conn.established) {
             if (leg_allocate(w, leg, now) != 0) {
-                call_fail(w, c);
+                call_fail(w, c, "first Allocate");
                 return -1;
             }
         } else {
@@ -166,7 +221,7 @@ int load_call_begin(struct load_worker *w, struct load_call *c, int64_t now)
         }
     }
     if (w->cfg->raw_forwarder && call_ready(w, c, now) != 0) {
-        call_fail(w, c);
+        call_fail(w, c, "raw forwarder keying");
         return -1;
     }
     return 0;
@@ -177,10 +232,15 @@ void load_call_timers(struct load_worker *w, struct load_call *c, int64_t now)
     if (c->state != LOAD_CALL_SETUP)
         return;
     if (now - c->setup_start_ns > (int64_t)w->cfg->setup_timeout_s * LOAD_NS) {
-        call_fail(w, c);
+        call_fail(w, c, "set-up timeout");
         return;
     }
-    if (w->cfg->transport != LOAD_UDP)
+    for (unsigned i = 0; i < 2; i++)
+        if (c->leg[i].state == LOAD_LEG_DTLS && leg_dtls_step(w, &c->leg[i], now) != 0) {
+            call_fail(w, c, "DTLS handshake");
+            return;
+        }
+    if (c->state != LOAD_CALL_SETUP || w->cfg->transport != LOAD_UDP)
         return;
     for (unsigned i = 0; i < 2; i++) {
         struct load_leg *leg = &c->leg[i];
@@ -189,15 +249,89 @@ void load_call_timers(struct load_worker *w, struct load_call *c, int64_t now)
         if (!waiting || now < leg->tx_due_ns)
             continue;
         if (leg->tries >= LOAD_MAX_TRIES) {
-            call_fail(w, c);
+            call_fail(w, c, "no answer to a request");
             return;
         }
         w->setup.retransmits++;
         if (leg_transmit(w, leg, now) != 0) {
-            call_fail(w, c);
+            call_fail(w, c, "send");
             return;
         }
     }
+}
+
+/* Sends what DTLS has to say, inside ChannelData. */
+static void leg_dtls_flush(struct load_worker *w, struct load_leg *leg)
+{
+    uint8_t *buf = w->bufs[LOAD_BATCH - 1];
+    size_t n;
+    while ((n = load_dtls_output(leg->dtls, buf + 4, 1200)) > 0) {
+        size_t len = 4 + n;
+        stun_channel_data_header(buf, LOAD_CHANNEL, (uint16_t)n);
+        if (w->cfg->transport != LOAD_UDP)
+            while (len % 4 != 0)
+                buf[len++] = 0;
+        load_conn_send(&leg->conn, buf, len);
+    }
+}
+
+/* Advances a leg's handshake; when both are done, keys SRTP. */
+static int leg_dtls_step(struct load_worker *w, struct load_leg *leg, int64_t now)
+{
+    struct load_call *c = leg->call;
+    int r;
+
+    if (leg->state != LOAD_LEG_DTLS)
+        return 0;
+    r = load_dtls_step(leg->dtls);
+    leg_dtls_flush(w, leg);
+    if (r < 0)
+        return -1;
+    if (r == 1)
+        leg->state = LOAD_LEG_READY; /* media waits for call_ready: no SRTP yet */
+    if (c->leg[0].state == LOAD_LEG_READY && c->leg[1].state == LOAD_LEG_READY)
+        return call_ready(w, c, now);
+    return 0;
+}
+
+/* --broker: both channels are bound; the answerer (callee) is the DTLS
+ * client (a=setup:active), the offerer the server. */
+static int call_start_dtls(struct load_worker *w, struct load_call *c, int64_t now)
+{
+    for (unsigned i = 0; i < 2; i++) {
+        struct load_leg *leg = &c->leg[i];
+        leg->dtls = load_dtls_new(i == 1, w->cfg->suite, c->bc->party[i].key_pem,
+                                  c->bc->party[i].cert_pem, leg->peer_fp);
+        if (leg->dtls == NULL)
+            return -1;
+        leg->state = LOAD_LEG_DTLS;
+    }
+    return leg_dtls_step(w, &c->leg[1], now);
+}
+
+/* Both legs have relayed addresses: learn each other's, directly or as the
+ * broker's sanitized SDP says. */
+static int call_learn_peers(struct load_worker *w, struct load_call *c)
+{
+    struct umbra_addr relayed[2] = {c->leg[0].relayed, c->leg[1].relayed}, seen[2];
+    char fp[2][LOAD_SDP_FP_MAX], err[512];
+
+    if (c->bc == NULL) {
+        c->leg[0].peer = relayed[1];
+        c->leg[1].peer = relayed[0];
+        return 0;
+    }
+    if (load_broker_call_exchange(w->broker, c->bc, relayed, seen, fp, err, sizeof(err)) != 0) {
+        if (!w->cfg->quiet)
+            fprintf(stderr, "umbra-load: call %u: %s\n", c->index, err);
+        return -1;
+    }
+    for (unsigned i = 0; i < 2; i++) {
+        c->leg[i].peer = seen[i];
+        memcpy(c->leg[i].peer_fp, fp[i], sizeof(c->leg[i].peer_fp));
+        c->leg[i].peer_fp[sizeof(c->leg[i].peer_fp) - 1] = '\0';
+    }
+    return 0;
 }
 
 static int leg_next_step(struct load_worker *w, struct load_leg *leg, int64_t now)
@@ -213,15 +347,24 @@ static int leg_next_step(struct load_worker *w, struct load_leg *leg, int64_t no
         load_hist_add(&w->setup.alloc_us, (uint64_t)(now - leg->alloc_start_ns) / 1000);
         if (peer->state != LOAD_LEG_ALLOCATED)
             return 0;
+        if (call_learn_peers(w, c) != 0)
+            return -1;
+        now = load_now_ns();
         leg->state = LOAD_LEG_PERMITTING;
         peer->state = LOAD_LEG_PERMITTING;
-        if (leg_request(w, leg, STUN_METHOD_CREATE_PERMISSION, &peer->relayed, 0, now) != 0)
+        if (leg_request(w, leg, STUN_METHOD_CREATE_PERMISSION, &leg->peer, 0, now) != 0)
             return -1;
-        return leg_request(w, peer, STUN_METHOD_CREATE_PERMISSION, &leg->relayed, 0, now);
+        return leg_request(w, peer, STUN_METHOD_CREATE_PERMISSION, &peer->peer, 0, now);
     case STUN_METHOD_CREATE_PERMISSION:
         leg->state = LOAD_LEG_BINDING;
-        return leg_request(w, leg, STUN_METHOD_CHANNEL_BIND, &peer->relayed, 0, now);
+        return leg_request(w, leg, STUN_METHOD_CHANNEL_BIND, &leg->peer, 0, now);
     case STUN_METHOD_CHANNEL_BIND:
+        if (c->bc != NULL) {
+            leg->state = LOAD_LEG_BOUND;
+            if (peer->state == LOAD_LEG_BOUND)
+                return call_start_dtls(w, c, now);
+            return 0;
+        }
         leg->state = LOAD_LEG_READY;
         if (peer->state == LOAD_LEG_READY)
             return call_ready(w, c, now);
@@ -255,19 +398,20 @@ static void leg_on_stun(struct load_worker *w, struct load_leg *leg, const uint8
     }
     now = load_now_ns();
     if (v == LOAD_TURN_RETRY && ++leg->auth_tries <= LOAD_MAX_AUTH_TRIES) {
-        const struct umbra_addr *peer = &leg->call->leg[1 - leg->which].relayed;
-        if (leg_request(w, leg, leg->method, peer, 0, now) != 0)
-            call_fail(w, leg->call);
+        if (leg_request(w, leg, leg->method, &leg->peer, 0, now) != 0)
+            call_fail(w, leg->call, "request after 401/438");
         return;
     }
     if (v != LOAD_TURN_OK) {
-        call_fail(w, leg->call);
+        char why[64];
+        snprintf(why, sizeof(why), "error response %d to method %#x", code, leg->method);
+        call_fail(w, leg->call, why);
         return;
     }
     if (leg->method == STUN_METHOD_ALLOCATE)
         leg->relayed = relayed;
     if (leg_next_step(w, leg, now) != 0)
-        call_fail(w, leg->call);
+        call_fail(w, leg->call, "next step (permission, channel, broker exchange or keying)");
 }
 
 static void leg_on_media(struct load_worker *w, struct load_leg *leg, uint8_t *buf, size_t len)
@@ -299,6 +443,11 @@ static void leg_on_media(struct load_worker *w, struct load_leg *leg, uint8_t *b
     }
     if (len < LOAD_RTP_HDR + LOAD_PAYLOAD_MIN)
         return;
+    if (!leg->call->media_seen) {
+        leg->call->media_seen = true;
+        if (w->cfg->broker)
+            load_hist_add(&w->setup.call_us, (uint64_t)(now - leg->call->setup_start_ns) / 1000);
+    }
     memcpy(&send_ns, buf + LOAD_RTP_HDR, 8);
     memcpy(&seq32, buf + LOAD_RTP_HDR + 8, 4);
     memcpy(&interval, buf + LOAD_RTP_HDR + 12, 4);
@@ -352,9 +501,19 @@ static void on_frame(void *ctx, uint8_t *buf, size_t len)
     }
     switch (stun_classify(buf, len)) {
     case STUN_KIND_CHANNEL_DATA:
-        if (stun_channel_data_parse(buf, len, &channel, &data, &dlen) == 0 &&
-            channel == LOAD_CHANNEL)
-            leg_on_media(fc->w, leg, buf + 4, dlen);
+        if (stun_channel_data_parse(buf, len, &channel, &data, &dlen) != 0 ||
+            channel != LOAD_CHANNEL || dlen == 0)
+            return;
+        /* RFC 7983: 20-63 DTLS, 128-191 RTP/RTCP */
+        if (buf[4] >= 20 && buf[4] <= 63) {
+            if (leg->dtls != NULL) {
+                load_dtls_feed(leg->dtls, buf + 4, dlen);
+                if (leg_dtls_step(fc->w, leg, load_now_ns()) != 0)
+                    call_fail(fc->w, leg->call, "DTLS handshake");
+            }
+            return;
+        }
+        leg_on_media(fc->w, leg, buf + 4, dlen);
         return;
     case STUN_KIND_STUN:
         leg_on_stun(fc->w, leg, buf, len);
@@ -374,14 +533,14 @@ void load_call_on_event(struct load_worker *w, struct load_leg *leg, uint32_t ev
         return;
     if (load_conn_on_event(&leg->conn) != 0) {
         if (c->state == LOAD_CALL_SETUP)
-            call_fail(w, c);
+            call_fail(w, c, "connection failed");
         else
             leg_close(leg);
         return;
     }
     if (!was_established && leg->conn.established && leg->state == LOAD_LEG_CONNECTING) {
         if (leg_allocate(w, leg, load_now_ns()) != 0) {
-            call_fail(w, c);
+            call_fail(w, c, "first Allocate");
             return;
         }
     }
@@ -389,7 +548,7 @@ void load_call_on_event(struct load_worker *w, struct load_leg *leg, uint32_t ev
         if (load_conn_receive(&leg->conn, 256, on_frame, &fc, w->msgs, w->bufs, LOAD_BATCH) <
             0) {
             if (c->state == LOAD_CALL_SETUP)
-                call_fail(w, c);
+                call_fail(w, c, "connection lost");
             else if (leg->state != LOAD_LEG_CLOSED)
                 leg_close(leg);
             return;
@@ -521,7 +680,14 @@ int64_t load_call_send_media(struct load_worker *w, struct load_leg *leg, int64_
 void load_call_teardown(struct load_worker *w, struct load_call *c)
 {
     if (c->state == LOAD_CALL_SETUP)
-        call_fail(w, c);
+        call_fail(w, c, "teardown during set-up");
+    if (c->bc != NULL) {
+        /* the broker revokes the call's credentials and allocations */
+        load_broker_call_end(w->broker, c->bc);
+        load_broker_call_clear(c->bc);
+        free(c->bc);
+        c->bc = NULL;
+    }
     for (unsigned i = 0; i < 2; i++) {
         struct load_leg *leg = &c->leg[i];
         load_srtp_free(leg->srtp);
@@ -545,6 +711,11 @@ void load_call_teardown(struct load_worker *w, struct load_call *c)
 
 void load_call_free(struct load_call *c)
 {
+    if (c->bc != NULL) {
+        load_broker_call_clear(c->bc);
+        free(c->bc);
+        c->bc = NULL;
+    }
     for (unsigned i = 0; i < 2; i++)
         if (c->leg[i].state != LOAD_LEG_IDLE || c->leg[i].conn.fd >= 0)
             leg_close(&c->leg[i]);

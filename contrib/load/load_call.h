@@ -27,6 +27,8 @@ enum load_leg_state {
     LOAD_LEG_ALLOCATED,
     LOAD_LEG_PERMITTING,
     LOAD_LEG_BINDING,
+    LOAD_LEG_BOUND, /* --broker: channel bound, DTLS-SRTP handshake to come */
+    LOAD_LEG_DTLS,
     LOAD_LEG_READY,
     LOAD_LEG_CLOSING,
     LOAD_LEG_CLOSED,
@@ -41,6 +43,8 @@ enum load_call_state {
 };
 
 struct load_srtp;
+struct load_dtls;
+struct load_broker_call;
 
 struct load_leg {
     struct load_call *call;
@@ -60,6 +64,9 @@ struct load_leg {
     unsigned auth_tries;
     int64_t alloc_start_ns;
     struct umbra_addr relayed;
+    struct umbra_addr peer; /* the other leg's relayed address, as learnt */
+    char peer_fp[128];      /* = LOAD_SDP_FP_MAX; --broker: its DTLS fingerprint from the SDP */
+    struct load_dtls *dtls;
     uint8_t raw_hdr[24]; /* --raw-forwarder: header naming the peer */
     int raw_hdr_len;
     /* media */
@@ -78,6 +85,8 @@ struct load_call {
     enum load_call_state state;
     int64_t start_at_ns;
     int64_t setup_start_ns;
+    bool media_seen;
+    struct load_broker_call *bc; /* --broker */
     struct load_leg leg[2];
 };
 

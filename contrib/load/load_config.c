@@ -9,12 +9,14 @@
 #include <sodium.h>
 
 #include "conf.h"
+#include "load_http.h"
 
 #define LOAD_VERSION "umbra-load 0.1.0"
 
 enum {
     OPT_SERVER = 256,
     OPT_RAW,
+    OPT_BROKER,
     OPT_TRANSPORT,
     OPT_SECRET,
     OPT_SECRET_FILE,
@@ -51,6 +53,7 @@ enum {
 static const struct option load_options[] = {
     {"server", required_argument, NULL, OPT_SERVER},
     {"raw-forwarder", required_argument, NULL, OPT_RAW},
+    {"broker", required_argument, NULL, OPT_BROKER},
     {"transport", required_argument, NULL, OPT_TRANSPORT},
     {"secret", required_argument, NULL, OPT_SECRET},
     {"secret-file", required_argument, NULL, OPT_SECRET_FILE},
@@ -97,6 +100,9 @@ void load_config_usage(FILE *out)
             "Target\n"
             "  --server=ADDR            TURN server IP[:PORT] (default 127.0.0.1:3478)\n"
             "  --raw-forwarder=ADDR     aim at bench/forwarder instead (no TURN)\n"
+            "  --broker=URL             set calls up through umbra-broker (http://IP:PORT):\n"
+            "                           credentials, CNAMEs and DTLS identities from it, SDP\n"
+            "                           through it, DTLS-SRTP between the legs via the relay\n"
             "  --transport=udp|tcp|tls  transport to the server (default udp); tls does\n"
             "                           not verify the server certificate\n"
             "  --secret=S               TURN REST shared secret (use-auth-secret)\n"
@@ -284,6 +290,13 @@ static int apply_option(struct load_config *cfg, int opt, const char *arg, char 
     case OPT_RAW:
         cfg->raw_forwarder = true;
         return parse_target("raw-forwarder", arg, &cfg->server, err, errlen);
+    case OPT_BROKER:
+        cfg->broker = true;
+        if (load_http_parse_url(arg, &cfg->broker_addr) != 0) {
+            snprintf(err, errlen, "--broker: expected http://IP:PORT");
+            return -1;
+        }
+        return 0;
     case OPT_TRANSPORT:
         if (strcmp(arg, "udp") == 0)
             cfg->transport = LOAD_UDP;
@@ -406,7 +419,20 @@ static int check_config(struct load_config *cfg, char *err, size_t errlen)
                  "namespace, say so with --allow-test-namespace");
         return -1;
     }
-    if (!cfg->raw_forwarder && cfg->secret_len == 0 && cfg->user[0] == '\0') {
+    if (cfg->broker) {
+        if (addr_normalise(&cfg->broker_addr, &norm) != ADDR_NORM_OK ||
+            (addr_scope_of(&norm) != ADDR_SCOPE_LOOPBACK && !cfg->allow_test_namespace)) {
+            snprintf(err, errlen, "--broker: refusing a broker that is not on loopback");
+            return -1;
+        }
+        if (cfg->raw_forwarder || cfg->secret_len != 0 || cfg->user[0] != '\0') {
+            snprintf(err, errlen,
+                     "--broker takes its credentials from the broker: no --secret, --user or "
+                     "--raw-forwarder");
+            return -1;
+        }
+    }
+    if (!cfg->broker && !cfg->raw_forwarder && cfg->secret_len == 0 && cfg->user[0] == '\0') {
         snprintf(err, errlen, "give --secret, --secret-file or --user (or --raw-forwarder)");
         return -1;
     }

@@ -31,6 +31,8 @@ enum load_suite { LOAD_AES_CM_128_HMAC_SHA1_80, LOAD_AEAD_AES_128_GCM };
 struct load_config {
     struct umbra_addr server; /* TURN server, or the bare forwarder */
     bool raw_forwarder;       /* --raw-forwarder: no TURN, forwarder framing */
+    bool broker;              /* --broker: calls set up through umbra-broker */
+    struct umbra_addr broker_addr;
     enum load_transport transport;
     char secret[LOAD_MAX_SECRET]; /* REST shared secret, or empty */
     size_t secret_len;

@@ -36,6 +36,7 @@ struct run {
     double *interval_cpu;
     double cpu_mark;    /* relay CPU seconds at the last interval boundary */
     int64_t next_tick;  /* next interval boundary */
+    double setup_elapsed; /* seconds from the start until every call settled */
     unsigned tick;
 };
 
@@ -237,6 +238,7 @@ static void collect(struct run *r, struct load_result *res)
     if (!r->cfg->find_max)
         res->ramp = res->ramp; /* filled from epoch 0 by the caller */
     res->n_intervals = used;
+    res->calls_per_s = r->setup_elapsed > 0 ? (double)res->setup.calls_ok / r->setup_elapsed : 0;
     res->setup_seconds = res->setup.last_done_ns > res->setup.first_start_ns
                              ? (double)(res->setup.last_done_ns - res->setup.first_start_ns) /
                                    LOAD_NS
@@ -308,6 +310,7 @@ static int run_load(const struct load_config *cfg, struct ssl_ctx_st *tls)
     r.cpu_mark = relay_cpu_now(&r);
 
     wait_setup(&r);
+    r.setup_elapsed = (double)(load_now_ns() - r.ctl.t0_ns) / LOAD_NS;
     wait_until(&r, r.ctl.t0_ns + (int64_t)cfg->ramp_s * LOAD_NS);
     if (cfg->relay_pid > 0)
         load_proc_rss_kb(cfg->relay_pid, &res->rss_after_kb);

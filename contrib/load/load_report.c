@@ -76,9 +76,17 @@ void load_report_text(FILE *out, const struct load_result *r)
         fprintf(out, "allocate     p50 %.3f ms  p99 %.3f ms\n",
                 ms(load_hist_quantile(&r->setup.alloc_us, 0.5)),
                 ms(load_hist_quantile(&r->setup.alloc_us, 0.99)));
-        fprintf(out, "call set-up  p50 %.3f ms  p99 %.3f ms (both allocations to both channels)\n",
-                ms(load_hist_quantile(&r->setup.call_us, 0.5)),
-                ms(load_hist_quantile(&r->setup.call_us, 0.99)));
+        if (cfg->broker)
+            fprintf(out,
+                    "call set-up  p50 %.3f ms  p99 %.3f ms (first broker request to first media "
+                    "packet); %.1f calls/s\n",
+                    ms(load_hist_quantile(&r->setup.call_us, 0.5)),
+                    ms(load_hist_quantile(&r->setup.call_us, 0.99)), r->calls_per_s);
+        else
+            fprintf(out,
+                    "call set-up  p50 %.3f ms  p99 %.3f ms (both allocations to both channels)\n",
+                    ms(load_hist_quantile(&r->setup.call_us, 0.5)),
+                    ms(load_hist_quantile(&r->setup.call_us, 0.99)));
     }
     if (cfg->relay_pid > 0 && r->rss_before_kb >= 0 && r->rss_after_kb >= 0)
         fprintf(out, "relay RSS    %12ld KiB before set-up, %ld KiB after\n", r->rss_before_kb,
@@ -155,6 +163,7 @@ int load_report_summary(const char *path, const struct load_result *r)
     fprintf(f, "allocations_ok=%" PRIu64 "\nallocations_failed=%" PRIu64 "\n",
             r->setup.allocations_ok, r->setup.allocations_failed);
     fprintf(f, "allocations_per_s=%.1f\n", allocs_per_s(r));
+    fprintf(f, "calls_per_s=%.1f\n", r->calls_per_s);
     fprintf(f, "setup_p50_ms=%.3f\nsetup_p99_ms=%.3f\n",
             ms(load_hist_quantile(&r->setup.call_us, 0.5)),
             ms(load_hist_quantile(&r->setup.call_us, 0.99)));

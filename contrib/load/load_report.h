@@ -19,6 +19,7 @@ struct load_result {
     const struct load_config *cfg;
     struct load_setup setup;
     double setup_seconds; /* first Allocate to last allocation */
+    double calls_per_s;   /* calls ready over the set-up phase */
     struct load_bucket ramp;  /* media before the measurement (ramp-up) */
     struct load_bucket total; /* the measurement (or best --find-max step) */
     double total_seconds;

@@ -97,6 +97,34 @@ int load_srtp_pair(enum load_suite suite, uint32_t ssrc_a, uint32_t ssrc_b,
     return rc;
 }
 
+int load_srtp_from_keys(enum load_suite suite, uint32_t own_ssrc, uint8_t *own_key,
+                        uint8_t *peer_key, struct load_srtp **out)
+{
+    srtp_policy_t pol[2];
+    struct load_srtp *s;
+
+    memset(pol, 0, sizeof(pol));
+    for (int i = 0; i < 2; i++) {
+        set_suite(&pol[i], suite);
+        pol[i].window_size = LOAD_SRTP_REPLAY_WINDOW;
+    }
+    pol[0].ssrc.type = ssrc_specific;
+    pol[0].ssrc.value = own_ssrc;
+    pol[0].key = own_key;
+    pol[0].next = &pol[1];
+    pol[1].ssrc.type = ssrc_any_inbound;
+    pol[1].key = peer_key;
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return -1;
+    if (srtp_create(&s->session, pol) != srtp_err_status_ok) {
+        free(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
 void load_srtp_free(struct load_srtp *s)
 {
     if (s == NULL)

@@ -24,6 +24,12 @@ void load_srtp_global_free(void);
 /* Makes the sessions of both legs: a sends with ssrc_a, b with ssrc_b. */
 int load_srtp_pair(enum load_suite suite, uint32_t ssrc_a, uint32_t ssrc_b,
                    struct load_srtp **a, struct load_srtp **b);
+/* One leg's session from keys negotiated elsewhere (DTLS-SRTP): own_key
+ * protects what this leg sends with own_ssrc, peer_key unprotects what it
+ * receives (any SSRC: libsrtp allows one such template per session). Keys
+ * are master key + salt; the caller wipes them. */
+int load_srtp_from_keys(enum load_suite suite, uint32_t own_ssrc, uint8_t *own_key,
+                        uint8_t *peer_key, struct load_srtp **out);
 void load_srtp_free(struct load_srtp *s);
 
 /* Protects the RTP packet of *len bytes in place; buf must have room for

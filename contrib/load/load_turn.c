@@ -29,6 +29,13 @@ void load_turn_auth_init(struct load_turn_auth *a, const struct load_config *cfg
     }
 }
 
+void load_turn_auth_set(struct load_turn_auth *a, const char *username, const char *password)
+{
+    memset(a, 0, sizeof(*a));
+    snprintf(a->username, sizeof(a->username), "%s", username);
+    snprintf(a->password, sizeof(a->password), "%s", password);
+}
+
 void load_turn_auth_clear(struct load_turn_auth *a)
 {
     sodium_memzero(a, sizeof(*a));

@@ -34,6 +34,8 @@ struct load_turn_auth {
  * the secret; otherwise the static user. */
 void load_turn_auth_init(struct load_turn_auth *a, const struct load_config *cfg,
                          unsigned call, unsigned leg, int64_t now_unix);
+/* Credentials handed out by someone else (the broker). */
+void load_turn_auth_set(struct load_turn_auth *a, const char *username, const char *password);
 void load_turn_auth_clear(struct load_turn_auth *a);
 
 /* Builds a request with a fresh transaction id (written to txid):

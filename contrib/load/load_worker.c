@@ -2,11 +2,13 @@
 #include "load_worker.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "load_broker.h"
 #include "load_call.h"
 #include "load_clock.h"
 
@@ -42,7 +44,18 @@ int load_worker_init(struct load_worker *w, unsigned id, unsigned n,
         load_call_init(&w->calls[i], g, at);
     }
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
-    return w->epfd < 0 ? -1 : 0;
+    if (w->epfd < 0)
+        return -1;
+    if (cfg->broker) {
+        char err[512];
+        w->broker = calloc(1, sizeof(*w->broker));
+        if (w->broker == NULL ||
+            load_broker_init(w->broker, &cfg->broker_addr, err, sizeof(err)) != 0) {
+            fprintf(stderr, "umbra-load: %s\n", w->broker ? err : "out of memory");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 struct load_bucket *load_worker_interval(struct load_worker *w, int64_t t_ns)
@@ -203,6 +216,10 @@ void load_worker_free(struct load_worker *w)
     free(w->in_setup);
     free(w->intervals);
     free(w->bufs);
+    if (w->broker != NULL) {
+        load_broker_clear(w->broker);
+        free(w->broker);
+    }
     memset(w, 0, sizeof(*w));
     w->epfd = -1;
 }

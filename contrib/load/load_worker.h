@@ -35,6 +35,7 @@ struct load_control {
 };
 
 struct load_call;
+struct load_broker;
 
 struct load_worker {
     unsigned id;
@@ -42,6 +43,7 @@ struct load_worker {
     const struct load_config *cfg;
     struct load_control *ctl;
     struct ssl_ctx_st *tls;
+    struct load_broker *broker; /* --broker: this thread's identities */
     struct load_shape shape;
     int epfd;
 
