@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "alloc_table.h"
 #include "turn_rest.h"
 #include "worker.h"
 
@@ -40,7 +41,12 @@ static void deliver_to_client(struct allocation *a, const struct umbra_addr *pee
         struct stun_builder b;
         uint8_t txid[STUN_TXID_LEN];
         ssize_t n;
-        randombytes_buf(txid, sizeof(txid));
+        /* Unique ids without a getrandom() per packet; the base is random
+         * per allocation so ids link nothing across allocations. */
+        uint64_t count = ++a->txid_count;
+        memcpy(txid, a->txid_base, sizeof(txid));
+        for (int i = 0; i < 8; i++)
+            txid[STUN_TXID_LEN - 1 - i] ^= (uint8_t)(count >> (8 * i));
         stun_build_start(&b, w->tx, sizeof(w->tx) - 4, STUN_METHOD_DATA, STUN_CLASS_INDICATION,
                          txid);
         stun_put_xor_address(&b, STUN_ATTR_XOR_PEER_ADDRESS, peer);
@@ -90,6 +96,7 @@ struct allocation *allocation_new(struct worker *w, const struct client_path *pa
     if (a == NULL)
         return NULL;
     a->w = w;
+    randombytes_buf(a->txid_base, sizeof(a->txid_base));
     a->path = *path;
     a->via = listener_path_via(path);
     a->relayed = lease->addr;
@@ -149,15 +156,21 @@ int allocation_call_id(const struct allocation *a, const char **id, size_t *len)
     return turn_rest_call_id(a->user, a->user_len, id, len);
 }
 
-void allocation_send_to_peer(struct allocation *a, const struct umbra_addr *peer,
-                             const uint8_t *data, size_t len)
+void allocation_send_to_peer(struct allocation *a, const struct umbra_addr *peer, uint8_t *data,
+                             size_t len)
 {
     struct worker *w = a->w;
-    ssize_t n = sendto(a->fd, data, len, 0, &peer->u.sa, (socklen_t)addr_len(peer));
-    if (n < 0) {
-        metrics_add(&w->metrics, M_DROP_CONGESTED, 1);
-        return;
-    }
+    struct allocation *b = alloc_table_find_relayed(&w->allocs, peer);
+    ssize_t n;
+
     metrics_add(&w->metrics, M_PKTS_TO_PEER, 1);
     metrics_add(&w->metrics, M_BYTES_TO_PEER, len);
+    if (b != NULL) {
+        /* Both ends on this worker: skip the kernel round trip. */
+        deliver_to_client(b, &a->relayed, data, len);
+        return;
+    }
+    n = sendto(a->fd, data, len, 0, &peer->u.sa, (socklen_t)addr_len(peer));
+    if (n < 0)
+        metrics_add(&w->metrics, M_DROP_CONGESTED, 1);
 }

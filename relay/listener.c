@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "alloc_table.h"
@@ -18,22 +19,42 @@
 #include "turn_handlers.h"
 #include "worker.h"
 
+/* A slot holds the largest datagram plus the 3 spare bytes handlers may
+ * use. */
+#define SLOT_SIZE (STUN_MAX_MSG + 8)
+
 static void on_udp_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct udp_sock *u = arg;
     struct worker *w = u->w;
+    struct listener *l = &w->listener;
 
-    /* One batch per wakeup; recvmmsg() would fill the same loop. */
-    for (int i = 0; i < LISTENER_UDP_BATCH; i++) {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof(ss);
-        struct client_path p = {.udp = u, .conn = NULL};
-        ssize_t n = recvfrom(fd, w->rx, sizeof(w->rx) - 4, 0, (struct sockaddr *)&ss, &sl);
-        if (n < 0)
+    for (int round = 0; round < LISTENER_UDP_ROUNDS; round++) {
+        int n;
+        for (int i = 0; i < LISTENER_UDP_BATCH; i++) {
+            l->iov[i].iov_base = l->slots + (size_t)i * SLOT_SIZE;
+            l->iov[i].iov_len = SLOT_SIZE - 4;
+            memset(&l->mm[i].msg_hdr, 0, sizeof(l->mm[i].msg_hdr));
+            l->mm[i].msg_hdr.msg_name = &l->from[i];
+            l->mm[i].msg_hdr.msg_namelen = sizeof(l->from[i]);
+            l->mm[i].msg_hdr.msg_iov = &l->iov[i];
+            l->mm[i].msg_hdr.msg_iovlen = 1;
+        }
+        n = recvmmsg(fd, l->mm, LISTENER_UDP_BATCH, MSG_DONTWAIT, NULL);
+        if (n <= 0)
             return;
-        if (addr_from_sockaddr(&p.client, (struct sockaddr *)&ss, sl) != 0)
-            continue;
-        turn_handle_packet(w, &p, w->rx, (size_t)n);
+        for (int i = 0; i < n; i++) {
+            struct client_path p = {.udp = u, .conn = NULL};
+            if ((l->mm[i].msg_hdr.msg_flags & MSG_TRUNC) != 0 ||
+                addr_from_sockaddr(&p.client, (struct sockaddr *)&l->from[i],
+                                   l->mm[i].msg_hdr.msg_namelen) != 0) {
+                metrics_add(&w->metrics, M_DROP_MALFORMED, 1);
+                continue;
+            }
+            turn_handle_packet(w, &p, l->iov[i].iov_base, l->mm[i].msg_len);
+        }
+        if (n < LISTENER_UDP_BATCH)
+            return;
     }
 }
 
@@ -165,20 +186,51 @@ static void on_accept_tls(struct evconnlistener *lev, evutil_socket_t fd, struct
     on_accept(lev, fd, sa, salen, arg, true);
 }
 
+static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
+{
+    struct listener *l = arg;
+    for (size_t i = 0; i < l->n_stream; i++)
+        evconnlistener_enable(l->stream[i]);
+}
+
+/* accept() failing (out of descriptors, mostly) would otherwise wake the
+ * loop again at once: pause accepting for a second. */
+static void on_accept_error(struct evconnlistener *lev, void *arg)
+{
+    struct worker *w = arg;
+    struct listener *l = &w->listener;
+    struct timeval one_second = {1, 0};
+    metrics_add(&w->metrics, M_DROP_CONGESTED, 1);
+    for (size_t i = 0; i < l->n_stream; i++)
+        evconnlistener_disable(l->stream[i]);
+    evtimer_add(l->accept_retry, &one_second);
+}
+
 static struct evconnlistener *open_stream(struct worker *w, const struct umbra_addr *a, bool tls)
 {
     unsigned flags =
         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC;
     if (addr_family(a) == AF_INET6)
         flags |= LEV_OPT_BIND_IPV6ONLY;
-    return evconnlistener_new_bind(w->base, tls ? on_accept_tls : on_accept_tcp, w, flags, 128,
-                                   &a->u.sa, (int)addr_len(a));
+    struct evconnlistener *lev = evconnlistener_new_bind(
+        w->base, tls ? on_accept_tls : on_accept_tcp, w, flags, 128, &a->u.sa, (int)addr_len(a));
+    if (lev != NULL)
+        evconnlistener_set_error_cb(lev, on_accept_error);
+    return lev;
 }
 
 int listener_open(struct worker *w, struct listener *l)
 {
     const struct relay_config *cfg = w->sh->cfg;
     memset(l, 0, sizeof(*l));
+    l->mm = calloc(LISTENER_UDP_BATCH, sizeof(*l->mm));
+    l->iov = calloc(LISTENER_UDP_BATCH, sizeof(*l->iov));
+    l->from = calloc(LISTENER_UDP_BATCH, sizeof(*l->from));
+    l->slots = malloc((size_t)LISTENER_UDP_BATCH * SLOT_SIZE);
+    l->accept_retry = evtimer_new(w->base, on_accept_retry, l);
+    if (l->mm == NULL || l->iov == NULL || l->from == NULL || l->slots == NULL ||
+        l->accept_retry == NULL)
+        goto fail;
     for (size_t i = 0; i < cfg->n_listen; i++) {
         if (open_udp(w, &l->udp[l->n_udp], &cfg->listen[i]) != 0)
             goto fail;
@@ -213,6 +265,17 @@ void listener_close(struct worker *w, struct listener *l)
         evconnlistener_free(l->stream[i]);
     l->n_udp = 0;
     l->n_stream = 0;
+    if (l->accept_retry != NULL)
+        event_free(l->accept_retry);
+    l->accept_retry = NULL;
+    free(l->mm);
+    free(l->iov);
+    free(l->from);
+    free(l->slots);
+    l->mm = NULL;
+    l->iov = NULL;
+    l->from = NULL;
+    l->slots = NULL;
 }
 
 int listener_send(struct worker *w, const struct client_path *p, uint8_t *buf, size_t len,

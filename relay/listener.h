@@ -3,10 +3,10 @@
  * address, and the stream connections they accepted.
  *
  * UDP datagrams and stream frames (RFC 8656 §11.5: STUN messages and
- * ChannelData padded to 4 bytes) go to turn_handle_packet(). The receive
- * loop reads a batch per wakeup so recvmmsg() can replace it later. A
- * stream connection owns at most one allocation; closing the connection
- * ends it. Everything here belongs to the worker's thread. */
+ * ChannelData padded to 4 bytes) go to turn_handle_packet(). UDP is read
+ * with recvmmsg(), a few batches per wakeup so one busy socket cannot starve
+ * the others. A stream connection owns at most one allocation; closing the
+ * connection ends it. Everything here belongs to the worker's thread. */
 #ifndef UMBRA_LISTENER_H
 #define UMBRA_LISTENER_H
 
@@ -17,7 +17,9 @@
 #include "addr.h"
 
 #define LISTENER_MAX 8
-#define LISTENER_UDP_BATCH 64
+/* Datagrams per recvmmsg() call, and calls per wakeup of one socket. */
+#define LISTENER_UDP_BATCH 16
+#define LISTENER_UDP_ROUNDS 4
 /* Peer data is dropped when a stream client is this far behind. */
 #define LISTENER_STREAM_BACKLOG (1024 * 1024)
 
@@ -51,11 +53,20 @@ struct client_path {
     struct umbra_addr client;
 };
 
+struct mmsghdr;
+struct iovec;
+
 struct listener {
+    /* recvmmsg() state: LISTENER_UDP_BATCH slots of a full datagram each. */
+    struct mmsghdr *mm;
+    struct iovec *iov;
+    struct sockaddr_storage *from;
+    uint8_t *slots;
     size_t n_udp;
     struct udp_sock udp[LISTENER_MAX];
     size_t n_stream;
     struct evconnlistener *stream[2 * LISTENER_MAX];
+    struct event *accept_retry; /* re-enables accepting after an error */
     struct stream_conn *conns;
 };
 

@@ -30,7 +30,7 @@ relay_umbra_relay_LDADD = $(RELAY_LIBS)
 RELAY_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/relay $(LIBEVENT_CFLAGS) \
 	$(SODIUM_CFLAGS)
 RELAY_TESTS = tests/unit/test_peer_policy tests/unit/test_relay_expiry \
-	tests/unit/test_relay_config tests/unit/test_relay_addr
+	tests/unit/test_relay_config tests/unit/test_relay_addr tests/unit/test_relay_shared
 check_PROGRAMS += $(RELAY_TESTS)
 TESTS += $(RELAY_TESTS)
 tests_unit_test_peer_policy_SOURCES = tests/unit/test_peer_policy.c
@@ -45,6 +45,9 @@ tests_unit_test_relay_config_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_relay_addr_SOURCES = tests/unit/test_relay_addr.c
 tests_unit_test_relay_addr_CFLAGS = $(RELAY_TEST_CFLAGS)
 tests_unit_test_relay_addr_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_relay_shared_SOURCES = tests/unit/test_relay_shared.c
+tests_unit_test_relay_shared_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_relay_shared_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
 
 dist_man_MANS += relay/umbra-relay.8
 EXTRA_DIST += contrib/umbra-relay.conf
