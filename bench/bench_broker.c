@@ -91,8 +91,14 @@ static int inproc(int redis_port, int n)
     ids = (struct identities){st, &keys, 3600};
     inline_pool = dtls_pool_new(0);
     pool = dtls_pool_new(256);
-    c = (struct calls){.store = st, .ids = &ids, .keys = &keys, .policy = set,
-                       .secrets = &secrets, .cfg = &cfg, .pool = inline_pool, .log = &log};
+    c = (struct calls){.store = st,
+                       .ids = &ids,
+                       .keys = &keys,
+                       .policy = set,
+                       .secrets = &secrets,
+                       .cfg = &cfg,
+                       .pool = inline_pool,
+                       .log = &log};
     if (identities_create(&ids, token) != 0 || identities_create(&ids, callee_tok) != 0 ||
         identities_pseudonym_for(&ids, callee_tok, "bench", false, pn) != 0) {
         fprintf(stderr, "redis refused the set-up\n");
@@ -155,13 +161,14 @@ static int inproc(int redis_port, int n)
                 usleep(10000);
         t0 = now_s(), c0 = cpu_s();
         for (int i = 0; i < n; i++) {
-            json_t *out = NULL;
+            char *out = NULL;
             int rc = calls_create(&c, &req, &out, err, sizeof(err));
             if (rc != 0) {
                 fprintf(stderr, "calls_create: %d %s\n", rc, err);
                 return 1;
             }
-            json_decref(out);
+            sodium_memzero(out, strlen(out));
+            free(out);
         }
         report(name, n, now_s() - t0, cpu_s() - c0);
         if (variant == 2)
@@ -221,14 +228,16 @@ static void *http_worker(void *arg)
         j->errors = j->n;
         return NULL;
     }
-    blen = snprintf(body, sizeof(body),
-                    "{\"callee\":\"%s\",\"service\":\"contact-list\",\"call_model\":\"single-cs\","
-                    "\"destination\":\"trusted\",\"caller_state\":\"undetectable\",\"native\":true}",
-                    j->pn);
-    len = snprintf(req, sizeof(req),
-                   "POST /v1/calls HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                   "Content-Length: %d\r\n\r\n%s",
-                   blen, body);
+    blen =
+        snprintf(body, sizeof(body),
+                 "{\"callee\":\"%s\",\"service\":\"contact-list\",\"call_model\":\"single-cs\","
+                 "\"destination\":\"trusted\",\"caller_state\":\"undetectable\",\"native\":true}",
+                 j->pn);
+    len =
+        snprintf(req, sizeof(req),
+                 "POST /v1/calls HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                 "Content-Length: %d\r\n\r\n%s",
+                 blen, body);
     for (int i = 0; i < j->n; i++) {
         int status = 0;
         double t0 = now_s();
@@ -270,8 +279,9 @@ static int http_bench(int port, const char *pn, int n, int conns)
     }
     wall = now_s() - t0;
     qsort(lat, (size_t)total, sizeof(double), cmp_double);
-    printf("HTTP POST /v1/calls (native)       %9.0f /s  over %d connections, %d calls, %d errors\n",
-           total / wall, conns, total, errors);
+    printf(
+        "HTTP POST /v1/calls (native)       %9.0f /s  over %d connections, %d calls, %d errors\n",
+        total / wall, conns, total, errors);
     printf("  latency p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", lat[total / 2] * 1e3,
            lat[(size_t)(total * 0.99)] * 1e3, lat[total - 1] * 1e3);
     free(lat);

@@ -5,6 +5,7 @@
  *   POST   /v1/calls/{id}/offer|answer  SDP through the sanitizer
  *   POST   /v1/calls/{id}/candidates    trickled candidates
  *   DELETE /v1/calls/{id}               end, revoke */
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -59,8 +60,8 @@ static bool try_answer(struct api *a, struct waiter *x, bool force)
     long next = x->since;
     bool ended = false;
     char err[256];
-    int rc = calls_events(a->calls, x->id, x->party, x->since, &events, &next, &ended, err,
-                          sizeof(err));
+    int rc =
+        calls_events(a->calls, x->id, x->party, x->since, &events, &next, &ended, err, sizeof(err));
 
     if (rc == BROKER_EDOWN && !force && mono() < x->deadline)
         return false; /* keep waiting: Redis may return */
@@ -170,14 +171,14 @@ static int parse_state(const char *s, void *out)
 void api_calls_create(void *ctx, struct http_req *req)
 {
     static const struct http_field fields[] = {
-        {"caller", "S"},       {"caller_context", "s"}, {"callee", "s!"},
-        {"service", "s!"},     {"call_model", "s!"},    {"destination", "s!"},
-        {"caller_state", "s!"}, {"caller_org", "s"},    {"callee_org", "s"},
-        {"native", "b"},       {"preferences", "j"},
+        {"caller", "S"},      {"caller_context", "s"}, {"callee", "s!"},       {"service", "s!"},
+        {"call_model", "s!"}, {"destination", "s!"},   {"caller_state", "s!"}, {"caller_org", "s"},
+        {"callee_org", "s"},  {"native", "b"},         {"preferences", "j"},
     };
     struct api *a = ctx;
     struct calls_create_req cr;
-    json_t *b = req->body, *out = NULL, *prefs;
+    json_t *b = req->body, *prefs;
+    char *out = NULL;
     char err[512];
     int rc;
 
@@ -185,8 +186,8 @@ void api_calls_create(void *ctx, struct http_req *req)
     if (http_check_fields(b, fields, sizeof(fields) / sizeof(fields[0]), err, sizeof(err)) != 0 ||
         enum_field(b, "service", parse_service, &cr.ctx.service, err, sizeof(err)) != 0 ||
         enum_field(b, "call_model", parse_model, &cr.ctx.call_model, err, sizeof(err)) != 0 ||
-        enum_field(b, "destination", parse_destination, &cr.ctx.destination, err,
-                   sizeof(err)) != 0 ||
+        enum_field(b, "destination", parse_destination, &cr.ctx.destination, err, sizeof(err)) !=
+            0 ||
         enum_field(b, "caller_state", parse_state, &cr.ctx.caller_state, err, sizeof(err)) != 0) {
         http_reply_error(req->ev, 400, "invalid_request", err);
         return;
@@ -212,16 +213,19 @@ void api_calls_create(void *ctx, struct http_req *req)
     rc = calls_create(a->calls, &cr, &out, err, sizeof(err));
     if (rc == BROKER_EFORBIDDEN && out != NULL) {
         http_reply_json(req->ev, 403,
-                        json_pack("{s:s, s:s, s:o}", "error", "refused_by_policy", "detail", err,
-                                  "decision", out));
+                        json_pack("{s:s, s:s, s:o?}", "error", "refused_by_policy", "detail", err,
+                                  "decision", json_loads(out, 0, NULL)));
+        free(out);
         return;
     }
     if (rc != 0) {
-        json_decref(out);
+        free(out);
         http_reply_status(req->ev, rc, err);
         return;
     }
-    http_reply_json(req->ev, 201, out);
+    http_reply_text(req->ev, 201, "application/json", out);
+    sodium_memzero(out, strlen(out));
+    free(out);
 }
 
 static int parse_since(const char *text, long *out)
@@ -278,7 +282,8 @@ void api_calls_events(void *ctx, struct http_req *req)
         return;
     }
     if (rc == 0 && party != want)
-        rc = BROKER_EFORBIDDEN, snprintf(err, sizeof(err), "this secret belongs to the other party");
+        rc = BROKER_EFORBIDDEN,
+        snprintf(err, sizeof(err), "this secret belongs to the other party");
     if (rc == 0)
         rc = calls_events(a->calls, req->arg[0], party, since, &events, &next, &ended, err,
                           sizeof(err));

@@ -45,8 +45,8 @@ void api_identities_pseudonym(void *ctx, struct http_req *req)
     int rc;
 
     if (http_check_fields(req->body, fields, 2, err, sizeof(err)) != 0 ||
-        context_ok(json_string_value(json_object_get(req->body, "context")), err,
-                   sizeof(err)) != 0) {
+        context_ok(json_string_value(json_object_get(req->body, "context")), err, sizeof(err)) !=
+            0) {
         http_reply_error(req->ev, 400, "invalid_request", err);
         return;
     }

@@ -36,8 +36,8 @@ static int copy_str(char *dst, size_t cap, const char *value, char *err, size_t 
 }
 
 /* "HOST:PORT" or "[V6]:PORT". */
-static int parse_hostport(const char *value, char *host, size_t hostcap, uint16_t *port,
-                          char *err, size_t errlen)
+static int parse_hostport(const char *value, char *host, size_t hostcap, uint16_t *port, char *err,
+                          size_t errlen)
 {
     const char *colon, *hstart = value;
     size_t hlen;
@@ -105,8 +105,8 @@ int broker_config_set(void *ctx, const char *key, const char *value, char *err, 
     uint64_t v;
 
     if (strcmp(key, "listen") == 0)
-        return parse_hostport(value, c->listen_host, sizeof(c->listen_host), &c->listen_port,
-                              err, errlen);
+        return parse_hostport(value, c->listen_host, sizeof(c->listen_host), &c->listen_port, err,
+                              errlen);
     if (strcmp(key, "tls-cert") == 0)
         return copy_str(c->tls_cert, sizeof(c->tls_cert), value, err, errlen);
     if (strcmp(key, "tls-key") == 0)

@@ -25,7 +25,7 @@ struct call {
     char cname[2][CNAME_LEN];
     uint64_t sid[2];
     uint8_t label_key[SDP_LABEL_KEY_BYTES];
-    bool accepted, relay_only, ice_delay, fresh_dtls, strip_identity;
+    bool accepted, relay_only, ice_delay, fresh_dtls, strip_identity, unlinkable;
     long long retention, created;
 };
 
@@ -44,7 +44,8 @@ bool calls_id_valid(const char *id)
 {
     size_t n = 0;
     for (; id[n] != '\0'; n++)
-        if (n >= CALLS_ID_LEN - 1 || !((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'f')))
+        if (n >= CALLS_ID_LEN - 1 ||
+            !((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'f')))
             return false;
     return n == CALLS_ID_LEN - 1;
 }
@@ -116,6 +117,7 @@ static int parse_call(const struct store_val *h, const char *id, struct call *ca
             call->ice_delay = strchr(v->str, 'd') != NULL;
             call->fresh_dtls = strchr(v->str, 'f') != NULL;
             call->strip_identity = strchr(v->str, 'i') != NULL;
+            call->unlinkable = strchr(v->str, 'u') != NULL;
         } else if (strcmp(f, "retention") == 0)
             call->retention = strtoll(v->str, NULL, 10);
         else if (strcmp(f, "created") == 0)
@@ -222,12 +224,19 @@ static void fp_record(const struct calls *c, const char *fp, const char *id, enu
     snprintf(owner, KEYS_HASH_HEX + 8, "%s:%s", idh, calls_party_name(p));
 }
 
-static int material_make(struct calls *c, const char *id, enum calls_party p,
-                         const char *pseudonym, bool native, struct party_material *pm,
-                         char *err, size_t errlen)
+/* With unlinkability the relays get a one-call pseudonym in the TURN
+ * username, so they cannot link two calls of one party. */
+static int material_make(struct calls *c, const char *id, enum calls_party p, const char *pseudonym,
+                         bool unlinkable, bool native, struct party_material *pm, char *err,
+                         size_t errlen)
 {
+    char one_call[IDENTITIES_PSEUDONYM_LEN];
     memset(pm, 0, sizeof(*pm));
     new_secret(c->keys, pm->secret, pm->sec_hash);
+    if (unlinkable) {
+        identities_one_call_pseudonym(one_call);
+        pseudonym = one_call;
+    }
     if (creds_make(c->secrets, c->cfg->credential_ttl, (int64_t)time(NULL), id, pseudonym,
                    &pm->creds) != 0)
         return fail(err, errlen, BROKER_EINTERNAL, "cannot make TURN credentials");
@@ -247,10 +256,10 @@ static json_t *material_json(const struct calls *c, const struct party_material 
     for (size_t i = 0; i < c->cfg->n_relays; i++)
         json_array_append_new(urls, json_string(c->cfg->relays[i]));
     o = json_pack("{s:s, s:[{s:o, s:s, s:s}], s:s, s:i, s:s}",
-                  p == CALLS_CALLER ? "caller_secret" : "callee_secret", pm->secret,
-                  "ice_servers", "urls", urls, "username", pm->creds.username, "credential",
-                  pm->creds.password, "ice_transport_policy", relay_only ? "relay" : "all",
-                  "credential_ttl", (json_int_t)pm->creds.ttl, "cname", cname);
+                  p == CALLS_CALLER ? "caller_secret" : "callee_secret", pm->secret, "ice_servers",
+                  "urls", urls, "username", pm->creds.username, "credential", pm->creds.password,
+                  "ice_transport_policy", relay_only ? "relay" : "all", "credential_ttl",
+                  (json_int_t)pm->creds.ttl, "cname", cname);
     if (o != NULL && pm->native)
         json_object_set_new(o, "dtls",
                             json_pack("{s:s, s:s, s:s}", "private_key", pm->dtls.key_pem,
@@ -259,44 +268,49 @@ static json_t *material_json(const struct calls *c, const struct party_material 
     return o;
 }
 
-static bool exists(struct calls *c, const char *key, int *rc)
-{
-    struct store_val v;
-    *rc = store_status(store_cmd(c->store, &v, "EXISTS", key, NULL));
-    if (*rc != 0)
-        return false;
-    return v.type == STORE_INT && v.num == 1;
-}
-
-static int decide(struct calls *c, const struct calls_create_req *req,
-                  struct policy_decision *d, char *err, size_t errlen)
+static int decide(struct calls *c, const struct calls_create_req *req, struct policy_decision *d,
+                  char *err, size_t errlen)
 {
     int rc = req->preferences != NULL
-                 ? policy_decide_with(c->policy, &req->ctx, req->preferences, NULL, d, err,
-                                      errlen)
+                 ? policy_decide_with(c->policy, &req->ctx, req->preferences, NULL, d, err, errlen)
                  : policy_decide(c->policy, &req->ctx, d, err, errlen);
     return rc == 0 ? 0 : BROKER_EINVALID;
 }
 
-/* The pseudonym the relays and the callee see for the caller. */
+/* The pseudonym the relays and the callee see for the caller, and whether
+ * the callee exists: one round trip. *record tells whether r holds a
+ * mapping to write with the call. */
 static int caller_pseudonym(struct calls *c, const struct calls_create_req *req,
-                            const struct policy_decision *d, char pn[IDENTITIES_PSEUDONYM_LEN],
-                            bool *presented, char *err, size_t errlen)
+                            const struct policy_decision *d, const char *callee_key,
+                            char pn[IDENTITIES_PSEUDONYM_LEN], bool *presented,
+                            struct identities_resolved *r, bool *record, char *err, size_t errlen)
 {
+    bool callee_exists = false;
+    struct store_val v;
     int rc;
+
+    *record = false;
     *presented = d->anonymity != POLICY_ANON_UNDETECTABLE && req->caller_token != NULL;
-    if (req->caller_token == NULL || d->anonymity == POLICY_ANON_UNDETECTABLE ||
-        (d->unlinkability == POLICY_UNLINK_GRANTED && !*presented)) {
+    if (!*presented) {
         identities_one_call_pseudonym(pn);
-        return 0;
+        rc = store_cmd(c->store, &v, "EXISTS", callee_key, NULL);
+        if (rc != 0)
+            return rc == STORE_EDOWN ? BROKER_EDOWN : BROKER_EINTERNAL;
+        callee_exists = v.type == STORE_INT && v.num == 1;
+    } else {
+        rc = identities_resolve(c->ids, req->caller_token,
+                                req->caller_context != NULL ? req->caller_context : req->callee,
+                                callee_key, &callee_exists, r);
+        if (rc == BROKER_ENOTFOUND)
+            return fail(err, errlen, BROKER_EAUTH, "unknown caller token");
+        if (rc != 0)
+            return rc;
+        snprintf(pn, IDENTITIES_PSEUDONYM_LEN, "%s", r->pseudonym);
+        *record = true;
     }
-    rc = identities_pseudonym_for(c->ids, req->caller_token,
-                                  req->caller_context != NULL ? req->caller_context
-                                                              : req->callee,
-                                  false, pn);
-    if (rc == BROKER_ENOTFOUND)
-        return fail(err, errlen, BROKER_EAUTH, "unknown caller token");
-    return rc;
+    if (!callee_exists)
+        return fail(err, errlen, BROKER_ENOTFOUND, "callee: unknown pseudonym");
+    return 0;
 }
 
 static char *event_text(json_t *ev)
@@ -306,7 +320,36 @@ static char *event_text(json_t *ev)
     return s;
 }
 
-int calls_create(struct calls *c, const struct calls_create_req *req, json_t **out, char *err,
+/* Appends ,"decision":DECISION to the JSON object text obj (which ends in
+ * '}'), wiping and freeing obj: it holds secrets. The decision is dumped
+ * once per call and reused, as dumping it is a large part of a set-up. */
+static char *with_decision(char *obj, const char *decision)
+{
+    size_t olen = strlen(obj), dlen = strlen(decision);
+    char *out = olen > 1 && obj[olen - 1] == '}' ? malloc(olen + dlen + 16) : NULL;
+    if (out != NULL)
+        snprintf(out, olen + dlen + 16, "%.*s%s\"decision\":%s}", (int)(olen - 1), obj,
+                 olen > 2 ? "," : "", decision);
+    sodium_memzero(obj, olen);
+    free(obj);
+    return out;
+}
+
+/* The invited event, from strings of known safe characters (hex call id,
+ * base64url pseudonym) and the decision's JSON text. */
+static char *invited_text(const char *id, const char *caller, const char *decision)
+{
+    size_t cap = strlen(decision) + 160;
+    char *t = malloc(cap);
+    if (t != NULL)
+        snprintf(t, cap,
+                 "{\"type\":\"invited\",\"call_id\":\"%s\",\"caller\":%s%s%s,\"decision\":%s}", id,
+                 caller != NULL ? "\"" : "", caller != NULL ? caller : "null",
+                 caller != NULL ? "\"" : "", decision);
+    return t;
+}
+
+int calls_create(struct calls *c, const struct calls_create_req *req, char **out, char *err,
                  size_t errlen)
 {
     struct policy_decision d;
@@ -317,10 +360,13 @@ int calls_create(struct calls *c, const struct calls_create_req *req, json_t **o
     char label_hex[2 * SDP_LABEL_KEY_BYTES + 1], flags[8], ttl[16], retention[24], created[24];
     char sid[2][24], expiry[24], fp_ttl[16];
     bool presented;
-    json_t *decision = NULL, *res = NULL;
-    char *invited = NULL, tok[LOG_TOKEN_LEN];
+    json_t *decision, *res;
+    char *decision_text, *invited = NULL, tok[LOG_TOKEN_LEN];
+    struct identities_resolved resolved;
+    bool record;
     int rc;
 
+    *out = NULL;
     if (!identities_pseudonym_valid(req->callee))
         return fail(err, errlen, BROKER_EINVALID, "callee: not a pseudonym");
     if (req->caller_token != NULL && !identities_token_valid(req->caller_token))
@@ -332,24 +378,22 @@ int calls_create(struct calls *c, const struct calls_create_req *req, json_t **o
     if (rc != 0)
         return rc;
     decision = policy_decision_to_json(&d);
-    if (decision == NULL)
+    decision_text = decision != NULL ? json_dumps(decision, JSON_COMPACT) : NULL;
+    json_decref(decision);
+    if (decision_text == NULL)
         return fail(err, errlen, BROKER_EINTERNAL, "out of memory");
     if (!d.admit) {
         c->m.refused++;
-        *out = decision;
+        *out = decision_text;
         return fail(err, errlen, BROKER_EFORBIDDEN, "the policy refuses this call");
     }
     snprintf(pnkey, sizeof(pnkey), "umbra:pn:%s", req->callee);
-    if (!exists(c, pnkey, &rc)) {
-        json_decref(decision);
-        return rc != 0 ? rc : fail(err, errlen, BROKER_ENOTFOUND, "callee: unknown pseudonym");
-    }
     memset(&call, 0, sizeof(call));
-    rc = caller_pseudonym(c, req, &d, call.caller_pn, &presented, err, errlen);
-    if (rc != 0) {
-        json_decref(decision);
-        return rc;
-    }
+    memset(&pm, 0, sizeof(pm));
+    rc = caller_pseudonym(c, req, &d, pnkey, call.caller_pn, &presented, &resolved, &record, err,
+                          errlen);
+    if (rc != 0)
+        goto done;
     random_id(call.id);
     snprintf(call.callee_pn, sizeof(call.callee_pn), "%s", req->callee);
     cname_generate(call.cname[0]);
@@ -358,15 +402,14 @@ int calls_create(struct calls *c, const struct calls_create_req *req, json_t **o
     randombytes_buf(call.sid, sizeof(call.sid));
     call.sid[0] = (call.sid[0] >> 2) | 1; /* positive 62-bit o= session ids */
     call.sid[1] = (call.sid[1] >> 2) | 1;
-    rc = material_make(c, call.id, CALLS_CALLER, call.caller_pn, req->native, &pm, err, errlen);
-    if (rc != 0) {
-        material_clear(&pm);
-        json_decref(decision);
-        return rc;
-    }
-    snprintf(flags, sizeof(flags), "%s%s%s%s-", d.relay_only ? "r" : "",
+    rc = material_make(c, call.id, CALLS_CALLER, call.caller_pn,
+                       d.unlinkability == POLICY_UNLINK_GRANTED, req->native, &pm, err, errlen);
+    if (rc != 0)
+        goto done;
+    snprintf(flags, sizeof(flags), "%s%s%s%s%s-", d.relay_only ? "r" : "",
              d.ice_delay_until_answer ? "d" : "", d.fresh_dtls_per_call ? "f" : "",
-             d.identity_assertion == POLICY_ASSERT_FORBID ? "i" : "");
+             d.identity_assertion == POLICY_ASSERT_FORBID ? "i" : "",
+             d.unlinkability == POLICY_UNLINK_GRANTED ? "u" : "");
     sodium_bin2hex(label_hex, sizeof(label_hex), call.label_key, sizeof(call.label_key));
     snprintf(ttl, sizeof(ttl), "%u", c->cfg->call_ttl);
     snprintf(fp_ttl, sizeof(fp_ttl), "%u", c->cfg->fingerprint_retention);
@@ -375,13 +418,10 @@ int calls_create(struct calls *c, const struct calls_create_req *req, json_t **o
     snprintf(expiry, sizeof(expiry), "%lld", (long long)time(NULL) + c->cfg->call_ttl);
     snprintf(sid[0], sizeof(sid[0]), "%" PRIu64, call.sid[0]);
     snprintf(sid[1], sizeof(sid[1]), "%" PRIu64, call.sid[1]);
-    invited = event_text(json_pack("{s:s, s:s, s:o?, s:O}", "type", "invited", "call_id", call.id,
-                                   "caller", presented ? json_string(call.caller_pn) : NULL,
-                                   "decision", decision));
+    invited = invited_text(call.id, presented ? call.caller_pn : NULL, decision_text);
     if (invited == NULL) {
-        material_clear(&pm);
-        json_decref(decision);
-        return fail(err, errlen, BROKER_EINTERNAL, "out of memory");
+        rc = fail(err, errlen, BROKER_EINTERNAL, "out of memory");
+        goto done;
     }
     call_key(key, call.id, "");
     call_key(evkey, call.id, ":ev:callee");
@@ -396,43 +436,47 @@ int calls_create(struct calls *c, const struct calls_create_req *req, json_t **o
     store_batch_add(&b, "EXPIRE", evkey, ttl, NULL);
     store_batch_add(&b, "ZADD", pend, expiry, call.id, NULL);
     store_batch_add(&b, "EXPIRE", pend, ttl, NULL);
-    if (pm.native) {
+    if (pm.native)
         store_batch_add(&b, "SET", pm.fp_key, pm.fp_owner, "EX", fp_ttl, NULL);
-    }
+    if (record) /* so the callee can call this pseudonym back */
+        identities_record(&resolved, &b);
     rc = store_status(store_batch_run(c->store, &b, NULL));
-    free(invited);
     sodium_memzero(label_hex, sizeof(label_hex));
-    if (rc == 0) {
-        res = material_json(c, &pm, call.cname[0], d.relay_only, CALLS_CALLER);
-        if (res == NULL) {
-            rc = fail(err, errlen, BROKER_EINTERNAL, "out of memory");
-        } else {
-            json_object_set_new(res, "call_id", json_string(call.id));
-            json_object_set_new(res, "caller_pseudonym", json_string(call.caller_pn));
-            json_object_set(res, "decision", decision);
-            c->m.created++;
-            *out = res;
-            log_info(c->log, "call %s: created (relay_only %d, ice delay %d, fresh dtls %d, %s)",
-                     log_token(c->log, call.id, strlen(call.id), tok), d.relay_only,
-                     d.ice_delay_until_answer, d.fresh_dtls_per_call,
-                     req->native ? "native" : "browser");
-            if (c->notify != NULL)
-                c->notify(c->notify_arg, call.id);
-        }
+    if (rc != 0)
+        goto done;
+    res = material_json(c, &pm, call.cname[0], d.relay_only, CALLS_CALLER);
+    if (res != NULL) {
+        json_object_set_new(res, "call_id", json_string(call.id));
+        json_object_set_new(res, "caller_pseudonym", json_string(call.caller_pn));
+        *out = json_dumps(res, JSON_COMPACT);
+        json_decref(res);
     }
+    if (*out != NULL)
+        *out = with_decision(*out, decision_text);
+    if (*out == NULL) {
+        rc = fail(err, errlen, BROKER_EINTERNAL, "out of memory");
+        goto done;
+    }
+    c->m.created++;
+    log_info(c->log, "call %s: created (relay_only %d, ice delay %d, fresh dtls %d, %s)",
+             log_token(c->log, call.id, strlen(call.id), tok), d.relay_only,
+             d.ice_delay_until_answer, d.fresh_dtls_per_call, req->native ? "native" : "browser");
+    if (c->notify != NULL)
+        c->notify(c->notify_arg, call.id);
+done:
+    free(invited);
+    free(decision_text);
     material_clear(&pm);
-    json_decref(decision);
     sodium_memzero(&call, sizeof(call));
     return rc;
 }
 
 /* Moves the held events of a party to its queue, atomically and in order. */
-static const char flush_lua[] =
-    "local v = redis.call('LRANGE', KEYS[1], 0, -1) "
-    "for i = 1, #v do redis.call('RPUSH', KEYS[2], v[i]) end "
-    "redis.call('DEL', KEYS[1]) "
-    "if #v > 0 then redis.call('EXPIRE', KEYS[2], ARGV[1]) end "
-    "return #v";
+static const char flush_lua[] = "local v = redis.call('LRANGE', KEYS[1], 0, -1) "
+                                "for i = 1, #v do redis.call('RPUSH', KEYS[2], v[i]) end "
+                                "redis.call('DEL', KEYS[1]) "
+                                "if #v > 0 then redis.call('EXPIRE', KEYS[2], ARGV[1]) end "
+                                "return #v";
 
 int calls_accept(struct calls *c, const char *id, const char *bearer, bool native, json_t **out,
                  char *err, size_t errlen)
@@ -454,7 +498,8 @@ int calls_accept(struct calls *c, const char *id, const char *bearer, bool nativ
     if (rc == 0 && call.accepted)
         rc = fail(err, errlen, BROKER_ECONFLICT, "the call is already accepted");
     if (rc == 0)
-        rc = material_make(c, call.id, CALLS_CALLEE, call.callee_pn, native, &pm, err, errlen);
+        rc = material_make(c, call.id, CALLS_CALLEE, call.callee_pn, call.unlinkable, native, &pm,
+                           err, errlen);
     if (rc != 0)
         goto done;
     snprintf(ttl, sizeof(ttl), "%u", c->cfg->call_ttl);
@@ -534,8 +579,8 @@ static int check_fingerprints(struct calls *c, const struct call *call, enum cal
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < b.n; i++) {
-        bool mine = v[i].type == STORE_NIL ||
-                    (v[i].type == STORE_STR && strcmp(v[i].str, owner[i]) == 0);
+        bool mine =
+            v[i].type == STORE_NIL || (v[i].type == STORE_STR && strcmp(v[i].str, owner[i]) == 0);
         if (!mine && call->fresh_dtls)
             rc = fail(err, errlen, BROKER_ECONFLICT,
                       "a=fingerprint was seen in another call or party within the retention "
@@ -633,7 +678,8 @@ static int candidate_event(const json_t *entry, json_t **ev, char *err, size_t e
 
     *ev = NULL;
     if (json_is_object(entry)) {
-        json_object_foreach((json_t *)entry, key, value) {
+        json_object_foreach((json_t *)entry, key, value)
+        {
             if (strcmp(key, "candidate") != 0 && strcmp(key, "sdpMid") != 0 &&
                 strcmp(key, "sdpMLineIndex") != 0 && strcmp(key, "usernameFragment") != 0)
                 return fail(err, errlen, BROKER_EINVALID, "candidates: unknown field");
@@ -810,8 +856,8 @@ int calls_end(struct calls *c, const char *id, const char *bearer, char *err, si
         snprintf(ended, sizeof(ended), "%lld", (long long)time(NULL));
         snprintf(retention, sizeof(retention), "%lld", call.retention);
         store_batch_add(&b, "HSET", logkey, "caller", call.caller_pn, "callee", call.callee_pn,
-                        "started", created, "ended", ended, "accepted",
-                        call.accepted ? "1" : "0", NULL);
+                        "started", created, "ended", ended, "accepted", call.accepted ? "1" : "0",
+                        NULL);
         store_batch_add(&b, "EXPIRE", logkey, retention, NULL);
     }
     rc = store_status(store_batch_run(c->store, &b, NULL));
@@ -826,8 +872,8 @@ done:
     return rc;
 }
 
-int calls_pending(struct calls *c, const char *token, const char *context, json_t **out,
-                  char *err, size_t errlen)
+int calls_pending(struct calls *c, const char *token, const char *context, json_t **out, char *err,
+                  size_t errlen)
 {
     char pn[IDENTITIES_PSEUDONYM_LEN], pend[KEY_MAX], now[24];
     struct store_batch b = {0};

@@ -75,7 +75,10 @@ struct calls_create_req {
 bool calls_id_valid(const char *id);
 const char *calls_party_name(enum calls_party p);
 
-int calls_create(struct calls *c, const struct calls_create_req *req, json_t **out, char *err,
+/* *out is the reply as JSON text (malloc'd; it holds the caller's secret
+ * and maybe a private key: wipe before free). On EFORBIDDEN (the policy
+ * does not admit the call) *out is the decision's JSON text instead. */
+int calls_create(struct calls *c, const struct calls_create_req *req, char **out, char *err,
                  size_t errlen);
 /* Which party bearer speaks for: a party secret, or (callee only, until
  * the call is accepted) the identity token owning the callee pseudonym.
@@ -98,7 +101,7 @@ int calls_events(struct calls *c, const char *id, enum calls_party party, long s
                  json_t **events, long *next, bool *ended, char *err, size_t errlen);
 int calls_end(struct calls *c, const char *id, const char *bearer, char *err, size_t errlen);
 /* Pending (not yet accepted) calls for the token's pseudonym in context. */
-int calls_pending(struct calls *c, const char *token, const char *context, json_t **out,
-                  char *err, size_t errlen);
+int calls_pending(struct calls *c, const char *token, const char *context, json_t **out, char *err,
+                  size_t errlen);
 
 #endif

@@ -16,8 +16,7 @@ int creds_make(const struct turn_rest_secrets *secrets, unsigned ttl, int64_t no
                  call_id, pseudonym);
     if (n < 0 || (size_t)n >= sizeof(out->username))
         return -1;
-    turn_rest_password(secrets->bytes[0], secrets->len[0], out->username, (size_t)n,
-                       out->password);
+    turn_rest_password(secrets->bytes[0], secrets->len[0], out->username, (size_t)n, out->password);
     out->ttl = ttl;
     return 0;
 }

@@ -263,8 +263,8 @@ struct http_server *http_new(struct event_base *base, const char *host, unsigned
     evhttp_set_timeout(s->evh, (int)timeout_s);
     /* Every method reaches dispatch, so a wrong one gets a JSON 405. */
     evhttp_set_allowed_methods(s->evh, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
-                                           EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH |
-                                           EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
+                                           EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD |
+                                           EVHTTP_REQ_OPTIONS);
     evhttp_set_default_content_type(s->evh, "application/json");
     if (tls != NULL)
         evhttp_set_bevcb(s->evh, tls_bufferevent, tls);
@@ -333,7 +333,8 @@ int http_check_fields(const json_t *obj, const struct http_field *fields, size_t
     const char *key;
     json_t *value;
 
-    json_object_foreach((json_t *)obj, key, value) {
+    json_object_foreach((json_t *)obj, key, value)
+    {
         size_t i;
         for (i = 0; i < n && strcmp(fields[i].name, key) != 0; i++)
             ;
@@ -359,7 +360,8 @@ int http_check_query(const struct evkeyvalq *q, const char *const *names, size_t
                      size_t errlen)
 {
     const struct evkeyval *kv;
-    TAILQ_FOREACH(kv, q, next) {
+    TAILQ_FOREACH(kv, q, next)
+    {
         size_t i;
         for (i = 0; i < n && strcmp(names[i], kv->key) != 0; i++)
             ;

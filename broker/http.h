@@ -27,7 +27,7 @@ struct http_req {
     struct evhttp_request *ev;
     const char *arg[HTTP_MAX_ARGS]; /* captured "*" segments */
     struct evkeyvalq query;
-    json_t *body; /* an object; {} when the request had no body */
+    json_t *body;       /* an object; {} when the request had no body */
     const char *bearer; /* NULL when absent */
 };
 

@@ -147,6 +147,54 @@ done:
     return rc;
 }
 
+int identities_resolve(struct identities *ids, const char *token, const char *context,
+                       const char *also_exists, bool *exists, struct identities_resolved *r)
+{
+    char field[KEYS_HASH_HEX + 2];
+    uint8_t sk[IDENTITIES_SK_BYTES];
+    struct store_val v[3];
+    struct store_batch b = {0};
+    uint64_t rot = 0;
+    size_t bin_len = 0;
+    int rc;
+
+    memset(r, 0, sizeof(*r));
+    id_key(ids, token, r->id_key, r->tokhash);
+    keys_hash(ids->keys->pseudonym, context, strlen(context), field + 2);
+    field[0] = 'g';
+    field[1] = ':';
+    snprintf(r->ttl, sizeof(r->ttl), "%u", ids->ttl);
+    store_batch_add(&b, "HGET", r->id_key, "sk", NULL);
+    store_batch_add(&b, "HGET", r->id_key, field, NULL);
+    if (also_exists != NULL)
+        store_batch_add(&b, "EXISTS", also_exists, NULL);
+    rc = store_batch_run(ids->store, &b, v);
+    if (rc != 0)
+        return rc == STORE_EDOWN ? BROKER_EDOWN : BROKER_EINTERNAL;
+    if (also_exists != NULL)
+        *exists = v[2].type == STORE_INT && v[2].num == 1;
+    if (v[0].type != STORE_STR ||
+        sodium_hex2bin(sk, sizeof(sk), v[0].str, v[0].len, NULL, &bin_len, NULL) != 0 ||
+        bin_len != sizeof(sk)) {
+        rc = v[0].type == STORE_NIL ? BROKER_ENOTFOUND : BROKER_EINTERNAL;
+    } else {
+        if (v[1].type == STORE_STR)
+            rot = strtoull(v[1].str, NULL, 10);
+        identities_pseudonym(ids->keys->pseudonym, sk, rot, context, strlen(context), r->pseudonym);
+        snprintf(r->pn_key, sizeof(r->pn_key), "umbra:pn:%s", r->pseudonym);
+    }
+    for (size_t i = 0; i < b.n; i++)
+        store_val_free(&v[i]);
+    sodium_memzero(sk, sizeof(sk));
+    return rc;
+}
+
+void identities_record(const struct identities_resolved *r, struct store_batch *b)
+{
+    store_batch_add(b, "SET", r->pn_key, r->tokhash, "EX", r->ttl, NULL);
+    store_batch_add(b, "EXPIRE", r->id_key, r->ttl, NULL);
+}
+
 int identities_owns(struct identities *ids, const char *token, const char *pseudonym)
 {
     char key[KEY_MAX], tokhash[KEYS_HASH_HEX], pnkey[KEY_MAX];

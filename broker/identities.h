@@ -48,6 +48,18 @@ int identities_create(struct identities *ids, char token[IDENTITIES_TOKEN_LEN]);
  * previous pseudonym. ENOTFOUND for an unknown token. */
 int identities_pseudonym_for(struct identities *ids, const char *token, const char *context,
                              bool rotate, char out[IDENTITIES_PSEUDONYM_LEN]);
+/* The same in two steps, so a caller can fold the writes into its own
+ * pipeline: identities_resolve reads (one round trip, which also answers
+ * EXISTS also_exists when that is not NULL); identities_record appends the
+ * reverse mapping and the TTL refresh to b. The strings b points at live
+ * in *r. No rotation here. */
+struct identities_resolved {
+    char pseudonym[IDENTITIES_PSEUDONYM_LEN];
+    char pn_key[96], id_key[96], tokhash[KEYS_HASH_HEX], ttl[16];
+};
+int identities_resolve(struct identities *ids, const char *token, const char *context,
+                       const char *also_exists, bool *exists, struct identities_resolved *r);
+void identities_record(const struct identities_resolved *r, struct store_batch *b);
 /* 0 when pseudonym belongs to the identity of token; EAUTH otherwise. */
 int identities_owns(struct identities *ids, const char *token, const char *pseudonym);
 

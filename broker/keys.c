@@ -55,8 +55,7 @@ void keys_clear(struct keys *k)
     sodium_memzero(k, sizeof(*k));
 }
 
-void keys_hash(const uint8_t key[KEYS_BYTES], const void *data, size_t len,
-               char out[KEYS_HASH_HEX])
+void keys_hash(const uint8_t key[KEYS_BYTES], const void *data, size_t len, char out[KEYS_HASH_HEX])
 {
     uint8_t h[16];
     crypto_generichash(h, sizeof(h), data, len, key, KEYS_BYTES);

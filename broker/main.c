@@ -15,7 +15,6 @@
 #include "tls.h"
 #include "turn_rest.h"
 
-
 /* libevent reports through this; its warnings can name a peer, so only
  * errors are kept. The one global besides signal handling: libevent's
  * callback takes no context. */
@@ -109,9 +108,9 @@ static int start(struct broker *b, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    b->api.http = http_new(b->base, b->cfg.listen_host, b->cfg.listen_port, b->tls,
-                           b->cfg.max_body, b->cfg.long_poll_timeout + 30, api_routes,
-                           api_n_routes, &b->api, &b->log, err, errlen);
+    b->api.http = http_new(b->base, b->cfg.listen_host, b->cfg.listen_port, b->tls, b->cfg.max_body,
+                           b->cfg.long_poll_timeout + 30, api_routes, api_n_routes, &b->api,
+                           &b->log, err, errlen);
     if (b->api.http == NULL)
         return -1;
     if (!store_up(b->store))
@@ -175,8 +174,7 @@ int main(int argc, char **argv)
         goto out;
     }
     log_info(&b.log, "listening on port %u (%s), %zu relay URI(s), %zu policy file(s)",
-             b.cfg.listen_port, b.tls != NULL ? "https" : "http", b.cfg.n_relays,
-             b.cfg.n_policies);
+             b.cfg.listen_port, b.tls != NULL ? "https" : "http", b.cfg.n_relays, b.cfg.n_policies);
     event_base_dispatch(b.base);
     log_info(&b.log, "stopping");
     rc = 0;

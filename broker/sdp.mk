@@ -29,4 +29,12 @@ tests_fuzz_fuzz_sdp_CPPFLAGS = $(SDP_TEST_CPPFLAGS)
 tests_fuzz_fuzz_sdp_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_fuzz_fuzz_sdp_LDADD = $(SDP_LIBS)
 
-EXTRA_DIST += tests/fixtures/sdp
+# Real Chromium parses what the sanitizer writes (SKIP without chromium).
+check_PROGRAMS += tests/unit/sdp_sanitize_cli
+TESTS += tests/unit/test_sdp_chromium.sh
+tests_unit_sdp_sanitize_cli_SOURCES = tests/unit/sdp_sanitize_cli.c
+tests_unit_sdp_sanitize_cli_CPPFLAGS = $(SDP_TEST_CPPFLAGS)
+tests_unit_sdp_sanitize_cli_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_unit_sdp_sanitize_cli_LDADD = $(SDP_LIBS)
+
+EXTRA_DIST += tests/fixtures/sdp tests/unit/test_sdp_chromium.sh tests/unit/sdp_chromium.py

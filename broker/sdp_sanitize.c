@@ -246,7 +246,7 @@ static int sdp_parse_candidate(const char *p, size_t n, struct sdp_cand *c, char
             return sdp_fail(err, errlen, "candidate extension is malformed");
         if (sdp_span_is(tok[i], "rport") && sdp_parse_ulong(tok[i + 1], 5, 65535, &v) != 0)
             return sdp_fail(err, errlen, "candidate rport is not 0-65535");
-        if (!sdp_ext_kept(tok[i]))
+        if (!sdp_ext_kept(tok[i]) || !sdp_is_ice_chars(tok[i + 1], 256))
             continue;
         c->ext[c->n_ext++] = tok[i];
         c->ext[c->n_ext++] = tok[i + 1];
@@ -482,6 +482,180 @@ static void sdp_put_labels(struct sdp_buf *b, const char *p, size_t n, const uin
 
 /* ---- lines ---- */
 
+/* What a line is, by its type letter and, for a=, its attribute name
+ * compared without case: some parsers (Firefox's) lowercase attribute names,
+ * so "a=CANDIDATE:" must not slip past as an unknown attribute. */
+enum sdp_kind {
+    SDP_OTHER = 0,
+    SDP_VERSION,
+    SDP_ORIGIN,
+    SDP_CONNECTION,
+    SDP_MEDIA,
+    SDP_SESSION_NAME,
+    SDP_EMAIL,
+    SDP_PHONE,
+    SDP_CANDIDATE,
+    SDP_REMOTE_CANDIDATES,
+    SDP_RTCP,
+    SDP_SSRC,
+    SDP_MSID,
+    SDP_MSID_SEMANTIC,
+    SDP_IDENTITY,
+    SDP_FINGERPRINT,
+};
+
+struct sdp_attr_name {
+    const char *name;
+    enum sdp_kind kind;
+};
+
+static const struct sdp_attr_name sdp_attrs[] = {
+    {"candidate", SDP_CANDIDATE}, {"remote-candidates", SDP_REMOTE_CANDIDATES},
+    {"rtcp", SDP_RTCP},           {"ssrc", SDP_SSRC},
+    {"msid", SDP_MSID},           {"msid-semantic", SDP_MSID_SEMANTIC},
+    {"identity", SDP_IDENTITY},   {"fingerprint", SDP_FINGERPRINT},
+};
+
+static bool sdp_span_is_ci(struct sdp_span s, const char *lit)
+{
+    size_t n = strlen(lit);
+    if (s.n != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s.p[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (c != lit[i])
+            return false;
+    }
+    return true;
+}
+
+/* Classifies a line; *value is set to the offset of an attribute's value
+ * (after the colon, or the line's end). */
+static enum sdp_kind sdp_classify(struct sdp_span l, size_t *value)
+{
+    struct sdp_span name;
+    const char *colon;
+    *value = 2;
+    switch (l.p[0]) {
+    case 'v':
+        return SDP_VERSION;
+    case 'o':
+        return SDP_ORIGIN;
+    case 'c':
+        return SDP_CONNECTION;
+    case 'm':
+        return SDP_MEDIA;
+    case 's':
+        return SDP_SESSION_NAME;
+    case 'e':
+        return SDP_EMAIL;
+    case 'p':
+        return SDP_PHONE;
+    case 'a':
+        break;
+    default:
+        return SDP_OTHER;
+    }
+    colon = memchr(l.p + 2, ':', l.n - 2);
+    name.p = l.p + 2;
+    name.n = colon != NULL ? (size_t)(colon - name.p) : l.n - 2;
+    while (name.n > 0 && (name.p[name.n - 1] == ' ' || name.p[name.n - 1] == '\t'))
+        name.n--;
+    *value = colon != NULL ? (size_t)(colon + 1 - l.p) : l.n;
+    for (size_t i = 0; i < sizeof(sdp_attrs) / sizeof(sdp_attrs[0]); i++)
+        if (sdp_span_is_ci(name, sdp_attrs[i].name))
+            return sdp_attrs[i].kind;
+    return SDP_OTHER;
+}
+
+/* An IPv6 literal other than "::", allowing for one separator colon
+ * glued on either side ("x-lan:fe80::1"). */
+static bool sdp_is_ipv6(char *run)
+{
+    unsigned char bin[16];
+    size_t n = strlen(run);
+    if (n > 1 && run[n - 1] == ':' && run[n - 2] != ':')
+        run[--n] = '\0';
+    if (n > 1 && run[0] == ':' && run[1] != ':')
+        run++;
+    return inet_pton(AF_INET6, run, bin) == 1 && strcmp(run, "::") != 0;
+}
+
+/* An IPv4 literal other than 0.0.0.0 in p[0..n), digits and dots. */
+static bool sdp_is_ipv4(const char *p, size_t n)
+{
+    char run[INET_ADDRSTRLEN];
+    unsigned char bin[4];
+    if (n >= sizeof(run))
+        return false;
+    memcpy(run, p, n);
+    run[n] = '\0';
+    return inet_pton(AF_INET, run, bin) == 1 && strcmp(run, "0.0.0.0") != 0;
+}
+
+static bool sdp_is_hex_colon_dot(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' ||
+           c == '.';
+}
+
+/* A run of hex digits, colons and dots holds an address if it is one, if
+ * it holds "::" next to a hex digit (a compressed IPv6 address glued to
+ * other text), or if an IPv4 address hides in it ("cafe10.0.0.1"). */
+static bool sdp_run_has_address(const char *p, size_t n)
+{
+    char run[INET6_ADDRSTRLEN];
+    const char *dc = NULL;
+    if (n < sizeof(run)) {
+        memcpy(run, p, n);
+        run[n] = '\0';
+        if (memchr(run, ':', n) != NULL && sdp_is_ipv6(run))
+            return true;
+    }
+    for (size_t k = 0; k + 1 < n; k++) {
+        if (p[k] == ':' && p[k + 1] == ':') {
+            dc = p + k;
+            break;
+        }
+    }
+    if (dc != NULL && ((dc > p && dc[-1] != ':' && dc[-1] != '.') ||
+                       (dc + 2 < p + n && dc[2] != ':' && dc[2] != '.')))
+        return true;
+    for (size_t k = 0; k < n; k++) {
+        size_t e = k;
+        if (p[k] < '0' || p[k] > '9' || (k > 0 && p[k - 1] >= '0' && p[k - 1] <= '9'))
+            continue;
+        while (e < n && ((p[e] >= '0' && p[e] <= '9') || p[e] == '.'))
+            e++;
+        if (sdp_is_ipv4(p + k, e - k))
+            return true;
+    }
+    return false;
+}
+
+/* True if text holds an IPv4 or IPv6 literal other than 0.0.0.0 and ::.
+ * This is a net for software that writes addresses in plain text where
+ * nobody expects them; a sender set on disclosing its own address can
+ * always encode it, and no filter can stop that. */
+static bool sdp_has_address(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t start = i;
+        while (i < n && sdp_is_hex_colon_dot(p[i]))
+            i++;
+        if (i == start) {
+            i++;
+            continue;
+        }
+        if (sdp_run_has_address(p + start, i - start))
+            return true;
+    }
+    return false;
+}
+
 struct sdp_ctx {
     const struct sdp_options *opts;
     struct sdp_span *lines;
@@ -574,13 +748,18 @@ static int sdp_scan(struct sdp_ctx *x, char *err, size_t errlen)
         return sdp_fail(err, errlen, "first line is not \"v=0\"");
     for (size_t i = 0; i < x->n_lines; i++) {
         struct sdp_span l = x->lines[i];
-        if (l.p[0] == 'm') {
+        size_t v;
+        enum sdp_kind kind = sdp_classify(l, &v);
+        if (kind == SDP_MEDIA) {
             struct sdp_span port;
             unsigned long num;
             sec++;
             if (sdp_parse_m_port(l, &port, &num) != 0)
                 return sdp_fail(err, errlen, "line %zu: malformed m= line", i + 1);
-        } else if (l.p[0] == 'o') {
+            /* an m= line cannot be dropped without merging two sections */
+            if (sdp_has_address(l.p, l.n))
+                return sdp_fail(err, errlen, "line %zu: m= line holds an address", i + 1);
+        } else if (kind == SDP_ORIGIN) {
             struct sdp_span tok[7];
             if (sec != 0)
                 return sdp_fail(err, errlen, "line %zu: o= inside a media section", i + 1);
@@ -589,11 +768,10 @@ static int sdp_scan(struct sdp_ctx *x, char *err, size_t errlen)
             if (!sdp_is_digits(tok[2], 20))
                 return sdp_fail(err, errlen, "line %zu: o= session version is not a number", i + 1);
             n_o++;
-        } else if (sdp_starts(l.p, l.n, "a=candidate:")) {
+        } else if (kind == SDP_CANDIDATE) {
             struct sdp_cand c;
-            size_t skip = strlen("a=candidate:");
             char why[128];
-            if (sdp_parse_candidate(l.p + skip, l.n - skip, &c, why, sizeof(why)) != 0)
+            if (sdp_parse_candidate(l.p + v, l.n - v, &c, why, sizeof(why)) != 0)
                 return sdp_fail(err, errlen, "line %zu: %s", i + 1, why);
             if (sdp_candidate_kept(&c)) {
                 x->res->candidates_kept++;
@@ -601,10 +779,9 @@ static int sdp_scan(struct sdp_ctx *x, char *err, size_t errlen)
             } else {
                 x->res->candidates_dropped++;
             }
-        } else if (sdp_starts(l.p, l.n, "a=fingerprint:")) {
-            size_t skip = strlen("a=fingerprint:");
+        } else if (kind == SDP_FINGERPRINT) {
             char why[128];
-            if (sdp_add_fingerprint(x->res, l.p + skip, l.n - skip, why, sizeof(why)) != 0)
+            if (sdp_add_fingerprint(x->res, l.p + v, l.n - v, why, sizeof(why)) != 0)
                 return sdp_fail(err, errlen, "line %zu: %s", i + 1, why);
         }
         x->section_of[i] = sec;
@@ -680,11 +857,11 @@ static void sdp_emit_ssrc(struct sdp_ctx *x, struct sdp_span l)
     }
     head = (size_t)(colon + 1 - l.p);
     struct sdp_span attr = {sp + 1, (size_t)(colon - sp - 1)};
-    if (sdp_span_is(attr, "cname")) {
+    if (sdp_span_is_ci(attr, "cname")) {
         sdp_put(&x->out, l.p, head);
         sdp_puts(&x->out, x->opts->cname);
-    } else if (sdp_span_is(attr, "msid") || sdp_span_is(attr, "mslabel") ||
-               sdp_span_is(attr, "label")) {
+    } else if (sdp_span_is_ci(attr, "msid") || sdp_span_is_ci(attr, "mslabel") ||
+               sdp_span_is_ci(attr, "label")) {
         sdp_put(&x->out, l.p, head);
         sdp_put_labels(&x->out, colon + 1, (size_t)(end - colon - 1), x->opts->label_key);
     } else {
@@ -693,10 +870,9 @@ static void sdp_emit_ssrc(struct sdp_ctx *x, struct sdp_span l)
 }
 
 /* a=msid-semantic:[ ]<semantic> <id>* : ids hashed, "*" kept. */
-static void sdp_emit_msid_semantic(struct sdp_ctx *x, struct sdp_span l)
+static void sdp_emit_msid_semantic(struct sdp_ctx *x, struct sdp_span l, size_t value)
 {
-    size_t skip = strlen("a=msid-semantic:");
-    size_t i = skip;
+    size_t i = value;
     while (i < l.n && l.p[i] == ' ')
         i++;
     while (i < l.n && l.p[i] != ' ')
@@ -705,11 +881,10 @@ static void sdp_emit_msid_semantic(struct sdp_ctx *x, struct sdp_span l)
     sdp_put_labels(&x->out, l.p + i, l.n - i, x->opts->label_key);
 }
 
-static void sdp_emit_candidate(struct sdp_ctx *x, struct sdp_span l)
+static void sdp_emit_candidate(struct sdp_ctx *x, struct sdp_span l, size_t value)
 {
     struct sdp_cand c;
-    size_t skip = strlen("a=candidate:");
-    sdp_parse_candidate(l.p + skip, l.n - skip, &c, NULL, 0);
+    sdp_parse_candidate(l.p + value, l.n - value, &c, NULL, 0);
     if (!sdp_candidate_kept(&c))
         return;
     sdp_puts(&x->out, "a=candidate:");
@@ -717,39 +892,73 @@ static void sdp_emit_candidate(struct sdp_ctx *x, struct sdp_span l)
     sdp_puts(&x->out, "\r\n");
 }
 
+/* Writes a line whose content is not rebuilt here (kept, or with labels
+ * replaced), unless it carries an address: then it is dropped (s=, which
+ * SDP requires, becomes "s=-"). This is the net under the rules above, for
+ * attributes nobody listed (a=altc, a=source-filter, u=, ...). */
+static void sdp_emit_checked(struct sdp_ctx *x, struct sdp_span l, enum sdp_kind kind, size_t value)
+{
+    size_t start = x->out.len;
+    if (kind == SDP_SSRC)
+        sdp_emit_ssrc(x, l);
+    else if (kind == SDP_MSID) {
+        sdp_put(&x->out, l.p, value);
+        sdp_put_labels(&x->out, l.p + value, l.n - value, x->opts->label_key);
+    } else if (kind == SDP_MSID_SEMANTIC)
+        sdp_emit_msid_semantic(x, l, value);
+    else
+        sdp_put_span(&x->out, l);
+    if (!x->out.oom && kind != SDP_FINGERPRINT && kind != SDP_VERSION &&
+        sdp_has_address(x->out.p + start, x->out.len - start)) {
+        x->out.len = start;
+        x->out.p[start] = '\0';
+        x->res->lines_dropped++;
+        if (kind != SDP_SESSION_NAME)
+            return;
+        sdp_puts(&x->out, "s=-");
+    }
+    sdp_puts(&x->out, "\r\n");
+}
+
 /* Second pass: one line in, zero or one line out. */
 static void sdp_emit_line(struct sdp_ctx *x, size_t i)
 {
+    static const struct sdp_default none;
     struct sdp_span l = x->lines[i];
     const struct sdp_section *s = &x->sections[x->section_of[i]];
     bool media = x->section_of[i] != 0;
     bool strip = x->opts->strip_identity;
-    if (sdp_starts(l.p, l.n, "a=candidate:")) {
-        sdp_emit_candidate(x, l);
+    size_t value;
+    enum sdp_kind kind = sdp_classify(l, &value);
+    switch (kind) {
+    case SDP_CANDIDATE:
+        sdp_emit_candidate(x, l, value);
         return;
-    }
-    if (sdp_starts(l.p, l.n, "a=remote-candidates:") ||
-        (strip && (l.p[0] == 'e' || l.p[0] == 'p' || sdp_starts(l.p, l.n, "a=identity:"))))
+    case SDP_REMOTE_CANDIDATES:
         return;
-    if (l.p[0] == 'o') {
+    case SDP_EMAIL:
+    case SDP_PHONE:
+    case SDP_IDENTITY:
+        if (strip)
+            return;
+        sdp_emit_checked(x, l, kind, value);
+        return;
+    case SDP_ORIGIN:
         sdp_emit_o(x, l);
-    } else if (l.p[0] == 'c') {
-        static const struct sdp_default none;
+        break;
+    case SDP_CONNECTION:
         sdp_puts(&x->out, "c=");
         sdp_put_nettype(&x->out, media ? &s->rtp : &none);
-    } else if (l.p[0] == 'm') {
+        break;
+    case SDP_MEDIA:
         sdp_emit_m(x, l, s);
-    } else if (sdp_starts(l.p, l.n, "a=rtcp:")) {
+        break;
+    case SDP_RTCP:
         sdp_emit_rtcp(x, s);
-    } else if (sdp_starts(l.p, l.n, "a=ssrc:")) {
-        sdp_emit_ssrc(x, l);
-    } else if (sdp_starts(l.p, l.n, "a=msid:")) {
-        sdp_puts(&x->out, "a=msid:");
-        sdp_put_labels(&x->out, l.p + 7, l.n - 7, x->opts->label_key);
-    } else if (sdp_starts(l.p, l.n, "a=msid-semantic:")) {
-        sdp_emit_msid_semantic(x, l);
-    } else {
-        sdp_put_span(&x->out, l);
+        break;
+    default:
+        sdp_emit_checked(x, l, kind, value);
+        return;
     }
     sdp_puts(&x->out, "\r\n");
 }

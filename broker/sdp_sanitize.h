@@ -12,8 +12,8 @@
  *    relay candidate is the client's server-reflexive address), a foundation
  *    derived only from its transport and relayed address (libwebrtc's
  *    foundation is a CRC over the host address), and only the extensions
- *    generation, ufrag and tcptype (network-id and network-cost describe
- *    the local interface and are dropped).
+ *    generation, ufrag and tcptype with ice-char values (network-id and
+ *    network-cost describe the local interface and are dropped).
  *  - a=remote-candidates is dropped (it lists addresses).
  *  - o=: username "-", a session id (opts->session_id, or random if 0), the
  *    session version kept, "IN IP4 0.0.0.0": 0.0.0.0 is no address at all,
@@ -30,8 +30,14 @@
  *    and keys differ between calls. "-" (no stream) and "*" stay as they are.
  *  - with opts->strip_identity: a=identity, e= (email) and p= (phone) lines
  *    are dropped.
- *  - every other line is copied byte for byte, in order; output lines end
- *    in CRLF whatever the input used.
+ *  - every other line is copied byte for byte, in order, unless it holds
+ *    an IPv4 or IPv6 literal other than 0.0.0.0 and :: (a=altc,
+ *    a=source-filter, u=, an odd cname...): such a line is dropped and
+ *    counted in lines_dropped (s=, which SDP requires, becomes "s=-").
+ *    a=fingerprint is exempt (its hex pairs are checked instead).
+ *  - attribute names are matched without case ("a=CANDIDATE:" is a
+ *    candidate): some browsers parse them that way.
+ *  - output lines end in CRLF whatever the input used.
  * Distinct a=fingerprint values are returned normalised in the result (the
  * broker refuses a fingerprint seen in an earlier call). */
 #ifndef UMBRA_SDP_SANITIZE_H
@@ -65,6 +71,7 @@ struct sdp_result {
     /* "sha-256 AB:CD:...": algorithm lowercase, hex uppercase */
     char fingerprints[SDP_MAX_FINGERPRINTS][SDP_FINGERPRINT_MAX];
     unsigned candidates_kept, candidates_dropped;
+    unsigned lines_dropped; /* other lines dropped because they held an address */
 };
 
 /* Returns 0 and fills *out (free with sdp_result_free), or -1 with a reason

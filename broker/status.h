@@ -5,14 +5,14 @@
 
 enum broker_status {
     BROKER_OK = 0,
-    BROKER_EDOWN = -1,      /* Redis unreachable: 503 + Retry-After (== STORE_EDOWN) */
-    BROKER_EINTERNAL = -2,  /* 500 */
-    BROKER_EINVALID = -3,   /* 400: the request is malformed */
-    BROKER_EAUTH = -4,      /* 401: missing or unknown bearer secret */
-    BROKER_EFORBIDDEN = -5, /* 403: this party may not do that (or policy refused) */
-    BROKER_ENOTFOUND = -6,  /* 404: unknown or expired id */
-    BROKER_ECONFLICT = -7,  /* 409: fingerprint reuse, wrong call state */
-    BROKER_EGONE = -8,      /* 410: the call has ended */
+    BROKER_EDOWN = -1,          /* Redis unreachable: 503 + Retry-After (== STORE_EDOWN) */
+    BROKER_EINTERNAL = -2,      /* 500 */
+    BROKER_EINVALID = -3,       /* 400: the request is malformed */
+    BROKER_EAUTH = -4,          /* 401: missing or unknown bearer secret */
+    BROKER_EFORBIDDEN = -5,     /* 403: this party may not do that (or policy refused) */
+    BROKER_ENOTFOUND = -6,      /* 404: unknown or expired id */
+    BROKER_ECONFLICT = -7,      /* 409: fingerprint reuse, wrong call state */
+    BROKER_EGONE = -8,          /* 410: the call has ended */
     BROKER_EUNPROCESSABLE = -9, /* 422: well-formed but refused SDP */
 };
 

@@ -182,8 +182,8 @@ int store_batch_run(struct store *st, const struct store_batch *b, struct store_
         for (int a = 0; a < b->argc[i]; a++)
             lens[a] = strlen(b->argv[i][a]);
         /* hiredis 0.14 takes char ** but only reads the arguments. */
-        if (redisAppendCommandArgv(st->c, b->argc[i], (const char **)(uintptr_t)b->argv[i],
-                                   lens) != REDIS_OK) {
+        if (redisAppendCommandArgv(st->c, b->argc[i], (const char **)(uintptr_t)b->argv[i], lens) !=
+            REDIS_OK) {
             drop(st);
             return STORE_EDOWN;
         }
@@ -196,8 +196,7 @@ int store_batch_run(struct store *st, const struct store_batch *b, struct store_
             break;
         }
         if (r->type == REDIS_REPLY_ERROR) {
-            log_warn(st->log, "redis: command %zu of %zu refused: %.80s", got + 1, b->n,
-                     r->str);
+            log_warn(st->log, "redis: command %zu of %zu refused: %.80s", got + 1, b->n, r->str);
             rc = STORE_EREPLY;
         } else if (outs != NULL && copy_reply(r, &outs[got]) != 0) {
             rc = STORE_EREPLY;

@@ -68,3 +68,11 @@ bench_bench_policy_LDADD = $(POLICY_LIBS)
 dist_man_MANS += policy/umbra-policy.1
 TESTS += tests/policy/cli.sh
 EXTRA_DIST += tests/policy/cli.sh policy/README.md
+
+# Fuzz target for the loader and request preferences (driver: tests/fuzz/fuzz_main.c).
+check_PROGRAMS += tests/policy/fuzz_policy
+TESTS += tests/policy/run_fuzz_policy.sh
+tests_policy_fuzz_policy_SOURCES = tests/policy/fuzz_policy.c tests/fuzz/fuzz_main.c
+tests_policy_fuzz_policy_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) -I$(top_srcdir)/policy
+tests_policy_fuzz_policy_LDADD = $(POLICY_LIBS)
+EXTRA_DIST += tests/policy/run_fuzz_policy.sh

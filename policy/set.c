@@ -209,39 +209,34 @@ static int rules_clash(const struct policy_rule *a, const struct policy_rule *b,
     return 0;
 }
 
-/* Deciding then looks only at the rules that can match the call, whatever
- * the number of rules for other kinds of calls. */
+static bool rule_allows(const struct policy_rule *r, size_t context)
+{
+    /* the inverse of policy_context_index */
+    size_t state = context % 3, dest = context / 3 % 5, model = context / 15 % 2,
+           service = context / 30;
+    return (r->match[0] >> service & 1u) && (r->match[1] >> model & 1u) &&
+           (r->match[2] >> dest & 1u) && (r->match[3] >> state & 1u);
+}
+
+/* Deciding then looks only at the rules that can match the kind of call,
+ * whatever the number of rules for other kinds. Two passes: count, fill. */
 int policy_set_index(struct policy_set *set)
 {
-    struct policy_context ctx = {0};
-    size_t n = 0, i = 0;
-    /* two passes over the same loops: count, then fill */
-    for (int pass = 0; pass < 2; pass++) {
-        n = 0;
-        for (int s = 0; s < 5; s++)
-            for (int m = 0; m < 2; m++)
-                for (int d = 0; d < 5; d++)
-                    for (int c = 0; c < 3; c++) {
-                        ctx.service = (enum policy_service)s;
-                        ctx.call_model = (enum policy_call_model)m;
-                        ctx.destination = (enum policy_destination)d;
-                        ctx.caller_state = (enum policy_caller_state)c;
-                        i = policy_context_index(&ctx);
-                        set->by_context_start[i] = (uint32_t)n;
-                        for (size_t r = 0; r < set->n_rules; r++) {
-                            const struct policy_rule *x = &set->rules[r];
-                            if ((x->match[0] >> s & 1u) && (x->match[1] >> m & 1u) &&
-                                (x->match[2] >> d & 1u) && (x->match[3] >> c & 1u)) {
-                                if (pass == 1)
-                                    set->by_context[n] = (uint32_t)r;
-                                n++;
-                            }
-                        }
-                    }
-        set->by_context_start[POLICY_N_CONTEXTS] = (uint32_t)n;
-        if (pass == 0 && (set->by_context = malloc((n + 1) * sizeof(uint32_t))) == NULL)
-            return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < POLICY_N_CONTEXTS; i++)
+        for (size_t r = 0; r < set->n_rules; r++)
+            n += rule_allows(&set->rules[r], i);
+    set->by_context = malloc((n + 1) * sizeof(uint32_t));
+    if (set->by_context == NULL)
+        return -1;
+    n = 0;
+    for (size_t i = 0; i < POLICY_N_CONTEXTS; i++) {
+        set->by_context_start[i] = (uint32_t)n;
+        for (size_t r = 0; r < set->n_rules; r++)
+            if (rule_allows(&set->rules[r], i))
+                set->by_context[n++] = (uint32_t)r;
     }
+    set->by_context_start[POLICY_N_CONTEXTS] = (uint32_t)n;
     return 0;
 }
 

@@ -6,6 +6,7 @@
  * directories named on the command line) and then seeded random mutations
  * of them: FUZZ_SDP_ITERATIONS (default 50000) and FUZZ_SDP_SEED (default
  * fixed, printed) set the run. Any broken invariant aborts. */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -30,17 +32,72 @@ static void fuzz_require(bool ok, const char *what)
     }
 }
 
-static void fuzz_check_line(const char *l, size_t n)
+/* Independent oracle for addresses: runs of digits and dots that parse
+ * as IPv4. */
+static bool fuzz_has_ipv4(const char *p, size_t n, const char *allowed)
 {
-    if (n >= 12 && memcmp(l, "a=candidate:", 12) == 0) {
-        char line[SDP_CANDIDATE_MAX * 2 + 16];
-        fuzz_require(n < sizeof(line), "kept candidate too long");
-        memcpy(line, l, n);
-        line[n] = '\0';
+    size_t i = 0;
+    while (i < n) {
+        size_t start = i;
+        char run[32];
+        unsigned char bin[4];
+        while (i < n && ((p[i] >= '0' && p[i] <= '9') || p[i] == '.'))
+            i++;
+        if (i == start) {
+            i++;
+            continue;
+        }
+        if (i - start >= sizeof(run))
+            continue;
+        memcpy(run, p + start, i - start);
+        run[i - start] = '\0';
+        if (inet_pton(AF_INET, run, bin) == 1 && strcmp(run, "0.0.0.0") != 0 &&
+            (allowed == NULL || strstr(allowed, run) == NULL))
+            return true;
+    }
+    return false;
+}
+
+/* Checks one output line; relays collects the relayed addresses of kept
+ * candidates (they come after the c= of their section, so c= and a=rtcp
+ * are checked against the whole SDP's list in a second call). */
+static void fuzz_check_line(const char *l, size_t n, char *relays, size_t cap, bool second)
+{
+    char line[SDP_CANDIDATE_MAX * 2 + 16];
+    if (n >= sizeof(line))
+        n = sizeof(line) - 1;
+    memcpy(line, l, n);
+    line[n] = '\0';
+    if (strncmp(line, "a=candidate:", 12) == 0) {
+        char addr[64] = "";
         fuzz_require(strstr(line, " typ relay raddr 0.0.0.0 rport 0") != NULL,
                      "kept candidate is not relay with a zero related address");
         fuzz_require(strstr(line, ".local ") == NULL, "mDNS name in a kept candidate");
+        if (!second && sscanf(line, "a=candidate:%*s %*s %*s %*s %63s", addr) == 1 &&
+            strlen(relays) + strlen(addr) + 2 < cap) {
+            strcat(relays, " ");
+            strcat(relays, addr);
+        }
+        return;
     }
+    if (!second)
+        return;
+    if (strncasecmp(line, "a=fingerprint", 13) == 0)
+        return;
+    if (line[0] == 'o')
+        fuzz_require(n > 15 && strcmp(line + n - 15, " IN IP4 0.0.0.0") == 0, "o= not rewritten");
+    if (line[0] == 'c' || strncmp(line, "a=rtcp:", 7) == 0) {
+        char addr[64] = "";
+        char padded[80];
+        sscanf(line, line[0] == 'c' ? "c=IN %*s %63s" : "a=rtcp:%*s IN %*s %63s", addr);
+        snprintf(padded, sizeof(padded), " %s", addr);
+        fuzz_require(strcmp(addr, "0.0.0.0") == 0 || strstr(relays, padded) != NULL,
+                     "c= or a=rtcp names an address that is no kept relay candidate");
+        return;
+    }
+    if (fuzz_has_ipv4(line, n, NULL))
+        fprintf(stderr, "fuzz_sdp: line: %s\n", line);
+    fuzz_require(!fuzz_has_ipv4(line, n, NULL), "an IPv4 address survived in a kept line");
 }
 
 static void fuzz_check_output(const struct sdp_result *r, const struct sdp_options *o)
@@ -49,12 +106,17 @@ static void fuzz_check_output(const struct sdp_result *r, const struct sdp_optio
     fuzz_require(r->sdp != NULL && strlen(r->sdp) == r->len, "length mismatch");
     fuzz_require(r->len >= 2 && memcmp(end - 2, "\r\n", 2) == 0, "output not CRLF-terminated");
     fuzz_require(r->n_fingerprints <= SDP_MAX_FINGERPRINTS, "fingerprint overflow");
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        fuzz_require(nl != NULL && nl > p && nl[-1] == '\r', "bare LF or missing CRLF");
-        fuzz_check_line(p, (size_t)(nl - 1 - p));
-        p = nl + 1;
+    char *relays = calloc(1, r->len + 1);
+    fuzz_require(relays != NULL, "out of memory");
+    for (int pass = 0; pass < 2; pass++) {
+        for (p = r->sdp; p < end;) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            fuzz_require(nl != NULL && nl > p && nl[-1] == '\r', "bare LF or missing CRLF");
+            fuzz_check_line(p, (size_t)(nl - 1 - p), relays, r->len + 1, pass == 1);
+            p = nl + 1;
+        }
     }
+    free(relays);
     /* What came out is acceptable SDP again, and keeps its candidates. */
     if (r->len <= SDP_MAX_INPUT) {
         struct sdp_result again;

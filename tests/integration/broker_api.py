@@ -229,6 +229,26 @@ def test_no_delay(b, t1, t2, pn2):
           "no ICE delay: candidates reach the callee at once")
 
 
+def test_unlinkable_usernames(b, t1, t2, pn2):
+    c1, c2 = call_setup(b, t1, t2, pn2), call_setup(b, t1, t2, pn2)
+    u1 = c1["ice_servers"][0]["username"].split(":")[2]
+    u2 = c2["ice_servers"][0]["username"].split(":")[2]
+    check(c1["decision"]["decision"]["unlinkability"] == "granted"
+          and c1["caller_pseudonym"] == c2["caller_pseudonym"],
+          "unlinkability: the callee sees one stable pseudonym for this caller")
+    check(u1 != u2 and c1["caller_pseudonym"] not in (u1, u2),
+          "unlinkability: relays get a one-call pseudonym in each TURN username")
+    a1 = b.request("POST", "/v1/calls/%s/accept" % c1["call_id"], {}, bearer=t2).json
+    a2 = b.request("POST", "/v1/calls/%s/accept" % c2["call_id"], {}, bearer=t2).json
+    k1 = a1["ice_servers"][0]["username"].split(":")[2]
+    k2 = a2["ice_servers"][0]["username"].split(":")[2]
+    check(k1 != k2 and pn2 not in (k1, k2), "unlinkability: the callee's TURN usernames too")
+    e = call_setup(b, t1, t2, pn2, destination="emergency")
+    check(e["decision"]["decision"]["unlinkability"] == "refused"
+          and e["ice_servers"][0]["username"].split(":")[2] == e["caller_pseudonym"],
+          "linkable (emergency): the TURN username carries the caller's pseudonym")
+
+
 def test_policy_refusal(b, rc, t1, pn2):
     before = snapshot(rc)
     r = b.create_call(pn2, caller=t1, service="interworking")
@@ -383,8 +403,21 @@ def test_end(b, rc, cid, csec, ksec):
     sub = Resp(b.redis_port)
     sub.send("SUBSCRIBE", "umbra:revoke")
     sub.read()
+    nxt = b.events(cid, "caller", csec).json["next"]
+    got = {}
+
+    def poll():
+        t0 = time.time()
+        got["r"] = b.events(cid, "caller", csec, since=nxt, wait=5)
+        got["t"] = time.time() - t0
+    th = threading.Thread(target=poll)
+    th.start()
+    time.sleep(0.3)
     r = b.request("DELETE", "/v1/calls/%s" % cid, bearer=ksec)
     check(r.status == 200, "end: the callee ends the call")
+    th.join()
+    check(got["r"].json["events"] == [{"type": "ended"}] and got["t"] < 1.5,
+          "end: the waiting caller's long poll returns ended at once (%.2f s)" % got["t"])
     msg = sub.read()
     check(msg == [b"message", b"umbra:revoke", cid.encode()],
           "end: the call id is published on umbra:revoke")
@@ -471,6 +504,7 @@ def main():
         test_no_delay(b, t1, t2, pn2)
         test_strip_identity(b, t1, t2, pn2)
         test_policy_refusal(b, rc, t1, pn2)
+        test_unlinkable_usernames(b, t1, t2, pn2)
         test_fingerprints(b, rc, t1, t2, pn2, fp_a)
         test_ttls(rc)
         test_bad_input(b, rc, t2, pn2)

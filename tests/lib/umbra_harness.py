@@ -319,8 +319,10 @@ class Harness:
         """umbra-relay with a config file NAME.conf. Defaults: UDP+TCP listen
         on a fresh port, TLS on another (tls=False to leave it out), relayed
         addresses on 127.0.0.1 from a block of relay_port_count ports, realm
-        "umbra.test", log-level debug. Keyword arguments override or add
-        config keys (auth_secret_file=..., user=[...], stun_binding="yes").
+        "umbra.test", log-level debug. port= and tls_port= pick the listen
+        ports; other keyword arguments override or add config keys
+        (auth_secret_file=..., user=[...], stun_binding=True); args= adds
+        command-line flags.
         Ready once TCP (and TLS) accept and a UDP Allocate gets any STUN
         answer. The Process carries host, port, tls_port, relay_ports,
         config (dict) and conf (path)."""

@@ -92,7 +92,8 @@ class Message:
         self.cls = cls
         self.tid = tid if tid is not None else os.urandom(12)
         self.attrs = list(attrs or [])
-        self.raw = b""
+        self.raw = b""  # the bytes a decoded message came from
+        self.offsets = []  # where each attribute starts in raw
 
     def add(self, atype, value):
         self.attrs.append((atype, bytes(value)))
@@ -207,7 +208,7 @@ def decode(data):
         if off + 4 + alen > len(data):
             raise StunError("attribute 0x%04x of length %d overruns the message" % (atype, alen))
         msg.attrs.append((atype, data[off + 4 : off + 4 + alen]))
-        msg.__dict__.setdefault("offsets", []).append(off)
+        msg.offsets.append(off)
         off += 4 + alen + _pad(alen)
     if off != len(data):
         raise StunError("attribute padding overruns the message")
@@ -216,8 +217,7 @@ def decode(data):
 
 def check_integrity(msg, key):
     """True if msg (decoded from bytes) carries a MESSAGE-INTEGRITY valid for key."""
-    offsets = msg.__dict__.get("offsets", [])
-    for (t, v), off in zip(msg.attrs, offsets):
+    for (t, v), off in zip(msg.attrs, msg.offsets):
         if t == MESSAGE_INTEGRITY:
             hdr = bytearray(msg.raw[:20])
             struct.pack_into("!H", hdr, 2, off + 24 - 20)
@@ -228,10 +228,9 @@ def check_integrity(msg, key):
 
 def check_fingerprint(msg):
     """True if msg ends with a correct FINGERPRINT; None if it has none."""
-    offsets = msg.__dict__.get("offsets", [])
     if not msg.attrs or msg.attrs[-1][0] != FINGERPRINT:
         return None
-    off = offsets[-1]
+    off = msg.offsets[-1]
     crc = zlib.crc32(msg.raw[:off]) ^ FINGERPRINT_XOR
     return struct.pack("!I", crc & 0xFFFFFFFF) == msg.attrs[-1][1]
 
@@ -419,13 +418,15 @@ class TurnClient:
 
     def request(self, method, attrs=(), auth=True, fingerprint=True, timeout=None):
         """A request with long-term credentials. Answers the first 401 (and
-        any 438) by taking REALM and NONCE and trying again. Returns the
-        final response Message; check .cls yourself."""
+        any 438) by taking REALM and NONCE and trying again. An attribute
+        value may be a function of the transaction id (XOR-PEER-ADDRESS is),
+        since each try is a new transaction. Returns the final response
+        Message; check .cls yourself."""
         tries = 0
         while True:
             msg = Message(method, REQUEST)
             for t, v in attrs:
-                msg.add(t, v)
+                msg.add(t, v(msg.tid) if callable(v) else v)
             key = None
             if auth and self.nonce is not None:
                 msg.add(USERNAME, self.username.encode())
@@ -461,39 +462,17 @@ class TurnClient:
     def refresh(self, lifetime):
         return self.request(REFRESH, [(LIFETIME, struct.pack("!I", lifetime))])
 
+    @staticmethod
+    def _peer(peer, family=None):
+        ip, port = peer
+        return (XOR_PEER_ADDRESS, lambda tid: xor_address(ip, port, tid, family))
+
     def create_permission(self, *peers, family=None):
-        return self._with_peers(CREATE_PERMISSION, peers, family)
+        return self.request(CREATE_PERMISSION, [self._peer(p, family) for p in peers])
 
     def channel_bind(self, channel, peer, family=None):
-        return self._with_peers(CHANNEL_BIND, [peer], family,
-                                [(CHANNEL_NUMBER, struct.pack("!HH", channel, 0))])
-
-    def _with_peers(self, method, peers, family, extra=()):
-        # XOR-PEER-ADDRESS depends on the transaction id, so build each try
-        # by hand instead of through request()'s fixed attribute list.
-        tries = 0
-        while True:
-            msg = Message(method, REQUEST)
-            for ip, port in peers:
-                msg.add(XOR_PEER_ADDRESS, xor_address(ip, port, msg.tid, family))
-            for t, v in extra:
-                msg.add(t, v)
-            key = None
-            if self.nonce is not None:
-                msg.add(USERNAME, self.username.encode())
-                msg.add(REALM, self.realm)
-                msg.add(NONCE, self.nonce)
-                key = self.key
-            resp = self.exchange(msg, key=key, fingerprint=True)
-            ec = resp.error_code() if resp.cls == ERROR else None
-            if ec and tries < 2 and ((ec[0] == 401 and key is None) or ec[0] == 438):
-                tries += 1
-                self.nonce = resp.get(NONCE)
-                if resp.get(REALM) is not None:
-                    self.realm = resp.get(REALM)
-                self.key = long_term_key(self.username, self.realm.decode(), self.password)
-                continue
-            return resp
+        return self.request(CHANNEL_BIND, [(CHANNEL_NUMBER, struct.pack("!HH", channel, 0)),
+                                           self._peer(peer, family)])
 
     def send_indication(self, peer, payload):
         msg = Message(SEND, INDICATION)

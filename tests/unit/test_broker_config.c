@@ -94,12 +94,28 @@ static void test_file_errors_name_the_line(void **state)
     unlink(path);
 }
 
+/* The example shipped in contrib/ must load as it is. */
+static void test_contrib_example(void **state)
+{
+    const char *src = getenv("top_srcdir");
+    char path[1024], err[512];
+    struct broker_config c;
+    snprintf(path, sizeof(path), "%s/contrib/umbra-broker.conf", src != NULL ? src : "..");
+    broker_config_defaults(&c);
+    assert_int_equal(conf_load_file(path, broker_config_set, &c, err, sizeof(err)), 0);
+    assert_int_equal(broker_config_check(&c, err, sizeof(err)), 0);
+    assert_int_equal(c.n_relays, 3);
+    assert_int_equal(c.listen_port, 8443);
+    assert_true(c.tls_cert[0] != '\0');
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_need_required_keys),
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_file_errors_name_the_line),
+        cmocka_unit_test(test_contrib_example),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

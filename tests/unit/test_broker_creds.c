@@ -29,8 +29,8 @@ static void openssl_password(const char *secret, const char *user, char out[64])
 {
     char cmd[512];
     FILE *p;
-    snprintf(cmd, sizeof(cmd),
-             "printf '%%s' '%s' | openssl dgst -sha1 -hmac '%s' -binary | base64", user, secret);
+    snprintf(cmd, sizeof(cmd), "printf '%%s' '%s' | openssl dgst -sha1 -hmac '%s' -binary | base64",
+             user, secret);
     p = popen(cmd, "r");
     assert_non_null(p);
     assert_non_null(fgets(out, 64, p));

@@ -478,6 +478,7 @@ static void check_fixture(const struct fixture *f, bool strip)
     check_labels(&inl, &outl, r.sdp);
     check_cnames(&inl, &outl);
     check_default_address(&inl, &outl);
+    assert_int_equal(r.lines_dropped, 0);
     while (n_fp < 3 && f->fingerprints[n_fp] != NULL)
         n_fp++;
     assert_int_equal(r.n_fingerprints, n_fp);
@@ -542,6 +543,64 @@ static void test_legacy_rtcp_and_defaults(void **state)
     assert_int_equal(r.candidates_dropped, 7);
     sdp_result_free(&r);
     free(in);
+}
+
+/* Attribute names in another case are still what they name. */
+static void test_attribute_case(void **state)
+{
+    const char *in = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+                     "m=audio 5000 RTP/SAVPF 0\r\nc=IN IP4 192.168.1.2\r\n"
+                     "a=CANDIDATE:1 1 udp 2122260223 192.168.1.2 5000 typ host\r\n"
+                     "a=Candidate:2 1 udp 41885695 203.0.113.5 50712 typ relay raddr "
+                     "198.51.100.1 rport 1\r\n"
+                     "a=SSRC:7 CNAME:stable-cname\r\n"
+                     "a=MSID:streamX trackX\r\n"
+                     "a=Identity:abc\r\n"
+                     "a=RTCP:5001 IN IP4 192.168.1.2\r\n";
+    struct sdp_options o = {.cname = CNAME, .label_key = key_a, .strip_identity = true};
+    struct sdp_result r;
+    sanitize_ok(in, strlen(in), &o, &r);
+    assert_int_equal(r.candidates_kept, 1);
+    assert_int_equal(r.candidates_dropped, 1);
+    assert_null(strstr(r.sdp, "192.168.1.2"));
+    assert_null(strstr(r.sdp, "198.51.100.1"));
+    assert_null(strstr(r.sdp, "stable-cname"));
+    assert_null(strstr(r.sdp, "streamX"));
+    assert_null(strstr(r.sdp, "trackX"));
+    assert_null(strstr(r.sdp, "Identity"));
+    assert_non_null(strstr(r.sdp, "\r\na=SSRC:7 CNAME:" CNAME "\r\n"));
+    assert_non_null(strstr(r.sdp, "\r\na=rtcp:50712 IN IP4 203.0.113.5\r\n"));
+    sdp_result_free(&r);
+}
+
+/* Lines nobody listed that carry an address are dropped; s= becomes "-". */
+static void test_address_net(void **state)
+{
+    const char *in = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=call from 10.1.2.3\r\n"
+                     "u=http://[2001:db8::77]/me\r\n"
+                     "i=no address here: version 1.2.3\r\n"
+                     "t=0 0\r\n"
+                     "a=fingerprint:sha-256 20:01:0D:B8:00:00:00:01\r\n"
+                     "m=audio 9 RTP/SAVPF 0\r\n"
+                     "a=altc:1 IP4 192.0.2.1 5000\r\n"
+                     "a=source-filter: incl IN IP4 * 192.0.2.5\r\n"
+                     "a=x-host:cafe10.0.0.1\r\n"
+                     "a=x-zero:0.0.0.0 and ::\r\n"
+                     "a=ssrc:1 x-lan:fe80::1%25eth0\r\n"
+                     "a=rtpmap:0 PCMU/8000\r\n";
+    const char *want = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\n"
+                       "i=no address here: version 1.2.3\r\n"
+                       "t=0 0\r\n"
+                       "a=fingerprint:sha-256 20:01:0D:B8:00:00:00:01\r\n"
+                       "m=audio 9 RTP/SAVPF 0\r\n"
+                       "a=x-zero:0.0.0.0 and ::\r\n"
+                       "a=rtpmap:0 PCMU/8000\r\n";
+    struct sdp_options o = {.cname = CNAME, .label_key = key_a, .session_id = 1};
+    struct sdp_result r;
+    sanitize_ok(in, strlen(in), &o, &r);
+    assert_string_equal(r.sdp, want);
+    assert_int_equal(r.lines_dropped, 6);
+    sdp_result_free(&r);
 }
 
 /* ---- labels across keys, session ids ---- */
@@ -647,6 +706,7 @@ static void test_malformed(void **state)
         {"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio\r\n", "m="},
         {"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 70000 RTP/AVP 0\r\n", "m="},
         {"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio x RTP/AVP 0\r\n", "m="},
+        {"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 RTP/AVP 0 10.0.0.1\r\n", "address"},
         {"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 RTP/AVP 0\r\no=- 1 1 IN IP4 0.0.0.0\r\n",
          "media section"},
         {"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\na=candidate:1 1 udp 1 203.0.113.5 5 relay\r\n",
@@ -882,6 +942,8 @@ int main(void)
         cmocka_unit_test(test_fixtures_keep_identity),
         cmocka_unit_test(test_fixtures_strip_identity),
         cmocka_unit_test(test_legacy_rtcp_and_defaults),
+        cmocka_unit_test(test_attribute_case),
+        cmocka_unit_test(test_address_net),
         cmocka_unit_test(test_label_keys),
         cmocka_unit_test(test_session_id),
         cmocka_unit_test(test_malformed),
