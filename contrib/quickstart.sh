@@ -34,7 +34,7 @@ stop_all
 
 umask 077
 [ -s "$run/auth-secret" ] || head -c 32 /dev/urandom | base64 > "$run/auth-secret"
-[ -s "$run/broker-key" ] || head -c 32 /dev/urandom > "$run/broker-key"
+[ -s "$run/broker-key" ] || od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$run/broker-key"
 if [ ! -s "$run/tls.key" ]; then
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
         -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
@@ -44,19 +44,16 @@ fi
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
     --daemonize yes --pidfile "$run/redis.pid" --logfile "$run/redis.log"
 
-"$build/relay/umbra-relay" -c "$top/contrib/umbra-relay.conf" \
-    --listen=127.0.0.1:"$relay_port" --tls-listen=127.0.0.1:"$tls_port" \
+"$build/relay/umbra-relay" --listen=127.0.0.1:"$relay_port" --tls-listen=127.0.0.1:"$tls_port" \
     --tls-cert="$run/tls.crt" --tls-key="$run/tls.key" \
     --relay-address=127.0.0.1 --auth-secret-file="$run/auth-secret" \
     --redis=127.0.0.1:"$redis_port" >"$run/relay.log" 2>&1 &
 echo $! > "$run/relay.pid"
 
-"$build/broker/umbra-broker" -c "$top/contrib/umbra-broker.conf" \
-    --listen=127.0.0.1:"$broker_port" --redis=127.0.0.1:"$redis_port" \
+"$build/broker/umbra-broker" --listen=127.0.0.1:"$broker_port" --redis=127.0.0.1:"$redis_port" \
     --auth-secret-file="$run/auth-secret" --broker-key-file="$run/broker-key" \
-    --relay=turn:127.0.0.1:"$relay_port" --relay=turns:localhost:"$tls_port" \
-    --policy="$top/contrib/policies/anonymous-caller-call-centre.json" \
-    --web-root="$top/contrib/web" >"$run/broker.log" 2>&1 &
+    --relay="turn:127.0.0.1:$relay_port?transport=udp" --relay="turns:localhost:$tls_port?transport=tcp" \
+    --policy="$top/contrib/policies/7.1-anonymous-caller-call-centre.json" >"$run/broker.log" 2>&1 &
 echo $! > "$run/broker.pid"
 
 i=0
@@ -77,11 +74,15 @@ umbra is running on loopback:
 
 Make a call in a browser: open http://127.0.0.1:$broker_port/demo/ in two tabs.
 
-Or with curl:
-  curl -s -X POST http://127.0.0.1:$broker_port/v1/calls -H 'content-type: application/json' \\
-    -d '{"service":"click-to-link","call_model":"single-cs","destination":"untrusted","caller_state":"undetectable"}'
-  (the answer holds the call id, the privacy decision, TURN credentials for the
-   caller and its CNAME; docs/api.md shows every call)
+Or with curl (python3 only picks fields out of the JSON):
+  B=http://127.0.0.1:$broker_port
+  field() { python3 -c "import json,sys; print(json.load(sys.stdin)['\$1'])"; }
+  TOKEN=\$(curl -s -X POST \$B/v1/identities | field token)        # the callee's identity
+  CALLEE=\$(curl -s -X POST \$B/v1/identities/\$TOKEN/pseudonyms -d '{"context":"clinic"}' | field pseudonym)
+  curl -s -X POST \$B/v1/calls -d '{"callee":"'\$CALLEE'","service":"click-to-link",
+    "call_model":"single-cs","destination":"untrusted","caller_state":"undetectable"}'
+  The answer holds the call id, the privacy decision and why, TURN credentials
+  bound to the call and the caller's CNAME; docs/api.md shows every call.
 
 Stop everything: contrib/quickstart.sh stop
 EOM
