@@ -50,3 +50,7 @@ tests_unit_test_relay_shared_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
 
 dist_man_MANS += relay/umbra-relay.8
 EXTRA_DIST += contrib/umbra-relay.conf
+
+# A busy port stops the relay at start-up.
+TESTS += tests/integration/relay_port_in_use.sh
+EXTRA_DIST += tests/integration/relay_port_in_use.sh
