@@ -20,3 +20,7 @@ tests_unit_test_conf_LDADD = $(COMMON_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_turn_rest_SOURCES = tests/unit/test_turn_rest.c
 tests_unit_test_turn_rest_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_turn_rest_LDADD = $(COMMON_LIBS) $(CMOCKA_LIBS)
+
+# Formatting of every C file.
+TESTS += tests/style/clang_format.sh
+EXTRA_DIST += tests/style/clang_format.sh .clang-format

@@ -25,8 +25,8 @@ struct tls_server *tls_server_new(const char *cert_path, const char *key_path, c
         snprintf(err, errlen, "cannot create a TLS context");
         goto fail;
     }
-    SSL_CTX_set_options(t->ctx, SSL_OP_NO_TICKET | SSL_OP_NO_COMPRESSION |
-                                    SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_options(t->ctx, SSL_OP_NO_TICKET | SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                    SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
     if (SSL_CTX_use_certificate_chain_file(t->ctx, cert_path) != 1) {
         snprintf(err, errlen, "tls-cert: %s: not a readable PEM certificate chain", cert_path);
