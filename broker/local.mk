@@ -35,6 +35,11 @@ EXTRA_DIST += tests/integration/broker_api.sh tests/integration/broker_api.py \
 	tests/integration/broker_call.sh tests/integration/broker_call.py \
 	tests/integration/broker_sdp_fixtures.py tests/lib/broker_harness.py
 
+# Faults and leaks (stalled Redis, oversize bodies, secrets in memory, what
+# users and Redis see): ports 25000-25099.
+TESTS += tests/integration/broker_faults.sh
+EXTRA_DIST += tests/integration/broker_faults.sh tests/integration/broker_faults.py
+
 # Benchmark: bench/bench_broker.sh starts redis-server (and umbra-broker for
 # the HTTP figure) on ports 22200-22299 and runs bench/bench_broker.
 noinst_PROGRAMS += bench/bench_broker

@@ -115,6 +115,10 @@ static int start(struct broker *b, char *err, size_t errlen)
         return -1;
     if (!store_up(b->store))
         log_warn(&b->log, "redis: unreachable at start; answering 503 until it is up");
+    if (store_watch(b->store, b->base) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     return 0;
 }
 
@@ -123,9 +127,9 @@ static void stop(struct broker *b)
     if (b->api.waiters != NULL)
         api_calls_free(&b->api);
     http_free(b->api.http);
+    store_free(b->store); /* its probe lives on the base */
     if (b->base != NULL)
         event_base_free(b->base);
-    store_free(b->store);
     dtls_pool_free(b->pool);
     tls_free(b->tls);
     policy_set_free(b->policy);
