@@ -284,6 +284,8 @@ void api_calls_events(void *ctx, struct http_req *req)
     if (rc == 0 && party != want)
         rc = BROKER_EFORBIDDEN,
         snprintf(err, sizeof(err), "this secret belongs to the other party");
+    if (rc == 0) /* asking from since acknowledges what came before */
+        rc = calls_ack(a->calls, req->arg[0], party, since, err, sizeof(err));
     if (rc == 0)
         rc = calls_events(a->calls, req->arg[0], party, since, &events, &next, &ended, err,
                           sizeof(err));

@@ -5,6 +5,12 @@
   concurrent requests all get 503 + Retry-After within a bound a loop that
   waits redis-timeout-ms per reconnect cannot meet; after SIGCONT, and
   after a kill and restart, requests succeed without restarting the broker.
+* policy file: decisions shown to users (create reply, invited event, 403
+  refusal) name the operator's policy file by base name and line only.
+* queued SDP: the queue that holds the offer (with the caller's DTLS
+  fingerprint in clear) expires no later than the call; once the callee has
+  it (asks from past it) it is gone from Redis; after DELETE no key names
+  the call and no fingerprint is anywhere in Redis.
 
 Ports: from 25000-25099.
 """
@@ -18,9 +24,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from broker_harness import Broker, Resp  # noqa: E402
 from umbra_harness import Harness  # noqa: E402
+import broker_sdp_fixtures as fx  # noqa: E402
 
 FAILS = []
 REDIS_TIMEOUT_MS = 1000
@@ -143,12 +151,117 @@ def test_outage(h, b, redis):
     return redis
 
 
+POLICY = {"version": 1, "source": "service", "rules": [
+    {"match": {"service": "contact-list"}, "set": {"relay_only": True}},
+    {"match": {"service": "interworking"}, "mandatory": True, "set": {"anonymity": "identified"}},
+]}
+
+
+def origins(decision):
+    """Every rule origin ({"file", "line", ...}) in a decision."""
+    out = [e["set_by"] for e in decision["explanation"].values()]
+    for r in decision["refused"]:
+        out += [r["by"], r["winner"]]
+    return out
+
+
+def test_policy_file_name(b):
+    full = b.policy_path
+    base = os.path.basename(full)
+    t1, t2 = b.identity(), b.identity()
+    pn2 = b.pseudonym(t2, "peer")
+    c = b.create_call(pn2, caller=t1)
+    inv = b.events(c.json["call_id"], "callee", t2).json["events"][0]
+    refused = b.create_call(pn2, caller=t1, service="interworking")
+    check(c.status == 201 and refused.status == 403 and inv["type"] == "invited",
+          "policy file: a call admitted, one refused by a mandatory rule")
+    for what, reply, decision in (("create reply", c, c.json["decision"]),
+                                  ("invited event", None, inv["decision"]),
+                                  ("403 refusal", refused, refused.json["decision"])):
+        mine = [o for o in origins(decision) if o["file"] == base]
+        check(mine != [] and all(isinstance(o["line"], int) and o["line"] > 0 for o in mine)
+              and all("/" not in o["file"] for o in origins(decision))
+              and os.path.dirname(full) not in json.dumps(decision)
+              and (reply is None or os.path.dirname(full) not in reply.raw),
+              "policy file: the %s names %s and its line, not %s" % (what, base, full))
+
+
+def fingerprint_forms(fp):
+    """The ways a fingerprint can be spelt: with and without colons, any case."""
+    hexes = fp.split()[-1]
+    return [f.encode() for f in (hexes, hexes.lower(), hexes.replace(":", ""),
+                                 hexes.replace(":", "").lower())]
+
+
+def redis_blob(rc):
+    return b"\n".join(k + b"\n" + b"\n".join(x if isinstance(x, bytes) else str(x).encode()
+                                               for x in v)
+                       for k, (t, ttl, v) in rc.dump_all().items())
+
+
+def test_queued_sdp(b, rc):
+    t1, t2 = b.identity(), b.identity()
+    pn2 = b.pseudonym(t2, "peer")
+    c = b.create_call(pn2, caller=t1).json
+    cid, csec = c["call_id"], c["caller_secret"]
+    fp_a, fp_b = fx.random_fingerprint(), fx.random_fingerprint()
+    # Queues made later than the call must still end with it.
+    time.sleep(2.2)
+    r = b.request("POST", "/v1/calls/%s/offer" % cid, {"sdp": fx.chromium_offer(fp_a, candidates=False)},
+                  bearer=csec)
+    check(r.status == 200 and r.json["held"] is False, "queued SDP: the offer is queued for the callee")
+    call_ttl = rc.cmd("TTL", "umbra:call:%s" % cid)
+    q_ttl = rc.cmd("TTL", "umbra:call:%s:ev:callee" % cid)
+    check(0 < q_ttl <= call_ttl, "queued SDP: the callee's queue expires with the call (TTL %d s, call %d s)"
+          % (q_ttl, call_ttl))
+    check(any(f in redis_blob(rc) for f in fingerprint_forms(fp_a)),
+          "queued SDP: until delivered, the offer's fingerprint is in Redis (needed to deliver it)")
+    ev = b.events(cid, "callee", t2)
+    types = [e["type"] for e in ev.json["events"]]
+    check(types == ["invited", "offer"] and fp_a.split()[-1] in ev.json["events"][1]["sdp"],
+          "queued SDP: the callee receives the offer with its fingerprint")
+    nxt = ev.json["next"]
+    ev = b.events(cid, "callee", t2, since=nxt)
+    blob = redis_blob(rc)
+    check(ev.status == 200 and ev.json["events"] == [] and
+          not any(f in blob for f in fingerprint_forms(fp_a)),
+          "queued SDP: once the callee asks past it, the offer is gone from Redis")
+    again = b.events(cid, "callee", t2)
+    check(again.status == 200 and again.json["events"] == [] and again.json["next"] == nxt,
+          "queued SDP: asking from 0 again gives nothing delivered twice, same next")
+    acc = b.request("POST", "/v1/calls/%s/accept" % cid, {}, bearer=t2)
+    r = b.request("POST", "/v1/calls/%s/answer" % cid, {"sdp": fx.firefox_answer(fp_b)},
+                  bearer=acc.json["callee_secret"])
+    call_ttl = rc.cmd("TTL", "umbra:call:%s" % cid)
+    q_ttl = rc.cmd("TTL", "umbra:call:%s:ev:caller" % cid)
+    check(acc.status == 200 and r.status == 200 and 0 < q_ttl <= call_ttl,
+          "queued SDP: the caller's queue (accepted, answer) expires with the call (TTL %d s, call %d s)"
+          % (q_ttl, call_ttl))
+    check(any(f in redis_blob(rc) for f in fingerprint_forms(fp_b)),
+          "queued SDP: the undelivered answer's fingerprint is in Redis before DELETE")
+    r = b.request("DELETE", "/v1/calls/%s" % cid, bearer=csec)
+    check(r.status == 200, "queued SDP: the caller ends the call")
+    keys = [k for k in rc.all_keys() if cid.encode() in k]
+    blob = redis_blob(rc)
+    fps = [f for f in fingerprint_forms(fp_a) + fingerprint_forms(fp_b) if f in blob]
+    check(keys == [], "queued SDP: after DELETE no key names the call (%d found)" % len(keys))
+    check(fps == [] and cid.encode() not in blob,
+          "queued SDP: after DELETE no fingerprint (any spelling) and no call id anywhere in Redis")
+    ev = b.events(cid, "caller", csec)
+    check(ev.status == 200 and ev.json["events"] == [{"type": "ended"}],
+          "queued SDP: the caller is still told the call ended")
+
+
 def main():
     with Harness("broker_faults", port_base=25000, port_count=100) as h:
         redis = h.start_redis()
-        b = Broker(h, redis.port, ["turn:127.0.0.1:3478?transport=udp"], max_body=4096,
-                   redis_timeout_ms=REDIS_TIMEOUT_MS)
+        b = Broker(h, redis.port, ["turn:127.0.0.1:3478?transport=udp"], policy=POLICY,
+                   max_body=4096, redis_timeout_ms=REDIS_TIMEOUT_MS)
         b.start()
+        rc = Resp(redis.port)
+        test_policy_file_name(b)
+        test_queued_sdp(b, rc)
+        rc.close()
         redis = test_outage(h, b, redis)
         b.stop()
         h.stop(redis)
