@@ -140,8 +140,8 @@ static void on_probe_timeout(evutil_socket_t fd, short what, void *arg)
 
 static void probe_start(struct store *st)
 {
-    redisAsyncContext *ac = st->port == 0 ? redisAsyncConnectUnix(st->host)
-                                          : redisAsyncConnect(st->host, st->port);
+    redisAsyncContext *ac =
+        st->port == 0 ? redisAsyncConnectUnix(st->host) : redisAsyncConnect(st->host, st->port);
     struct timeval tv = {st->timeout_ms / 1000, (st->timeout_ms % 1000) * 1000};
 
     st->last_attempt_ns = now_ns();

@@ -5,6 +5,11 @@
   concurrent requests all get 503 + Retry-After within a bound a loop that
   waits redis-timeout-ms per reconnect cannot meet; after SIGCONT, and
   after a kill and restart, requests succeed without restarting the broker.
+* oversize bodies: just over max-body and 10 x max-body (Content-Length,
+  chunked, and Expect: 100-continue) all get a JSON 413
+  {"error": "payload_too_large", "detail": ...}, never libevent's HTML page;
+  a body at the limit still passes, and the connection keeps working for
+  requests that fit.
 * policy file: decisions shown to users (create reply, invited event, 403
   refusal) name the operator's policy file by base name and line only.
 * queued SDP: the queue that holds the offer (with the caller's DTLS
@@ -151,6 +156,93 @@ def test_outage(h, b, redis):
     return redis
 
 
+MAX_BODY = 4096
+
+
+def send_raw(port, data, timeout=10.0):
+    """Sends data (ignoring a reset while sending) and reads to EOF."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    out = b""
+    try:
+        try:
+            s.sendall(data)
+        except OSError:
+            pass
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    except OSError:
+        pass
+    finally:
+        s.close()
+    return out
+
+
+def post_head(length=None, chunked=False, expect=False):
+    head = "POST /v1/calls HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    if length is not None:
+        head += "Content-Length: %d\r\n" % length
+    if chunked:
+        head += "Transfer-Encoding: chunked\r\n"
+    if expect:
+        head += "Expect: 100-continue\r\n"
+    return (head + "Connection: close\r\n\r\n").encode()
+
+
+def json_body(n):
+    """A JSON object of exactly n bytes."""
+    return b'{"pad":"' + b"x" * (n - 10) + b'"}'
+
+
+def is_json_413(reply):
+    status, headers, body = parse_reply(reply)
+    try:
+        j = json.loads(body)
+    except ValueError:
+        return False
+    return (status == 413 and headers.get("content-type") == "application/json"
+            and j.get("error") == "payload_too_large" and str(MAX_BODY) in j.get("detail", ""))
+
+
+def test_oversize(b):
+    for n, what in ((MAX_BODY + 1, "max-body + 1"), (10 * MAX_BODY, "10 x max-body")):
+        body = json_body(n)
+        r = b.request("POST", "/v1/calls", raw=body)
+        check(r.status == 413 and r.headers.get("Content-Type") == "application/json"
+              and r.json is not None and r.json.get("error") == "payload_too_large"
+              and str(MAX_BODY) in r.json.get("detail", ""),
+              "oversize: %s (Content-Length) gets JSON 413 payload_too_large: %r" % (what, r.raw[:90]))
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 1000]), body[i:i + 1000])
+                          for i in range(0, len(body), 1000)) + b"0\r\n\r\n"
+        reply = send_raw(b.port, post_head(chunked=True) + chunks)
+        check(is_json_413(reply), "oversize: %s (chunked) gets JSON 413: %r" % (what, reply[:60]))
+        reply = send_raw(b.port, post_head(length=n, expect=True))
+        check(is_json_413(reply), "oversize: %s (Expect: 100-continue, no body sent) gets JSON 413"
+              % what)
+    r = b.request("POST", "/v1/calls", raw=json_body(MAX_BODY))
+    check(r.status == 400 and r.json["error"] == "invalid_request",
+          "oversize: a body of exactly max-body is read (400 for its unknown field, not 413)")
+    small = b"2\r\n{}\r\n0\r\n\r\n"
+    reply = send_raw(b.port, post_head(chunked=True).replace(b"/v1/calls", b"/v1/identities") + small)
+    check(parse_reply(reply)[0] == 201, "oversize: a small chunked body passes")
+    conn = b.connection()
+    try:
+        codes = []
+        for body in (json_body(10 * MAX_BODY), b""):
+            conn.request("POST", "/v1/identities", body=body)
+            resp = conn.getresponse()
+            resp.read()
+            codes.append(resp.status)
+            if resp.getheader("Connection", "").lower() == "close":
+                conn.close()
+                conn = b.connection()
+    finally:
+        conn.close()
+    check(codes == [413, 201], "oversize: the next request after a 413 is served (%s)" % codes)
+
+
 POLICY = {"version": 1, "source": "service", "rules": [
     {"match": {"service": "contact-list"}, "set": {"relay_only": True}},
     {"match": {"service": "interworking"}, "mandatory": True, "set": {"anonymity": "identified"}},
@@ -256,9 +348,10 @@ def main():
     with Harness("broker_faults", port_base=25000, port_count=100) as h:
         redis = h.start_redis()
         b = Broker(h, redis.port, ["turn:127.0.0.1:3478?transport=udp"], policy=POLICY,
-                   max_body=4096, redis_timeout_ms=REDIS_TIMEOUT_MS)
+                   max_body=MAX_BODY, redis_timeout_ms=REDIS_TIMEOUT_MS)
         b.start()
         rc = Resp(redis.port)
+        test_oversize(b)
         test_policy_file_name(b)
         test_queued_sdp(b, rc)
         rc.close()
