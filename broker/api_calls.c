@@ -12,6 +12,7 @@
 
 #include "api.h"
 #include "status.h"
+#include "wipe.h"
 
 struct waiter {
     struct waiter *next, *prev;
@@ -224,8 +225,7 @@ void api_calls_create(void *ctx, struct http_req *req)
         return;
     }
     http_reply_text(req->ev, 201, "application/json", out);
-    sodium_memzero(out, strlen(out));
-    free(out);
+    wipe_free(out, strlen(out)); /* the caller's secret, maybe a private key */
 }
 
 static int parse_since(const char *text, long *out)

@@ -11,6 +11,7 @@
 #include "creds.h"
 #include "sdp_sanitize.h"
 #include "status.h"
+#include "wipe.h"
 
 #define KEY_MAX 128
 #define SECRET_LEN 44 /* base64url of 32 bytes + NUL */
@@ -374,8 +375,7 @@ static char *with_decision(char *obj, const char *decision)
     if (out != NULL)
         snprintf(out, olen + dlen + 16, "%.*s%s\"decision\":%s}", (int)(olen - 1), obj,
                  olen > 2 ? "," : "", decision);
-    sodium_memzero(obj, olen);
-    free(obj);
+    wipe_free(obj, olen);
     return out;
 }
 

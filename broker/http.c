@@ -13,6 +13,7 @@
 #include "http_limit.h"
 #include "status.h"
 #include "tls.h"
+#include "wipe.h"
 
 #define HTTP_MAX_SEGMENTS 8
 #define HTTP_MAX_PATH 512
@@ -58,10 +59,8 @@ void http_reply_json(struct evhttp_request *ev, int code, json_t *body)
         send_reply(ev, 500, "application/json", oom, strlen(oom));
     } else {
         send_reply(ev, code, "application/json", text, strlen(text));
-        /* Replies can hold secrets and private keys: wipe the copy. */
-        memset(text, 0, strlen(text));
-        __asm__ __volatile__("" : : "r"(text) : "memory");
-        free(text);
+        /* Replies can hold secrets and private keys. */
+        wipe_free(text, strlen(text));
     }
     json_decref(body);
 }

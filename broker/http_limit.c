@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "http_limit.h"
+#include "wipe.h"
 
 #define LINE_MAX_CHUNK 1024
 
@@ -90,36 +91,46 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
-/* Splits the head (NUL-terminated, lines end in \n or \r\n) in place and
- * reads the headers that frame the body. */
-static void head_parse(char *head, struct head_info *hi)
+static bool is_framing(const char *name)
 {
-    char *line = strchr(head, '\n'); /* skip the request line */
+    return strcasecmp(name, "Content-Length") == 0 || strcasecmp(name, "Transfer-Encoding") == 0 ||
+           strcasecmp(name, "Expect") == 0 || strcasecmp(name, HTTP_LIMIT_HEADER) == 0;
+}
+
+/* Reads the headers that frame the body from a NUL-terminated head (lines
+ * end in \n or \r\n). Only their values are copied, never another
+ * header's (a bearer token). */
+static void head_parse(const char *head, struct head_info *hi)
+{
+    const char *line = strchr(head, '\n'); /* skip the request line */
     memset(hi, 0, sizeof(*hi));
-    while (line != NULL && *++line != '\0') {
-        char *next = strchr(line, '\n'), *colon;
-        size_t len = next != NULL ? (size_t)(next - line) : strlen(line);
-        char name[64], value[256];
+    for (; line != NULL && *++line != '\0'; line = strchr(line, '\n')) {
+        const char *end = strchr(line, '\n'), *colon;
+        char name[32], value[64];
+        size_t len = end != NULL ? (size_t)(end - line) : strlen(line);
         if (len > 0 && line[len - 1] == '\r')
             len--;
         colon = memchr(line, ':', len);
-        if (colon != NULL && (size_t)(colon - line) < sizeof(name) &&
-            len - (size_t)(colon - line) - 1 < sizeof(value)) {
-            snprintf(name, sizeof(name), "%.*s", (int)(colon - line), line);
+        if (colon == NULL || (size_t)(colon - line) >= sizeof(name))
+            continue;
+        snprintf(name, sizeof(name), "%.*s", (int)(colon - line), line);
+        if (!is_framing(name))
+            continue;
+        if (len - (size_t)(colon - line) - 1 < sizeof(value))
             snprintf(value, sizeof(value), "%.*s", (int)(len - (size_t)(colon - line) - 1),
                      colon + 1);
-            if (strcasecmp(name, "Content-Length") == 0) {
-                hi->bad_length |= hi->has_length || parse_u64(trim(value), &hi->length) != 0;
-                hi->has_length = true;
-            } else if (strcasecmp(name, "Transfer-Encoding") == 0) {
-                hi->chunked = strcasecmp(trim(value), "chunked") == 0;
-            } else if (strcasecmp(name, "Expect") == 0) {
-                hi->expect_continue = strcasecmp(trim(value), "100-continue") == 0;
-            } else if (strcasecmp(name, HTTP_LIMIT_HEADER) == 0) {
-                hi->marker = true;
-            }
+        else
+            snprintf(value, sizeof(value), "too long");
+        if (strcasecmp(name, "Content-Length") == 0) {
+            hi->bad_length |= hi->has_length || parse_u64(trim(value), &hi->length) != 0;
+            hi->has_length = true;
+        } else if (strcasecmp(name, "Transfer-Encoding") == 0) {
+            hi->chunked = strcasecmp(trim(value), "chunked") == 0;
+        } else if (strcasecmp(name, "Expect") == 0) {
+            hi->expect_continue = strcasecmp(trim(value), "100-continue") == 0;
+        } else {
+            hi->marker = true;
         }
-        line = next;
     }
 }
 
@@ -167,20 +178,13 @@ static void head_rewrite(const char *head, size_t len, bool oversize, uint64_t b
 static int on_head(struct limit *l, struct evbuffer *src, struct evbuffer *dst, size_t len)
 {
     struct head_info hi;
-    char *head = malloc(len + 1), *copy;
+    char *head = malloc(len + 1);
 
     if (head == NULL)
         return -1;
     evbuffer_remove(src, head, len);
     head[len] = '\0';
-    copy = strdup(head); /* head_parse cuts its argument */
-    if (copy == NULL) {
-        evbuffer_prepend(src, head, len);
-        free(head);
-        return -1;
-    }
-    head_parse(copy, &hi);
-    free(copy);
+    head_parse(head, &hi);
     if (hi.chunked) {
         /* Held whole until its end shows whether it fits. */
         evbuffer_add(l->held, head, len);
@@ -207,7 +211,7 @@ static int on_head(struct limit *l, struct evbuffer *src, struct evbuffer *dst, 
     } else {
         evbuffer_add(dst, head, len);
     }
-    free(head);
+    wipe_free(head, len + 1); /* it may hold a bearer token */
     return 0;
 }
 
@@ -256,7 +260,7 @@ static void chunked_done(struct limit *l, struct evbuffer *dst)
         head_rewrite(l->head, l->head_len, true, l->seen, dst);
     else
         evbuffer_add_buffer(dst, l->held);
-    free(l->head);
+    wipe_free(l->head, l->head_len + 1);
     l->head = NULL;
     l->state = l->over ? L_DROP : L_HEAD;
 }
@@ -270,7 +274,7 @@ static void chunked_unframed(struct limit *l, struct evbuffer *dst)
         return;
     }
     evbuffer_add_buffer(dst, l->held);
-    free(l->head);
+    wipe_free(l->head, l->head_len + 1);
     l->head = NULL;
     l->state = L_PASS;
 }
@@ -425,7 +429,7 @@ static void limit_free(void *arg)
     if (l->drained_cb != NULL) /* the bufferevent below outlives this call */
         evbuffer_remove_cb_entry(bufferevent_get_output(l->under), l->drained_cb);
     evbuffer_free(l->held);
-    free(l->head);
+    wipe_free(l->head, l->head_len + 1);
     free(l);
 }
 

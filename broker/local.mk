@@ -11,6 +11,7 @@ broker_libumbra_broker_a_SOURCES = \
 	broker/dtls_pool.c broker/dtls_pool.h \
 	broker/calls.c broker/calls.h \
 	broker/http.c broker/http.h broker/http_limit.c broker/http_limit.h \
+	broker/wipe.c broker/wipe.h \
 	broker/tls.c broker/tls.h \
 	broker/api.c broker/api.h \
 	broker/api_identities.c broker/api_calls.c broker/api_health.c \

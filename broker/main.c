@@ -14,6 +14,7 @@
 #include "policy.h"
 #include "tls.h"
 #include "turn_rest.h"
+#include "wipe.h"
 
 /* libevent reports through this; its warnings can name a peer, so only
  * errors are kept. The one global besides signal handling: libevent's
@@ -146,6 +147,8 @@ int main(int argc, char **argv)
     char err[512];
     int rc = 1;
 
+    /* First: jansson and libevent must allocate through it from the start. */
+    wipe_install();
     if (conf_has_flag(argc, argv, "--help") || conf_has_flag(argc, argv, "-h")) {
         broker_config_usage(stdout);
         return 0;

@@ -10,6 +10,11 @@
   {"error": "payload_too_large", "detail": ...}, never libevent's HTML page;
   a body at the limit still passes, and the connection keeps working for
   requests that fit.
+* secrets in memory: after a call set-up (identity token in the request
+  body; caller secret, TURN password and DTLS private key in the reply) has
+  been answered, none of them is left anywhere in the broker's writable
+  memory (read through /proc/PID/mem): the copies were wiped, not just
+  freed.
 * policy file: decisions shown to users (create reply, invited event, 403
   refusal) name the operator's policy file by base name and line only.
 * queued SDP: the queue that holds the offer (with the caller's DTLS
@@ -243,6 +248,58 @@ def test_oversize(b):
     check(codes == [413, 201], "oversize: the next request after a 413 is served (%s)" % codes)
 
 
+def memory_finds(pid, needles):
+    """Which needles occur in the process's readable, writable memory."""
+    found = set()
+    with open("/proc/%d/maps" % pid) as f:
+        maps = f.read().splitlines()
+    with open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for line in maps:
+            fields = line.split()
+            lo, hi = (int(x, 16) for x in fields[0].split("-"))
+            # The sanitizer's shadow is terabytes of mostly unmapped
+            # address space; the heap lives in far smaller mappings.
+            if not fields[1].startswith("rw") or hi - lo > (1 << 32):
+                continue
+            pos, tail = lo, b""
+            while pos < hi:
+                n = min(hi - pos, 8 << 20)
+                try:
+                    mem.seek(pos)
+                    data = tail + mem.read(n)
+                except (OSError, ValueError, OverflowError):
+                    break
+                found.update(x for x in needles if x in data)
+                tail = data[-256:]
+                pos += n
+    return found
+
+
+def test_secrets_in_memory(b):
+    t1, t2 = b.identity(), b.identity()
+    pn2 = b.pseudonym(t2, "peer")
+    # The token goes to the broker in a body only (never in a path or a
+    # header here), the rest comes back in the reply only.
+    c = b.create_call(pn2, caller=t1, native=True)
+    check(c.status == 201 and "dtls" in c.json, "memory: a native call set-up with a private key")
+    key_b64 = "".join(c.json["dtls"]["private_key"].splitlines()[1:-1])
+    secrets = {"identity token": t1, "caller secret": c.json["caller_secret"],
+               "TURN password": c.json["ice_servers"][0]["credential"],
+               "DTLS private key": key_b64[len(key_b64) // 2 - 24:len(key_b64) // 2 + 24]}
+    del c
+    time.sleep(0.5)  # the connection is closed and freed
+    pid = b.proc.pid
+    t0 = time.monotonic()
+    # The scan must be able to see what is there: the pseudonym and the
+    # call's own public values stay in memory by design (control).
+    found = memory_finds(pid, [s.encode() for s in secrets.values()] + [pn2.encode()])
+    check(pn2.encode() in found, "memory: the scan finds a value the broker keeps (control, %.1f s)"
+          % (time.monotonic() - t0))
+    left = [k for k, v in secrets.items() if v.encode() in found]
+    check(left == [], "memory: no identity token, caller secret, TURN password or private key "
+          "left in the broker's memory after the reply (found: %s)" % (", ".join(left) or "none"))
+
+
 POLICY = {"version": 1, "source": "service", "rules": [
     {"match": {"service": "contact-list"}, "set": {"relay_only": True}},
     {"match": {"service": "interworking"}, "mandatory": True, "set": {"anonymity": "identified"}},
@@ -352,6 +409,7 @@ def main():
         b.start()
         rc = Resp(redis.port)
         test_oversize(b)
+        test_secrets_in_memory(b)
         test_policy_file_name(b)
         test_queued_sdp(b, rc)
         rc.close()
