@@ -12,7 +12,7 @@
 #include "http.h"
 #include "http_limit.h"
 #include "status.h"
-#include "tls.h"
+#include "tls_server.h"
 #include "wipe.h"
 
 #define HTTP_MAX_SEGMENTS 8
@@ -97,7 +97,9 @@ void http_reply_status(struct evhttp_request *ev, int status, const char *detail
     http_reply_error(ev, 500, "internal", "internal error");
 }
 
-/* Splits "/a/b/c" in place; -1 for an empty segment or too many. */
+/* Splits "/a/b/c" in place; -1 for an empty segment or too many. A
+ * trailing slash ("/a/") gives an empty last segment, which only a
+ * pattern with the same trailing slash matches. */
 static int split_path(char *path, char *seg[HTTP_MAX_SEGMENTS], size_t *n)
 {
     char *p = path + 1;
@@ -108,7 +110,7 @@ static int split_path(char *path, char *seg[HTTP_MAX_SEGMENTS], size_t *n)
         return 0;
     for (;;) {
         char *slash = strchr(p, '/');
-        if (*n == HTTP_MAX_SEGMENTS || *p == '\0' || *p == '/')
+        if (*n == HTTP_MAX_SEGMENTS || *p == '/')
             return -1;
         seg[(*n)++] = p;
         if (slash == NULL)
@@ -128,6 +130,8 @@ static int match(const char *pattern, char *const *seg, size_t n, struct http_re
         return 0;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(pseg[i], "*") == 0) {
+            if (seg[i][0] == '\0')
+                return 0;
             if (a < HTTP_MAX_ARGS)
                 req->arg[a++] = seg[i];
         } else if (strcmp(pseg[i], seg[i]) != 0) {
@@ -263,7 +267,7 @@ static struct bufferevent *make_bufferevent(struct event_base *base, void *arg)
 {
     struct http_server *s = arg;
     struct bufferevent *under = s->tls != NULL
-                                    ? tls_bufferevent(base, s->tls)
+                                    ? tls_server_evhttp_bevcb(base, s->tls)
                                     : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
     return under != NULL ? http_limit_wrap(under, s->max_body) : NULL;
 }

@@ -205,6 +205,14 @@ static bool sdp_ext_kept(struct sdp_span name)
            sdp_span_is(name, "tcptype");
 }
 
+static bool sdp_ext_seen(const struct sdp_cand *c, struct sdp_span name)
+{
+    for (size_t i = 0; i < c->n_ext; i += 2)
+        if (c->ext[i].n == name.n && memcmp(c->ext[i].p, name.p, name.n) == 0)
+            return true;
+    return false;
+}
+
 /* Parses the value of a candidate attribute (what follows "candidate:").
  * Returns 0, or -1 with a reason. */
 static int sdp_parse_candidate(const char *p, size_t n, struct sdp_cand *c, char *err,
@@ -246,7 +254,7 @@ static int sdp_parse_candidate(const char *p, size_t n, struct sdp_cand *c, char
             return sdp_fail(err, errlen, "candidate extension is malformed");
         if (sdp_span_is(tok[i], "rport") && sdp_parse_ulong(tok[i + 1], 5, 65535, &v) != 0)
             return sdp_fail(err, errlen, "candidate rport is not 0-65535");
-        if (!sdp_ext_kept(tok[i]) || !sdp_is_ice_chars(tok[i + 1], 256))
+        if (!sdp_ext_kept(tok[i]) || !sdp_is_ice_chars(tok[i + 1], 256) || sdp_ext_seen(c, tok[i]))
             continue;
         c->ext[c->n_ext++] = tok[i];
         c->ext[c->n_ext++] = tok[i + 1];
@@ -608,6 +616,13 @@ static bool sdp_run_has_address(const char *p, size_t n)
 {
     char run[INET6_ADDRSTRLEN];
     const char *dc = NULL;
+    size_t dots = 0, colons = 0;
+    for (size_t k = 0; k < n; k++) {
+        dots += p[k] == '.';
+        colons += p[k] == ':';
+    }
+    if (dots < 3 && colons < 2) /* most runs: hex in words, numbers */
+        return false;
     if (n < sizeof(run)) {
         memcpy(run, p, n);
         run[n] = '\0';
@@ -750,6 +765,8 @@ static int sdp_scan(struct sdp_ctx *x, char *err, size_t errlen)
         struct sdp_span l = x->lines[i];
         size_t v;
         enum sdp_kind kind = sdp_classify(l, &v);
+        if (kind == SDP_VERSION && i != 0)
+            return sdp_fail(err, errlen, "line %zu: a second v= line", i + 1);
         if (kind == SDP_MEDIA) {
             struct sdp_span port;
             unsigned long num;
@@ -908,7 +925,7 @@ static void sdp_emit_checked(struct sdp_ctx *x, struct sdp_span l, enum sdp_kind
         sdp_emit_msid_semantic(x, l, value);
     else
         sdp_put_span(&x->out, l);
-    if (!x->out.oom && kind != SDP_FINGERPRINT && kind != SDP_VERSION &&
+    if (!x->out.oom && kind != SDP_FINGERPRINT &&
         sdp_has_address(x->out.p + start, x->out.len - start)) {
         x->out.len = start;
         x->out.p[start] = '\0';

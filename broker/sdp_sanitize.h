@@ -12,7 +12,7 @@
  *    relay candidate is the client's server-reflexive address), a foundation
  *    derived only from its transport and relayed address (libwebrtc's
  *    foundation is a CRC over the host address), and only the extensions
- *    generation, ufrag and tcptype with ice-char values (network-id and
+ *    generation, ufrag and tcptype, once each, with ice-char values (network-id and
  *    network-cost describe the local interface and are dropped).
  *  - a=remote-candidates is dropped (it lists addresses).
  *  - o=: username "-", a session id (opts->session_id, or random if 0), the
@@ -52,8 +52,11 @@
 #define SDP_MAX_FINGERPRINTS 8
 /* "sha-512 " + 64 hex pairs with colons + NUL fits. */
 #define SDP_FINGERPRINT_MAX 200
-/* Longest candidate line sdp_sanitize_candidate() writes, with NUL. */
-#define SDP_CANDIDATE_MAX 512
+/* A kept candidate always fits: "a=candidate:", the six fields (an IP
+ * literal), " typ relay raddr 0.0.0.0 rport 0" and at most one each of
+ * generation, ufrag, tcptype with values of up to 256 ice-chars come to
+ * under 950 bytes. */
+#define SDP_CANDIDATE_MAX 1024
 
 struct sdp_options {
     const char *cname;        /* this call's per-call CNAME (RFC 7022); not owned */
@@ -76,10 +79,11 @@ struct sdp_result {
 
 /* Returns 0 and fills *out (free with sdp_result_free), or -1 with a reason
  * in err for input that is not acceptable SDP: empty, over SDP_MAX_INPUT,
- * NUL or control bytes, first line not "v=0", no o= line, a line not of the
- * form "x=...", a malformed o=, m=, a=candidate or a=fingerprint line, more
- * than SDP_MAX_FINGERPRINTS distinct fingerprints. On -1, *out is zeroed and
- * owns nothing. opts->cname and opts->label_key are required. */
+ * NUL or control bytes, first line not "v=0" or a second v= line, no or two
+ * o= lines, a line not of the form "x=...", a malformed o=, m=,
+ * a=candidate or a=fingerprint line, an m= line holding an address (it
+ * cannot be dropped), more than SDP_MAX_FINGERPRINTS distinct fingerprints. On -1, *out is zeroed
+ * and owns nothing. opts->cname and opts->label_key are required. */
 int sdp_sanitize(const char *in, size_t len, const struct sdp_options *opts, struct sdp_result *out,
                  char *err, size_t errlen);
 void sdp_result_free(struct sdp_result *r);
@@ -88,7 +92,8 @@ void sdp_result_free(struct sdp_result *r);
  * "a=candidate:..." (a trailing CR/LF is ignored). Returns 1 when kept (the
  * rewritten candidate, in the same form as the input, NUL-terminated in out,
  * rewritten exactly as sdp_sanitize() rewrites a=candidate lines), 0 when
- * dropped (not typ relay), -1 when malformed or out is too small (reason in
+ * dropped (not typ relay, or a relay on a name instead of an IP literal),
+ * -1 when malformed or out is too small (reason in
  * err). An empty string (a browser's end-of-candidates) is malformed here:
  * the caller handles it before. */
 int sdp_sanitize_candidate(const char *in, size_t len, char *out, size_t outcap, char *err,

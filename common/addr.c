@@ -102,8 +102,7 @@ int addr_family(const struct umbra_addr *a)
 
 size_t addr_len(const struct umbra_addr *a)
 {
-    return a->u.sa.sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                         : sizeof(struct sockaddr_in);
+    return a->u.sa.sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
 uint16_t addr_port(const struct umbra_addr *a)
@@ -247,8 +246,8 @@ static enum addr_scope scope_v4(const uint8_t *ip)
         return ADDR_SCOPE_UNSPECIFIED;
     if (ip[0] == 127)
         return ADDR_SCOPE_LOOPBACK;
-    if (ip[0] == 10 || (ip[0] == 172 && (ip[1] & 0xf0) == 16) ||
-        (ip[0] == 192 && ip[1] == 168) || (ip[0] == 100 && (ip[1] & 0xc0) == 64))
+    if (ip[0] == 10 || (ip[0] == 172 && (ip[1] & 0xf0) == 16) || (ip[0] == 192 && ip[1] == 168) ||
+        (ip[0] == 100 && (ip[1] & 0xc0) == 64))
         return ADDR_SCOPE_PRIVATE;
     if (ip[0] == 169 && ip[1] == 254)
         return ADDR_SCOPE_LINK_LOCAL;
@@ -258,8 +257,9 @@ static enum addr_scope scope_v4(const uint8_t *ip)
         return ADDR_SCOPE_RESERVED;
     /* IETF protocol assignments, TEST-NETs, benchmarking, 6to4 relay anycast */
     if ((ip[0] == 192 && ip[1] == 0 && (ip[2] == 0 || ip[2] == 2)) ||
-        (ip[0] == 198 && ip[1] == 51 && ip[2] == 100) || (ip[0] == 203 && ip[1] == 0 && ip[2] == 113) ||
-        (ip[0] == 198 && (ip[1] & 0xfe) == 18) || (ip[0] == 192 && ip[1] == 88 && ip[2] == 99))
+        (ip[0] == 198 && ip[1] == 51 && ip[2] == 100) ||
+        (ip[0] == 203 && ip[1] == 0 && ip[2] == 113) || (ip[0] == 198 && (ip[1] & 0xfe) == 18) ||
+        (ip[0] == 192 && ip[1] == 88 && ip[2] == 99))
         return ADDR_SCOPE_RESERVED;
     return ADDR_SCOPE_PUBLIC;
 }

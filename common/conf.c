@@ -18,8 +18,8 @@ static char *trim(char *s)
     return s;
 }
 
-static int apply(conf_setter set, void *ctx, const char *where, const char *key,
-                 const char *value, char *err, size_t errlen)
+static int apply(conf_setter set, void *ctx, const char *where, const char *key, const char *value,
+                 char *err, size_t errlen)
 {
     char reason[256] = "";
     if (set(ctx, key, value, reason, sizeof(reason)) == 0)

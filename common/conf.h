@@ -12,8 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef int (*conf_setter)(void *ctx, const char *key, const char *value, char *err,
-                           size_t errlen);
+typedef int (*conf_setter)(void *ctx, const char *key, const char *value, char *err, size_t errlen);
 
 int conf_load_file(const char *path, conf_setter set, void *ctx, char *err, size_t errlen);
 /* Applies every --key=value in argv[1..]; skips "-c FILE"/"--config=FILE"

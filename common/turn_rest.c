@@ -72,15 +72,13 @@ void turn_rest_secrets_clear(struct turn_rest_secrets *s)
     sodium_memzero(s, sizeof(*s));
 }
 
-void turn_rest_password(const uint8_t *secret, size_t secret_len, const char *username,
-                        size_t ulen, char out[TURN_REST_PASSWORD_MAX])
+void turn_rest_password(const uint8_t *secret, size_t secret_len, const char *username, size_t ulen,
+                        char out[TURN_REST_PASSWORD_MAX])
 {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mac_len = 0;
-    HMAC(EVP_sha1(), secret, (int)secret_len, (const unsigned char *)username, ulen, mac,
-         &mac_len);
-    sodium_bin2base64(out, TURN_REST_PASSWORD_MAX, mac, mac_len,
-                      sodium_base64_VARIANT_ORIGINAL);
+    HMAC(EVP_sha1(), secret, (int)secret_len, (const unsigned char *)username, ulen, mac, &mac_len);
+    sodium_bin2base64(out, TURN_REST_PASSWORD_MAX, mac, mac_len, sodium_base64_VARIANT_ORIGINAL);
     sodium_memzero(mac, sizeof(mac));
 }
 

@@ -31,8 +31,8 @@ int turn_rest_secrets_load(const char *path, struct turn_rest_secrets *out, char
 void turn_rest_secrets_clear(struct turn_rest_secrets *s);
 
 /* Writes the NUL-terminated password for username with this secret. */
-void turn_rest_password(const uint8_t *secret, size_t secret_len, const char *username,
-                        size_t ulen, char out[TURN_REST_PASSWORD_MAX]);
+void turn_rest_password(const uint8_t *secret, size_t secret_len, const char *username, size_t ulen,
+                        char out[TURN_REST_PASSWORD_MAX]);
 
 /* The expiry before the first ':' (or the whole username). 0 or -1. */
 int turn_rest_expiry(const char *username, size_t ulen, int64_t *expiry);

@@ -25,10 +25,28 @@ static int tuple_eq(const struct htab_node *node, const void *key)
     return a->via == k->via && addr_equal(&a->path.client, k->client);
 }
 
+static int relayed_eq(const struct htab_node *node, const void *key)
+{
+    return addr_equal(&htab_entry(node, struct allocation, relayed_node)->relayed, key);
+}
+
 int alloc_table_init(struct alloc_table *t, const unsigned char *hash_key)
 {
     t->hash_key = hash_key;
-    return htab_init(&t->h, 256);
+    if (htab_init(&t->h, 256) != 0)
+        return -1;
+    if (htab_init(&t->relayed, 256) != 0) {
+        htab_free(&t->h);
+        return -1;
+    }
+    return 0;
+}
+
+struct allocation *alloc_table_find_relayed(const struct alloc_table *t,
+                                            const struct umbra_addr *addr)
+{
+    struct htab_node *node = htab_find(&t->relayed, addr_hash(addr, t->hash_key), relayed_eq, addr);
+    return node != NULL ? htab_entry(node, struct allocation, relayed_node) : NULL;
 }
 
 void alloc_table_free(struct alloc_table *t)
@@ -39,6 +57,7 @@ void alloc_table_free(struct alloc_table *t)
     while ((node = htab_iter_next(&it)) != NULL)
         alloc_table_delete(t, htab_entry(node, struct allocation, node));
     htab_free(&t->h);
+    htab_free(&t->relayed);
 }
 
 struct allocation *alloc_table_find(const struct alloc_table *t, const struct umbra_addr *client,
@@ -52,6 +71,7 @@ struct allocation *alloc_table_find(const struct alloc_table *t, const struct um
 void alloc_table_insert(struct alloc_table *t, struct allocation *a)
 {
     htab_insert(&t->h, &a->node, tuple_hash(t, &a->path.client, a->via));
+    htab_insert(&t->relayed, &a->relayed_node, addr_hash(&a->relayed, t->hash_key));
     if (a->path.conn != NULL)
         listener_conn_attach(a->path.conn, a);
 }
@@ -59,6 +79,7 @@ void alloc_table_insert(struct alloc_table *t, struct allocation *a)
 void alloc_table_delete(struct alloc_table *t, struct allocation *a)
 {
     htab_remove(&t->h, &a->node);
+    htab_remove(&t->relayed, &a->relayed_node);
     if (a->path.conn != NULL)
         listener_conn_detach(a->path.conn, a);
     allocation_free(a);

@@ -1,6 +1,6 @@
 /* alloc_table: a worker's allocations keyed by 5-tuple (client address and
- * the socket or connection it came through), with expiry sweeps and
- * revocation. Owned by one worker thread; lookups never allocate. */
+ * the socket or connection it came through) and by relayed address, with
+ * expiry sweeps and revocation. Owned by one worker thread; lookups never allocate. */
 #ifndef UMBRA_ALLOC_TABLE_H
 #define UMBRA_ALLOC_TABLE_H
 
@@ -13,7 +13,8 @@
 struct allocation;
 
 struct alloc_table {
-    struct htab h;
+    struct htab h;                 /* by 5-tuple */
+    struct htab relayed;           /* by relayed address */
     const unsigned char *hash_key; /* not owned */
 };
 
@@ -22,6 +23,9 @@ int alloc_table_init(struct alloc_table *t, const unsigned char *hash_key);
 void alloc_table_free(struct alloc_table *t);
 struct allocation *alloc_table_find(const struct alloc_table *t, const struct umbra_addr *client,
                                     const void *via);
+/* The allocation of this worker whose relayed address is addr, or NULL. */
+struct allocation *alloc_table_find_relayed(const struct alloc_table *t,
+                                            const struct umbra_addr *addr);
 void alloc_table_insert(struct alloc_table *t, struct allocation *a);
 /* Removes a from the table, detaches it from its connection, frees it. */
 void alloc_table_delete(struct alloc_table *t, struct allocation *a);

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "alloc_table.h"
 #include "turn_rest.h"
 #include "worker.h"
 
@@ -155,15 +156,21 @@ int allocation_call_id(const struct allocation *a, const char **id, size_t *len)
     return turn_rest_call_id(a->user, a->user_len, id, len);
 }
 
-void allocation_send_to_peer(struct allocation *a, const struct umbra_addr *peer,
-                             const uint8_t *data, size_t len)
+void allocation_send_to_peer(struct allocation *a, const struct umbra_addr *peer, uint8_t *data,
+                             size_t len)
 {
     struct worker *w = a->w;
-    ssize_t n = sendto(a->fd, data, len, 0, &peer->u.sa, (socklen_t)addr_len(peer));
-    if (n < 0) {
-        metrics_add(&w->metrics, M_DROP_CONGESTED, 1);
-        return;
-    }
+    struct allocation *b = alloc_table_find_relayed(&w->allocs, peer);
+    ssize_t n;
+
     metrics_add(&w->metrics, M_PKTS_TO_PEER, 1);
     metrics_add(&w->metrics, M_BYTES_TO_PEER, len);
+    if (b != NULL) {
+        /* Both ends on this worker: skip the kernel round trip. */
+        deliver_to_client(b, &a->relayed, data, len);
+        return;
+    }
+    n = sendto(a->fd, data, len, 0, &peer->u.sa, (socklen_t)addr_len(peer));
+    if (n < 0)
+        metrics_add(&w->metrics, M_DROP_CONGESTED, 1);
 }

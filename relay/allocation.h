@@ -28,7 +28,8 @@ struct worker;
 struct event;
 
 struct allocation {
-    struct htab_node node; /* in the worker's alloc_table */
+    struct htab_node node;         /* in the worker's alloc_table, by 5-tuple */
+    struct htab_node relayed_node; /* and by relayed address */
     struct worker *w;
     struct client_path path; /* path.client + via is the 5-tuple */
     const void *via;
@@ -59,8 +60,11 @@ struct allocation *allocation_new(struct worker *w, const struct client_path *pa
 void allocation_free(struct allocation *a);
 /* The call id of a REST username, if any. */
 int allocation_call_id(const struct allocation *a, const char **id, size_t *len);
-/* Relays data from the client to peer through the relayed socket. */
-void allocation_send_to_peer(struct allocation *a, const struct umbra_addr *peer,
-                             const uint8_t *data, size_t len);
+/* Relays data from the client to peer. When peer is the relayed address of
+ * an allocation of the same worker, the data goes straight to that
+ * allocation's client (as if it had come through the kernel), so the 4
+ * bytes before data and the 3 after it must be scratch space. */
+void allocation_send_to_peer(struct allocation *a, const struct umbra_addr *peer, uint8_t *data,
+                             size_t len);
 
 #endif

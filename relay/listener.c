@@ -7,6 +7,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,8 +15,9 @@
 #include <unistd.h>
 
 #include "alloc_table.h"
+#include "relay_config.h"
 #include "allocation.h"
-#include "tls.h"
+#include "tls_server.h"
 #include "turn_handlers.h"
 #include "worker.h"
 
@@ -186,14 +188,76 @@ static void on_accept_tls(struct evconnlistener *lev, evutil_socket_t fd, struct
     on_accept(lev, fd, sa, salen, arg, true);
 }
 
+static void on_accept_retry(evutil_socket_t fd, short what, void *arg)
+{
+    struct listener *l = arg;
+    for (size_t i = 0; i < l->n_stream; i++)
+        evconnlistener_enable(l->stream[i]);
+}
+
+/* accept() failing (out of descriptors, mostly) would otherwise wake the
+ * loop again at once: pause accepting for a second. */
+static void on_accept_error(struct evconnlistener *lev, void *arg)
+{
+    struct worker *w = arg;
+    struct listener *l = &w->listener;
+    struct timeval one_second = {1, 0};
+    metrics_add(&w->metrics, M_DROP_CONGESTED, 1);
+    for (size_t i = 0; i < l->n_stream; i++)
+        evconnlistener_disable(l->stream[i]);
+    evtimer_add(l->accept_retry, &one_second);
+}
+
 static struct evconnlistener *open_stream(struct worker *w, const struct umbra_addr *a, bool tls)
 {
     unsigned flags =
         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT | LEV_OPT_CLOSE_ON_EXEC;
     if (addr_family(a) == AF_INET6)
         flags |= LEV_OPT_BIND_IPV6ONLY;
-    return evconnlistener_new_bind(w->base, tls ? on_accept_tls : on_accept_tcp, w, flags, 128,
-                                   &a->u.sa, (int)addr_len(a));
+    struct evconnlistener *lev = evconnlistener_new_bind(
+        w->base, tls ? on_accept_tls : on_accept_tcp, w, flags, 128, &a->u.sa, (int)addr_len(a));
+    if (lev != NULL)
+        evconnlistener_set_error_cb(lev, on_accept_error);
+    return lev;
+}
+
+static int probe_bind(const struct umbra_addr *a, int type, const char *key, char *err,
+                      size_t errlen)
+{
+    char text[ADDR_TEXT_MAX];
+    int one = 1, rc;
+    int fd = socket(addr_family(a), type | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open a socket: %s", key, strerror(errno));
+        return -1;
+    }
+    if (type == SOCK_STREAM) /* a port left in TIME_WAIT is free to listen on */
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (addr_family(a) == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    rc = bind(fd, &a->u.sa, (socklen_t)addr_len(a));
+    if (rc != 0) {
+        /* The operator's own configured address, not a client's: safe to show. */
+        addr_format(a, text, sizeof(text));
+        snprintf(err, errlen, "%s = %s: %s port: %s", key, text,
+                 type == SOCK_STREAM ? "TCP" : "UDP", strerror(errno));
+    }
+    close(fd);
+    return rc == 0 ? 0 : -1;
+}
+
+int listener_check_free(const struct relay_config *cfg, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < cfg->n_listen; i++) {
+        if (probe_bind(&cfg->listen[i], SOCK_DGRAM, "listen", err, errlen) != 0 ||
+            probe_bind(&cfg->listen[i], SOCK_STREAM, "listen", err, errlen) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < cfg->n_tls_listen; i++) {
+        if (probe_bind(&cfg->tls_listen[i], SOCK_STREAM, "tls-listen", err, errlen) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 int listener_open(struct worker *w, struct listener *l)
@@ -204,7 +268,9 @@ int listener_open(struct worker *w, struct listener *l)
     l->iov = calloc(LISTENER_UDP_BATCH, sizeof(*l->iov));
     l->from = calloc(LISTENER_UDP_BATCH, sizeof(*l->from));
     l->slots = malloc((size_t)LISTENER_UDP_BATCH * SLOT_SIZE);
-    if (l->mm == NULL || l->iov == NULL || l->from == NULL || l->slots == NULL)
+    l->accept_retry = evtimer_new(w->base, on_accept_retry, l);
+    if (l->mm == NULL || l->iov == NULL || l->from == NULL || l->slots == NULL ||
+        l->accept_retry == NULL)
         goto fail;
     for (size_t i = 0; i < cfg->n_listen; i++) {
         if (open_udp(w, &l->udp[l->n_udp], &cfg->listen[i]) != 0)
@@ -240,6 +306,9 @@ void listener_close(struct worker *w, struct listener *l)
         evconnlistener_free(l->stream[i]);
     l->n_udp = 0;
     l->n_stream = 0;
+    if (l->accept_retry != NULL)
+        event_free(l->accept_retry);
+    l->accept_retry = NULL;
     free(l->mm);
     free(l->iov);
     free(l->from);

@@ -3,10 +3,10 @@
  * address, and the stream connections they accepted.
  *
  * UDP datagrams and stream frames (RFC 8656 §11.5: STUN messages and
- * ChannelData padded to 4 bytes) go to turn_handle_packet(). The receive
- * loop reads a batch per wakeup so recvmmsg() can replace it later. A
- * stream connection owns at most one allocation; closing the connection
- * ends it. Everything here belongs to the worker's thread. */
+ * ChannelData padded to 4 bytes) go to turn_handle_packet(). UDP is read
+ * with recvmmsg(), a few batches per wakeup so one busy socket cannot starve
+ * the others. A stream connection owns at most one allocation; closing the
+ * connection ends it. Everything here belongs to the worker's thread. */
 #ifndef UMBRA_LISTENER_H
 #define UMBRA_LISTENER_H
 
@@ -24,6 +24,7 @@
 #define LISTENER_STREAM_BACKLOG (1024 * 1024)
 
 struct worker;
+struct relay_config;
 struct allocation;
 struct bufferevent;
 struct evconnlistener;
@@ -66,9 +67,16 @@ struct listener {
     struct udp_sock udp[LISTENER_MAX];
     size_t n_stream;
     struct evconnlistener *stream[2 * LISTENER_MAX];
+    struct event *accept_retry; /* re-enables accepting after an error */
     struct stream_conn *conns;
 };
 
+/* Every thread binds its own sockets with SO_REUSEPORT, which the kernel
+ * also grants to another process of the same user already on the port,
+ * splitting the traffic between them. Called once before the threads
+ * start: probes each configured address without SO_REUSEPORT, so a port
+ * already in use is an error at start-up. 0, or -1 with the reason. */
+int listener_check_free(const struct relay_config *cfg, char *err, size_t errlen);
 int listener_open(struct worker *w, struct listener *l);
 /* Closes sockets and connections (ending their allocations first). */
 void listener_close(struct worker *w, struct listener *l);

@@ -15,7 +15,6 @@ relay_libumbra_relay_a_SOURCES = \
 	relay/listener.c relay/listener.h \
 	relay/turn_handlers.c relay/turn_handlers.h \
 	relay/worker.c relay/worker.h \
-	relay/tls.c relay/tls.h \
 	relay/revocation.c relay/revocation.h
 relay_libumbra_relay_a_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/relay $(LIBEVENT_CFLAGS) \
 	$(OPENSSL_CFLAGS) $(HIREDIS_CFLAGS) $(SODIUM_CFLAGS)
@@ -51,3 +50,7 @@ tests_unit_test_relay_shared_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
 
 dist_man_MANS += relay/umbra-relay.8
 EXTRA_DIST += contrib/umbra-relay.conf
+
+# A busy port stops the relay at start-up.
+TESTS += tests/integration/relay_port_in_use.sh
+EXTRA_DIST += tests/integration/relay_port_in_use.sh

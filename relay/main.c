@@ -9,13 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "conf.h"
 #include "metrics.h"
 #include "relay_config.h"
 #include "revocation.h"
-#include "tls.h"
+#include "tls_server.h"
+#include "listener.h"
 #include "worker.h"
 
 struct relay_main {
@@ -45,6 +47,16 @@ static void usage(FILE *out)
                  "  auth-secret-file user threads metrics-listen log-level\n"
                  "  relay-only-peers stun-binding mapped-address strict-expiry redis\n"
                  "  user-quota revoke-hold nonce-lifetime\n");
+}
+
+/* Each allocation holds a socket: allow as many as the hard limit. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
 }
 
 static void on_revoke(void *ctx, const char *id, size_t len)
@@ -166,12 +178,24 @@ static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
     auth_nonce_key_init(&m->sh.nonce_key);
     peer_policy_init(&m->sh.policy, m->cfg.relay_only_peers);
     peer_policy_add_source(&m->sh.policy, own);
+    for (size_t i = 0; i < m->cfg.n_relay; i++)
+        peer_policy_add_own(&m->sh.policy, &m->cfg.relay[i]);
+    for (size_t i = 0; i < m->cfg.n_listen; i++)
+        peer_policy_add_own(&m->sh.policy, &m->cfg.listen[i]);
+    for (size_t i = 0; i < m->cfg.n_tls_listen; i++)
+        peer_policy_add_own(&m->sh.policy, &m->cfg.tls_listen[i]);
+    if (m->cfg.has_metrics)
+        peer_policy_add_own(&m->sh.policy, &m->cfg.metrics_listen);
     if (m->cfg.tls_cert != NULL) {
         m->sh.tls = tls_server_new(m->cfg.tls_cert, m->cfg.tls_key, err, sizeof(err));
         if (m->sh.tls == NULL) {
             log_error(&m->log, "%s", err);
             return -1;
         }
+    }
+    if (listener_check_free(&m->cfg, err, sizeof(err)) != 0) {
+        log_error(&m->log, "%s", err);
+        return -1;
     }
     if (start_workers(m, m->cfg.auth_secret_file != NULL ? secrets : NULL) != 0)
         return -1;
@@ -223,6 +247,7 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
     log_init(&m.log, "umbra-relay", m.cfg.log_level, stderr);
     evthread_use_pthreads();
     m.base = event_base_new();

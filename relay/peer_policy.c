@@ -5,6 +5,26 @@ void peer_policy_init(struct peer_policy *p, bool relay_only)
 {
     p->relay_only = relay_only;
     p->n_sources = 0;
+    p->n_own = 0;
+}
+
+int peer_policy_add_own(struct peer_policy *p, const struct umbra_addr *ip)
+{
+    struct umbra_addr n;
+    if (p->n_own >= PEER_POLICY_MAX_OWN)
+        return -1;
+    if (addr_normalise(ip, &n) != ADDR_NORM_OK)
+        return 0; /* a wildcard: every address is "own"; scopes cover loopback */
+    p->own[p->n_own++] = n;
+    return 0;
+}
+
+static bool is_own(const struct peer_policy *p, const struct umbra_addr *a)
+{
+    for (size_t i = 0; i < p->n_own; i++)
+        if (addr_equal_ip(&p->own[i], a))
+            return true;
+    return false;
 }
 
 int peer_policy_add_source(struct peer_policy *p, struct peer_source src)
@@ -43,6 +63,8 @@ enum peer_verdict peer_policy_check(const struct peer_policy *p, const struct um
         return PEER_DENY_NOT_RELAYED;
     if (addr_scope_of(normalised) != ADDR_SCOPE_PUBLIC)
         return PEER_DENY_SCOPE;
+    if (is_own(p, normalised))
+        return PEER_DENY_SELF;
     return PEER_ALLOW;
 }
 
@@ -57,6 +79,8 @@ const char *peer_verdict_name(enum peer_verdict v)
         return "not_relayed";
     case PEER_DENY_SCOPE:
         return "scope";
+    case PEER_DENY_SELF:
+        return "self";
     }
     return "unknown";
 }

@@ -22,6 +22,7 @@
 #include "addr.h"
 
 #define PEER_POLICY_MAX_SOURCES 4
+#define PEER_POLICY_MAX_OWN 16
 
 struct peer_source {
     /* 1 when addr (normalised, with port) is a live relayed address. */
@@ -33,6 +34,11 @@ struct peer_policy {
     bool relay_only;
     size_t n_sources;
     struct peer_source sources[PEER_POLICY_MAX_SOURCES];
+    /* The relay's own IPs (listen and relay addresses): with relay-only
+     * off, a public peer on one of them that is not a relayed address is
+     * refused, so nobody relays into the relay's own services. */
+    size_t n_own;
+    struct umbra_addr own[PEER_POLICY_MAX_OWN];
 };
 
 enum peer_verdict {
@@ -40,11 +46,15 @@ enum peer_verdict {
     PEER_DENY_UNSPECIFIED = -1, /* 0.0.0.0/8, :: in any disguise */
     PEER_DENY_NOT_RELAYED = -2, /* relay-only-peers and not a relayed address */
     PEER_DENY_SCOPE = -3,       /* loopback, private, link-local, multicast, reserved */
+    PEER_DENY_SELF = -4,        /* one of the relay's own IPs, not a relayed address */
 };
 
 void peer_policy_init(struct peer_policy *p, bool relay_only);
 /* Returns 0, or -1 when all source slots are taken. */
 int peer_policy_add_source(struct peer_policy *p, struct peer_source src);
+/* Adds one of the relay's own IPs (port ignored; normalised). Returns 0,
+ * or -1 when the list is full. */
+int peer_policy_add_own(struct peer_policy *p, const struct umbra_addr *ip);
 /* Decides about peer; *normalised receives the address to use (also on
  * denial, for counting). */
 enum peer_verdict peer_policy_check(const struct peer_policy *p, const struct umbra_addr *peer,

@@ -86,6 +86,11 @@ static int add_user(struct relay_config *c, const char *value, char *err, size_t
         snprintf(err, errlen, "name or password too long");
         return -1;
     }
+    if (!c->users_set) {
+        sodium_memzero(c->users, sizeof(c->users));
+        c->n_users = 0;
+        c->users_set = true;
+    }
     if (c->n_users >= RELAY_CONFIG_MAX_USERS) {
         snprintf(err, errlen, "at most %d users", RELAY_CONFIG_MAX_USERS);
         return -1;
@@ -128,8 +133,8 @@ int relay_config_set(void *ctx, const char *key, const char *value, char *err, s
     if (strcmp(key, "listen") == 0)
         return add_addr(c->listen, &c->n_listen, &c->listen_set, value, 0, true, err, errlen);
     if (strcmp(key, "tls-listen") == 0)
-        return add_addr(c->tls_listen, &c->n_tls_listen, NULL, value, RELAY_DEFAULT_TLS_PORT, true,
-                        err, errlen);
+        return add_addr(c->tls_listen, &c->n_tls_listen, &c->tls_listen_set, value,
+                        RELAY_DEFAULT_TLS_PORT, true, err, errlen);
     if (strcmp(key, "tls-cert") == 0)
         return set_string(&c->tls_cert, value, err, errlen);
     if (strcmp(key, "tls-key") == 0)
@@ -260,6 +265,7 @@ int relay_config_load(struct relay_config *c, int argc, char **argv, char *err, 
     const char *path = conf_config_path(argc, argv);
     if (path != NULL && conf_load_file(path, relay_config_set, c, err, errlen) != 0)
         return -1;
+    c->listen_set = c->tls_listen_set = c->relay_set = c->users_set = false;
     if (conf_load_args(argc, argv, relay_config_set, c, err, errlen) != 0)
         return -1;
     return relay_config_finish(c, err, errlen);

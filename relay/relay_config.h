@@ -46,10 +46,13 @@ struct relay_config {
     bool strict_expiry;
     char *redis_host; /* NULL: no revocation subscriber */
     uint16_t redis_port;
-    unsigned user_quota;        /* allocations per username at once; 0: no limit */
-    unsigned revoke_hold_s;     /* how long a revoked call id stays refused */
+    unsigned user_quota;       /* allocations per username at once; 0: no limit */
+    unsigned revoke_hold_s;    /* how long a revoked call id stays refused */
     unsigned nonce_lifetime_s; /* how long a NONCE we hand out stays valid */
-    bool listen_set, relay_set; /* a given key replaces the default */
+    /* For repeatable keys: set once the current source (defaults, file,
+     * flags) has given the key, so the first occurrence in a later source
+     * replaces the earlier list instead of adding to it. */
+    bool listen_set, tls_listen_set, relay_set, users_set;
 };
 
 void relay_config_init(struct relay_config *c);

@@ -234,18 +234,97 @@ static int requested_family(struct request *r, int *family)
     return 0;
 }
 
+/* What an Allocate asks for beyond the defaults. */
+struct alloc_request {
+    int family;
+    enum relay_addr_even even;
+    const uint8_t *token; /* RESERVATION-TOKEN value, or NULL */
+};
+
+/* Reads REQUESTED-TRANSPORT, EVEN-PORT, RESERVATION-TOKEN,
+ * REQUESTED-ADDRESS-FAMILY and LIFETIME (RFC 8656 §7.2); answers and returns
+ * -1 when one of them is refused. */
+static int allocate_options(struct request *r, struct alloc_request *o)
+{
+    const struct stun_msg *m = r->msg;
+    const struct stun_attr *transport = stun_find(m, STUN_ATTR_REQUESTED_TRANSPORT);
+    const struct stun_attr *even_at = stun_find(m, STUN_ATTR_EVEN_PORT);
+    const struct stun_attr *token_at = stun_find(m, STUN_ATTR_RESERVATION_TOKEN);
+    const struct stun_attr *family_at = stun_find(m, STUN_ATTR_REQUESTED_ADDRESS_FAMILY);
+    uint8_t proto;
+
+    o->even = RELAY_ADDR_ANY_PORT;
+    o->token = NULL;
+    if (transport == NULL || stun_attr_requested_transport(transport, &proto) != 0) {
+        reply_error(r, 400);
+        return -1;
+    }
+    if (proto != PROTO_UDP) {
+        reply_error(r, 442);
+        return -1;
+    }
+    if (token_at != NULL &&
+        (even_at != NULL || family_at != NULL || token_at->len != RELAY_ADDR_TOKEN_LEN)) {
+        reply_error(r, 400);
+        return -1;
+    }
+    if (even_at != NULL) {
+        bool reserve;
+        if (stun_attr_even_port(even_at, &reserve) != 0) {
+            reply_error(r, 400);
+            return -1;
+        }
+        o->even = reserve ? RELAY_ADDR_EVEN_RESERVE : RELAY_ADDR_EVEN;
+    }
+    if (requested_family(r, &o->family) != 0 || lifetime_malformed(r))
+        return -1;
+    if (token_at != NULL)
+        o->token = token_at->value;
+    else if (!relay_addr_has_family(r->w->sh->pool, o->family)) {
+        reply_error(r, 440);
+        return -1;
+    }
+    return 0;
+}
+
+/* Takes quota and a relayed port and makes the allocation; answers 486,
+ * 440 or 508 and returns NULL when that fails. */
+static struct allocation *allocate_create(struct request *r, const struct alloc_request *o)
+{
+    struct worker *w = r->w;
+    struct relay_addr_lease lease;
+    enum relay_addr_status st;
+    struct allocation *a;
+
+    if (quota_take(w->sh->quota, r->user, r->user_len) != 0) {
+        metrics_add(&w->metrics, M_ALLOCATE_QUOTA, 1);
+        reply_error(r, 486);
+        return NULL;
+    }
+    st = relay_addr_open(w->sh->pool, o->family, o->even, o->token, worker_now(), &lease);
+    if (st != RELAY_ADDR_OK) {
+        quota_give_back(w->sh->quota, r->user, r->user_len);
+        metrics_add(&w->metrics, M_ALLOCATE_CAPACITY, 1);
+        reply_error(r, st == RELAY_ADDR_NO_FAMILY ? 440 : 508);
+        return NULL;
+    }
+    a = allocation_new(w, r->p, &lease, r->user, r->user_len, r->key, r->key_len);
+    if (a == NULL) {
+        close(lease.fd);
+        relay_addr_release(w->sh->pool, &lease.addr);
+        quota_give_back(w->sh->quota, r->user, r->user_len);
+        reply_error(r, 508);
+        return NULL;
+    }
+    return a;
+}
+
 static void handle_allocate(struct request *r)
 {
     struct worker *w = r->w;
     const struct stun_msg *m = r->msg;
-    const struct stun_attr *transport, *even_at, *token_at, *family_at;
-    struct relay_addr_lease lease;
-    enum relay_addr_even even = RELAY_ADDR_ANY_PORT;
-    enum relay_addr_status st;
+    struct alloc_request o;
     struct allocation *a;
-    uint8_t proto;
-    int family;
-    int64_t cred_expiry;
     uint32_t lifetime;
 
     if (authenticate(r) != 0)
@@ -260,62 +339,14 @@ static void handle_allocate(struct request *r)
             reply_error(r, 437);
         return;
     }
-    transport = stun_find(m, STUN_ATTR_REQUESTED_TRANSPORT);
-    if (transport == NULL || stun_attr_requested_transport(transport, &proto) != 0) {
-        reply_error(r, 400);
+    if (allocate_options(r, &o) != 0)
         return;
-    }
-    if (proto != PROTO_UDP) {
-        reply_error(r, 442);
+    a = allocate_create(r, &o);
+    if (a == NULL)
         return;
-    }
-    even_at = stun_find(m, STUN_ATTR_EVEN_PORT);
-    token_at = stun_find(m, STUN_ATTR_RESERVATION_TOKEN);
-    family_at = stun_find(m, STUN_ATTR_REQUESTED_ADDRESS_FAMILY);
-    if (token_at != NULL &&
-        (even_at != NULL || family_at != NULL || token_at->len != RELAY_ADDR_TOKEN_LEN)) {
-        reply_error(r, 400);
-        return;
-    }
-    if (even_at != NULL) {
-        bool reserve;
-        if (stun_attr_even_port(even_at, &reserve) != 0) {
-            reply_error(r, 400);
-            return;
-        }
-        even = reserve ? RELAY_ADDR_EVEN_RESERVE : RELAY_ADDR_EVEN;
-    }
-    if (requested_family(r, &family) != 0 || lifetime_malformed(r))
-        return;
-    if (token_at == NULL && !relay_addr_has_family(w->sh->pool, family)) {
-        reply_error(r, 440);
-        return;
-    }
-    if (quota_take(w->sh->quota, r->user, r->user_len) != 0) {
-        metrics_add(&w->metrics, M_ALLOCATE_QUOTA, 1);
-        reply_error(r, 486);
-        return;
-    }
-    st = relay_addr_open(w->sh->pool, family, even, token_at != NULL ? token_at->value : NULL,
-                         worker_now(), &lease);
-    if (st != RELAY_ADDR_OK) {
-        quota_give_back(w->sh->quota, r->user, r->user_len);
-        metrics_add(&w->metrics, M_ALLOCATE_CAPACITY, 1);
-        reply_error(r, st == RELAY_ADDR_NO_FAMILY ? 440 : 508);
-        return;
-    }
-    a = allocation_new(w, r->p, &lease, r->user, r->user_len, r->key, r->key_len);
-    if (a == NULL) {
-        close(lease.fd);
-        relay_addr_release(w->sh->pool, &lease.addr);
-        quota_give_back(w->sh->quota, r->user, r->user_len);
-        reply_error(r, 508);
-        return;
-    }
     memcpy(a->txid, m->txid, STUN_TXID_LEN);
-    cred_expiry = cred_expiry_of(r);
-    a->cred_expiry = cred_expiry;
-    lifetime = grant_lifetime(r, cred_expiry);
+    a->cred_expiry = cred_expiry_of(r);
+    lifetime = grant_lifetime(r, a->cred_expiry);
     a->expires = worker_now() + lifetime;
     if (stun_find(m, STUN_ATTR_DONT_FRAGMENT) != NULL && addr_family(&a->relayed) == AF_INET) {
         int df = IP_PMTUDISC_DO;
@@ -371,9 +402,9 @@ static void handle_refresh(struct request *r)
 static void count_denial(struct worker *w, enum peer_verdict v)
 {
     metrics_add(&w->metrics,
-                v == PEER_DENY_NOT_RELAYED ? M_DENY_NOT_RELAYED
-                : v == PEER_DENY_SCOPE     ? M_DENY_SCOPE
-                                           : M_DENY_UNSPECIFIED,
+                v == PEER_DENY_NOT_RELAYED                    ? M_DENY_NOT_RELAYED
+                : v == PEER_DENY_SCOPE || v == PEER_DENY_SELF ? M_DENY_SCOPE
+                                                              : M_DENY_UNSPECIFIED,
                 1);
 }
 
@@ -555,7 +586,9 @@ static void handle_send(struct worker *w, const struct client_path *p, const str
         metrics_add(&w->metrics, M_DENY_SEND_NO_PERMISSION, 1);
         return;
     }
-    allocation_send_to_peer(a, &peer, data_at->value, data_at->len);
+    /* The message was received into a writable buffer; the DATA attribute
+     * header before the value and what follows it are no longer needed. */
+    allocation_send_to_peer(a, &peer, (uint8_t *)(uintptr_t)data_at->value, data_at->len);
 }
 
 static void handle_channel_data(struct worker *w, const struct client_path *p, const uint8_t *buf,
@@ -582,7 +615,8 @@ static void handle_channel_data(struct worker *w, const struct client_path *p, c
         metrics_add(&w->metrics, M_DENY_SEND_NO_PERMISSION, 1);
         return;
     }
-    allocation_send_to_peer(a, peer, data, data_len);
+    /* data follows the ChannelData header in the writable receive buffer. */
+    allocation_send_to_peer(a, peer, (uint8_t *)(uintptr_t)data, data_len);
 }
 
 /* A request whose attributes do not parse still gets 400 if its header is
@@ -592,19 +626,9 @@ static void reply_malformed(struct worker *w, const struct client_path *p, const
 {
     struct stun_msg hdr;
     struct request r = {.w = w, .p = p, .msg = &hdr};
-    uint16_t type;
-    if (len < STUN_HEADER_LEN)
+    if (len < STUN_HEADER_LEN || stun_parse_header(&hdr, buf, len) != 0 ||
+        hdr.cls != STUN_CLASS_REQUEST)
         return;
-    type = (uint16_t)(buf[0] << 8 | buf[1]);
-    if ((type & 0xC000) != 0 || (type & 0x0110) != 0 || /* a request */
-        ((uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | (uint32_t)buf[6] << 8 | buf[7]) !=
-            STUN_MAGIC_COOKIE)
-        return;
-    memset(&hdr, 0, sizeof(hdr));
-    hdr.method = (uint16_t)((type & 0x000F) | ((type & 0x00E0) >> 1) | ((type & 0x3E00) >> 2));
-    hdr.cls = STUN_CLASS_REQUEST;
-    memcpy(hdr.txid, buf + 8, STUN_TXID_LEN);
-    hdr.integrity = hdr.integrity_sha256 = hdr.fingerprint = -1;
     reply_error(&r, 400);
 }
 

@@ -137,6 +137,8 @@ static bool fuzz_candidate(const char *in, size_t len)
     char out[SDP_CANDIDATE_MAX], again[SDP_CANDIDATE_MAX], err[256];
     int rc = sdp_sanitize_candidate(in, len, out, sizeof(out), err, sizeof(err));
     fuzz_require(rc >= -1 && rc <= 1, "bad return");
+    fuzz_require(rc != -1 || strstr(err, "buffer has") == NULL,
+                 "a kept candidate does not fit in SDP_CANDIDATE_MAX");
     if (rc != 1) {
         fuzz_require(out[0] == '\0', "output left in a dropped candidate");
         return false;

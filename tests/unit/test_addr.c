@@ -14,8 +14,10 @@ static void test_parse_and_format(void **state)
     static const struct {
         const char *in, *out;
     } cases[] = {
-        {"1.2.3.4", "1.2.3.4:3478"},     {"1.2.3.4:5", "1.2.3.4:5"},
-        {"::1", "[::1]:3478"},           {"[::1]", "[::1]:3478"},
+        {"1.2.3.4", "1.2.3.4:3478"},
+        {"1.2.3.4:5", "1.2.3.4:5"},
+        {"::1", "[::1]:3478"},
+        {"[::1]", "[::1]:3478"},
         {"[2001:db8::2]:9", "[2001:db8::2]:9"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -25,8 +27,9 @@ static void test_parse_and_format(void **state)
         assert_int_equal(addr_format(&a, buf, sizeof(buf)), 0);
         assert_string_equal(buf, cases[i].out);
     }
-    static const char *const bad[] = {"", "1.2.3", "1.2.3.4:", "1.2.3.4:65536", "[::1",
-                                      "[::1]x", "host.example:80", "1.2.3.4:-1", "[]:5"};
+    static const char *const bad[] = {"",     "1.2.3",  "1.2.3.4:",        "1.2.3.4:65536",
+                                      "[::1", "[::1]x", "host.example:80", "1.2.3.4:-1",
+                                      "[]:5"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct umbra_addr a;
         assert_int_not_equal(addr_parse(&a, bad[i], 1), 0);
@@ -87,15 +90,15 @@ static void test_scopes(void **state)
         const char *in;
         enum addr_scope scope;
     } cases[] = {
-        {"127.0.0.1", ADDR_SCOPE_LOOPBACK},   {"10.1.2.3", ADDR_SCOPE_PRIVATE},
-        {"172.16.0.1", ADDR_SCOPE_PRIVATE},   {"172.32.0.1", ADDR_SCOPE_PUBLIC},
-        {"192.168.1.1", ADDR_SCOPE_PRIVATE},  {"100.64.0.1", ADDR_SCOPE_PRIVATE},
-        {"169.254.1.1", ADDR_SCOPE_LINK_LOCAL}, {"224.0.0.1", ADDR_SCOPE_MULTICAST},
+        {"127.0.0.1", ADDR_SCOPE_LOOPBACK},       {"10.1.2.3", ADDR_SCOPE_PRIVATE},
+        {"172.16.0.1", ADDR_SCOPE_PRIVATE},       {"172.32.0.1", ADDR_SCOPE_PUBLIC},
+        {"192.168.1.1", ADDR_SCOPE_PRIVATE},      {"100.64.0.1", ADDR_SCOPE_PRIVATE},
+        {"169.254.1.1", ADDR_SCOPE_LINK_LOCAL},   {"224.0.0.1", ADDR_SCOPE_MULTICAST},
         {"255.255.255.255", ADDR_SCOPE_RESERVED}, {"0.0.0.0", ADDR_SCOPE_UNSPECIFIED},
-        {"8.8.8.8", ADDR_SCOPE_PUBLIC},       {"::1", ADDR_SCOPE_LOOPBACK},
-        {"::", ADDR_SCOPE_UNSPECIFIED},       {"fe80::1", ADDR_SCOPE_LINK_LOCAL},
-        {"fd00::1", ADDR_SCOPE_PRIVATE},      {"ff02::1", ADDR_SCOPE_MULTICAST},
-        {"2a00:1450::1", ADDR_SCOPE_PUBLIC},  {"::ffff:10.0.0.1", ADDR_SCOPE_PRIVATE},
+        {"8.8.8.8", ADDR_SCOPE_PUBLIC},           {"::1", ADDR_SCOPE_LOOPBACK},
+        {"::", ADDR_SCOPE_UNSPECIFIED},           {"fe80::1", ADDR_SCOPE_LINK_LOCAL},
+        {"fd00::1", ADDR_SCOPE_PRIVATE},          {"ff02::1", ADDR_SCOPE_MULTICAST},
+        {"2a00:1450::1", ADDR_SCOPE_PUBLIC},      {"::ffff:10.0.0.1", ADDR_SCOPE_PRIVATE},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct umbra_addr a;

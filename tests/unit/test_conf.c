@@ -48,7 +48,8 @@ static void test_file(void **state)
 {
     struct seen s = {0};
     char err[256];
-    char *path = write_temp("# comment\n\nlisten = 127.0.0.1:3478  # trailing\nlisten=[::1]:3478\n");
+    char *path =
+        write_temp("# comment\n\nlisten = 127.0.0.1:3478  # trailing\nlisten=[::1]:3478\n");
     assert_int_equal(conf_load_file(path, record, &s, err, sizeof(err)), 0);
     assert_int_equal(s.n, 2);
     assert_string_equal(s.keys[0], "listen");

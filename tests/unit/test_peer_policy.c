@@ -87,6 +87,9 @@ static const struct row rows[] = {
     {"[fe80::1]:5000", PEER_DENY_NOT_RELAYED, PEER_DENY_SCOPE, "IPv6 link-local"},
     {"[fd00::1]:5000", PEER_DENY_NOT_RELAYED, PEER_DENY_SCOPE, "IPv6 unique local"},
     {"[ff02::1]:5000", PEER_DENY_NOT_RELAYED, PEER_DENY_SCOPE, "IPv6 multicast"},
+    {"93.184.216.34:3478", PEER_DENY_NOT_RELAYED, PEER_DENY_SELF, "the relay's own public IP"},
+    {"[::ffff:93.184.216.34]:9641", PEER_DENY_NOT_RELAYED, PEER_DENY_SELF,
+     "the relay's own public IP, mapped"},
     {"8.8.8.8:3478", PEER_DENY_NOT_RELAYED, PEER_ALLOW, "public IPv4, not relayed"},
     {"[::ffff:8.8.8.8]:3478", PEER_DENY_NOT_RELAYED, PEER_ALLOW, "public IPv4, mapped"},
     {"[2001:4860:4860::8888]:3478", PEER_DENY_NOT_RELAYED, PEER_ALLOW, "public IPv6"},
@@ -109,8 +112,11 @@ static void check_table(struct fixture *f, bool relay_only)
 {
     struct peer_policy pol;
     struct peer_source own = {relay_addr_contains, &f->pool};
+    struct umbra_addr self;
     peer_policy_init(&pol, relay_only);
     assert_int_equal(peer_policy_add_source(&pol, own), 0);
+    assert_int_equal(addr_parse(&self, "93.184.216.34:3478", 0), 0);
+    assert_int_equal(peer_policy_add_own(&pol, &self), 0);
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         char text[128];
         struct umbra_addr peer, norm;

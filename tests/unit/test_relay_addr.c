@@ -156,6 +156,46 @@ static void test_reservation_expires(void **state)
     relay_addr_pool_free(&p);
 }
 
+/* Two families in one pool; skipped only where the host has no IPv6. */
+static void test_dual_stack(void **state)
+{
+    struct relay_addr_pool p;
+    struct umbra_addr ips[2];
+    struct relay_addr_lease l4, l6;
+    int probe = socket(AF_INET6, SOCK_DGRAM, 0);
+    struct sockaddr_in6 lo = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+    if (probe < 0 || bind(probe, (struct sockaddr *)&lo, sizeof(lo)) != 0) {
+        if (probe >= 0)
+            close(probe);
+        skip();
+    }
+    close(probe);
+    assert_int_equal(addr_parse(&ips[0], "127.0.0.1", 0), 0);
+    assert_int_equal(addr_parse(&ips[1], "::1", 0), 0);
+    assert_int_equal(relay_addr_pool_init(&p, ips, 2, LOW, HIGH), 0);
+    assert_true(relay_addr_has_family(&p, AF_INET6));
+    assert_int_equal(relay_addr_open(&p, AF_INET6, RELAY_ADDR_ANY_PORT, NULL, 0, &l6),
+                     RELAY_ADDR_OK);
+    assert_int_equal(addr_family(&l6.addr), AF_INET6);
+    assert_int_equal(relay_addr_open(&p, AF_INET, RELAY_ADDR_ANY_PORT, NULL, 0, &l4),
+                     RELAY_ADDR_OK);
+    assert_int_equal(addr_family(&l4.addr), AF_INET);
+    assert_int_equal(relay_addr_contains(&p, &l6.addr), 1);
+    {
+        /* The same port on the other family is a different address. */
+        struct umbra_addr other = ips[0];
+        addr_set_port(&other, addr_port(&l6.addr));
+        if (addr_port(&l6.addr) != addr_port(&l4.addr))
+            assert_int_equal(relay_addr_contains(&p, &other), 0);
+    }
+    close(l4.fd);
+    close(l6.fd);
+    relay_addr_release(&p, &l4.addr);
+    relay_addr_release(&p, &l6.addr);
+    assert_int_equal(relay_addr_in_use(&p), 0);
+    relay_addr_pool_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -164,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_family),
         cmocka_unit_test(test_even_and_reservation),
         cmocka_unit_test(test_reservation_expires),
+        cmocka_unit_test(test_dual_stack),
     };
     if (sodium_init() < 0)
         return 1;

@@ -129,6 +129,31 @@ static void test_flags(void **state)
     relay_config_free(&c);
 }
 
+/* A repeatable key given as a flag replaces the file's list; repeated
+ * flags add to each other. */
+static void test_flags_replace_lists(void **state)
+{
+    struct relay_config c;
+    char err[512] = "";
+    char buf[64];
+    char *extra[] = {"--listen=127.0.0.1:20001", "--listen=127.0.0.1:20002", "--user=bob:b",
+                     "--relay-address=127.0.0.2"};
+    assert_int_equal(load(&c,
+                          "listen = 127.0.0.1:3478\nlisten = 127.0.0.1:3479\n"
+                          "relay-address = 192.0.2.1\nuser = a:b\nuser = c:d\n",
+                          4, extra, err, sizeof(err)),
+                     0);
+    assert_int_equal(c.n_listen, 2);
+    assert_int_equal(addr_port(&c.listen[0]), 20001);
+    assert_int_equal(addr_port(&c.listen[1]), 20002);
+    assert_int_equal(c.n_users, 1);
+    assert_string_equal(c.users[0].name, "bob");
+    assert_int_equal(c.n_relay, 1);
+    assert_int_equal(addr_format_ip(&c.relay[0], buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "127.0.0.2");
+    relay_config_free(&c);
+}
+
 struct bad {
     const char *text;
     const char *where; /* expected at the start of the error after the path */
@@ -197,9 +222,10 @@ static void test_inconsistent(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full_file), cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_flags),     cmocka_unit_test(test_bad_lines),
-        cmocka_unit_test(test_bad_flag),  cmocka_unit_test(test_inconsistent),
+        cmocka_unit_test(test_full_file),    cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_flags),        cmocka_unit_test(test_flags_replace_lists),
+        cmocka_unit_test(test_bad_lines),    cmocka_unit_test(test_bad_flag),
+        cmocka_unit_test(test_inconsistent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

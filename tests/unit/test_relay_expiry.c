@@ -177,6 +177,9 @@ static void test_alloc_table_sweep(void **state)
     const void *via = &r->w->listener.udp[0];
 
     relayed1 = a1->relayed;
+    assert_ptr_equal(alloc_table_find_relayed(t, &relayed1), a1);
+    assert_ptr_equal(alloc_table_find_relayed(t, &a2->relayed), a2);
+    assert_null(alloc_table_find_relayed(t, &c1));
     assert_ptr_equal(alloc_table_find(t, &c1, via), a1);
     assert_ptr_equal(alloc_table_find(t, &c2, via), a2);
     assert_null(alloc_table_find(t, &c1, (const void *)&r->w->listener)); /* other socket */
@@ -188,6 +191,7 @@ static void test_alloc_table_sweep(void **state)
     assert_int_equal(alloc_table_sweep(t, 99), 0);
     assert_int_equal(alloc_table_sweep(t, 100), 1);
     assert_null(alloc_table_find(t, &c1, via));
+    assert_null(alloc_table_find_relayed(t, &relayed1));
     assert_ptr_equal(alloc_table_find(t, &c2, via), a2);
     /* The relayed port went back to the pool and is no longer a valid peer. */
     assert_int_equal(relay_addr_in_use(&r->pool), 1);

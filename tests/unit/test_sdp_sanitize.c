@@ -694,6 +694,7 @@ static void test_malformed(void **state)
         {"", "empty"},
         {"v=1\r\no=- 1 1 IN IP4 0.0.0.0\r\n", "v=0"},
         {"o=- 1 1 IN IP4 0.0.0.0\r\nv=0\r\n", "v=0"},
+        {"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nv=0 10.0.0.1\r\n", "second v="},
         {"v=0\r\ns=-\r\nt=0 0\r\n", "no o="},
         {"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\no=- 2 1 IN IP4 0.0.0.0\r\n", "more than one"},
         {"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nhello world\r\n", "line 3"},
@@ -912,6 +913,25 @@ static void test_trickle_small_buffer(void **state)
     assert_non_null(strstr(err, "bytes"));
 }
 
+/* The longest candidate that can be kept still fits in SDP_CANDIDATE_MAX;
+ * repeated extensions are written once. */
+static void test_trickle_longest(void **state)
+{
+    char in[2048], out[SDP_CANDIDATE_MAX], err[128], v[257];
+    size_t n;
+    memset(v, 'u', 256);
+    v[256] = '\0';
+    n = (size_t)snprintf(in, sizeof(in),
+                         "a=candidate:12345678901234567890123456789012 256 abcdefghijklmnop "
+                         "4294967295 ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255 65535 typ relay"
+                         " generation %s ufrag %s tcptype %s ufrag again",
+                         v, v, v);
+    assert_true(n < sizeof(in));
+    assert_int_equal(sdp_sanitize_candidate(in, n, out, sizeof(out), err, sizeof(err)), 1);
+    assert_non_null(strstr(out, " ufrag uuu"));
+    assert_null(strstr(out, "again"));
+}
+
 /* Relay candidates from one relay address share a foundation whatever
  * host-derived foundation the browser gave them; other relays differ. */
 static void test_foundation_hides_host(void **state)
@@ -953,6 +973,7 @@ int main(void)
         cmocka_unit_test(test_trickle_fixture),
         cmocka_unit_test(test_trickle_malformed),
         cmocka_unit_test(test_trickle_small_buffer),
+        cmocka_unit_test(test_trickle_longest),
         cmocka_unit_test(test_foundation_hides_host),
     };
     if (sodium_init() < 0)

@@ -18,7 +18,8 @@ static void test_password_matches_openssl_cli(void **state)
     char pw[TURN_REST_PASSWORD_MAX];
     const char *user = "1700000000:call:alice";
     FILE *p = popen("printf '%s' 1700000000:call:alice | openssl dgst -sha1 -hmac north -binary"
-                    " | base64", "r");
+                    " | base64",
+                    "r");
     char expected[64] = "";
     assert_non_null(p);
     assert_non_null(fgets(expected, sizeof(expected), p));
