@@ -1,7 +1,8 @@
 #!/bin/bash
 # Call set-ups per second of umbra-broker against a real Redis.
 #   bench/bench_broker.sh [N] [CONNS]
-# Starts redis-server on 22201 and umbra-broker on 22200 (loopback), runs
+# Starts redis-server on $REDIS_PORT (22201) and umbra-broker on $BROKER_PORT
+# (22200) (loopback), runs
 # bench_broker in-process (where the time goes) and over HTTP (the figure
 # a client sees), then stops both. Use a build without sanitizers for
 # figures: BUILDDIR=build-bench bench/bench_broker.sh
@@ -10,8 +11,8 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILDDIR=${BUILDDIR:-${top_builddir:-$top_srcdir/build}}
 N=${1:-2000}
 CONNS=${2:-4}
-REDIS_PORT=22201
-BROKER_PORT=22200
+REDIS_PORT=${REDIS_PORT:-22201}
+BROKER_PORT=${BROKER_PORT:-22200}
 work=$(mktemp -d /tmp/umbra-bench-broker.XXXXXX)
 pids=()
 cleanup() {

@@ -12,6 +12,7 @@
 
 #include "api.h"
 #include "status.h"
+#include "wipe.h"
 
 struct waiter {
     struct waiter *next, *prev;
@@ -224,8 +225,7 @@ void api_calls_create(void *ctx, struct http_req *req)
         return;
     }
     http_reply_text(req->ev, 201, "application/json", out);
-    sodium_memzero(out, strlen(out));
-    free(out);
+    wipe_free(out, strlen(out)); /* the caller's secret, maybe a private key */
 }
 
 static int parse_since(const char *text, long *out)
@@ -284,6 +284,8 @@ void api_calls_events(void *ctx, struct http_req *req)
     if (rc == 0 && party != want)
         rc = BROKER_EFORBIDDEN,
         snprintf(err, sizeof(err), "this secret belongs to the other party");
+    if (rc == 0) /* asking from since acknowledges what came before */
+        rc = calls_ack(a->calls, req->arg[0], party, since, err, sizeof(err));
     if (rc == 0)
         rc = calls_events(a->calls, req->arg[0], party, since, &events, &next, &ended, err,
                           sizeof(err));

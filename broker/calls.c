@@ -11,10 +11,13 @@
 #include "creds.h"
 #include "sdp_sanitize.h"
 #include "status.h"
+#include "wipe.h"
 
 #define KEY_MAX 128
 #define SECRET_LEN 44 /* base64url of 32 bytes + NUL */
 #define TOMBSTONE_TTL "120"
+/* What a delivered event becomes in its queue. */
+#define DELIVERED "{\"type\":\"delivered\"}"
 
 /* A call as loaded from its Redis hash. */
 struct call {
@@ -58,6 +61,23 @@ const char *calls_party_name(enum calls_party p)
 static void call_key(char out[KEY_MAX], const char *id, const char *suffix)
 {
     snprintf(out, KEY_MAX, "umbra:call:%s%s", id, suffix);
+}
+
+/* The tombstone is named by a keyed hash: an ended call leaves no key
+ * that names it. */
+static void tomb_key(const struct calls *c, const char *id, char out[KEY_MAX])
+{
+    char h[KEYS_HASH_HEX];
+    keys_hash(c->keys->call, id, strlen(id), h);
+    snprintf(out, KEY_MAX, "umbra:end:%s", h);
+}
+
+/* When the call's hash expires (created + call-ttl): its queues, which
+ * hold SDP with fingerprints, must not outlive it. */
+static void call_expiry(const struct calls *c, const struct call *call, char out[24])
+{
+    long long created = call->created > 0 ? call->created : (long long)time(NULL);
+    snprintf(out, 24, "%lld", created + (long long)c->cfg->call_ttl);
 }
 
 static void random_id(char out[CALLS_ID_LEN])
@@ -139,7 +159,7 @@ static int load(struct calls *c, const char *id, struct call *call, char *err, s
     if (!calls_id_valid(id))
         return fail(err, errlen, BROKER_ENOTFOUND, "no such call");
     call_key(key, id, "");
-    snprintf(tomb, sizeof(tomb), "umbra:end:%s", id);
+    tomb_key(c, id, tomb);
     store_batch_add(&b, "HGETALL", key, NULL);
     store_batch_add(&b, "EXISTS", tomb, NULL);
     rc = store_batch_run(c->store, &b, v);
@@ -320,6 +340,31 @@ static char *event_text(json_t *ev)
     return s;
 }
 
+/* Users see a rule's file by its base name: the full path is the
+ * operator's (umbra-policy explain shows it). */
+static void origin_for_users(json_t *origin)
+{
+    const char *file = json_string_value(json_object_get(origin, "file"));
+    const char *slash = file != NULL ? strrchr(file, '/') : NULL;
+    if (slash != NULL && slash[1] != '\0')
+        json_object_set_new(origin, "file", json_string(slash + 1));
+}
+
+static void decision_for_users(json_t *decision)
+{
+    const char *field;
+    json_t *v;
+    size_t i;
+
+    json_object_foreach(json_object_get(decision, "explanation"), field, v)
+        origin_for_users(json_object_get(v, "set_by"));
+    json_array_foreach(json_object_get(decision, "refused"), i, v)
+    {
+        origin_for_users(json_object_get(v, "by"));
+        origin_for_users(json_object_get(v, "winner"));
+    }
+}
+
 /* Appends ,"decision":DECISION to the JSON object text obj (which ends in
  * '}'), wiping and freeing obj: it holds secrets. The decision is dumped
  * once per call and reused, as dumping it is a large part of a set-up. */
@@ -330,8 +375,7 @@ static char *with_decision(char *obj, const char *decision)
     if (out != NULL)
         snprintf(out, olen + dlen + 16, "%.*s%s\"decision\":%s}", (int)(olen - 1), obj,
                  olen > 2 ? "," : "", decision);
-    sodium_memzero(obj, olen);
-    free(obj);
+    wipe_free(obj, olen);
     return out;
 }
 
@@ -378,6 +422,7 @@ int calls_create(struct calls *c, const struct calls_create_req *req, char **out
     if (rc != 0)
         return rc;
     decision = policy_decision_to_json(&d);
+    decision_for_users(decision);
     decision_text = decision != NULL ? json_dumps(decision, JSON_COMPACT) : NULL;
     json_decref(decision);
     if (decision_text == NULL)
@@ -475,7 +520,7 @@ done:
 static const char flush_lua[] = "local v = redis.call('LRANGE', KEYS[1], 0, -1) "
                                 "for i = 1, #v do redis.call('RPUSH', KEYS[2], v[i]) end "
                                 "redis.call('DEL', KEYS[1]) "
-                                "if #v > 0 then redis.call('EXPIRE', KEYS[2], ARGV[1]) end "
+                                "if #v > 0 then redis.call('EXPIREAT', KEYS[2], ARGV[1]) end "
                                 "return #v";
 
 int calls_accept(struct calls *c, const char *id, const char *bearer, bool native, json_t **out,
@@ -486,7 +531,7 @@ int calls_accept(struct calls *c, const char *id, const char *bearer, bool nativ
     enum calls_party party;
     struct store_batch b = {0};
     struct store_val won;
-    char key[KEY_MAX], pend[KEY_MAX], ttl[16], fp_ttl[16], hk[2][KEY_MAX], ek[2][KEY_MAX];
+    char key[KEY_MAX], pend[KEY_MAX], expiry[24], fp_ttl[16], hk[2][KEY_MAX], ek[2][KEY_MAX];
     char *accepted = NULL, tok[LOG_TOKEN_LEN];
     int rc = load(c, id, &call, err, errlen);
 
@@ -502,7 +547,7 @@ int calls_accept(struct calls *c, const char *id, const char *bearer, bool nativ
                            err, errlen);
     if (rc != 0)
         goto done;
-    snprintf(ttl, sizeof(ttl), "%u", c->cfg->call_ttl);
+    call_expiry(c, &call, expiry);
     snprintf(fp_ttl, sizeof(fp_ttl), "%u", c->cfg->fingerprint_retention);
     call_key(key, call.id, "");
     call_key(hk[0], call.id, ":held:caller");
@@ -526,9 +571,9 @@ int calls_accept(struct calls *c, const char *id, const char *bearer, bool nativ
     store_batch_add(&b, "HSET", key, "state", "accepted", NULL);
     store_batch_add(&b, "ZREM", pend, call.id, NULL);
     store_batch_add(&b, "RPUSH", ek[0], accepted, NULL);
-    store_batch_add(&b, "EXPIRE", ek[0], ttl, NULL);
-    store_batch_add(&b, "EVAL", flush_lua, "2", hk[0], ek[0], ttl, NULL);
-    store_batch_add(&b, "EVAL", flush_lua, "2", hk[1], ek[1], ttl, NULL);
+    store_batch_add(&b, "EXPIREAT", ek[0], expiry, NULL);
+    store_batch_add(&b, "EVAL", flush_lua, "2", hk[0], ek[0], expiry, NULL);
+    store_batch_add(&b, "EVAL", flush_lua, "2", hk[1], ek[1], expiry, NULL);
     if (pm.native)
         store_batch_add(&b, "SET", pm.fp_key, pm.fp_owner, "EX", fp_ttl, NULL);
     rc = store_status(store_batch_run(c->store, &b, NULL));
@@ -614,7 +659,7 @@ int calls_sdp(struct calls *c, const char *id, const char *bearer, bool offer, c
     struct sdp_options opts;
     struct sdp_result r;
     struct store_batch b = {0};
-    char qk[KEY_MAX], ttl[16], *text = NULL;
+    char qk[KEY_MAX], expiry[24], *text = NULL;
     bool hold;
     int rc = load(c, id, &call, err, errlen);
 
@@ -645,10 +690,10 @@ int calls_sdp(struct calls *c, const char *id, const char *bearer, bool offer, c
         rc = fail(err, errlen, BROKER_EINTERNAL, "out of memory");
         goto done;
     }
-    snprintf(ttl, sizeof(ttl), "%u", c->cfg->call_ttl);
+    call_expiry(c, &call, expiry);
     queue_key(&call, offer ? CALLS_CALLEE : CALLS_CALLER, hold, qk);
     store_batch_add(&b, "RPUSH", qk, text, NULL);
-    store_batch_add(&b, "EXPIRE", qk, ttl, NULL);
+    store_batch_add(&b, "EXPIREAT", qk, expiry, NULL);
     rc = store_status(store_batch_run(c->store, &b, NULL));
     if (rc == 0) {
         c->m.candidates_kept += r.candidates_kept;
@@ -723,7 +768,7 @@ int calls_candidates(struct calls *c, const char *id, const char *bearer, const 
     enum calls_party party;
     char *texts[CALLS_MAX_CANDIDATES] = {0};
     const char *argv_keep[CALLS_MAX_CANDIDATES];
-    char qk[KEY_MAX], ttl[16];
+    char qk[KEY_MAX], expiry[24];
     size_t n = json_array_size(cands), kept = 0, dropped = 0;
     struct store_batch b = {0};
     bool hold;
@@ -747,14 +792,14 @@ int calls_candidates(struct calls *c, const char *id, const char *bearer, const 
     if (rc != 0)
         goto done;
     hold = call.ice_delay && !call.accepted;
-    snprintf(ttl, sizeof(ttl), "%u", c->cfg->call_ttl);
+    call_expiry(c, &call, expiry);
     queue_key(&call, party == CALLS_CALLER ? CALLS_CALLEE : CALLS_CALLER, hold, qk);
     for (size_t i = 0; i < kept; i++) {
         argv_keep[i] = texts[i];
         store_batch_add(&b, "RPUSH", qk, argv_keep[i], NULL);
     }
     if (kept > 0) {
-        store_batch_add(&b, "EXPIRE", qk, ttl, NULL);
+        store_batch_add(&b, "EXPIREAT", qk, expiry, NULL);
         rc = store_status(store_batch_run(c->store, &b, NULL));
     }
     if (rc == 0) {
@@ -787,7 +832,7 @@ int calls_events(struct calls *c, const char *id, enum calls_party party, long s
         return fail(err, errlen, BROKER_ENOTFOUND, "no such call");
     call_key(key, id, "");
     call_key(ek, id, party == CALLS_CALLER ? ":ev:caller" : ":ev:callee");
-    snprintf(tomb, sizeof(tomb), "umbra:end:%s", id);
+    tomb_key(c, id, tomb);
     snprintf(start, sizeof(start), "%ld", since);
     store_batch_add(&b, "EXISTS", key, NULL);
     store_batch_add(&b, "EXISTS", tomb, NULL);
@@ -806,7 +851,9 @@ int calls_events(struct calls *c, const char *id, enum calls_party party, long s
         }
     } else {
         for (size_t i = 0; i < v[2].n; i++) {
-            json_t *ev = json_loadb(v[2].elem[i].str, v[2].elem[i].len, 0, NULL);
+            json_t *ev = strcmp(v[2].elem[i].str, DELIVERED) != 0
+                             ? json_loadb(v[2].elem[i].str, v[2].elem[i].len, 0, NULL)
+                             : NULL;
             if (ev != NULL)
                 json_array_append_new(*events, ev);
         }
@@ -818,6 +865,32 @@ int calls_events(struct calls *c, const char *id, enum calls_party party, long s
         json_decref(*events);
         *events = NULL;
     }
+    return rc;
+}
+
+/* Overwrites the events below ARGV[1] (the party has them) with ARGV[2];
+ * indexes stay, so "since" keeps its meaning. */
+static const char ack_lua[] = "local n = math.min(tonumber(ARGV[1]), redis.call('LLEN', KEYS[1])) "
+                              "for i = 0, n - 1 do "
+                              "if redis.call('LINDEX', KEYS[1], i) ~= ARGV[2] then "
+                              "redis.call('LSET', KEYS[1], i, ARGV[2]) end end "
+                              "return n";
+
+int calls_ack(struct calls *c, const char *id, enum calls_party party, long since, char *err,
+              size_t errlen)
+{
+    char ek[KEY_MAX], upto[24];
+    struct store_val v;
+    int rc;
+
+    if (!calls_id_valid(id))
+        return fail(err, errlen, BROKER_ENOTFOUND, "no such call");
+    if (since <= 0)
+        return 0;
+    call_key(ek, id, party == CALLS_CALLER ? ":ev:caller" : ":ev:callee");
+    snprintf(upto, sizeof(upto), "%ld", since);
+    rc = store_status(store_cmd(c->store, &v, "EVAL", ack_lua, "1", ek, upto, DELIVERED, NULL));
+    store_val_free(&v);
     return rc;
 }
 
@@ -840,7 +913,7 @@ int calls_end(struct calls *c, const char *id, const char *bearer, char *err, si
     call_key(lists[2], call.id, ":held:caller");
     call_key(lists[3], call.id, ":held:callee");
     snprintf(pend, sizeof(pend), "umbra:pend:%s", call.callee_pn);
-    snprintf(tomb, sizeof(tomb), "umbra:end:%s", call.id);
+    tomb_key(c, call.id, tomb);
     /* Revoke first: the relays drop the allocations even if what follows
      * fails. */
     store_batch_add(&b, "PUBLISH", CALLS_REVOKE_CHANNEL, call.id, NULL);

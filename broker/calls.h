@@ -3,15 +3,17 @@
  *   umbra:call:<id>             hash: pseudonyms, keyed hashes of the two
  *                               party secrets, decision flags, CNAMEs,
  *                               label key, state
- *   umbra:call:<id>:ev:<party>  events waiting for that party (JSON)
+ *   umbra:call:<id>:ev:<party>  events for that party (JSON); those it has
+ *                               acknowledged are overwritten (calls_ack)
  *   umbra:call:<id>:held:<p>    events held until the callee accepts
  *                               (ice_delay_until_answer, RFC 8827 §6.4)
  *   umbra:pend:<pseudonym>      pending calls of a callee (sorted set)
  *   umbra:fp:<H(fingerprint)>   H(call id):party, for fingerprint-retention
- *   umbra:end:<id>              tombstone of an ended call (120 s)
+ *   umbra:end:<H(id)>           tombstone of an ended call (120 s)
  *   umbra:log:<random>          what remains of an ended call when
  *                               log_retention_seconds > 0: pseudonyms and
  *                               times only
+ * The queues expire with the call's hash (created + call-ttl), never later.
  * Party secrets, identity tokens and fingerprints are stored only as keyed
  * hashes; issued private keys are never stored. Ending a call PUBLISHes
  * its id on "umbra:revoke", which umbra-relay turns into the teardown of
@@ -99,6 +101,11 @@ int calls_candidates(struct calls *c, const char *id, const char *bearer, const 
  * callers authorize first with calls_authorize. */
 int calls_events(struct calls *c, const char *id, enum calls_party party, long since,
                  json_t **events, long *next, bool *ended, char *err, size_t errlen);
+/* party has received the events below since: they (SDP with its DTLS
+ * fingerprints, candidates) are overwritten in Redis. No authorization
+ * here either. */
+int calls_ack(struct calls *c, const char *id, enum calls_party party, long since, char *err,
+              size_t errlen);
 int calls_end(struct calls *c, const char *id, const char *bearer, char *err, size_t errlen);
 /* Pending (not yet accepted) calls for the token's pseudonym in context. */
 int calls_pending(struct calls *c, const char *token, const char *context, json_t **out, char *err,

@@ -1,5 +1,6 @@
 /* http: see http.h. */
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <stdio.h>
@@ -9,8 +10,10 @@
 #include <sys/queue.h>
 
 #include "http.h"
+#include "http_limit.h"
 #include "status.h"
 #include "tls_server.h"
+#include "wipe.h"
 
 #define HTTP_MAX_SEGMENTS 8
 #define HTTP_MAX_PATH 512
@@ -20,6 +23,7 @@ struct http_server {
     const struct http_route *routes;
     size_t n_routes;
     size_t max_body;
+    void *tls;
     void *ctx;
     struct log_ctx *log;
     struct http_metrics m;
@@ -55,10 +59,8 @@ void http_reply_json(struct evhttp_request *ev, int code, json_t *body)
         send_reply(ev, 500, "application/json", oom, strlen(oom));
     } else {
         send_reply(ev, code, "application/json", text, strlen(text));
-        /* Replies can hold secrets and private keys: wipe the copy. */
-        memset(text, 0, strlen(text));
-        __asm__ __volatile__("" : : "r"(text) : "memory");
-        free(text);
+        /* Replies can hold secrets and private keys. */
+        wipe_free(text, strlen(text));
     }
     json_decref(body);
 }
@@ -158,6 +160,17 @@ static const char *bearer_of(struct evhttp_request *ev)
     return auth;
 }
 
+/* The connection closes after this answer: http_limit has dropped the
+ * body, and what follows it on the connection is not framed. */
+static void reply_too_large(struct evhttp_request *ev, unsigned long long len, size_t max_body)
+{
+    char detail[160];
+    snprintf(detail, sizeof(detail), "the body is %llu bytes; the limit is %zu (max-body)", len,
+             max_body);
+    evhttp_add_header(evhttp_request_get_output_headers(ev), "Connection", "close");
+    http_reply_error(ev, 413, "payload_too_large", detail);
+}
+
 /* Parses the body into req->body; replies and returns -1 when it is bad. */
 static int read_body(struct http_server *s, struct http_req *req)
 {
@@ -167,10 +180,8 @@ static int read_body(struct http_server *s, struct http_req *req)
     char detail[300];
     unsigned char *data;
 
-    if (len > s->max_body) {
-        snprintf(detail, sizeof(detail), "the body is %zu bytes; the limit is %zu", len,
-                 s->max_body);
-        http_reply_error(req->ev, 413, "body_too_large", detail);
+    if (len > s->max_body) { /* http_limit lets none through: a backstop */
+        reply_too_large(req->ev, len, s->max_body);
         return -1;
     }
     if (len == 0) {
@@ -205,9 +216,15 @@ static void dispatch(struct evhttp_request *ev, void *arg)
     struct http_req req;
     size_t n;
     bool path_known = false;
+    const char *too_large;
 
     s->m.requests++;
     evhttp_request_set_on_complete_cb(ev, on_complete, s);
+    too_large = evhttp_find_header(evhttp_request_get_input_headers(ev), HTTP_LIMIT_HEADER);
+    if (too_large != NULL) {
+        reply_too_large(ev, strtoull(too_large, NULL, 10), s->max_body);
+        return;
+    }
     memset(&req, 0, sizeof(req));
     req.ev = ev;
     TAILQ_INIT(&req.query);
@@ -245,6 +262,16 @@ static void dispatch(struct evhttp_request *ev, void *arg)
         http_reply_error(ev, 404, "not_found", "no such resource");
 }
 
+/* Every connection reads through http_limit (over TLS when configured). */
+static struct bufferevent *make_bufferevent(struct event_base *base, void *arg)
+{
+    struct http_server *s = arg;
+    struct bufferevent *under = s->tls != NULL
+                                    ? tls_server_evhttp_bevcb(base, s->tls)
+                                    : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    return under != NULL ? http_limit_wrap(under, s->max_body) : NULL;
+}
+
 struct http_server *http_new(struct event_base *base, const char *host, unsigned short port,
                              void *tls, size_t max_body, unsigned timeout_s,
                              const struct http_route *routes, size_t n_routes, void *ctx,
@@ -261,7 +288,8 @@ struct http_server *http_new(struct event_base *base, const char *host, unsigned
     s->max_body = max_body;
     s->ctx = ctx;
     s->log = log;
-    /* evhttp's own limit is a backstop; read_body gives the JSON 413. */
+    /* http_limit answers oversize bodies with a JSON 413 before evhttp
+     * sees them; evhttp's own limit (an HTML 413) is a backstop. */
     evhttp_set_max_body_size(s->evh, (ev_ssize_t)(4 * max_body));
     evhttp_set_max_headers_size(s->evh, 16384);
     evhttp_set_timeout(s->evh, (int)timeout_s);
@@ -270,8 +298,8 @@ struct http_server *http_new(struct event_base *base, const char *host, unsigned
                                            EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD |
                                            EVHTTP_REQ_OPTIONS);
     evhttp_set_default_content_type(s->evh, "application/json");
-    if (tls != NULL)
-        evhttp_set_bevcb(s->evh, tls_server_evhttp_bevcb, tls);
+    s->tls = tls;
+    evhttp_set_bevcb(s->evh, make_bufferevent, s);
     evhttp_set_gencb(s->evh, dispatch, s);
     if (evhttp_bind_socket(s->evh, host, port) != 0) {
         snprintf(err, errlen, "cannot listen on port %u", port);

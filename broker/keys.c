@@ -14,6 +14,7 @@ void keys_derive(const uint8_t master[KEYS_BYTES], struct keys *out)
     crypto_kdf_derive_from_key(out->token, KEYS_BYTES, 2, KEYS_CONTEXT, master);
     crypto_kdf_derive_from_key(out->fingerprint, KEYS_BYTES, 3, KEYS_CONTEXT, master);
     crypto_kdf_derive_from_key(out->secret, KEYS_BYTES, 4, KEYS_CONTEXT, master);
+    crypto_kdf_derive_from_key(out->call, KEYS_BYTES, 5, KEYS_CONTEXT, master);
 }
 
 int keys_load(const char *path, struct keys *out, char *err, size_t errlen)

@@ -4,7 +4,8 @@
  *
  * keys_hash() is the keyed hash (BLAKE2b, 128 bits, hex) the broker uses
  * for everything it must find again without keeping it in clear: bearer
- * tokens, party secrets, DTLS fingerprints. keys_clear() wipes all keys. */
+ * tokens, party secrets, DTLS fingerprints, the names of ended calls'
+ * tombstones. keys_clear() wipes all keys. */
 #ifndef UMBRA_BROKER_KEYS_H
 #define UMBRA_BROKER_KEYS_H
 
@@ -19,6 +20,7 @@ struct keys {
     uint8_t token[KEYS_BYTES];
     uint8_t fingerprint[KEYS_BYTES];
     uint8_t secret[KEYS_BYTES];
+    uint8_t call[KEYS_BYTES];
 };
 
 int keys_load(const char *path, struct keys *out, char *err, size_t errlen);

@@ -10,7 +10,8 @@ broker_libumbra_broker_a_SOURCES = \
 	broker/cname.c broker/cname.h \
 	broker/dtls_pool.c broker/dtls_pool.h \
 	broker/calls.c broker/calls.h \
-	broker/http.c broker/http.h \
+	broker/http.c broker/http.h broker/http_limit.c broker/http_limit.h \
+	broker/wipe.c broker/wipe.h \
 	broker/api.c broker/api.h \
 	broker/api_identities.c broker/api_calls.c broker/api_health.c broker/api_demo.c \
 	broker/status.h
@@ -33,6 +34,11 @@ TESTS += tests/integration/broker_api.sh tests/integration/broker_call.sh
 EXTRA_DIST += tests/integration/broker_api.sh tests/integration/broker_api.py \
 	tests/integration/broker_call.sh tests/integration/broker_call.py \
 	tests/integration/broker_sdp_fixtures.py tests/lib/broker_harness.py
+
+# Faults and leaks (stalled Redis, oversize bodies, secrets in memory, what
+# users and Redis see): ports 25000-25099.
+TESTS += tests/integration/broker_faults.sh
+EXTRA_DIST += tests/integration/broker_faults.sh tests/integration/broker_faults.py
 
 # Benchmark: bench/bench_broker.sh starts redis-server (and umbra-broker for
 # the HTTP figure) on ports 22200-22299 and runs bench/bench_broker.

@@ -14,6 +14,7 @@
 #include "policy.h"
 #include "tls_server.h"
 #include "turn_rest.h"
+#include "wipe.h"
 
 /* libevent reports through this; its warnings can name a peer, so only
  * errors are kept. The one global besides signal handling: libevent's
@@ -115,6 +116,10 @@ static int start(struct broker *b, char *err, size_t errlen)
         return -1;
     if (!store_up(b->store))
         log_warn(&b->log, "redis: unreachable at start; answering 503 until it is up");
+    if (store_watch(b->store, b->base) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     return 0;
 }
 
@@ -123,9 +128,9 @@ static void stop(struct broker *b)
     if (b->api.waiters != NULL)
         api_calls_free(&b->api);
     http_free(b->api.http);
+    store_free(b->store); /* its probe lives on the base */
     if (b->base != NULL)
         event_base_free(b->base);
-    store_free(b->store);
     dtls_pool_free(b->pool);
     tls_server_free(b->tls);
     policy_set_free(b->policy);
@@ -142,6 +147,8 @@ int main(int argc, char **argv)
     char err[512];
     int rc = 1;
 
+    /* First: jansson and libevent must allocate through it from the start. */
+    wipe_install();
     if (conf_has_flag(argc, argv, "--help") || conf_has_flag(argc, argv, "-h")) {
         broker_config_usage(stdout);
         return 0;

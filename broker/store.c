@@ -1,4 +1,7 @@
 /* store: see store.h. */
+#include <event2/event.h>
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -8,7 +11,7 @@
 
 #include "store.h"
 
-#define STORE_RETRY_NS (250LL * 1000 * 1000)
+#define STORE_RETRY_NS ((long long)STORE_PROBE_MS * 1000 * 1000)
 
 struct store {
     redisContext *c;
@@ -18,6 +21,10 @@ struct store {
     long long last_attempt_ns;
     bool was_up;
     struct log_ctx *log;
+    /* Watched stores only: the probe timer and the probe in flight. */
+    struct event_base *base;
+    struct event *tick, *probe_timeout;
+    redisAsyncContext *probe;
 };
 
 static long long now_ns(void)
@@ -51,26 +58,12 @@ static void drop(struct store *st)
     st->was_up = false;
 }
 
-void store_free(struct store *st)
-{
-    if (st == NULL)
-        return;
-    if (st->c != NULL)
-        redisFree(st->c);
-    free(st);
-}
-
-bool store_up(struct store *st)
+/* The synchronous connection; false when Redis cannot be reached. */
+static bool connect_now(struct store *st)
 {
     struct timeval tv;
-    long long now;
 
-    if (st->c != NULL)
-        return true;
-    now = now_ns();
-    if (now - st->last_attempt_ns < STORE_RETRY_NS)
-        return false;
-    st->last_attempt_ns = now;
+    st->last_attempt_ns = now_ns();
     tv.tv_sec = st->timeout_ms / 1000;
     tv.tv_usec = (st->timeout_ms % 1000) * 1000;
     st->c = st->port == 0 ? redisConnectUnixWithTimeout(st->host, tv)
@@ -89,6 +82,122 @@ bool store_up(struct store *st)
     log_info(st->log, "redis: connected");
     st->was_up = true;
     return true;
+}
+
+bool store_up(struct store *st)
+{
+    if (st->c != NULL)
+        return true;
+    if (st->base != NULL || now_ns() - st->last_attempt_ns < STORE_RETRY_NS)
+        return false;
+    return connect_now(st);
+}
+
+/* The probe: hiredis async on the loop, so a Redis that accepts but does
+ * not answer (stopped, overloaded) costs the loop nothing. */
+static void probe_end(struct store *st, bool free_it)
+{
+    redisAsyncContext *ac = st->probe;
+    st->probe = NULL;
+    evtimer_del(st->probe_timeout);
+    if (ac != NULL && free_it)
+        redisAsyncFree(ac);
+}
+
+static void on_probe_connect(const redisAsyncContext *ac, int status)
+{
+    struct store *st = ac->data;
+    if (status != REDIS_OK && st->probe == ac)
+        probe_end(st, false); /* hiredis frees it after this callback */
+}
+
+static void on_probe_disconnect(const redisAsyncContext *ac, int status)
+{
+    struct store *st = ac->data;
+    if (st->probe == ac)
+        probe_end(st, false);
+}
+
+static void on_probe_pong(redisAsyncContext *ac, void *reply, void *arg)
+{
+    struct store *st = arg;
+    const redisReply *r = reply;
+    bool pong = r != NULL && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0;
+
+    if (r == NULL || st->probe != ac)
+        return; /* the probe is being torn down */
+    probe_end(st, false);
+    redisAsyncDisconnect(ac); /* deferred by hiredis until this returns */
+    /* Redis has just answered: the synchronous connect is quick now. */
+    if (pong && st->c == NULL && !connect_now(st))
+        log_debug(st->log, "redis: answered a probe but refused the connection");
+}
+
+static void on_probe_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    probe_end(arg, true);
+}
+
+static void probe_start(struct store *st)
+{
+    redisAsyncContext *ac =
+        st->port == 0 ? redisAsyncConnectUnix(st->host) : redisAsyncConnect(st->host, st->port);
+    struct timeval tv = {st->timeout_ms / 1000, (st->timeout_ms % 1000) * 1000};
+
+    st->last_attempt_ns = now_ns();
+    if (ac == NULL)
+        return;
+    if (ac->err != 0 || redisLibeventAttach(ac, st->base) != REDIS_OK) {
+        redisAsyncFree(ac);
+        return;
+    }
+    ac->data = st;
+    st->probe = ac;
+    redisAsyncSetConnectCallback(ac, on_probe_connect);
+    redisAsyncSetDisconnectCallback(ac, on_probe_disconnect);
+    if (redisAsyncCommand(ac, on_probe_pong, st, "PING") != REDIS_OK) {
+        probe_end(st, true);
+        return;
+    }
+    evtimer_add(st->probe_timeout, &tv);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct store *st = arg;
+    if (st->c == NULL && st->probe == NULL)
+        probe_start(st);
+}
+
+int store_watch(struct store *st, struct event_base *base)
+{
+    struct timeval every = {0, STORE_PROBE_MS * 1000};
+    st->tick = event_new(base, -1, EV_PERSIST, on_tick, st);
+    st->probe_timeout = evtimer_new(base, on_probe_timeout, st);
+    if (st->tick == NULL || st->probe_timeout == NULL || event_add(st->tick, &every) != 0) {
+        if (st->tick != NULL)
+            event_free(st->tick);
+        if (st->probe_timeout != NULL)
+            event_free(st->probe_timeout);
+        st->tick = st->probe_timeout = NULL;
+        return -1;
+    }
+    st->base = base;
+    return 0;
+}
+
+void store_free(struct store *st)
+{
+    if (st == NULL)
+        return;
+    if (st->base != NULL) {
+        probe_end(st, true);
+        event_free(st->tick);
+        event_free(st->probe_timeout);
+    }
+    if (st->c != NULL)
+        redisFree(st->c);
+    free(st);
 }
 
 static int copy_reply(const redisReply *r, struct store_val *out)

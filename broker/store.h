@@ -1,11 +1,16 @@
 /* store: the broker's only door to Redis (hiredis, synchronous, with short
- * timeouts so a dead Redis costs at most redis-timeout-ms per request).
+ * timeouts so a Redis that stops answering costs at most redis-timeout-ms,
+ * once: the command that finds it gone).
  *
  * Commands are given as NULL-terminated lists of C strings. Replies are
  * copied into struct store_val, which the caller frees with store_val_free().
- * When Redis is unreachable a command returns STORE_EDOWN at once; the store
- * then reconnects by itself on a later command (at most every 250 ms), so
- * the broker recovers without help when Redis returns.
+ * While Redis is known down a command returns STORE_EDOWN at once.
+ * Coming back: a store watched on an event loop (store_watch) never
+ * reconnects inside a command; a probe on the loop (non-blocking connect
+ * and PING, one at most every STORE_PROBE_MS, given up after
+ * redis-timeout-ms) finds Redis again, and only then is the synchronous
+ * connection made. An unwatched store (tools, unit tests) reconnects inside
+ * a later command instead, at most every STORE_PROBE_MS.
  * A store is used by one thread. It never logs keys or values. */
 #ifndef UMBRA_BROKER_STORE_H
 #define UMBRA_BROKER_STORE_H
@@ -29,6 +34,8 @@ struct store_val {
     struct store_val *elem;
 };
 
+#define STORE_PROBE_MS 250
+
 #define STORE_BATCH_MAX 24
 #define STORE_ARGV_MAX 16
 
@@ -42,12 +49,17 @@ struct store_batch {
 };
 
 struct store;
+struct event_base;
 
 /* host is a unix socket path when port is 0. Never fails for an
  * unreachable Redis (the store starts down and reconnects). */
 struct store *store_new(const char *host, int port, unsigned timeout_ms, struct log_ctx *log);
+/* Before the base is freed. */
 void store_free(struct store *st);
-/* Connects now if down; true when a connection is up. */
+/* From now on reconnect only through probes on base; 0 or -1 (no memory). */
+int store_watch(struct store *st, struct event_base *base);
+/* True when a connection is up. An unwatched store that is down tries to
+ * connect now (at most every STORE_PROBE_MS); a watched one never blocks. */
 bool store_up(struct store *st);
 
 int store_cmd(struct store *st, struct store_val *out, ...);

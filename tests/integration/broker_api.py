@@ -360,7 +360,7 @@ def test_bad_input(b, rc, t2, pn2):
          "invalid_request", "missing fields"),
         ("POST", "/v1/calls", None, '{"callee": "%s", "callee": "x"}' % pn2, 400, "malformed_json",
          "a duplicate key"),
-        ("POST", "/v1/calls", None, '{"pad": "' + "x" * 5000 + '"}', 413, "body_too_large",
+        ("POST", "/v1/calls", None, '{"pad": "' + "x" * 5000 + '"}', 413, "payload_too_large",
          "an oversize body"),
         ("POST", "/v1/calls/%s/offer" % ("0" * 32), {"sdp": "v=0"}, None, 404, "not_found",
          "an unknown call id"),

@@ -1,0 +1,31 @@
+/* http_limit: max-body enforced in front of evhttp, so that every
+ * oversize request body gets the broker's JSON 413. libevent 2.1 answers
+ * its own body limit with an HTML page and offers no hook before the body
+ * is read, so this input filter (a bufferevent_filter between the socket
+ * or TLS bufferevent and evhttp) frames requests itself:
+ *   - Content-Length up to max_body, and chunked bodies that decode to at
+ *     most max_body, pass through unchanged;
+ *   - a longer body is read and thrown away (memory stays bounded), then
+ *     evhttp gets the request head with an empty body and the header
+ *     HTTP_LIMIT_HEADER: N (bytes declared or seen), which http answers
+ *     with 413 and Connection: close. Reading the body first keeps the
+ *     client from a reset before it reads the answer; with
+ *     "Expect: 100-continue" the body is never sent, so it answers at once.
+ * A client's own HTTP_LIMIT_HEADER is removed. A head it cannot frame
+ * (over HTTP_LIMIT_HEAD_MAX, bad Content-Length or chunk size) is passed on
+ * unchanged for evhttp to refuse. The filter owns its state and frees it
+ * with the bufferevent. */
+#ifndef UMBRA_BROKER_HTTP_LIMIT_H
+#define UMBRA_BROKER_HTTP_LIMIT_H
+
+#include <stddef.h>
+
+struct bufferevent;
+
+#define HTTP_LIMIT_HEADER "X-Umbra-Body-Too-Large"
+#define HTTP_LIMIT_HEAD_MAX 16384
+
+/* Wraps under (freed with the result); NULL on failure (under freed). */
+struct bufferevent *http_limit_wrap(struct bufferevent *under, size_t max_body);
+
+#endif
