@@ -9,7 +9,8 @@ broker_libumbra_broker_a_SOURCES = \
 	broker/creds.c broker/creds.h \
 	broker/cname.c broker/cname.h \
 	broker/dtls_pool.c broker/dtls_pool.h \
-	broker/calls.c broker/calls.h \
+	broker/calls.h broker/calls_internal.h broker/calls_record.c broker/calls_material.c \
+	broker/calls_create.c broker/calls_signal.c broker/calls_events.c \
 	broker/http.c broker/http.h broker/http_limit.c broker/http_limit.h \
 	broker/wipe.c broker/wipe.h \
 	broker/api.c broker/api.h \
