@@ -37,16 +37,33 @@ static bool sdp_addr_is_ipv6(char *run)
     return inet_pton(AF_INET6, run, bin) == 1 && strcmp(run, "::") != 0;
 }
 
-/* An IPv4 literal other than 0.0.0.0 in p[0..n), digits and dots. */
-static bool sdp_addr_is_ipv4(const char *p, size_t n)
+/* One group of a dotted quad at p[0..n): a run of digits with at most
+ * three after its leading zeros, so that octal "0300" and zero-padded
+ * "001" count, as some parsers read them. Its length, or 0. */
+static size_t sdp_addr_quad_group(const char *p, size_t n)
 {
-    char run[INET_ADDRSTRLEN];
-    unsigned char bin[4];
-    if (n >= sizeof(run))
-        return false;
-    memcpy(run, p, n);
-    run[n] = '\0';
-    return inet_pton(AF_INET, run, bin) == 1 && strcmp(run, "0.0.0.0") != 0;
+    size_t len = 0, significant = 0;
+    for (; len < n && p[len] >= '0' && p[len] <= '9'; len++)
+        if (significant > 0 || p[len] != '0')
+            significant++;
+    return len > 0 && significant <= 3 ? len : 0;
+}
+
+/* The length of the dotted quad at the start of p[0..n), or 0. What
+ * follows it does not matter: "10.0.0.1." and "10.0.0.1.5" hold one. */
+static size_t sdp_addr_dotted_quad(const char *p, size_t n)
+{
+    size_t k = 0;
+    for (int g = 0; g < 4; g++) {
+        size_t len;
+        if (g > 0 && (k >= n || p[k++] != '.'))
+            return 0;
+        len = sdp_addr_quad_group(p + k, n - k);
+        if (len == 0)
+            return 0;
+        k += len;
+    }
+    return k;
 }
 
 static bool sdp_addr_is_hex_colon_dot(char c)
@@ -57,7 +74,7 @@ static bool sdp_addr_is_hex_colon_dot(char c)
 
 /* A run of hex digits, colons and dots holds an address if it is one, if
  * it holds "::" next to a hex digit (a compressed IPv6 address glued to
- * other text), or if an IPv4 address hides in it ("cafe10.0.0.1"). */
+ * other text), or if a dotted quad hides in it ("cafe10.0.0.1"). */
 static bool sdp_addr_in_run(const char *p, size_t n)
 {
     char run[INET6_ADDRSTRLEN];
@@ -84,13 +101,13 @@ static bool sdp_addr_in_run(const char *p, size_t n)
     if (dc != NULL && ((dc > p && dc[-1] != ':' && dc[-1] != '.') ||
                        (dc + 2 < p + n && dc[2] != ':' && dc[2] != '.')))
         return true;
+    /* Fail closed on IPv4: any four dot-separated groups, even starting
+     * inside a longer number ("1110.0.0.1" holds 110.0.0.1) and even when
+     * inet_pton would refuse them ("010.0.0.1", "256.1.1.1"); only the
+     * exact text "0.0.0.0" is let through. */
     for (size_t k = 0; k < n; k++) {
-        size_t e = k;
-        if (p[k] < '0' || p[k] > '9' || (k > 0 && p[k - 1] >= '0' && p[k - 1] <= '9'))
-            continue;
-        while (e < n && ((p[e] >= '0' && p[e] <= '9') || p[e] == '.'))
-            e++;
-        if (sdp_addr_is_ipv4(p + k, e - k))
+        size_t len = sdp_addr_dotted_quad(p + k, n - k);
+        if (len > 0 && !(len == 7 && memcmp(p + k, "0.0.0.0", 7) == 0))
             return true;
     }
     return false;

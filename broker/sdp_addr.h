@@ -17,9 +17,15 @@
  * included); *ipv6 then says which. *ipv6 is left alone otherwise. */
 bool sdp_addr_is_literal(const char *p, size_t n, bool *ipv6);
 
-/* True if p[0..n) holds an IPv4 or IPv6 literal other than 0.0.0.0 and ::
- * anywhere: standing alone, glued to other text ("x-lan:fe80::1",
- * "cafe10.0.0.1"), or as a compressed IPv6 address next to a hex digit. */
+/* True if p[0..n) holds an IPv6 literal other than :: or a dotted quad
+ * other than the exact text "0.0.0.0" anywhere: standing alone, glued to
+ * other text ("x-lan:fe80::1", "cafe10.0.0.1", "10.0.0.1."), or as a
+ * compressed IPv6 address next to a hex digit. A dotted quad is four
+ * dot-separated groups of digits with at most three after leading zeros,
+ * whether or not inet_pton takes it: "010.0.0.1" (octal to some parsers),
+ * "127.000.000.001", "0300.0250.0.1", "256.1.1.1". Version numbers of
+ * three groups ("1.2.3") or with a longer group ("120.0.6099.109") are not
+ * quads; a four-group one ("1.2.3.4") is, and its line is dropped. */
 bool sdp_addr_in_text(const char *p, size_t n);
 
 #endif

@@ -34,6 +34,17 @@ static const struct addr_case in_text_cases[] = {
     {"cafe10.0.0.1", true},
     {"deadbeef::", true}, /* "::" next to a hex digit */
     {"1.2.3.4.5", true},  /* 2.3.4.5 hides in it */
+    /* dotted quads inet_pton refuses but other parsers read (octal,
+     * zero-padded, out of range): the net fails closed on them */
+    {"010.0.0.1", true},
+    {"c=IN IP4 127.000.000.001", true},
+    {"a=x-lan:0300.0250.0.1", true}, /* 192.168.0.1 in octal */
+    {"0000000012.0.0.1", true},
+    {"256.1.1.1", true},
+    {"000.0.0.0", true}, /* only the exact text "0.0.0.0" is allowed */
+    {"0.0.0.00", true},
+    {"s=from 10.0.0.1.", true}, /* a quad followed by a dot */
+    {"1110.0.0.1", true},       /* 110.0.0.1 glued to a digit */
     /* a fingerprint's hex pairs read as IPv6: why a=fingerprint is exempt */
     {"sha-256 AB:CD:EF:01:23:45:67:89", true},
     /* no address */
@@ -43,7 +54,10 @@ static const struct addr_case in_text_cases[] = {
     {"IN IP4 0.0.0.0 and ::", false},
     {"i=version 1.2.3", false},
     {"10.0.0", false},
-    {"256.1.1.1", false},
+    {"0.0.0.0.", false},
+    {"a=tool:libwebrtc 120.0.6099.109", false}, /* a group of four digits */
+    {"s=umbra 1.22.333", false},
+    {"a=x-rate:10.5 12.25", false},
     {"12:34:56", false},
     {"a=rtpmap:111 opus/48000/2", false},
     {"a=fmtp:111 minptime=10;useinbandfec=1", false},
