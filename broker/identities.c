@@ -93,6 +93,30 @@ int identities_create(struct identities *ids, char token[IDENTITIES_TOKEN_LEN])
     return rc == STORE_EDOWN ? BROKER_EDOWN : rc != 0 ? BROKER_EINTERNAL : 0;
 }
 
+/* Adds the reads of the identity's secret key and of the rotation count
+ * of its pseudonym in context (field "g:<H(context)>", written to field). */
+static void identities_lookup(const struct identities *ids, struct store_batch *b, const char *key,
+                              const char *context, char field[KEYS_HASH_HEX + 2])
+{
+    keys_hash(ids->keys->pseudonym, context, strlen(context), field + 2);
+    field[0] = 'g';
+    field[1] = ':';
+    store_batch_add(b, "HGET", key, "sk", NULL);
+    store_batch_add(b, "HGET", key, field, NULL);
+}
+
+/* The secret key in the reply to the first read of identities_lookup:
+ * ENOTFOUND without one, EINTERNAL when it is malformed. */
+static int identities_sk_of(const struct store_val *v, uint8_t sk[IDENTITIES_SK_BYTES])
+{
+    size_t bin_len = 0;
+    if (v->type != STORE_STR ||
+        sodium_hex2bin(sk, IDENTITIES_SK_BYTES, v->str, v->len, NULL, &bin_len, NULL) != 0 ||
+        bin_len != IDENTITIES_SK_BYTES)
+        return v->type == STORE_NIL ? BROKER_ENOTFOUND : BROKER_EINTERNAL;
+    return 0;
+}
+
 int identities_pseudonym_for(struct identities *ids, const char *token, const char *context,
                              bool rotate, char out[IDENTITIES_PSEUDONYM_LEN])
 {
@@ -102,25 +126,17 @@ int identities_pseudonym_for(struct identities *ids, const char *token, const ch
     struct store_val v[3];
     struct store_batch b = {0};
     uint64_t rot = 0;
-    size_t bin_len = 0;
     int rc;
 
     id_key(ids, token, key, tokhash);
-    keys_hash(ids->keys->pseudonym, context, strlen(context), field + 2);
-    field[0] = 'g';
-    field[1] = ':';
     snprintf(ttl, sizeof(ttl), "%u", ids->ttl);
-    store_batch_add(&b, "HGET", key, "sk", NULL);
-    store_batch_add(&b, "HGET", key, field, NULL);
+    identities_lookup(ids, &b, key, context, field);
     rc = store_batch_run(ids->store, &b, v);
     if (rc != 0)
         return rc == STORE_EDOWN ? BROKER_EDOWN : BROKER_EINTERNAL;
-    if (v[0].type != STORE_STR ||
-        sodium_hex2bin(sk, sizeof(sk), v[0].str, v[0].len, NULL, &bin_len, NULL) != 0 ||
-        bin_len != sizeof(sk)) {
-        rc = v[0].type == STORE_NIL ? BROKER_ENOTFOUND : BROKER_EINTERNAL;
+    rc = identities_sk_of(&v[0], sk);
+    if (rc != 0)
         goto done;
-    }
     if (v[1].type == STORE_STR)
         rot = strtoull(v[1].str, NULL, 10);
     if (rotate) {
@@ -155,17 +171,12 @@ int identities_resolve(struct identities *ids, const char *token, const char *co
     struct store_val v[3];
     struct store_batch b = {0};
     uint64_t rot = 0;
-    size_t bin_len = 0;
     int rc;
 
     memset(r, 0, sizeof(*r));
     id_key(ids, token, r->id_key, r->tokhash);
-    keys_hash(ids->keys->pseudonym, context, strlen(context), field + 2);
-    field[0] = 'g';
-    field[1] = ':';
     snprintf(r->ttl, sizeof(r->ttl), "%u", ids->ttl);
-    store_batch_add(&b, "HGET", r->id_key, "sk", NULL);
-    store_batch_add(&b, "HGET", r->id_key, field, NULL);
+    identities_lookup(ids, &b, r->id_key, context, field);
     if (also_exists != NULL)
         store_batch_add(&b, "EXISTS", also_exists, NULL);
     rc = store_batch_run(ids->store, &b, v);
@@ -173,11 +184,8 @@ int identities_resolve(struct identities *ids, const char *token, const char *co
         return rc == STORE_EDOWN ? BROKER_EDOWN : BROKER_EINTERNAL;
     if (also_exists != NULL)
         *exists = v[2].type == STORE_INT && v[2].num == 1;
-    if (v[0].type != STORE_STR ||
-        sodium_hex2bin(sk, sizeof(sk), v[0].str, v[0].len, NULL, &bin_len, NULL) != 0 ||
-        bin_len != sizeof(sk)) {
-        rc = v[0].type == STORE_NIL ? BROKER_ENOTFOUND : BROKER_EINTERNAL;
-    } else {
+    rc = identities_sk_of(&v[0], sk);
+    if (rc == 0) {
         if (v[1].type == STORE_STR)
             rot = strtoull(v[1].str, NULL, 10);
         identities_pseudonym(ids->keys->pseudonym, sk, rot, context, strlen(context), r->pseudonym);
