@@ -19,9 +19,25 @@
 #include "turn_handlers.h"
 #include "worker.h"
 
-/* A slot holds the largest datagram plus the 3 spare bytes handlers may
- * use. */
-#define SLOT_SIZE (STUN_MAX_MSG + 8)
+/* A slot holds headroom for a header put in front of a peer's datagram,
+ * the largest datagram, and the 3 spare bytes handlers may use. */
+#define SLOT_SIZE (WORKER_HEADROOM + STUN_MAX_MSG + 8)
+
+int listener_recv(struct listener *l, int fd)
+{
+    int n;
+    for (int i = 0; i < LISTENER_UDP_BATCH; i++) {
+        l->iov[i].iov_base = l->slots + (size_t)i * SLOT_SIZE + WORKER_HEADROOM;
+        l->iov[i].iov_len = SLOT_SIZE - WORKER_HEADROOM - 4;
+        memset(&l->mm[i].msg_hdr, 0, sizeof(l->mm[i].msg_hdr));
+        l->mm[i].msg_hdr.msg_name = &l->from[i];
+        l->mm[i].msg_hdr.msg_namelen = sizeof(l->from[i]);
+        l->mm[i].msg_hdr.msg_iov = &l->iov[i];
+        l->mm[i].msg_hdr.msg_iovlen = 1;
+    }
+    n = recvmmsg(fd, l->mm, LISTENER_UDP_BATCH, MSG_DONTWAIT, NULL);
+    return n > 0 ? n : 0;
+}
 
 static void on_udp_readable(evutil_socket_t fd, short what, void *arg)
 {
@@ -30,19 +46,7 @@ static void on_udp_readable(evutil_socket_t fd, short what, void *arg)
     struct listener *l = &w->listener;
 
     for (int round = 0; round < LISTENER_UDP_ROUNDS; round++) {
-        int n;
-        for (int i = 0; i < LISTENER_UDP_BATCH; i++) {
-            l->iov[i].iov_base = l->slots + (size_t)i * SLOT_SIZE;
-            l->iov[i].iov_len = SLOT_SIZE - 4;
-            memset(&l->mm[i].msg_hdr, 0, sizeof(l->mm[i].msg_hdr));
-            l->mm[i].msg_hdr.msg_name = &l->from[i];
-            l->mm[i].msg_hdr.msg_namelen = sizeof(l->from[i]);
-            l->mm[i].msg_hdr.msg_iov = &l->iov[i];
-            l->mm[i].msg_hdr.msg_iovlen = 1;
-        }
-        n = recvmmsg(fd, l->mm, LISTENER_UDP_BATCH, MSG_DONTWAIT, NULL);
-        if (n <= 0)
-            return;
+        int n = listener_recv(l, fd);
         for (int i = 0; i < n; i++) {
             struct client_path p = {.udp = u, .conn = NULL};
             if ((l->mm[i].msg_hdr.msg_flags & MSG_TRUNC) != 0 ||
@@ -53,6 +57,9 @@ static void on_udp_readable(evutil_socket_t fd, short what, void *arg)
             }
             turn_handle_packet(w, &p, l->iov[i].iov_base, l->mm[i].msg_len);
         }
+        /* The slots are reused by the next round: send what points into
+         * them first. */
+        worker_flush(w);
         if (n < LISTENER_UDP_BATCH)
             return;
     }
@@ -130,6 +137,7 @@ static void on_stream_read(struct bufferevent *bev, void *arg)
             return;
         evbuffer_remove(in, w->rx, (size_t)frame);
         turn_handle_packet(w, &p, w->rx, (size_t)frame);
+        worker_flush(w); /* w->rx is reused by the next frame */
     }
 }
 
@@ -282,8 +290,9 @@ int listener_send(struct worker *w, const struct client_path *p, uint8_t *buf, s
                   bool channel_data)
 {
     if (p->udp != NULL) {
-        ssize_t n =
-            sendto(p->udp->fd, buf, len, 0, &p->client.u.sa, (socklen_t)addr_len(&p->client));
+        ssize_t n;
+        worker_flush(w);
+        n = sendto(p->udp->fd, buf, len, 0, &p->client.u.sa, (socklen_t)addr_len(&p->client));
         if (n < 0) {
             metrics_add(&w->metrics, M_DROP_CONGESTED, 1);
             return -1;
@@ -302,6 +311,19 @@ int listener_send(struct worker *w, const struct client_path *p, uint8_t *buf, s
         return bufferevent_write(bev, buf, len) == 0 ? 0 : -1;
     }
     return -1;
+}
+
+void listener_send_channel_data(struct worker *w, const struct client_path *p, uint8_t *frame,
+                                size_t len)
+{
+    if (p->udp != NULL) {
+        send_batch_add(&w->out, p->udp->fd, &p->client, frame, len, WORKER_TAG_CHANNEL_TO_CLIENT);
+        return;
+    }
+    if (listener_send(w, p, frame, len, true) == 0) {
+        metrics_add(&w->metrics, M_PKTS_TO_CLIENT, 1);
+        metrics_add(&w->metrics, M_BYTES_TO_CLIENT, len - 4);
+    }
 }
 
 void listener_conn_attach(struct stream_conn *c, struct allocation *a)

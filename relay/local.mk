@@ -12,6 +12,8 @@ relay_libumbra_relay_a_SOURCES = \
 	relay/metrics.c relay/metrics.h \
 	relay/allocation.c relay/allocation.h \
 	relay/alloc_table.c relay/alloc_table.h \
+	relay/send_batch.c relay/send_batch.h \
+	relay/handoff.c relay/handoff.h \
 	relay/listener.c relay/listener.h \
 	relay/turn_handlers.c relay/turn_handlers.h \
 	relay/worker.c relay/worker.h \
@@ -51,3 +53,14 @@ tests_unit_test_relay_shared_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
 
 dist_man_MANS += relay/umbra-relay.8
 EXTRA_DIST += contrib/umbra-relay.conf
+
+# Packet path: send batching and the handoff between workers.
+RELAY_PATH_TESTS = tests/unit/test_send_batch tests/unit/test_handoff
+check_PROGRAMS += $(RELAY_PATH_TESTS)
+TESTS += $(RELAY_PATH_TESTS)
+tests_unit_test_send_batch_SOURCES = tests/unit/test_send_batch.c
+tests_unit_test_send_batch_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_send_batch_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_handoff_SOURCES = tests/unit/test_handoff.c
+tests_unit_test_handoff_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_handoff_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)

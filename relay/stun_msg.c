@@ -483,6 +483,12 @@ static EVP_MAC_CTX *stun_mac_ctx(enum stun_mac_kind kind)
     return ctx[kind];
 }
 
+void stun_thread_init(void)
+{
+    for (int k = 0; k < STUN_MAC_KINDS; k++)
+        stun_mac_ctx((enum stun_mac_kind)k);
+}
+
 /* HMAC over the message's first `upto` bytes with the header's length field
  * replaced by `length` (RFC 8489 §14.5: as if the integrity attribute
  * ended the message). */
