@@ -177,8 +177,7 @@ int main(int argc, char **argv)
         th[i].any_dest = test_ns;
         th[i].fd = open_socket(&listen);
         if (th[i].fd < 0 || pthread_create(&th[i].tid, NULL, fwd_loop, &th[i]) != 0) {
-            fprintf(stderr, "forwarder: cannot open the socket or thread: %s\n",
-                    strerror(errno));
+            fprintf(stderr, "forwarder: cannot open the socket or thread: %s\n", strerror(errno));
             fwd_stop = 1;
             for (unsigned j = 0; j < i; j++)
                 pthread_join(th[j].tid, NULL);
@@ -191,7 +190,7 @@ int main(int argc, char **argv)
         fwd += atomic_load(&th[i].forwarded);
         drop += atomic_load(&th[i].dropped);
     }
-    fprintf(stderr, "forwarder: %llu datagrams forwarded, %llu dropped\n",
-            (unsigned long long)fwd, (unsigned long long)drop);
+    fprintf(stderr, "forwarder: %llu datagrams forwarded, %llu dropped\n", (unsigned long long)fwd,
+            (unsigned long long)drop);
     return 0;
 }

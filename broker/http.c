@@ -10,7 +10,7 @@
 
 #include "http.h"
 #include "status.h"
-#include "tls.h"
+#include "tls_server.h"
 
 #define HTTP_MAX_SEGMENTS 8
 #define HTTP_MAX_PATH 512
@@ -267,7 +267,7 @@ struct http_server *http_new(struct event_base *base, const char *host, unsigned
                                            EVHTTP_REQ_OPTIONS);
     evhttp_set_default_content_type(s->evh, "application/json");
     if (tls != NULL)
-        evhttp_set_bevcb(s->evh, tls_bufferevent, tls);
+        evhttp_set_bevcb(s->evh, tls_server_evhttp_bevcb, tls);
     evhttp_set_gencb(s->evh, dispatch, s);
     if (evhttp_bind_socket(s->evh, host, port) != 0) {
         snprintf(err, errlen, "cannot listen on port %u", port);

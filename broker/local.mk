@@ -11,7 +11,6 @@ broker_libumbra_broker_a_SOURCES = \
 	broker/dtls_pool.c broker/dtls_pool.h \
 	broker/calls.c broker/calls.h \
 	broker/http.c broker/http.h \
-	broker/tls.c broker/tls.h \
 	broker/api.c broker/api.h \
 	broker/api_identities.c broker/api_calls.c broker/api_health.c \
 	broker/status.h

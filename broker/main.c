@@ -12,7 +12,7 @@
 #include "broker_config.h"
 #include "keys.h"
 #include "policy.h"
-#include "tls.h"
+#include "tls_server.h"
 #include "turn_rest.h"
 
 /* libevent reports through this; its warnings can name a peer, so only
@@ -51,7 +51,7 @@ struct broker {
     struct policy_set *policy;
     struct dtls_pool *pool;
     struct store *store;
-    struct tls *tls;
+    struct tls_server *tls;
     struct event_base *base;
     struct identities ids;
     struct calls calls;
@@ -77,7 +77,7 @@ static int start(struct broker *b, char *err, size_t errlen)
     if (policy_set_load(&b->policy, paths, b->cfg.n_policies, err, errlen) != 0)
         return -1;
     if (b->cfg.tls_cert[0] != '\0' &&
-        (b->tls = tls_new(b->cfg.tls_cert, b->cfg.tls_key, err, errlen)) == NULL)
+        (b->tls = tls_server_new(b->cfg.tls_cert, b->cfg.tls_key, err, errlen)) == NULL)
         return -1;
     b->pool = dtls_pool_new(b->cfg.dtls_pool);
     b->store = store_new(b->cfg.redis_host, b->cfg.redis_port, b->cfg.redis_timeout_ms, &b->log);
@@ -127,7 +127,7 @@ static void stop(struct broker *b)
         event_base_free(b->base);
     store_free(b->store);
     dtls_pool_free(b->pool);
-    tls_free(b->tls);
+    tls_server_free(b->tls);
     policy_set_free(b->policy);
     if (b->secrets != NULL)
         turn_rest_secrets_clear(b->secrets);

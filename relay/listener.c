@@ -15,7 +15,7 @@
 
 #include "alloc_table.h"
 #include "allocation.h"
-#include "tls.h"
+#include "tls_server.h"
 #include "turn_handlers.h"
 #include "worker.h"
 

@@ -17,7 +17,6 @@ relay_libumbra_relay_a_SOURCES = \
 	relay/listener.c relay/listener.h \
 	relay/turn_handlers.c relay/turn_handlers.h \
 	relay/worker.c relay/worker.h \
-	relay/tls.c relay/tls.h \
 	relay/revocation.c relay/revocation.h
 relay_libumbra_relay_a_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/relay $(LIBEVENT_CFLAGS) \
 	$(OPENSSL_CFLAGS) $(HIREDIS_CFLAGS) $(SODIUM_CFLAGS)

@@ -16,7 +16,7 @@
 #include "metrics.h"
 #include "relay_config.h"
 #include "revocation.h"
-#include "tls.h"
+#include "tls_server.h"
 #include "worker.h"
 
 struct relay_main {

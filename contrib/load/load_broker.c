@@ -23,11 +23,11 @@ static json_t *call_api(struct load_broker *b, const char *method, const char *p
 
     if (resp == NULL || (body != NULL && req == NULL))
         snprintf(err, errlen, "broker: out of memory");
-    else if (load_http_request(&b->addr, method, path, bearer, req, &status, resp,
-                               LOAD_BROKER_BODY, err, errlen) == 0) {
+    else if (load_http_request(&b->addr, method, path, bearer, req, &status, resp, LOAD_BROKER_BODY,
+                               err, errlen) == 0) {
         if (status != want)
-            snprintf(err, errlen, "broker: %s %.40s... answered %d: %.200s", method, path,
-                     status, resp);
+            snprintf(err, errlen, "broker: %s %.40s... answered %d: %.200s", method, path, status,
+                     resp);
         else if ((j = json_loads(resp, 0, NULL)) == NULL)
             snprintf(err, errlen, "broker: %s answered with malformed JSON", method);
     }
@@ -52,8 +52,7 @@ static int copy_str(json_t *obj, const char *key, char *dst, size_t cap)
     return 0;
 }
 
-int load_broker_init(struct load_broker *b, const struct umbra_addr *addr, char *err,
-                     size_t errlen)
+int load_broker_init(struct load_broker *b, const struct umbra_addr *addr, char *err, size_t errlen)
 {
     char *tok[2] = {b->caller_token, b->callee_token};
     memset(b, 0, sizeof(*b));
@@ -88,8 +87,7 @@ static int take_party(json_t *j, struct load_broker_party *p)
     if (copy_str(ice, "username", p->username, sizeof(p->username)) != 0 ||
         copy_str(ice, "credential", p->password, sizeof(p->password)) != 0 ||
         copy_str(j, "cname", p->cname, sizeof(p->cname)) != 0 || fp == NULL || key == NULL ||
-        cert == NULL || strncmp(fp, "sha-256 ", 8) != 0 ||
-        strlen(fp + 8) >= sizeof(p->fingerprint))
+        cert == NULL || strncmp(fp, "sha-256 ", 8) != 0 || strlen(fp + 8) >= sizeof(p->fingerprint))
         return -1;
     strcpy(p->fingerprint, fp + 8);
     p->key_pem = strdup(key);
@@ -116,14 +114,13 @@ int load_broker_call_create(struct load_broker *b, unsigned index, struct load_b
     j = call_api(b, "POST", "/v1/calls", NULL,
                  json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "caller", b->caller_token,
                            "callee", pn, "service", "contact-list", "call_model", "single-cs",
-                           "destination", "trusted", "caller_state", "pseudonymous", "native",
-                           1),
+                           "destination", "trusted", "caller_state", "pseudonymous", "native", 1),
                  201, err, errlen);
     rc = j ? 0 : -1;
-    if (j != NULL && (copy_str(j, "call_id", c->id, sizeof(c->id)) != 0 ||
-                      copy_str(j, "caller_secret", c->party[0].secret,
-                               sizeof(c->party[0].secret)) != 0 ||
-                      take_party(j, &c->party[0]) != 0)) {
+    if (j != NULL &&
+        (copy_str(j, "call_id", c->id, sizeof(c->id)) != 0 ||
+         copy_str(j, "caller_secret", c->party[0].secret, sizeof(c->party[0].secret)) != 0 ||
+         take_party(j, &c->party[0]) != 0)) {
         snprintf(err, errlen, "broker: call reply lacks credentials or a DTLS identity");
         rc = -1;
     }
@@ -135,9 +132,9 @@ int load_broker_call_create(struct load_broker *b, unsigned index, struct load_b
     j = call_api(b, "POST", path, b->callee_token, json_pack("{s:b}", "native", 1), 200, err,
                  errlen);
     rc = j ? 0 : -1;
-    if (j != NULL && (copy_str(j, "callee_secret", c->party[1].secret,
-                               sizeof(c->party[1].secret)) != 0 ||
-                      take_party(j, &c->party[1]) != 0)) {
+    if (j != NULL &&
+        (copy_str(j, "callee_secret", c->party[1].secret, sizeof(c->party[1].secret)) != 0 ||
+         take_party(j, &c->party[1]) != 0)) {
         snprintf(err, errlen, "broker: accept reply lacks credentials or a DTLS identity");
         rc = -1;
     }
@@ -191,8 +188,8 @@ int load_broker_call_exchange(struct load_broker *b, struct load_broker_call *c,
             return -1;
         }
         snprintf(path, sizeof(path), "/v1/calls/%s/%s", c->id, kind[p]);
-        j = call_api(b, "POST", path, c->party[p].secret, json_pack("{s:s}", "sdp", sdp), 200,
-                     err, errlen);
+        j = call_api(b, "POST", path, c->party[p].secret, json_pack("{s:s}", "sdp", sdp), 200, err,
+                     errlen);
         if (j == NULL)
             return -1;
         json_decref(j);

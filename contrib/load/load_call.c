@@ -47,8 +47,8 @@ static void leg_update_events(struct load_worker *w, struct load_leg *leg)
 
     if (leg->conn.fd < 0 || want == leg->ev_mask)
         return;
-    if (epoll_ctl(w->epfd, leg->ev_mask == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, leg->conn.fd,
-                  &ev) == 0)
+    if (epoll_ctl(w->epfd, leg->ev_mask == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, leg->conn.fd, &ev) ==
+        0)
         leg->ev_mask = want;
 }
 
@@ -151,8 +151,8 @@ static int call_ready(struct load_worker *w, struct load_call *c, int64_t now)
     if (w->cfg->broker) {
         if (key_from_dtls(w, c, ssrc) != 0)
             return -1;
-    } else if (load_srtp_pair(w->cfg->suite, ssrc[0], ssrc[1], &c->leg[0].srtp,
-                              &c->leg[1].srtp) != 0)
+    } else if (load_srtp_pair(w->cfg->suite, ssrc[0], ssrc[1], &c->leg[0].srtp, &c->leg[1].srtp) !=
+               0)
         return -1;
     period = (int64_t)(LOAD_NS / w->shape.burst_rate);
     for (unsigned i = 0; i < 2; i++) {
@@ -377,8 +377,7 @@ static int leg_next_step(struct load_worker *w, struct load_leg *leg, int64_t no
     }
 }
 
-static void leg_on_stun(struct load_worker *w, struct load_leg *leg, const uint8_t *buf,
-                        size_t len)
+static void leg_on_stun(struct load_worker *w, struct load_leg *leg, const uint8_t *buf, size_t len)
 {
     struct umbra_addr relayed;
     int code;
@@ -545,8 +544,7 @@ void load_call_on_event(struct load_worker *w, struct load_leg *leg, uint32_t ev
         }
     }
     if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
-        if (load_conn_receive(&leg->conn, 256, on_frame, &fc, w->msgs, w->bufs, LOAD_BATCH) <
-            0) {
+        if (load_conn_receive(&leg->conn, 256, on_frame, &fc, w->msgs, w->bufs, LOAD_BATCH) < 0) {
             if (c->state == LOAD_CALL_SETUP)
                 call_fail(w, c, "connection lost");
             else if (leg->state != LOAD_LEG_CLOSED)
@@ -560,8 +558,8 @@ void load_call_on_event(struct load_worker *w, struct load_leg *leg, uint32_t ev
 
 /* Writes one SRTP packet (with its channel or raw header) into out;
  * returns its length on the wire, 0 on failure. */
-static size_t make_packet(struct load_worker *w, struct load_leg *leg, uint8_t *out,
-                          int64_t now, unsigned epoch, size_t *srtp_len)
+static size_t make_packet(struct load_worker *w, struct load_leg *leg, uint8_t *out, int64_t now,
+                          unsigned epoch, size_t *srtp_len)
 {
     size_t hdr = w->cfg->raw_forwarder ? (size_t)leg->raw_hdr_len : 4;
     uint8_t *rtp = out + hdr;
@@ -606,8 +604,7 @@ static size_t make_packet(struct load_worker *w, struct load_leg *leg, uint8_t *
     return hdr + len;
 }
 
-static void count_sent(struct load_worker *w, int64_t now, unsigned epoch, size_t srtp_len,
-                       bool ok)
+static void count_sent(struct load_worker *w, int64_t now, unsigned epoch, size_t srtp_len, bool ok)
 {
     struct load_bucket *iv = load_worker_interval(w, now);
     struct load_bucket *eb = &w->epochs[epoch];

@@ -159,8 +159,8 @@ static int parse_uint(const char *name, const char *value, uint64_t min, uint64_
     return -1;
 }
 
-static int parse_u32(const char *name, const char *value, uint64_t min, uint64_t max,
-                     unsigned *out, char *err, size_t errlen)
+static int parse_u32(const char *name, const char *value, uint64_t min, uint64_t max, unsigned *out,
+                     char *err, size_t errlen)
 {
     uint64_t v;
     if (parse_uint(name, value, min, max, &v, err, errlen) != 0)
@@ -193,8 +193,7 @@ bad:
     return -1;
 }
 
-static int set_secret(struct load_config *cfg, const char *s, size_t len, char *err,
-                      size_t errlen)
+static int set_secret(struct load_config *cfg, const char *s, size_t len, char *err, size_t errlen)
 {
     if (len == 0 || len >= sizeof(cfg->secret)) {
         snprintf(err, errlen, "--secret: 1 to %zu bytes", sizeof(cfg->secret) - 1);
@@ -206,8 +205,7 @@ static int set_secret(struct load_config *cfg, const char *s, size_t len, char *
     return 0;
 }
 
-static int read_secret_file(struct load_config *cfg, const char *path, char *err,
-                            size_t errlen)
+static int read_secret_file(struct load_config *cfg, const char *path, char *err, size_t errlen)
 {
     char line[LOAD_MAX_SECRET + 2];
     FILE *f = fopen(path, "r");
@@ -247,8 +245,8 @@ static int set_user(struct load_config *cfg, const char *value, char *err, size_
     return 0;
 }
 
-static int parse_target(const char *name, const char *value, struct umbra_addr *out,
-                        char *err, size_t errlen)
+static int parse_target(const char *name, const char *value, struct umbra_addr *out, char *err,
+                        size_t errlen)
 {
     if (addr_parse(out, value, 3478) != 0) {
         snprintf(err, errlen, "--%s: expected IP[:PORT] (no names), got \"%s\"", name, value);
@@ -278,8 +276,7 @@ static void set_defaults(struct load_config *cfg)
     cfg->loss_limit = 0.001;
 }
 
-static int apply_option(struct load_config *cfg, int opt, const char *arg, char *err,
-                        size_t errlen)
+static int apply_option(struct load_config *cfg, int opt, const char *arg, char *err, size_t errlen)
 {
     uint64_t v;
     char *end;
@@ -457,8 +454,8 @@ static int check_config(struct load_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
-enum load_config_result load_config_parse(struct load_config *cfg, int argc, char **argv,
-                                          char *err, size_t errlen)
+enum load_config_result load_config_parse(struct load_config *cfg, int argc, char **argv, char *err,
+                                          size_t errlen)
 {
     int opt;
 

@@ -55,7 +55,7 @@ struct load_config {
     bool setup_only; /* set calls up, measure that, send no media */
     unsigned step_s;
     unsigned max_steps;
-    double loss_limit; /* fraction, for --find-max */
+    double loss_limit;      /* fraction, for --find-max */
     unsigned corrupt_every; /* flip a bit in every Nth sent packet, 0 = never */
     int relay_pid;          /* 0 = none */
     const char *csv_path;
@@ -69,8 +69,8 @@ enum load_config_result { LOAD_CONFIG_RUN = 0, LOAD_CONFIG_EXIT = 1, LOAD_CONFIG
 
 /* Parses argv. LOAD_CONFIG_EXIT after --help/--version (text printed),
  * LOAD_CONFIG_ERROR with a reason in err. */
-enum load_config_result load_config_parse(struct load_config *cfg, int argc, char **argv,
-                                          char *err, size_t errlen);
+enum load_config_result load_config_parse(struct load_config *cfg, int argc, char **argv, char *err,
+                                          size_t errlen);
 void load_config_clear(struct load_config *cfg);
 void load_config_usage(FILE *out);
 

@@ -50,8 +50,7 @@ int load_conn_open(struct load_conn *c, enum load_transport t, const struct umbr
         if (c->in == NULL || c->out == NULL)
             goto fail;
     }
-    if (connect(c->fd, &server->u.sa, (socklen_t)addr_len(server)) != 0 &&
-        errno != EINPROGRESS)
+    if (connect(c->fd, &server->u.sa, (socklen_t)addr_len(server)) != 0 && errno != EINPROGRESS)
         goto fail;
     if (getsockname(c->fd, &c->local.u.sa, &slen) != 0)
         goto fail;
@@ -216,8 +215,7 @@ static int receive_dgrams(struct load_conn *c, unsigned max_frames, load_conn_fr
         }
         n = recvmmsg(c->fd, msgs, want, MSG_DONTWAIT, NULL);
         if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
-                errno == ECONNREFUSED)
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNREFUSED)
                 break;
             return -1;
         }
@@ -290,9 +288,8 @@ static int receive_stream(struct load_conn *c, unsigned max_frames, load_conn_fr
     return (int)frames;
 }
 
-int load_conn_receive(struct load_conn *c, unsigned max_frames, load_conn_frame_fn fn,
-                      void *ctx, struct mmsghdr *msgs, uint8_t (*bufs)[LOAD_CONN_DGRAM_MAX],
-                      unsigned nbufs)
+int load_conn_receive(struct load_conn *c, unsigned max_frames, load_conn_frame_fn fn, void *ctx,
+                      struct mmsghdr *msgs, uint8_t (*bufs)[LOAD_CONN_DGRAM_MAX], unsigned nbufs)
 {
     if (c->transport == LOAD_UDP)
         return receive_dgrams(c, max_frames, fn, ctx, msgs, bufs, nbufs);

@@ -63,8 +63,7 @@ int load_conn_send_batch(struct load_conn *c, struct mmsghdr *msgs, unsigned n);
  * read now, at most max_frames. The buffer passed to fn is writable and
  * valid only during the call. Returns frames read, or -1 when broken. */
 typedef void (*load_conn_frame_fn)(void *ctx, uint8_t *buf, size_t len);
-int load_conn_receive(struct load_conn *c, unsigned max_frames, load_conn_frame_fn fn,
-                      void *ctx, struct mmsghdr *msgs, uint8_t (*bufs)[LOAD_CONN_DGRAM_MAX],
-                      unsigned nbufs);
+int load_conn_receive(struct load_conn *c, unsigned max_frames, load_conn_frame_fn fn, void *ctx,
+                      struct mmsghdr *msgs, uint8_t (*bufs)[LOAD_CONN_DGRAM_MAX], unsigned nbufs);
 
 #endif

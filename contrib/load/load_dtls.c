@@ -178,8 +178,8 @@ int load_dtls_srtp_keys(struct load_dtls *d, uint8_t local[LOAD_DTLS_KEY_MAX],
     uint8_t m[2 * (16 + 14)];
     const uint8_t *ck = m, *sk = m + k, *cs = m + 2 * k, *ss = m + 2 * k + s;
 
-    if (!d->done || SSL_export_keying_material(d->ssl, m, 2 * (k + s), "EXTRACTOR-dtls_srtp",
-                                               19, NULL, 0, 0) != 1)
+    if (!d->done || SSL_export_keying_material(d->ssl, m, 2 * (k + s), "EXTRACTOR-dtls_srtp", 19,
+                                               NULL, 0, 0) != 1)
         return -1;
     /* RFC 5764 §4.2: client key, server key, client salt, server salt */
     memcpy(local, d->client ? ck : sk, k);

@@ -34,8 +34,8 @@ struct run {
     unsigned n_workers;
     unsigned n_intervals;
     double *interval_cpu;
-    double cpu_mark;    /* relay CPU seconds at the last interval boundary */
-    int64_t next_tick;  /* next interval boundary */
+    double cpu_mark;      /* relay CPU seconds at the last interval boundary */
+    int64_t next_tick;    /* next interval boundary */
     double setup_elapsed; /* seconds from the start until every call settled */
     unsigned tick;
 };
@@ -187,8 +187,8 @@ static void find_max(struct run *r, struct load_result *res, double scale0, doub
         if (s->b.sent > 0 && loss <= cfg->loss_limit) {
             /* the best good step is the one that delivered most */
             if (res->best_step < 0 ||
-                s->b.delivered / s->seconds > res->steps[res->best_step].b.delivered /
-                                                  res->steps[res->best_step].seconds)
+                s->b.delivered / s->seconds >
+                    res->steps[res->best_step].b.delivered / res->steps[res->best_step].seconds)
                 res->best_step = (int)k;
             good = scale > good ? scale : good;
             if ((double)s->b.sent / s->seconds < 0.9 * s->offered_target) {
@@ -235,14 +235,12 @@ static void collect(struct run *r, struct load_result *res)
                 used = k + 1 > used ? k + 1 : used;
         }
     }
-    if (!r->cfg->find_max)
-        res->ramp = res->ramp; /* filled from epoch 0 by the caller */
     res->n_intervals = used;
     res->calls_per_s = r->setup_elapsed > 0 ? (double)res->setup.calls_ok / r->setup_elapsed : 0;
-    res->setup_seconds = res->setup.last_done_ns > res->setup.first_start_ns
-                             ? (double)(res->setup.last_done_ns - res->setup.first_start_ns) /
-                                   LOAD_NS
-                             : 0;
+    res->setup_seconds =
+        res->setup.last_done_ns > res->setup.first_start_ns
+            ? (double)(res->setup.last_done_ns - res->setup.first_start_ns) / LOAD_NS
+            : 0;
 }
 
 static int run_load(const struct load_config *cfg, struct ssl_ctx_st *tls)
@@ -294,8 +292,7 @@ static int run_load(const struct load_config *cfg, struct ssl_ctx_st *tls)
     self0 = load_proc_self_cpu_seconds();
     for (unsigned i = 0; i < r.n_workers; i++) {
         if (res->intervals == NULL ||
-            load_worker_init(&r.workers[i], i, r.n_workers, cfg, &r.ctl, tls, r.n_intervals) !=
-                0 ||
+            load_worker_init(&r.workers[i], i, r.n_workers, cfg, &r.ctl, tls, r.n_intervals) != 0 ||
             load_worker_start(&r.workers[i]) != 0) {
             fprintf(stderr, "umbra-load: cannot start worker %u\n", i);
             atomic_store(&r.ctl.stop, 1);

@@ -43,8 +43,8 @@ static void text_bucket(FILE *out, const struct load_bucket *b, double seconds)
     fprintf(out,
             "loss         %12" PRIu64 " packets (%.4f%%); corrupt %" PRIu64 ", replayed %" PRIu64
             ", late %" PRIu64 "\n",
-            lost, b->sent ? 100.0 * (double)lost / (double)b->sent : 0.0, b->corrupt,
-            b->replayed, b->late);
+            lost, b->sent ? 100.0 * (double)lost / (double)b->sent : 0.0, b->corrupt, b->replayed,
+            b->late);
     fprintf(out, "reordered    %12" PRIu64 " packets (%.4f%%)\n", b->reordered,
             b->delivered ? 100.0 * (double)b->reordered / (double)b->delivered : 0.0);
     fprintf(out, "jitter       %12.3f ms (RFC 3550, mean over packets)\n", mean_jitter_ms(b));
@@ -96,7 +96,8 @@ void load_report_text(FILE *out, const struct load_result *r)
     if (cfg->find_max) {
         fprintf(out, "find-max     %u steps of %u s, loss limit %.3f%%; %s\n", r->n_steps,
                 cfg->step_s, cfg->loss_limit * 100, r->find_max_end ? r->find_max_end : "");
-        fprintf(out, "  step  target pkt/s  offered pkt/s  delivered pkt/s   loss %%   p99 ms  relay CPU %%\n");
+        fprintf(out, "  step  target pkt/s  offered pkt/s  delivered pkt/s   loss %%   p99 ms  "
+                     "relay CPU %%\n");
         for (unsigned i = 0; i < r->n_steps; i++) {
             const struct load_step *s = &r->steps[i];
             fprintf(out, "  %4u  %12.0f  %13.0f  %15.0f  %7.4f  %7.3f  %10.1f%s\n", i + 1,
@@ -123,8 +124,9 @@ void load_report_text(FILE *out, const struct load_result *r)
     }
     fprintf(out, "load CPU     %12.1f %% of one core (umbra-load itself)\n", r->self_cpu);
     if (r->bursts_skipped > 0)
-        fprintf(out, "warning      the generator fell behind and skipped %" PRIu64
-                     " bursts: it, not the server, limited the load\n",
+        fprintf(out,
+                "warning      the generator fell behind and skipped %" PRIu64
+                " bursts: it, not the server, limited the load\n",
                 r->bursts_skipped);
 }
 
@@ -139,7 +141,8 @@ int load_report_csv(const char *path, const struct load_result *r)
     for (unsigned i = 0; i < r->n_intervals; i++) {
         const struct load_bucket *b = &r->intervals[i];
         double s = r->interval_s;
-        fprintf(f, "%.3f,%.1f,%.1f,%.1f,%.1f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.4f,%.4f,%.4f,%.4f,",
+        fprintf(f,
+                "%.3f,%.1f,%.1f,%.1f,%.1f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.4f,%.4f,%.4f,%.4f,",
                 (i + 1) * s, rate(b->sent, s), rate(b->sent_bytes, s) * 8, rate(b->delivered, s),
                 rate(b->delivered_bytes, s) * 8, load_bucket_lost(b), b->corrupt, b->reordered,
                 mean_jitter_ms(b), ms(load_hist_quantile(&b->latency_us, 0.5)),
@@ -168,14 +171,14 @@ int load_report_summary(const char *path, const struct load_result *r)
             ms(load_hist_quantile(&r->setup.call_us, 0.5)),
             ms(load_hist_quantile(&r->setup.call_us, 0.99)));
     fprintf(f, "measured_s=%.3f\n", r->total_seconds);
-    fprintf(f, "sent=%" PRIu64 "\ndelivered=%" PRIu64 "\nlost=%" PRIu64 "\ncorrupt=%" PRIu64
-               "\nreplayed=%" PRIu64 "\nreordered=%" PRIu64 "\nsend_refused=%" PRIu64 "\n",
+    fprintf(f,
+            "sent=%" PRIu64 "\ndelivered=%" PRIu64 "\nlost=%" PRIu64 "\ncorrupt=%" PRIu64
+            "\nreplayed=%" PRIu64 "\nreordered=%" PRIu64 "\nsend_refused=%" PRIu64 "\n",
             b->sent, b->delivered, load_bucket_lost(b), b->corrupt, b->replayed, b->reordered,
             b->send_drops);
     fprintf(f, "offered_pps=%.1f\ndelivered_pps=%.1f\n", rate(b->sent, r->total_seconds),
             rate(b->delivered, r->total_seconds));
-    fprintf(f, "offered_bps=%.1f\ndelivered_bps=%.1f\n",
-            rate(b->sent_bytes, r->total_seconds) * 8,
+    fprintf(f, "offered_bps=%.1f\ndelivered_bps=%.1f\n", rate(b->sent_bytes, r->total_seconds) * 8,
             rate(b->delivered_bytes, r->total_seconds) * 8);
     fprintf(f, "loss_pct=%.5f\n", 100 * load_report_loss(b));
     fprintf(f, "jitter_ms=%.4f\n", mean_jitter_ms(b));

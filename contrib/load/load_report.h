@@ -18,22 +18,22 @@ struct load_step {
 struct load_result {
     const struct load_config *cfg;
     struct load_setup setup;
-    double setup_seconds; /* first Allocate to last allocation */
-    double calls_per_s;   /* calls ready over the set-up phase */
+    double setup_seconds;     /* first Allocate to last allocation */
+    double calls_per_s;       /* calls ready over the set-up phase */
     struct load_bucket ramp;  /* media before the measurement (ramp-up) */
     struct load_bucket total; /* the measurement (or best --find-max step) */
     double total_seconds;
-    double relay_cpu;         /* percent of one core over the measurement */
-    double self_cpu;          /* umbra-load's own, same unit */
+    double relay_cpu; /* percent of one core over the measurement */
+    double self_cpu;  /* umbra-load's own, same unit */
     struct load_bucket *intervals;
-    double *interval_cpu;     /* relay CPU per interval, <0 unknown */
-    unsigned n_intervals;     /* intervals that saw traffic */
+    double *interval_cpu; /* relay CPU per interval, <0 unknown */
+    unsigned n_intervals; /* intervals that saw traffic */
     double interval_s;
     long rss_before_kb, rss_after_kb; /* relay, around set-up; -1 unknown */
     uint64_t bursts_skipped;
     unsigned n_steps;
     struct load_step steps[LOAD_MAX_STEPS];
-    int best_step; /* -1: none under the loss limit */
+    int best_step;            /* -1: none under the loss limit */
     const char *find_max_end; /* why the search stopped */
 };
 

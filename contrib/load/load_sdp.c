@@ -6,8 +6,8 @@
 
 #include <sodium.h>
 
-int load_sdp_build(char *out, size_t cap, bool offer, const char *fingerprint,
-                   const char *cname, const struct umbra_addr *relayed)
+int load_sdp_build(char *out, size_t cap, bool offer, const char *fingerprint, const char *cname,
+                   const struct umbra_addr *relayed)
 {
     char ip[ADDR_TEXT_MAX];
     char ufrag[9], pwd[25];

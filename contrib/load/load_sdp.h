@@ -14,8 +14,8 @@
 
 /* offer: a=setup:actpass (the offerer becomes the DTLS server);
  * answer: a=setup:active (the DTLS client). 0 or -1. */
-int load_sdp_build(char *out, size_t cap, bool offer, const char *fingerprint,
-                   const char *cname, const struct umbra_addr *relayed);
+int load_sdp_build(char *out, size_t cap, bool offer, const char *fingerprint, const char *cname,
+                   const struct umbra_addr *relayed);
 
 /* The first "typ relay" candidate's address, and the sha-256 fingerprint
  * ("AB:CD:..."). 0 or -1 when either is missing or malformed. */

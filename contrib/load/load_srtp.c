@@ -74,8 +74,8 @@ static int make_session(enum load_suite suite, uint32_t own_ssrc, uint8_t *own_k
     return 0;
 }
 
-int load_srtp_pair(enum load_suite suite, uint32_t ssrc_a, uint32_t ssrc_b,
-                   struct load_srtp **a, struct load_srtp **b)
+int load_srtp_pair(enum load_suite suite, uint32_t ssrc_a, uint32_t ssrc_b, struct load_srtp **a,
+                   struct load_srtp **b)
 {
     uint8_t key_a[SRTP_MAX_KEY_LEN], key_b[SRTP_MAX_KEY_LEN];
     size_t klen = key_len(suite);

@@ -22,8 +22,8 @@ int load_srtp_global_init(void);
 void load_srtp_global_free(void);
 
 /* Makes the sessions of both legs: a sends with ssrc_a, b with ssrc_b. */
-int load_srtp_pair(enum load_suite suite, uint32_t ssrc_a, uint32_t ssrc_b,
-                   struct load_srtp **a, struct load_srtp **b);
+int load_srtp_pair(enum load_suite suite, uint32_t ssrc_a, uint32_t ssrc_b, struct load_srtp **a,
+                   struct load_srtp **b);
 /* One leg's session from keys negotiated elsewhere (DTLS-SRTP): own_key
  * protects what this leg sends with own_ssrc, peer_key unprotects what it
  * receives (any SSRC: libsrtp allows one such template per session). Keys

@@ -29,16 +29,16 @@ void load_hist_merge(struct load_hist *into, const struct load_hist *from);
 uint64_t load_hist_quantile(const struct load_hist *h, double q);
 
 struct load_bucket {
-    uint64_t sent;        /* SRTP packets handed to the kernel */
-    uint64_t sent_bytes;  /* their SRTP size (what the relay carries) */
-    uint64_t delivered;   /* received and unprotected */
+    uint64_t sent;       /* SRTP packets handed to the kernel */
+    uint64_t sent_bytes; /* their SRTP size (what the relay carries) */
+    uint64_t delivered;  /* received and unprotected */
     uint64_t delivered_bytes;
-    uint64_t corrupt;     /* received but failed SRTP authentication */
-    uint64_t replayed;    /* duplicates or older than the replay window */
-    uint64_t reordered;   /* arrived after a later packet of its stream */
-    uint64_t send_drops;  /* the socket refused them (EAGAIN, full buffer) */
-    uint64_t late;        /* arrived after their epoch was closed */
-    uint64_t jitter_sum_ns; /* RFC 3550 jitter of the stream, summed per packet */
+    uint64_t corrupt;            /* received but failed SRTP authentication */
+    uint64_t replayed;           /* duplicates or older than the replay window */
+    uint64_t reordered;          /* arrived after a later packet of its stream */
+    uint64_t send_drops;         /* the socket refused them (EAGAIN, full buffer) */
+    uint64_t late;               /* arrived after their epoch was closed */
+    uint64_t jitter_sum_ns;      /* RFC 3550 jitter of the stream, summed per packet */
     struct load_hist latency_us; /* one-way, from the send time in the payload */
 };
 
@@ -53,8 +53,8 @@ struct load_setup {
     uint64_t calls_ok;
     uint64_t calls_failed;
     uint64_t retransmits;
-    int64_t first_start_ns; /* first Allocate sent (0 if none) */
-    int64_t last_done_ns;   /* last allocation finished */
+    int64_t first_start_ns;    /* first Allocate sent (0 if none) */
+    int64_t last_done_ns;      /* last allocation finished */
     struct load_hist alloc_us; /* first Allocate to success response */
     struct load_hist call_us;  /* first Allocate to both channels bound */
 };

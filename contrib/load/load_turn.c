@@ -11,14 +11,14 @@
 
 #define LOAD_TURN_UDP 17
 
-void load_turn_auth_init(struct load_turn_auth *a, const struct load_config *cfg,
-                         unsigned call, unsigned leg, int64_t now_unix)
+void load_turn_auth_init(struct load_turn_auth *a, const struct load_config *cfg, unsigned call,
+                         unsigned leg, int64_t now_unix)
 {
     memset(a, 0, sizeof(*a));
     if (cfg->secret_len > 0) {
         char pw[TURN_REST_PASSWORD_MAX];
-        snprintf(a->username, sizeof(a->username), "%" PRId64 ":load-%u-%u:p%u",
-                 now_unix + 86400, call, leg, leg);
+        snprintf(a->username, sizeof(a->username), "%" PRId64 ":load-%u-%u:p%u", now_unix + 86400,
+                 call, leg, leg);
         turn_rest_password((const uint8_t *)cfg->secret, cfg->secret_len, a->username,
                            strlen(a->username), pw);
         snprintf(a->password, sizeof(a->password), "%s", pw);
@@ -41,9 +41,9 @@ void load_turn_auth_clear(struct load_turn_auth *a)
     sodium_memzero(a, sizeof(*a));
 }
 
-ssize_t load_turn_request(struct load_turn_auth *a, uint16_t method,
-                          const struct umbra_addr *peer, uint16_t channel, uint32_t lifetime,
-                          uint8_t txid[STUN_TXID_LEN], uint8_t *buf, size_t cap)
+ssize_t load_turn_request(struct load_turn_auth *a, uint16_t method, const struct umbra_addr *peer,
+                          uint16_t channel, uint32_t lifetime, uint8_t txid[STUN_TXID_LEN],
+                          uint8_t *buf, size_t cap)
 {
     struct stun_builder b;
     static const uint8_t udp[4] = {LOAD_TURN_UDP, 0, 0, 0};
@@ -111,18 +111,17 @@ static enum load_turn_verdict take_challenge(struct load_turn_auth *a, const str
         if (copy_text(m, STUN_ATTR_REALM, realm, sizeof(realm)) == 0 &&
             strcmp(realm, a->realm) != 0) {
             memcpy(a->realm, realm, sizeof(realm));
-            stun_long_term_key_md5(a->username, strlen(a->username), a->realm,
-                                   strlen(a->realm), a->password, strlen(a->password), a->key);
+            stun_long_term_key_md5(a->username, strlen(a->username), a->realm, strlen(a->realm),
+                                   a->password, strlen(a->password), a->key);
             a->have_key = true;
         }
     }
     return LOAD_TURN_RETRY;
 }
 
-enum load_turn_verdict load_turn_response(struct load_turn_auth *a, const uint8_t *buf,
-                                          size_t len, const uint8_t txid[STUN_TXID_LEN],
-                                          uint16_t method, struct umbra_addr *relayed,
-                                          int *code)
+enum load_turn_verdict load_turn_response(struct load_turn_auth *a, const uint8_t *buf, size_t len,
+                                          const uint8_t txid[STUN_TXID_LEN], uint16_t method,
+                                          struct umbra_addr *relayed, int *code)
 {
     struct stun_msg m;
     const struct stun_attr *at;

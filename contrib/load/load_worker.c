@@ -17,9 +17,8 @@
 #define LOAD_SEND_SLACK_NS (200 * 1000LL)
 #define LOAD_TEARDOWN_NS (1000 * 1000000LL)
 
-int load_worker_init(struct load_worker *w, unsigned id, unsigned n,
-                     const struct load_config *cfg, struct load_control *ctl,
-                     struct ssl_ctx_st *tls, unsigned n_intervals)
+int load_worker_init(struct load_worker *w, unsigned id, unsigned n, const struct load_config *cfg,
+                     struct load_control *ctl, struct ssl_ctx_st *tls, unsigned n_intervals)
 {
     int64_t ramp_ns = (int64_t)cfg->ramp_s * LOAD_NS;
 
@@ -150,8 +149,8 @@ static void run_loop(struct load_worker *w)
             if (now >= w->next_send_ns) {
                 int64_t next = send_due(w, now, scale);
                 /* batch what falls due within a short slack into one pass */
-                w->next_send_ns = next == INT64_MAX ? now + LOAD_MAX_WAIT_NS
-                                                    : next + LOAD_SEND_SLACK_NS;
+                w->next_send_ns =
+                    next == INT64_MAX ? now + LOAD_MAX_WAIT_NS : next + LOAD_SEND_SLACK_NS;
             }
             if (w->next_send_ns < wake)
                 wake = w->next_send_ns;

@@ -25,12 +25,12 @@
 #define LOAD_BATCH 64
 
 struct load_control {
-    atomic_int stop;           /* tear down and exit */
-    atomic_int sending;        /* media flows while 1 */
-    atomic_uint epoch;         /* stamped into every packet sent */
-    atomic_uint close_epoch;   /* counts of epochs below this are final */
+    atomic_int stop;                /* tear down and exit */
+    atomic_int sending;             /* media flows while 1 */
+    atomic_uint epoch;              /* stamped into every packet sent */
+    atomic_uint close_epoch;        /* counts of epochs below this are final */
     atomic_uint_fast64_t scale_ppm; /* rate scale, parts per million */
-    int64_t t0_ns;             /* the run's start (CLOCK_MONOTONIC) */
+    int64_t t0_ns;                  /* the run's start (CLOCK_MONOTONIC) */
     int64_t interval_ns;
 };
 
@@ -77,9 +77,8 @@ struct load_worker {
 
 /* Prepares worker id of n: its calls are the global indexes id, id+n, ...
  * n_intervals sizes the time series. 0 or -1. */
-int load_worker_init(struct load_worker *w, unsigned id, unsigned n,
-                     const struct load_config *cfg, struct load_control *ctl,
-                     struct ssl_ctx_st *tls, unsigned n_intervals);
+int load_worker_init(struct load_worker *w, unsigned id, unsigned n, const struct load_config *cfg,
+                     struct load_control *ctl, struct ssl_ctx_st *tls, unsigned n_intervals);
 int load_worker_start(struct load_worker *w);
 void load_worker_join(struct load_worker *w);
 void load_worker_free(struct load_worker *w);

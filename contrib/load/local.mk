@@ -30,8 +30,10 @@ contrib_load_umbra_load_CPPFLAGS = $(LOAD_CPPFLAGS)
 contrib_load_umbra_load_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 contrib_load_umbra_load_LDADD = $(LOAD_LIBS)
 
-check_PROGRAMS += tests/unit/test_load_stats tests/unit/test_load_turn tests/unit/test_load_dtls
-TESTS += tests/unit/test_load_stats tests/unit/test_load_turn tests/unit/test_load_dtls
+check_PROGRAMS += tests/unit/test_load_stats tests/unit/test_load_turn tests/unit/test_load_dtls \
+	tests/unit/test_load_sdp
+TESTS += tests/unit/test_load_stats tests/unit/test_load_turn tests/unit/test_load_dtls \
+	tests/unit/test_load_sdp
 tests_unit_test_load_stats_SOURCES = tests/unit/test_load_stats.c
 tests_unit_test_load_stats_CPPFLAGS = $(LOAD_CPPFLAGS)
 tests_unit_test_load_stats_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
@@ -45,6 +47,10 @@ tests_unit_test_load_dtls_SOURCES = tests/unit/test_load_dtls.c
 tests_unit_test_load_dtls_CPPFLAGS = $(LOAD_CPPFLAGS)
 tests_unit_test_load_dtls_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(OPENSSL_CFLAGS)
 tests_unit_test_load_dtls_LDADD = $(LOAD_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_load_sdp_SOURCES = tests/unit/test_load_sdp.c
+tests_unit_test_load_sdp_CPPFLAGS = $(LOAD_CPPFLAGS)
+tests_unit_test_load_sdp_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS)
+tests_unit_test_load_sdp_LDADD = $(LOAD_LIBS) $(CMOCKA_LIBS)
 
 # Runs against a real umbra-relay, coturn's turnserver and bench/forwarder;
 # and --broker through a real umbra-broker, redis-server and umbra-relay.

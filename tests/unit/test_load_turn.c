@@ -95,8 +95,8 @@ static void test_allocate_handshake(void **state)
     assert_int_equal(stun_check_fingerprint(&m), 0);
 
     /* a response to another transaction is not ours */
-    rl = make_error(resp, STUN_METHOD_ALLOCATE, (const uint8_t *)"xxxxxxxxxxxx", 401, "umbra",
-                    "n1");
+    rl =
+        make_error(resp, STUN_METHOD_ALLOCATE, (const uint8_t *)"xxxxxxxxxxxx", 401, "umbra", "n1");
     assert_int_equal(load_turn_response(&a, resp, rl, txid, STUN_METHOD_ALLOCATE, &relayed, &code),
                      LOAD_TURN_NOT_MINE);
 
@@ -156,19 +156,16 @@ static void test_channel_bind_request(void **state)
     load_turn_auth_init(&a, &cfg, 0, 0, 0);
     assert_string_equal(a.username, "alice");
     addr_parse(&peer, "[::1]:50000", 0);
-    n = load_turn_request(&a, STUN_METHOD_CHANNEL_BIND, &peer, 0x4000, 0, txid, buf,
-                          sizeof(buf));
+    n = load_turn_request(&a, STUN_METHOD_CHANNEL_BIND, &peer, 0x4000, 0, txid, buf, sizeof(buf));
     assert_true(n > 0);
     assert_int_equal(stun_parse(&m, buf, (size_t)n), 0);
     assert_int_equal(stun_attr_channel_number(stun_find(&m, STUN_ATTR_CHANNEL_NUMBER), &channel),
                      0);
     assert_int_equal(channel, 0x4000);
-    assert_int_equal(
-        stun_attr_xor_address(&m, stun_find(&m, STUN_ATTR_XOR_PEER_ADDRESS), &got), 0);
+    assert_int_equal(stun_attr_xor_address(&m, stun_find(&m, STUN_ATTR_XOR_PEER_ADDRESS), &got), 0);
     assert_true(addr_equal(&got, &peer));
     /* a method the client never sends is refused */
-    assert_int_equal(load_turn_request(&a, STUN_METHOD_BINDING, NULL, 0, 0, txid, buf,
-                                       sizeof(buf)),
+    assert_int_equal(load_turn_request(&a, STUN_METHOD_BINDING, NULL, 0, 0, txid, buf, sizeof(buf)),
                      -1);
 }
 

@@ -1,5 +1,5 @@
-/* tls: see tls.h. */
-#include "tls.h"
+/* tls_server: see tls_server.h. */
+#include "tls_server.h"
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -21,21 +21,19 @@ struct tls_server *tls_server_new(const char *cert_path, const char *key_path, c
         return NULL;
     }
     t->ctx = SSL_CTX_new(TLS_server_method());
-    if (t->ctx == NULL) {
+    if (t->ctx == NULL || SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION) != 1) {
         snprintf(err, errlen, "cannot create a TLS context");
         goto fail;
     }
-    SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
-    /* No session tickets or cache: resumption state would link a client's
-     * connections. */
-    SSL_CTX_set_options(t->ctx, SSL_OP_NO_TICKET | SSL_OP_NO_COMPRESSION);
+    SSL_CTX_set_options(t->ctx, SSL_OP_NO_TICKET | SSL_OP_NO_COMPRESSION |
+                                    SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
     if (SSL_CTX_use_certificate_chain_file(t->ctx, cert_path) != 1) {
-        snprintf(err, errlen, "tls-cert: cannot load %s", cert_path);
+        snprintf(err, errlen, "tls-cert: %s: not a readable PEM certificate chain", cert_path);
         goto fail;
     }
     if (SSL_CTX_use_PrivateKey_file(t->ctx, key_path, SSL_FILETYPE_PEM) != 1) {
-        snprintf(err, errlen, "tls-key: cannot load %s", key_path);
+        snprintf(err, errlen, "tls-key: %s: not a readable PEM key", key_path);
         goto fail;
     }
     if (SSL_CTX_check_private_key(t->ctx) != 1) {
@@ -65,9 +63,12 @@ struct bufferevent *tls_bufferevent_accept(struct tls_server *t, struct event_ba
         return NULL;
     bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                          BEV_OPT_CLOSE_ON_FREE);
-    if (bev == NULL) {
+    if (bev == NULL)
         SSL_free(ssl);
-        return NULL;
-    }
     return bev;
+}
+
+struct bufferevent *tls_server_evhttp_bevcb(struct event_base *base, void *arg)
+{
+    return tls_bufferevent_accept(arg, base, -1);
 }
