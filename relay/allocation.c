@@ -171,11 +171,15 @@ void allocation_send_to_peer(struct allocation *a, const struct umbra_addr *peer
     metrics_add(&w->metrics, M_BYTES_TO_PEER, len);
     if (b != NULL) {
         /* Both ends on this worker: skip the kernel round trip. */
+        metrics_add(&w->metrics, M_PEER_PATH_LOCAL, 1);
         allocation_deliver(b, &a->relayed, data, len);
         return;
     }
     owner = relay_addr_owner(w->sh->pool, peer);
-    if (owner >= 0 && worker_handoff(w, (unsigned)owner, peer, &a->relayed, data, len) == 0)
+    if (owner >= 0 && worker_handoff(w, (unsigned)owner, peer, &a->relayed, data, len) == 0) {
+        metrics_add(&w->metrics, M_PEER_PATH_HANDOFF, 1);
         return;
+    }
+    metrics_add(&w->metrics, M_PEER_PATH_KERNEL, 1);
     send_batch_add(&w->out, a->fd, peer, data, len, WORKER_TAG_OTHER);
 }

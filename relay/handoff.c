@@ -127,3 +127,21 @@ void handoff_release(struct handoff_ring *r, size_t pos)
 {
     atomic_store_explicit(&r->tail, pos, memory_order_release);
 }
+
+size_t handoff_producer_pos(const struct handoff_ring *r)
+{
+    return atomic_load_explicit(&r->head, memory_order_relaxed);
+}
+
+bool handoff_needs_wake(struct handoff_ring *r, size_t batch_start)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    return atomic_load_explicit(&r->tail, memory_order_relaxed) >= batch_start;
+}
+
+bool handoff_release_check(struct handoff_ring *r, size_t pos)
+{
+    atomic_store_explicit(&r->tail, pos, memory_order_release);
+    atomic_thread_fence(memory_order_seq_cst);
+    return atomic_load_explicit(&r->head, memory_order_acquire) != pos;
+}

@@ -58,4 +58,17 @@ bool handoff_peek(struct handoff_ring *r, size_t *pos, struct handoff_rec *out);
 /* Consumer: gives the ring space up to position pos back to the producer. */
 void handoff_release(struct handoff_ring *r, size_t pos);
 
+/* Waking the consumer. The producer notes handoff_producer_pos() before
+ * the first push of a batch and, after the batch, wakes the consumer only
+ * when handoff_needs_wake() says so: when the consumer had released
+ * everything before the batch and may be asleep. A consumer that still
+ * held older records is awake and sees the batch, because it releases with
+ * handoff_release_check() and carries on while that returns true (records
+ * arrived meanwhile). Both use sequentially consistent fences, so of a
+ * producer that saw an old tail and a consumer that saw an old head, at
+ * most one can have happened. */
+size_t handoff_producer_pos(const struct handoff_ring *r);
+bool handoff_needs_wake(struct handoff_ring *r, size_t batch_start);
+bool handoff_release_check(struct handoff_ring *r, size_t pos);
+
 #endif

@@ -92,7 +92,8 @@ struct worker {
     size_t n_in;
     int wake_fd;
     struct event *wake_ev;
-    uint64_t wake_pending; /* workers this one wrote to since its last flush */
+    uint64_t wake_pending;                 /* workers this one wrote to since its last flush */
+    size_t wake_start[WORKER_HANDOFF_MAX]; /* their ring's head before that */
     struct event *tick;
     struct event *inbox_ev;
     pthread_mutex_t inbox_lock;

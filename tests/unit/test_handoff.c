@@ -1,8 +1,10 @@
 /* Unit tests for relay/handoff: records come out in order with their
  * addresses and bytes, the scratch bytes around a datagram touch no other
  * record, a full ring refuses and recovers, wrap-around keeps records
- * whole, and a producer and a consumer thread pass records intact. */
+ * whole, a producer and a consumer thread pass records intact, and the
+ * wake rule never leaves a sleeping consumer with records. */
 #include <pthread.h>
+#include <poll.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "handoff.h"
@@ -158,12 +162,119 @@ static void test_two_threads(void **state)
     handoff_ring_free(&r);
 }
 
+/* The wake rule in one thread: a consumer that released everything may be
+ * asleep and gets a wake; one holding older records does not, and its
+ * release reports the newer records instead. */
+static void test_wake_rule(void **state)
+{
+    struct handoff_ring r;
+    struct umbra_addr d = addr_of("127.0.0.1", 40000), s = addr_of("127.0.0.1", 40001);
+    uint8_t buf[100] = {0};
+    struct handoff_rec rec;
+    size_t start, pos;
+
+    assert_int_equal(handoff_ring_init(&r, 4096), 0);
+    start = handoff_producer_pos(&r);
+    assert_int_equal(handoff_push(&r, &d, &s, buf, 10), 0);
+    assert_true(handoff_needs_wake(&r, start));
+    /* The consumer reads the record but has not released it yet. */
+    pos = handoff_consumer_pos(&r);
+    assert_true(handoff_peek(&r, &pos, &rec));
+    start = handoff_producer_pos(&r);
+    assert_int_equal(handoff_push(&r, &d, &s, buf, 20), 0);
+    assert_false(handoff_needs_wake(&r, start));
+    /* Its release sees the new record, so it goes on without a wake. */
+    assert_true(handoff_release_check(&r, pos));
+    assert_true(handoff_peek(&r, &pos, &rec));
+    assert_int_equal(rec.len, 20);
+    assert_false(handoff_release_check(&r, pos));
+    /* Everything released: the next batch wakes it again. */
+    start = handoff_producer_pos(&r);
+    assert_int_equal(handoff_push(&r, &d, &s, buf, 30), 0);
+    assert_true(handoff_needs_wake(&r, start));
+    handoff_ring_free(&r);
+}
+
+/* Producer and consumer threads with the wake rule and a sleeping consumer
+ * (blocked in read() on an eventfd): every record arrives, none waits
+ * forever for a wake that was skipped. */
+struct wake_ctx {
+    struct handoff_ring r;
+    int efd;
+};
+
+#define WAKE_RECORDS 100000
+
+static void *wake_producer(void *arg)
+{
+    struct wake_ctx *c = arg;
+    struct umbra_addr d = addr_of("127.0.0.1", 40000), s = addr_of("127.0.0.1", 40001);
+    uint8_t buf[64];
+    uint32_t i = 0;
+    while (i < WAKE_RECORDS) {
+        size_t start = handoff_producer_pos(&c->r);
+        unsigned batch = 1 + i % 7, pushed = 0;
+        for (unsigned k = 0; k < batch && i < WAKE_RECORDS; k++) {
+            memcpy(buf, &i, sizeof(i));
+            if (handoff_push(&c->r, &d, &s, buf, sizeof(buf)) != 0)
+                break;
+            i++;
+            pushed++;
+        }
+        if (pushed > 0 && handoff_needs_wake(&c->r, start)) {
+            uint64_t one = 1;
+            assert_true(write(c->efd, &one, sizeof(one)) == sizeof(one));
+        }
+        if (pushed == 0)
+            sched_yield();
+    }
+    return NULL;
+}
+
+static void test_wake_threads(void **state)
+{
+    struct wake_ctx c;
+    pthread_t t;
+    uint32_t next = 0;
+    int bad = 0;
+
+    assert_int_equal(handoff_ring_init(&c.r, 8192), 0);
+    c.efd = eventfd(0, 0);
+    assert_true(c.efd >= 0);
+    assert_int_equal(pthread_create(&t, NULL, wake_producer, &c), 0);
+    while (next < WAKE_RECORDS) {
+        struct pollfd p = {.fd = c.efd, .events = POLLIN};
+        uint64_t v;
+        /* Asleep until woken; 5 s without a wake means one was lost. */
+        assert_int_equal(poll(&p, 1, 5000), 1);
+        assert_true(read(c.efd, &v, sizeof(v)) == sizeof(v));
+        for (;;) {
+            size_t pos = handoff_consumer_pos(&c.r);
+            struct handoff_rec rec;
+            int m = 0;
+            while (handoff_peek(&c.r, &pos, &rec)) {
+                uint32_t seq;
+                memcpy(&seq, rec.data, sizeof(seq));
+                bad += seq != next;
+                next++;
+                m++;
+            }
+            if (m == 0 || !handoff_release_check(&c.r, pos))
+                break;
+        }
+    }
+    pthread_join(t, NULL);
+    assert_int_equal(bad, 0);
+    close(c.efd);
+    handoff_ring_free(&c.r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_order_and_scratch),
-        cmocka_unit_test(test_full_and_wrap),
-        cmocka_unit_test(test_two_threads),
+        cmocka_unit_test(test_order_and_scratch), cmocka_unit_test(test_full_and_wrap),
+        cmocka_unit_test(test_two_threads),       cmocka_unit_test(test_wake_rule),
+        cmocka_unit_test(test_wake_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
