@@ -235,8 +235,9 @@ int listener_open(struct worker *w, struct listener *l)
     l->iov = calloc(LISTENER_UDP_BATCH, sizeof(*l->iov));
     l->from = calloc(LISTENER_UDP_BATCH, sizeof(*l->from));
     l->slots = malloc((size_t)LISTENER_UDP_BATCH * SLOT_SIZE);
+    l->copy = malloc((size_t)LISTENER_COPY_SLOTS * LISTENER_COPY_SIZE);
     l->accept_retry = evtimer_new(w->base, on_accept_retry, l);
-    if (l->mm == NULL || l->iov == NULL || l->from == NULL || l->slots == NULL ||
+    if (l->mm == NULL || l->iov == NULL || l->from == NULL || l->slots == NULL || l->copy == NULL ||
         l->accept_retry == NULL)
         goto fail;
     for (size_t i = 0; i < cfg->n_listen; i++) {
@@ -280,6 +281,9 @@ void listener_close(struct worker *w, struct listener *l)
     free(l->iov);
     free(l->from);
     free(l->slots);
+    free(l->copy);
+    l->copy = NULL;
+    l->n_copy = 0;
     l->mm = NULL;
     l->iov = NULL;
     l->from = NULL;
@@ -290,7 +294,16 @@ int listener_send(struct worker *w, const struct client_path *p, uint8_t *buf, s
                   bool channel_data)
 {
     if (p->udp != NULL) {
+        struct listener *l = &w->listener;
         ssize_t n;
+        /* Small messages (answers, Data indications of media) are copied
+         * and leave with the batch; larger ones go now, after it. */
+        if (len <= LISTENER_COPY_SIZE && l->n_copy < LISTENER_COPY_SLOTS) {
+            uint8_t *c = l->copy + l->n_copy++ * LISTENER_COPY_SIZE;
+            memcpy(c, buf, len);
+            send_batch_add(&w->out, p->udp->fd, &p->client, c, len, WORKER_TAG_OTHER);
+            return 0;
+        }
         worker_flush(w);
         n = sendto(p->udp->fd, buf, len, 0, &p->client.u.sa, (socklen_t)addr_len(&p->client));
         if (n < 0) {

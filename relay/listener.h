@@ -23,6 +23,9 @@
 /* Datagrams per recvmmsg() call, and calls per wakeup of one socket. */
 #define LISTENER_UDP_BATCH 32
 #define LISTENER_UDP_ROUNDS 4
+/* Copies of small messages waiting in the send batch (listener_send). */
+#define LISTENER_COPY_SLOTS 64
+#define LISTENER_COPY_SIZE 1536
 /* Peer data is dropped when a stream client is this far behind. */
 #define LISTENER_STREAM_BACKLOG (1024 * 1024)
 
@@ -66,6 +69,8 @@ struct listener {
     struct iovec *iov;
     struct sockaddr_storage *from;
     uint8_t *slots;
+    uint8_t *copy; /* LISTENER_COPY_SLOTS copies; n_copy in use until the flush */
+    size_t n_copy;
     size_t n_udp;
     struct udp_sock udp[LISTENER_MAX];
     size_t n_stream;
@@ -77,10 +82,12 @@ struct listener {
 int listener_open(struct worker *w, struct listener *l);
 /* Closes sockets and connections (ending their allocations first). */
 void listener_close(struct worker *w, struct listener *l);
-/* Sends a STUN message or ChannelData to the client now (after what the
- * worker's send batch holds, so a flow keeps its order); stream paths pad
- * ChannelData to 4 bytes. buf must have 3 spare bytes after len. Returns 0
- * or -1 (dropped). */
+/* Sends a STUN message or ChannelData to the client: to a UDP client a
+ * copy joins the worker's send batch when it is small (LISTENER_COPY_SIZE)
+ * and there is room, otherwise it is sent at once after what the batch
+ * holds, so a flow keeps its order; buf may be reused on return. Stream
+ * paths pad ChannelData to 4 bytes. buf must have 3 spare bytes after len.
+ * Returns 0 (sent or queued) or -1 (dropped). */
 int listener_send(struct worker *w, const struct client_path *p, uint8_t *buf, size_t len,
                   bool channel_data);
 /* Sends a ChannelData frame (channel header included in len) to the client:

@@ -28,6 +28,7 @@ void worker_flush(struct worker *w)
     struct send_batch_stats *st = &w->out.stats;
     uint64_t dropped = 0;
     send_batch_flush(&w->out);
+    w->listener.n_copy = 0;
     for (int t = 0; t < SEND_BATCH_TAGS; t++)
         dropped += st->dropped[t];
     if (dropped > 0)
