@@ -14,5 +14,8 @@ const struct http_route api_routes[] = {
     {EVHTTP_REQ_DELETE, "/v1/calls/*", api_calls_end},
     {EVHTTP_REQ_GET, "/healthz", api_health_healthz},
     {EVHTTP_REQ_GET, "/metrics", api_health_metrics},
+    {EVHTTP_REQ_GET, "/demo", api_demo_redirect},
+    {EVHTTP_REQ_GET, "/demo/", api_demo_index},
+    {EVHTTP_REQ_GET, "/demo/*", api_demo_file},
 };
 const size_t api_n_routes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -1,5 +1,5 @@
 /* api: the broker's HTTP resources, one file each (api_identities.c,
- * api_calls.c, api_health.c), sharing struct api. Handlers check the
+ * api_calls.c, api_health.c, api_demo.c), sharing struct api. Handlers check the
  * request's shape (unknown fields, wrong types: 400) before any state
  * change, call the identities/calls modules, and answer through http.
  * api_calls also owns the long polls waiting for events. */
@@ -52,6 +52,15 @@ void api_calls_offer(void *ctx, struct http_req *req);
 void api_calls_answer(void *ctx, struct http_req *req);
 void api_calls_candidates(void *ctx, struct http_req *req);
 void api_calls_end(void *ctx, struct http_req *req);
+
+/* api_demo: the static demo page under /demo/ (web-root). */
+void api_demo_redirect(void *ctx, struct http_req *req);
+void api_demo_index(void *ctx, struct http_req *req);
+void api_demo_file(void *ctx, struct http_req *req);
+/* 0 when name is one plain file name that may be served; -1 otherwise. */
+int api_demo_name_ok(const char *name);
+/* The content type served for name's extension; NULL: not served. */
+const char *api_demo_type(const char *name);
 
 void api_health_healthz(void *ctx, struct http_req *req);
 void api_health_metrics(void *ctx, struct http_req *req);

@@ -155,6 +155,8 @@ int broker_config_set(void *ctx, const char *key, const char *value, char *err, 
         c->max_body = (unsigned long)v;
         return 0;
     }
+    if (strcmp(key, "web-root") == 0)
+        return copy_str(c->web_root, sizeof(c->web_root), value, err, errlen);
     if (strcmp(key, "log-level") == 0) {
         if (log_level_parse(value, &c->log_level) != 0) {
             snprintf(err, errlen, "expected error, warn, info or debug");
@@ -210,6 +212,7 @@ void broker_config_usage(FILE *out)
           "  max-body BYTES              largest request body (65536)\n"
           "  long-poll-timeout S         longest wait of an events request (25)\n"
           "  dtls-pool N                 DTLS identities generated ahead (64; 0 = inline)\n"
-          "  log-level LEVEL             error, warn, info or debug (info)\n",
+          "  log-level LEVEL             error, warn, info or debug (info)\n"
+          "  web-root DIR                serve the demo page from DIR at /demo/ (off)\n",
           out);
 }

@@ -41,6 +41,7 @@ struct broker_config {
     unsigned long_poll_timeout;     /* seconds */
     unsigned dtls_pool;             /* pre-generated identities; 0 disables the pool */
     enum log_level log_level;
+    char web_root[CONFIG_PATH_MAX]; /* directory served at /demo/; "" serves nothing */
 };
 
 void broker_config_defaults(struct broker_config *c);

@@ -95,7 +95,9 @@ void http_reply_status(struct evhttp_request *ev, int status, const char *detail
     http_reply_error(ev, 500, "internal", "internal error");
 }
 
-/* Splits "/a/b/c" in place; -1 for an empty segment or too many. */
+/* Splits "/a/b/c" in place; -1 for an empty segment or too many. A
+ * trailing slash ("/a/") gives an empty last segment, which only a
+ * pattern with the same trailing slash matches. */
 static int split_path(char *path, char *seg[HTTP_MAX_SEGMENTS], size_t *n)
 {
     char *p = path + 1;
@@ -106,7 +108,7 @@ static int split_path(char *path, char *seg[HTTP_MAX_SEGMENTS], size_t *n)
         return 0;
     for (;;) {
         char *slash = strchr(p, '/');
-        if (*n == HTTP_MAX_SEGMENTS || *p == '\0' || *p == '/')
+        if (*n == HTTP_MAX_SEGMENTS || *p == '/')
             return -1;
         seg[(*n)++] = p;
         if (slash == NULL)
@@ -126,6 +128,8 @@ static int match(const char *pattern, char *const *seg, size_t n, struct http_re
         return 0;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(pseg[i], "*") == 0) {
+            if (seg[i][0] == '\0')
+                return 0;
             if (a < HTTP_MAX_ARGS)
                 req->arg[a++] = seg[i];
         } else if (strcmp(pseg[i], seg[i]) != 0) {

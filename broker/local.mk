@@ -12,7 +12,7 @@ broker_libumbra_broker_a_SOURCES = \
 	broker/calls.c broker/calls.h \
 	broker/http.c broker/http.h \
 	broker/api.c broker/api.h \
-	broker/api_identities.c broker/api_calls.c broker/api_health.c \
+	broker/api_identities.c broker/api_calls.c broker/api_health.c broker/api_demo.c \
 	broker/status.h
 BROKER_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/policy -I$(top_srcdir)/broker $(LIBEVENT_CFLAGS) \
 	$(OPENSSL_CFLAGS) $(HIREDIS_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS)

@@ -53,7 +53,8 @@ echo $! > "$run/relay.pid"
 "$build/broker/umbra-broker" --listen=127.0.0.1:"$broker_port" --redis=127.0.0.1:"$redis_port" \
     --auth-secret-file="$run/auth-secret" --broker-key-file="$run/broker-key" \
     --relay="turn:127.0.0.1:$relay_port?transport=udp" --relay="turns:localhost:$tls_port?transport=tcp" \
-    --policy="$top/contrib/policies/7.1-anonymous-caller-call-centre.json" >"$run/broker.log" 2>&1 &
+    --policy="$top/contrib/policies/7.1-anonymous-caller-call-centre.json" \
+    --web-root="$top/contrib/web" >"$run/broker.log" 2>&1 &
 echo $! > "$run/broker.pid"
 
 i=0

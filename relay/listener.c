@@ -7,6 +7,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "alloc_table.h"
+#include "relay_config.h"
 #include "allocation.h"
 #include "tls_server.h"
 #include "turn_handlers.h"
@@ -225,6 +227,45 @@ static struct evconnlistener *open_stream(struct worker *w, const struct umbra_a
     if (lev != NULL)
         evconnlistener_set_error_cb(lev, on_accept_error);
     return lev;
+}
+
+static int probe_bind(const struct umbra_addr *a, int type, const char *key, char *err,
+                      size_t errlen)
+{
+    char text[ADDR_TEXT_MAX];
+    int one = 1, rc;
+    int fd = socket(addr_family(a), type | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open a socket: %s", key, strerror(errno));
+        return -1;
+    }
+    if (type == SOCK_STREAM) /* a port left in TIME_WAIT is free to listen on */
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (addr_family(a) == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    rc = bind(fd, &a->u.sa, (socklen_t)addr_len(a));
+    if (rc != 0) {
+        /* The operator's own configured address, not a client's: safe to show. */
+        addr_format(a, text, sizeof(text));
+        snprintf(err, errlen, "%s = %s: %s port: %s", key, text,
+                 type == SOCK_STREAM ? "TCP" : "UDP", strerror(errno));
+    }
+    close(fd);
+    return rc == 0 ? 0 : -1;
+}
+
+int listener_check_free(const struct relay_config *cfg, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < cfg->n_listen; i++) {
+        if (probe_bind(&cfg->listen[i], SOCK_DGRAM, "listen", err, errlen) != 0 ||
+            probe_bind(&cfg->listen[i], SOCK_STREAM, "listen", err, errlen) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < cfg->n_tls_listen; i++) {
+        if (probe_bind(&cfg->tls_listen[i], SOCK_STREAM, "tls-listen", err, errlen) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 int listener_open(struct worker *w, struct listener *l)

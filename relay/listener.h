@@ -30,6 +30,7 @@
 #define LISTENER_STREAM_BACKLOG (1024 * 1024)
 
 struct worker;
+struct relay_config;
 struct allocation;
 struct bufferevent;
 struct evconnlistener;
@@ -79,6 +80,12 @@ struct listener {
     struct stream_conn *conns;
 };
 
+/* Every thread binds its own sockets with SO_REUSEPORT, which the kernel
+ * also grants to another process of the same user already on the port,
+ * splitting the traffic between them. Called once before the threads
+ * start: probes each configured address without SO_REUSEPORT, so a port
+ * already in use is an error at start-up. 0, or -1 with the reason. */
+int listener_check_free(const struct relay_config *cfg, char *err, size_t errlen);
 int listener_open(struct worker *w, struct listener *l);
 /* Closes sockets and connections (ending their allocations first). */
 void listener_close(struct worker *w, struct listener *l);

@@ -53,6 +53,10 @@ tests_unit_test_relay_shared_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
 dist_man_MANS += relay/umbra-relay.8
 EXTRA_DIST += contrib/umbra-relay.conf
 
+# A busy port stops the relay at start-up.
+TESTS += tests/integration/relay_port_in_use.sh
+EXTRA_DIST += tests/integration/relay_port_in_use.sh
+
 # Packet path: send batching and the handoff between workers.
 RELAY_PATH_TESTS = tests/unit/test_send_batch tests/unit/test_handoff
 check_PROGRAMS += $(RELAY_PATH_TESTS)

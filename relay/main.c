@@ -17,6 +17,7 @@
 #include "relay_config.h"
 #include "revocation.h"
 #include "tls_server.h"
+#include "listener.h"
 #include "worker.h"
 
 struct relay_main {
@@ -193,6 +194,10 @@ static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
             log_error(&m->log, "%s", err);
             return -1;
         }
+    }
+    if (listener_check_free(&m->cfg, err, sizeof(err)) != 0) {
+        log_error(&m->log, "%s", err);
+        return -1;
     }
     if (start_workers(m, m->cfg.auth_secret_file != NULL ? secrets : NULL) != 0)
         return -1;

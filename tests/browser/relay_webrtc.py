@@ -12,12 +12,13 @@ usage: relay_webrtc.py PLAYWRIGHT_CORE_DIR
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from umbra_harness import Harness, fail, note, run  # noqa: E402
+from umbra_harness import Harness, Process, fail, note, run  # noqa: E402
 
 SECRET = "webrtc-rest-secret-2f8a"
 CHROMIUM = "/usr/bin/chromium"
@@ -80,17 +81,26 @@ def main():
             "timeoutMs": 20000, "runs": runs}))
         cmd = ["node", os.path.join(HERE, "relay_webrtc.mjs"), cfg]
         note("$ " + " ".join(cmd))
+        # node and chromium in their own process group, so a hung run takes
+        # the whole browser down with it.
+        node = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True)
+        h.procs.append(Process("browser", cmd, node, h.path("browser.log")))  # killed on cleanup
         try:
-            r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+            out, err = node.communicate(timeout=120)
         except subprocess.TimeoutExpired:
+            os.killpg(node.pid, signal.SIGKILL)
+            node.communicate()
             fail("the browser run did not finish in 120 s")
-        err = r.stderr.decode(errors="replace")
-        if r.returncode != 0:
-            fail("node exited %d:\n%s" % (r.returncode, err[-3000:]))
+        out, err = out.decode(errors="replace"), err.decode(errors="replace")
+        with open(h.path("browser.log"), "w") as f:
+            f.write(err)
+        if node.returncode != 0:
+            fail("node exited %d:\n%s" % (node.returncode, err[-3000:]))
         try:
-            result = json.loads(r.stdout.decode().strip().splitlines()[-1])
+            result = json.loads(out.strip().splitlines()[-1])
         except (ValueError, IndexError):
-            fail("no JSON from the browser run:\n%s\n%s" % (r.stdout.decode(errors="replace")[-2000:], err[-2000:]))
+            fail("no JSON from the browser run:\n%s\n%s" % (out[-2000:], err[-2000:]))
         with open(h.path("browser-result.json"), "w") as f:
             json.dump(result, f, indent=1)
         for spec, got in zip(runs, result["runs"]):

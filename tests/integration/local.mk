@@ -1,16 +1,23 @@
 # tests/integration/: umbra-relay end to end on loopback, driven by Python
 # (standard library) through the shared harness in tests/lib/. Ports
-# 21000-21499; logs and configs stay in $(top_builddir)/tests/out/NAME/.
+# 21000-21499 and 21600-21999 (the browser test has 21500-21599); logs and
+# configs stay in $(top_builddir)/tests/out/NAME/.
 RELAY_IT_TESTS = \
 	tests/integration/relay_uclient.sh \
 	tests/integration/relay_auth.sh \
 	tests/integration/relay_privacy.sh \
-	tests/integration/relay_malformed.sh
+	tests/integration/relay_malformed.sh \
+	tests/integration/relay_revocation.sh \
+	tests/integration/relay_ipv6.sh \
+	tests/integration/relay_turn_rules.sh \
+	tests/integration/relay_cli.sh
 TESTS += $(RELAY_IT_TESTS) tests/integration/relay_logs.sh
 # The log scan reads the logs the other relay tests leave behind.
 tests/integration/relay_logs.log: $(RELAY_IT_TESTS:.sh=.log)
 EXTRA_DIST += $(RELAY_IT_TESTS) tests/integration/relay_logs.sh \
 	tests/integration/relay_uclient.py tests/integration/relay_auth.py \
 	tests/integration/relay_privacy.py tests/integration/relay_malformed.py \
+	tests/integration/relay_revocation.py tests/integration/relay_ipv6.py \
+	tests/integration/relay_turn_rules.py tests/integration/relay_cli.py \
 	tests/integration/relay_logs.py \
 	tests/lib/umbra_harness.py tests/lib/umbra_stun.py tests/lib/README.md

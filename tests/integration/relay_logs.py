@@ -1,9 +1,9 @@
 """The relay's logs at debug level hold no IPv4 or IPv6 address and none of
 the secrets, usernames or passwords the tests used.
 
-Scans the umbra-relay logs that relay_uclient, relay_auth, relay_privacy and
-relay_malformed left in $top_builddir/tests/out/ (make runs those first; see
-local.mk), and the browser test's if it ran. Every test must have left a
+Scans the umbra-relay logs that relay_uclient, relay_auth, relay_privacy,
+relay_malformed, relay_revocation, relay_turn_rules and relay_cli left in $top_builddir/tests/out/ (make
+runs those first; see local.mk), and the IPv6 and browser tests' if they ran. Every test must have left a
 non-empty log from a relay configured with log-level = debug, so this test
 cannot pass on missing logs.
 
@@ -21,8 +21,9 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from umbra_harness import fail, find_addresses, find_sensitive, note, out_root, run  # noqa: E402
 
-REQUIRED = ["relay_uclient", "relay_auth", "relay_privacy", "relay_malformed"]
-OPTIONAL = ["relay_webrtc"]
+REQUIRED = ["relay_uclient", "relay_auth", "relay_privacy", "relay_malformed", "relay_revocation",
+            "relay_turn_rules", "relay_cli"]
+OPTIONAL = ["relay_ipv6", "relay_webrtc"]  # the IPv6 test may SKIP
 
 
 def main():

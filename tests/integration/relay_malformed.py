@@ -309,7 +309,6 @@ def problem(message):
 
 
 def precise_answers(h, relay):
-    fail = problem  # noqa: F811 - report every wrong answer, stop at the end
     rt = (stun.REQUESTED_TRANSPORT, b"\x11\0\0\0")
     for transport in ("udp", "tcp"):
         c = authed_client(h, relay, transport, "precise-" + transport)
@@ -319,10 +318,10 @@ def precise_answers(h, relay):
         ua = (r.get(stun.UNKNOWN_ATTRIBUTES) if r is not None else None) or b""
         listed = [struct.unpack("!H", ua[i:i + 2])[0] for i in range(0, len(ua) - 1, 2)]
         if ec is None or ec[0] != 420:
-            fail("%s: authenticated Allocate with unknown attribute 0x%04x: expected 420, got %s"
+            problem("%s: authenticated Allocate with unknown attribute 0x%04x: expected 420, got %s"
                  % (T, UNKNOWN_REQUIRED, stun.describe_response(r)))
         elif UNKNOWN_REQUIRED not in listed:
-            fail("%s: 420 response does not list 0x%04x in UNKNOWN-ATTRIBUTES (got %s)"
+            problem("%s: 420 response does not list 0x%04x in UNKNOWN-ATTRIBUTES (got %s)"
                  % (T, UNKNOWN_REQUIRED, ["0x%04x" % x for x in listed]))
         else:
             note("ok: %s authenticated Allocate with 0x%04x -> 420, UNKNOWN-ATTRIBUTES lists it"
@@ -338,7 +337,7 @@ def precise_answers(h, relay):
             r = raw_authed(c, stun.ALLOCATE, attrs, corrupt)
             ec = r.error_code() if r is not None and r.cls == stun.ERROR else None
             if ec is None or ec[0] != code:
-                fail("%s: authenticated Allocate with %s: expected %d, got %s"
+                problem("%s: authenticated Allocate with %s: expected %d, got %s"
                      % (T, what, code, stun.describe_response(r)))
                 if r is not None and r.cls == stun.SUCCESS:
                     c.refresh(0)  # free it, so the next request is not a 437
@@ -347,7 +346,7 @@ def precise_answers(h, relay):
 
         r = raw_authed(c, stun.ALLOCATE, [rt, (UNKNOWN_OPTIONAL, b"ignored!")])
         if r is None or r.cls != stun.SUCCESS:
-            fail("%s: Allocate with unknown comprehension-optional 0x%04x: expected success, got %s"
+            problem("%s: Allocate with unknown comprehension-optional 0x%04x: expected success, got %s"
                  % (T, UNKNOWN_OPTIONAL, stun.describe_response(r)))
         else:
             note("ok: %s Allocate with comprehension-optional 0x%04x -> success" % (T, UNKNOWN_OPTIONAL))
@@ -362,7 +361,7 @@ def precise_answers(h, relay):
         r = stun.decode(s.recv(65536))
         ec = r.error_code() if r.cls == stun.ERROR else None
         if ec is None or ec[0] not in (400, 401, 403):
-            fail("request with a wrong FINGERPRINT answered with %s (expected drop or 400)" % r.describe())
+            problem("request with a wrong FINGERPRINT answered with %s (expected drop or 400)" % r.describe())
         else:
             note("ok: request with a wrong FINGERPRINT refused (%d)" % ec[0])
     except socket.timeout:

@@ -16,6 +16,10 @@ Three clients allocate (A and B over UDP, C over TCP). Then:
       RFC 5766 range deployed clients still use); over TCP with padding
   once A's allocation is deleted, a permission toward its old relayed
       address is 403
+  a public address that is no relayed address: 403; with relay-only-peers
+      = no it is allowed (permission only, nothing is sent there) while
+      loopback, unspecified, mapped, private, link-local and multicast peers
+      stay 403
 """
 
 import os
@@ -28,6 +32,8 @@ import umbra_stun as stun  # noqa: E402
 from umbra_harness import Harness, fail, note, run  # noqa: E402
 
 SECRET = "privacy-rest-secret-0ae4"
+# A public address for permission checks only: no packet is ever sent to it.
+PUBLIC_PEER = "8.8.8.8"
 
 
 def code_of(resp):
@@ -104,6 +110,34 @@ class SilentPeer:
                 return len(self.got)
 
 
+def relay_only_off(h, secrets, outsider):
+    """relay-only-peers = no lets public peers through, but loopback,
+    private, link-local, multicast and unspecified ones stay denied."""
+    relay = h.start_relay(name="relay-only-off", auth_secret_file=secrets, tls=False,
+                          relay_only_peers=False)
+    clients = []
+    for name in ("P", "Q"):
+        u, p = h.rest_credentials(SECRET, call="privacy-off-call", pseudonym=name)
+        c = stun.TurnClient(relay.host, relay.port, "udp", u, p)
+        expect_success(c.allocate(), "relay-only-peers=no: Allocate " + name)
+        clients.append(c)
+    p, q = clients
+    expect_success(p.create_permission((PUBLIC_PEER, 3478)),
+                   "relay-only-peers=no: CreatePermission to public %s (nothing sent)" % PUBLIC_PEER)
+    expect_success(p.create_permission(q.relayed), "relay-only-peers=no: CreatePermission to Q's relayed address")
+    for ip, port, what in (("127.0.0.1", outsider.port, "127.0.0.1 (not a relayed address)"),
+                           ("0.0.0.0", q.relayed[1], "0.0.0.0 on Q's relayed port"),
+                           ("::ffff:127.0.0.1", outsider.port, "::ffff:127.0.0.1"),
+                           ("10.0.0.1", 5000, "10.0.0.1"), ("169.254.1.1", 5000, "169.254.1.1"),
+                           ("224.0.0.1", 5000, "224.0.0.1")):
+        expect_refused(p.create_permission((ip, port)), "relay-only-peers=no: CreatePermission to " + what)
+    for c in clients:
+        c.close()
+    if not relay.alive():
+        fail("umbra-relay (relay-only-peers=no) died; log tail:\n%s" % relay.log_tail())
+    h.stop(relay)
+
+
 def main():
     with Harness("relay_privacy", port_base=21300, port_count=100) as h:
         secrets = h.write_secrets([SECRET])
@@ -136,6 +170,7 @@ def main():
             ("169.254.1.1", 5000, None, "169.254.1.1 (link-local)"),
             ("224.0.0.1", 5000, None, "224.0.0.1 (multicast)"),
             ("255.255.255.255", 5000, None, "255.255.255.255 (broadcast)"),
+            (PUBLIC_PEER, 3478, None, PUBLIC_PEER + " (public, but no relayed address)"),
         ]
         for ip, port, fam, what in denied:
             expect_refused(a.create_permission((ip, port), family=fam), "CreatePermission to " + what)
@@ -195,6 +230,8 @@ def main():
 
         for cl in (b, c):
             cl.close()
+
+        relay_only_off(h, secrets, outsider)
         if outsider.count() > seen_by_outsider:
             problem("datagrams reached the outsider peer: %r" % outsider.got[seen_by_outsider:][:10])
         if not relay.alive():

@@ -2,12 +2,24 @@
 against a real umbra-relay on loopback with TURN REST credentials.
 
 1. Client-to-client mode (-y: each client's peer is another client's relayed
-   address), 20 clients, over UDP, TCP and TLS. UDP and TCP must lose
+   address), 20 clients, over UDP (with channels, and with Send/Data
+   indications: -s), TCP and TLS. UDP and TCP must lose
    nothing; TLS must deliver at least 80% (this Debian client loses ~11%
    over TLS even against coturn's own server).
 2. Without -y, toward a UDP peer on 127.0.0.1 that counts what arrives: the
    relay refuses the permission/channel with 403 and not one packet reaches
    the peer (with ChannelBind, with CreatePermission + Send (-s), over TCP).
+
+The command lines (PORT is the relay's UDP+TCP port, TLSPORT its TLS port,
+PEER the counting peer's port, SECRET the auth-secret-file's secret):
+  turnutils_uclient -W SECRET -y -m 20 -n 50 -p PORT 127.0.0.1
+  turnutils_uclient -s -W SECRET -y -m 20 -n 50 -p PORT 127.0.0.1
+  turnutils_uclient -t -W SECRET -y -m 20 -n 50 -p PORT 127.0.0.1
+  turnutils_uclient -t -S -W SECRET -y -m 20 -n 50 -p TLSPORT 127.0.0.1
+  turnutils_uclient -W SECRET -e 127.0.0.1 -r PEER -m 2 -n 20 -p PORT 127.0.0.1
+  turnutils_uclient -s -W SECRET -e 127.0.0.1 -r PEER -m 2 -n 20 -p PORT 127.0.0.1
+  turnutils_uclient -t -W SECRET -e 127.0.0.1 -r PEER -m 2 -n 20 -p PORT 127.0.0.1
+Each run's exact line is printed to the test's log as it starts.
 """
 
 import os
@@ -138,6 +150,7 @@ def main():
         note("umbra-relay: UDP/TCP %d, TLS %d, relayed ports %d-%d"
              % (relay.port, relay.tls_port, *relay.relay_ports))
         client_to_client(relay, "UDP", [], relay.port, 1.0)
+        client_to_client(relay, "UDP with Send indications", ["-s"], relay.port, 1.0)
         client_to_client(relay, "TCP", ["-t"], relay.port, 1.0)
         client_to_client(relay, "TLS", ["-t", "-S"], relay.tls_port, 0.8)
         peer_port = h.port()

@@ -19,7 +19,10 @@ What it does for you:
   * a work directory $top_builddir/tests/out/NAME, emptied at start and kept
     afterwards so logs can be read (and scanned by later tests);
   * ports handed out from [port_base, port_base + port_count): each test
-    owns a disjoint block, so tests may run in parallel (make -j2);
+    owns a disjoint block, so tests may run in parallel (make -j2); a lock
+    file in /tmp per block makes a second run of the same test (from
+    another worktree) wait for the first (UMBRA_TEST_PORT_WAIT seconds,
+    default 600);
   * certificates made with `openssl req` (self-signed, chosen SANs);
   * config files in umbra's "key = value" form (underscores in keyword
     arguments become dashes; a list value repeats the key; None omits it);
@@ -35,9 +38,11 @@ Environment:
   UMBRA_RELAY                umbra-relay binary (default builddir/relay/umbra-relay)
   UMBRA_BROKER               umbra-broker binary (default builddir/broker/umbra-broker)
   UMBRA_TEST_VERBOSE=1       print each started command line
+  UMBRA_TEST_PORT_WAIT       seconds to wait for a port block in use
 """
 
 import atexit
+import fcntl
 import ipaddress
 import os
 import re
@@ -46,6 +51,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -151,10 +157,36 @@ class Harness:
         os.makedirs(self.dir, exist_ok=True)
         self.procs = []
         self._cleaned = False
+        self._lock = None
+        self._lock_ports()
         self.sensitive_path = os.path.join(self.dir, "sensitive.txt")
         atexit.register(self.cleanup)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
+
+    def _lock_ports(self):
+        """Holds an exclusive lock on this port block for the life of the
+        process: the same test run from two worktrees at once (merged
+        branches run everyone's tests) waits instead of colliding."""
+        path = os.path.join(tempfile.gettempdir(), "umbra-test-ports-%d-%d.lock"
+                            % (self.port_base, self.port_end - 1))
+        self._lock = open(path, "a")
+        wait = float(os.environ.get("UMBRA_TEST_PORT_WAIT", "600"))
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise HarnessError("ports %d-%d still held by another test run after %.0f s (%s)"
+                                       % (self.port_base, self.port_end - 1, wait, path))
+                if not told:
+                    note("waiting for ports %d-%d, held by another run of %s"
+                         % (self.port_base, self.port_end - 1, self.name))
+                    told = True
+                time.sleep(0.5)
 
     def __enter__(self):
         return self
@@ -233,21 +265,31 @@ class Harness:
 
     def port(self):
         """A free port (both TCP and UDP on 127.0.0.1) from this test's block."""
-        while self._next_port < self.port_end:
-            p = self._next_port
-            self._next_port += 1
-            if port_free(p):
-                return p
-        raise HarnessError("no free port left in %d-%d" % (self.port_base, self.port_end - 1))
+        return self.port_range(1)[0]
 
     def port_range(self, count):
-        """(low, high) of count consecutive ports from the block."""
-        low = self._next_port
-        high = low + count - 1
-        if high >= self.port_end:
-            raise HarnessError("port block %d-%d too small" % (self.port_base, self.port_end - 1))
-        self._next_port = high + 1
-        return low, high
+        """(low, high) of count consecutive free ports from the block. If
+        something else holds ports there (a run of an older copy of these
+        tests, which took no lock), waits for them like _lock_ports does."""
+        wait = float(os.environ.get("UMBRA_TEST_PORT_WAIT", "600"))
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            low = self._next_port
+            while low + count - 1 < self.port_end:
+                high = low + count - 1
+                busy = [p for p in range(low, high + 1) if not port_free(p)]
+                if not busy:
+                    self._next_port = high + 1
+                    return low, high
+                low = busy[-1] + 1
+            if time.monotonic() > deadline:
+                raise HarnessError("no %d free consecutive ports in %d-%d after %.0f s"
+                                   % (count, self._next_port, self.port_end - 1, wait))
+            if not told:
+                note("waiting for %d free ports in %d-%d" % (count, self._next_port, self.port_end - 1))
+                told = True
+            time.sleep(0.5)
 
     # -- processes ---------------------------------------------------------
 
@@ -298,7 +340,10 @@ class Harness:
         return p
 
     def start_redis(self, port=None, name="redis"):
-        """redis-server on 127.0.0.1:port without persistence. .port, .url."""
+        """redis-server on 127.0.0.1:port without persistence. .port, .url.
+        Talk to it with redis_command(p.host, p.port, "PUBLISH", ch, msg).
+        Stopping and starting it again on the same port (port=old.port)
+        tests reconnection."""
         port = port or self.port()
         argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--dir", self.dir,
@@ -325,7 +370,27 @@ class Harness:
         command-line flags.
         Ready once TCP (and TLS) accept and a UDP Allocate gets any STUN
         answer. The Process carries host, port, tls_port, relay_ports,
-        config (dict) and conf (path)."""
+        config (dict) and conf (path).
+        SO_REUSEPORT lets another process of the same user bind the same
+        port (an older copy of these tests, run from another worktree at
+        the same moment); requests would then land in the wrong relay. So
+        a relay whose listen port turns out to be shared is stopped and
+        started again on fresh ports (twice at most)."""
+        fixed = "port" in config or "tls_port" in config
+        for attempt in range(3):
+            p = self._start_relay_once(name, tls, relay_port_count, args, timeout, dict(config))
+            shared = shared_ports(p.pid, [p.port] + ([p.tls_port] if p.tls_port else []))
+            if not shared:
+                return p
+            p.proc.kill()
+            p.proc.wait()
+            if fixed or attempt == 2:
+                raise HarnessError("%s: port(s) %s shared with another process" % (name, shared))
+            note("%s: port(s) %s shared with another process; starting again elsewhere"
+                 % (name, shared))
+        raise AssertionError("unreachable")
+
+    def _start_relay_once(self, name, tls, relay_port_count, args, timeout, config):
         host = "127.0.0.1"
         port = config.pop("port", None) or self.port()
         cfg = {"listen": "%s:%d" % (host, port)}
@@ -405,6 +470,9 @@ class Harness:
                     p.proc.wait()
                 except PermissionError:
                     pass
+        if self._lock is not None:
+            self._lock.close()  # releases the port block
+            self._lock = None
 
 
 def check_sanitizers(p):
@@ -425,6 +493,39 @@ def port_free(port, host="127.0.0.1"):
         finally:
             s.close()
     return True
+
+
+def _proc_net_inodes(port):
+    """Inodes of the sockets bound to local port (any address), from
+    /proc/net; TIME_WAIT entries (inode 0) left out."""
+    inodes = set()
+    for table in ("udp", "udp6", "tcp", "tcp6"):
+        try:
+            with open("/proc/net/" + table) as f:
+                lines = f.readlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) > 9 and int(fields[1].rsplit(":", 1)[1], 16) == port and fields[9] != "0":
+                inodes.add(fields[9])
+    return inodes
+
+
+def shared_ports(pid, ports):
+    """Those of ports where a socket of another process is bound too."""
+    own = set()
+    try:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                own.add(target[8:-1])
+    except OSError:
+        return []  # no /proc: nothing to check
+    return [p for p in ports if _proc_net_inodes(p) - own]
 
 
 def tcp_connects(host, port, timeout=0.5):
@@ -454,11 +555,45 @@ def stun_answers(host, port, timeout=0.3):
 
 def redis_ping(host, port):
     try:
-        with socket.create_connection((host, port), timeout=0.5) as s:
-            s.sendall(b"*1\r\n$4\r\nPING\r\n")
-            return s.recv(64).startswith(b"+PONG")
-    except OSError:
+        return redis_command(host, port, "PING", timeout=0.5) == "PONG"
+    except (OSError, HarnessError):
         return False
+
+
+def redis_command(host, port, *args, timeout=5.0):
+    """One Redis command over a fresh connection (RESP, no client library).
+    Returns str, int, None or a list; a Redis error raises HarnessError."""
+    req = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        req += b"$%d\r\n%s\r\n" % (len(a), a)
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        s.sendall(req)
+        f = s.makefile("rb")
+        return _resp_read(f)
+
+
+def _resp_read(f):
+    line = f.readline()
+    if not line.endswith(b"\r\n"):
+        raise HarnessError("redis: connection closed mid-reply")
+    kind, body = line[:1], line[1:-2]
+    if kind == b"+":
+        return body.decode()
+    if kind == b"-":
+        raise HarnessError("redis error: %s" % body.decode(errors="replace"))
+    if kind == b":":
+        return int(body)
+    if kind == b"$":
+        n = int(body)
+        if n < 0:
+            return None
+        data = f.read(n + 2)
+        return data[:-2].decode(errors="replace")
+    if kind == b"*":
+        n = int(body)
+        return None if n < 0 else [_resp_read(f) for _ in range(n)]
+    raise HarnessError("redis: unexpected reply %r" % line[:40])
 
 
 # -- log privacy scan --------------------------------------------------------
