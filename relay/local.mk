@@ -67,3 +67,7 @@ tests_unit_test_send_batch_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_handoff_SOURCES = tests/unit/test_handoff.c
 tests_unit_test_handoff_CFLAGS = $(RELAY_TEST_CFLAGS)
 tests_unit_test_handoff_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
+
+# The packet paths with two workers under umbra-load (ports 26100-26199).
+TESTS += tests/integration/relay_paths.sh
+EXTRA_DIST += tests/integration/relay_paths.sh
