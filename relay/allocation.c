@@ -60,9 +60,8 @@ void allocation_deliver(struct allocation *a, const struct umbra_addr *peer, uin
     }
 }
 
-static void on_peer_readable(evutil_socket_t fd, short what, void *arg)
+static void peer_read(struct allocation *a, int fd)
 {
-    struct allocation *a = arg;
     struct worker *w = a->w;
     struct listener *l = &w->listener;
 
@@ -82,6 +81,15 @@ static void on_peer_readable(evutil_socket_t fd, short what, void *arg)
         if (n < LISTENER_UDP_BATCH)
             return;
     }
+}
+
+static void on_peer_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct allocation *a = arg;
+    struct worker *w = a->w;
+    worker_enter(w);
+    peer_read(a, fd);
+    worker_leave(w);
 }
 
 struct allocation *allocation_new(struct worker *w, const struct client_path *path,

@@ -145,3 +145,9 @@ bool handoff_release_check(struct handoff_ring *r, size_t pos)
     atomic_thread_fence(memory_order_seq_cst);
     return atomic_load_explicit(&r->head, memory_order_acquire) != pos;
 }
+
+bool handoff_pending(struct handoff_ring *r)
+{
+    return atomic_load_explicit(&r->head, memory_order_acquire) !=
+           atomic_load_explicit(&r->tail, memory_order_relaxed);
+}

@@ -68,6 +68,8 @@ void handoff_release(struct handoff_ring *r, size_t pos);
  * producer that saw an old tail and a consumer that saw an old head, at
  * most one can have happened. */
 size_t handoff_producer_pos(const struct handoff_ring *r);
+/* Consumer: true when records wait beyond what it released. */
+bool handoff_pending(struct handoff_ring *r);
 bool handoff_needs_wake(struct handoff_ring *r, size_t batch_start);
 bool handoff_release_check(struct handoff_ring *r, size_t pos);
 

@@ -41,9 +41,8 @@ int listener_recv(struct listener *l, int fd)
     return n > 0 ? n : 0;
 }
 
-static void on_udp_readable(evutil_socket_t fd, short what, void *arg)
+static void udp_read(struct udp_sock *u, int fd)
 {
-    struct udp_sock *u = arg;
     struct worker *w = u->w;
     struct listener *l = &w->listener;
 
@@ -65,6 +64,14 @@ static void on_udp_readable(evutil_socket_t fd, short what, void *arg)
         if (n < LISTENER_UDP_BATCH)
             return;
     }
+}
+
+static void on_udp_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct udp_sock *u = arg;
+    worker_enter(u->w);
+    udp_read(u, fd);
+    worker_leave(u->w);
 }
 
 static int open_udp(struct worker *w, struct udp_sock *u, const struct umbra_addr *a)

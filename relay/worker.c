@@ -47,7 +47,11 @@ void worker_flush(struct worker *w)
         struct worker *dst = w->sh->workers[to];
         uint64_t one = 1;
         w->wake_pending &= w->wake_pending - 1;
-        if (!handoff_needs_wake(&dst->in[w->id], w->wake_start[to]))
+        /* Not when the worker is asleep-proof: it still held older
+         * records, or it is in a callback and drains the rings on leaving
+         * (worker_leave). */
+        if (!handoff_needs_wake(&dst->in[w->id], w->wake_start[to]) ||
+            atomic_load_explicit(&dst->busy, memory_order_relaxed))
             continue;
         if (write(dst->wake_fd, &one, sizeof(one)) < 0) {
             /* The counter cannot overflow in practice; the records wait for
@@ -80,15 +84,11 @@ int worker_handoff(struct worker *w, unsigned owner, const struct umbra_addr *ds
  * worker; more wait for the next turn of the loop. */
 #define WORKER_HANDOFF_BUDGET 256
 
-static void on_wake(evutil_socket_t fd, short what, void *arg)
+/* Handles what the rings hold, up to a budget per ring. Returns true when
+ * a ring had more. */
+static bool drain_rings(struct worker *w)
 {
-    struct worker *w = arg;
-    uint64_t v;
     bool more = false;
-
-    if (read(fd, &v, sizeof(v)) < 0) {
-        /* EAGAIN: woken by event_active() to continue. */
-    }
     for (size_t i = 0; i < w->n_in; i++) {
         struct handoff_ring *r = &w->in[i];
         int n = 0;
@@ -123,8 +123,48 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
             }
         }
     }
-    if (more)
+    return more;
+}
+
+static bool rings_pending(struct worker *w)
+{
+    for (size_t i = 0; i < w->n_in; i++)
+        if (w->in[i].buf != NULL && handoff_pending(&w->in[i]))
+            return true;
+    return false;
+}
+
+void worker_enter(struct worker *w)
+{
+    if (w->in != NULL)
+        atomic_store_explicit(&w->busy, true, memory_order_relaxed);
+}
+
+void worker_leave(struct worker *w)
+{
+    bool more;
+    if (w->in == NULL)
+        return;
+    more = drain_rings(w);
+    /* Paired with the producer's fence in handoff_needs_wake(): either it
+     * sees busy cleared and wakes this worker, or this check sees its
+     * records. */
+    atomic_store_explicit(&w->busy, false, memory_order_seq_cst);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (more || rings_pending(w))
         event_active(w->wake_ev, EV_READ, 0);
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    uint64_t v;
+
+    if (read(fd, &v, sizeof(v)) < 0) {
+        /* EAGAIN: woken by event_active() to continue. */
+    }
+    worker_enter(w);
+    worker_leave(w);
 }
 
 static int handoff_init(struct worker *w)

@@ -12,6 +12,7 @@
 #define UMBRA_WORKER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -94,6 +95,7 @@ struct worker {
     struct event *wake_ev;
     uint64_t wake_pending;                 /* workers this one wrote to since its last flush */
     size_t wake_start[WORKER_HANDOFF_MAX]; /* their ring's head before that */
+    _Atomic bool busy;                     /* in a packet callback: drains the rings on leaving */
     struct event *tick;
     struct event *inbox_ev;
     pthread_mutex_t inbox_lock;
@@ -120,6 +122,11 @@ int worker_post_secrets(struct worker *w, const struct turn_rest_secrets *s);
  * each receive batch and before anything the batch points into changes. */
 void worker_flush(struct worker *w);
 
+/* Bracket a packet callback: between them the worker counts as awake, and
+ * worker_leave() handles what other workers handed over meanwhile, so they
+ * need not wake it. */
+void worker_enter(struct worker *w);
+void worker_leave(struct worker *w);
 /* Hands a datagram from allocation relayed address src, sent to dst (a
  * relayed address held by worker owner), to that worker. Returns 0 when
  * handed over or dropped (ring full, counted), -1 when the kernel must
