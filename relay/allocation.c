@@ -13,11 +13,11 @@
 #include "turn_rest.h"
 #include "worker.h"
 
-/* Packets read per wakeup of a relayed socket. */
-#define ALLOC_PEER_BATCH 32
+/* recvmmsg() batches read per wakeup of a relayed socket. */
+#define ALLOC_PEER_ROUNDS 2
 
-static void deliver_to_client(struct allocation *a, const struct umbra_addr *peer, uint8_t *data,
-                              size_t len)
+void allocation_deliver(struct allocation *a, const struct umbra_addr *peer, uint8_t *data,
+                        size_t len)
 {
     struct worker *w = a->w;
     int64_t now = worker_now();
@@ -32,10 +32,7 @@ static void deliver_to_client(struct allocation *a, const struct umbra_addr *pee
         /* The header goes into the headroom in front of the data. */
         uint8_t *frame = data - 4;
         stun_channel_data_header(frame, ch, (uint16_t)len);
-        if (listener_send(w, &a->path, frame, len + 4, true) == 0) {
-            metrics_add(&w->metrics, M_PKTS_TO_CLIENT, 1);
-            metrics_add(&w->metrics, M_BYTES_TO_CLIENT, len);
-        }
+        listener_send_channel_data(w, &a->path, frame, len + 4);
         return;
     } else {
         struct stun_builder b;
@@ -63,24 +60,36 @@ static void deliver_to_client(struct allocation *a, const struct umbra_addr *pee
     }
 }
 
+static void peer_read(struct allocation *a, int fd)
+{
+    struct worker *w = a->w;
+    struct listener *l = &w->listener;
+
+    /* The slots keep WORKER_HEADROOM bytes before each datagram for the
+     * ChannelData header. */
+    for (int round = 0; round < ALLOC_PEER_ROUNDS; round++) {
+        int n = listener_recv(l, fd);
+        for (int i = 0; i < n; i++) {
+            struct umbra_addr peer;
+            if (l->mm[i].msg_len > 65535 || (l->mm[i].msg_hdr.msg_flags & MSG_TRUNC) != 0 ||
+                addr_from_sockaddr(&peer, (struct sockaddr *)&l->from[i],
+                                   l->mm[i].msg_hdr.msg_namelen) != 0)
+                continue;
+            allocation_deliver(a, &peer, l->iov[i].iov_base, l->mm[i].msg_len);
+        }
+        worker_flush(w);
+        if (n < LISTENER_UDP_BATCH)
+            return;
+    }
+}
+
 static void on_peer_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct allocation *a = arg;
     struct worker *w = a->w;
-    uint8_t *data = w->rx + WORKER_HEADROOM;
-    size_t cap = sizeof(w->rx) - WORKER_HEADROOM - 4;
-
-    for (int i = 0; i < ALLOC_PEER_BATCH; i++) {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof(ss);
-        struct umbra_addr peer;
-        ssize_t n = recvfrom(fd, data, cap, 0, (struct sockaddr *)&ss, &sl);
-        if (n < 0)
-            return;
-        if (n > 65535 || addr_from_sockaddr(&peer, (struct sockaddr *)&ss, sl) != 0)
-            continue;
-        deliver_to_client(a, &peer, data, (size_t)n);
-    }
+    worker_enter(w);
+    peer_read(a, fd);
+    worker_leave(w);
 }
 
 struct allocation *allocation_new(struct worker *w, const struct client_path *path,
@@ -138,6 +147,9 @@ void allocation_free(struct allocation *a)
     struct worker *w = a->w;
     int64_t now = worker_now();
 
+    /* The send batch may hold datagrams for this socket; after close() its
+     * descriptor could name another allocation's socket. */
+    worker_flush(w);
     event_free(a->ev);
     close(a->fd);
     relay_addr_release(w->sh->pool, &a->relayed);
@@ -161,16 +173,21 @@ void allocation_send_to_peer(struct allocation *a, const struct umbra_addr *peer
 {
     struct worker *w = a->w;
     struct allocation *b = alloc_table_find_relayed(&w->allocs, peer);
-    ssize_t n;
+    int owner;
 
     metrics_add(&w->metrics, M_PKTS_TO_PEER, 1);
     metrics_add(&w->metrics, M_BYTES_TO_PEER, len);
     if (b != NULL) {
         /* Both ends on this worker: skip the kernel round trip. */
-        deliver_to_client(b, &a->relayed, data, len);
+        metrics_add(&w->metrics, M_PEER_PATH_LOCAL, 1);
+        allocation_deliver(b, &a->relayed, data, len);
         return;
     }
-    n = sendto(a->fd, data, len, 0, &peer->u.sa, (socklen_t)addr_len(peer));
-    if (n < 0)
-        metrics_add(&w->metrics, M_DROP_CONGESTED, 1);
+    owner = relay_addr_owner(w->sh->pool, peer);
+    if (owner >= 0 && worker_handoff(w, (unsigned)owner, peer, &a->relayed, data, len) == 0) {
+        metrics_add(&w->metrics, M_PEER_PATH_HANDOFF, 1);
+        return;
+    }
+    metrics_add(&w->metrics, M_PEER_PATH_KERNEL, 1);
+    send_batch_add(&w->out, a->fd, peer, data, len, WORKER_TAG_OTHER);
 }

@@ -60,10 +60,19 @@ struct allocation *allocation_new(struct worker *w, const struct client_path *pa
 void allocation_free(struct allocation *a);
 /* The call id of a REST username, if any. */
 int allocation_call_id(const struct allocation *a, const char **id, size_t *len);
+/* Delivers data that came from peer to the relayed address, as if read from
+ * the relayed socket: permission check, then ChannelData or a Data
+ * indication to the client. The 4 bytes before data and the 3 after it are
+ * scratch space, and data must stay valid until worker_flush(). */
+void allocation_deliver(struct allocation *a, const struct umbra_addr *peer, uint8_t *data,
+                        size_t len);
 /* Relays data from the client to peer. When peer is the relayed address of
  * an allocation of the same worker, the data goes straight to that
- * allocation's client (as if it had come through the kernel), so the 4
- * bytes before data and the 3 after it must be scratch space. */
+ * allocation's client (as if it had come through the kernel), and when it
+ * is one of another worker, to that worker's handoff ring, so the 4
+ * bytes before data and the 3 after it must be scratch space. The datagram
+ * goes into the worker's send batch: data must stay valid until
+ * worker_flush(). */
 void allocation_send_to_peer(struct allocation *a, const struct umbra_addr *peer, uint8_t *data,
                              size_t len);
 

@@ -21,30 +21,33 @@
 #include "turn_handlers.h"
 #include "worker.h"
 
-/* A slot holds the largest datagram plus the 3 spare bytes handlers may
- * use. */
-#define SLOT_SIZE (STUN_MAX_MSG + 8)
+/* A slot holds headroom for a header put in front of a peer's datagram,
+ * the largest datagram, and the 3 spare bytes handlers may use. */
+#define SLOT_SIZE (WORKER_HEADROOM + STUN_MAX_MSG + 8)
 
-static void on_udp_readable(evutil_socket_t fd, short what, void *arg)
+int listener_recv(struct listener *l, int fd)
 {
-    struct udp_sock *u = arg;
+    int n;
+    for (int i = 0; i < LISTENER_UDP_BATCH; i++) {
+        l->iov[i].iov_base = l->slots + (size_t)i * SLOT_SIZE + WORKER_HEADROOM;
+        l->iov[i].iov_len = SLOT_SIZE - WORKER_HEADROOM - 4;
+        memset(&l->mm[i].msg_hdr, 0, sizeof(l->mm[i].msg_hdr));
+        l->mm[i].msg_hdr.msg_name = &l->from[i];
+        l->mm[i].msg_hdr.msg_namelen = sizeof(l->from[i]);
+        l->mm[i].msg_hdr.msg_iov = &l->iov[i];
+        l->mm[i].msg_hdr.msg_iovlen = 1;
+    }
+    n = recvmmsg(fd, l->mm, LISTENER_UDP_BATCH, MSG_DONTWAIT, NULL);
+    return n > 0 ? n : 0;
+}
+
+static void udp_read(struct udp_sock *u, int fd)
+{
     struct worker *w = u->w;
     struct listener *l = &w->listener;
 
     for (int round = 0; round < LISTENER_UDP_ROUNDS; round++) {
-        int n;
-        for (int i = 0; i < LISTENER_UDP_BATCH; i++) {
-            l->iov[i].iov_base = l->slots + (size_t)i * SLOT_SIZE;
-            l->iov[i].iov_len = SLOT_SIZE - 4;
-            memset(&l->mm[i].msg_hdr, 0, sizeof(l->mm[i].msg_hdr));
-            l->mm[i].msg_hdr.msg_name = &l->from[i];
-            l->mm[i].msg_hdr.msg_namelen = sizeof(l->from[i]);
-            l->mm[i].msg_hdr.msg_iov = &l->iov[i];
-            l->mm[i].msg_hdr.msg_iovlen = 1;
-        }
-        n = recvmmsg(fd, l->mm, LISTENER_UDP_BATCH, MSG_DONTWAIT, NULL);
-        if (n <= 0)
-            return;
+        int n = listener_recv(l, fd);
         for (int i = 0; i < n; i++) {
             struct client_path p = {.udp = u, .conn = NULL};
             if ((l->mm[i].msg_hdr.msg_flags & MSG_TRUNC) != 0 ||
@@ -55,9 +58,20 @@ static void on_udp_readable(evutil_socket_t fd, short what, void *arg)
             }
             turn_handle_packet(w, &p, l->iov[i].iov_base, l->mm[i].msg_len);
         }
+        /* The slots are reused by the next round: send what points into
+         * them first. */
+        worker_flush(w);
         if (n < LISTENER_UDP_BATCH)
             return;
     }
+}
+
+static void on_udp_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct udp_sock *u = arg;
+    worker_enter(u->w);
+    udp_read(u, fd);
+    worker_leave(u->w);
 }
 
 static int open_udp(struct worker *w, struct udp_sock *u, const struct umbra_addr *a)
@@ -132,6 +146,7 @@ static void on_stream_read(struct bufferevent *bev, void *arg)
             return;
         evbuffer_remove(in, w->rx, (size_t)frame);
         turn_handle_packet(w, &p, w->rx, (size_t)frame);
+        worker_flush(w); /* w->rx is reused by the next frame */
     }
 }
 
@@ -268,8 +283,9 @@ int listener_open(struct worker *w, struct listener *l)
     l->iov = calloc(LISTENER_UDP_BATCH, sizeof(*l->iov));
     l->from = calloc(LISTENER_UDP_BATCH, sizeof(*l->from));
     l->slots = malloc((size_t)LISTENER_UDP_BATCH * SLOT_SIZE);
+    l->copy = malloc((size_t)LISTENER_COPY_SLOTS * LISTENER_COPY_SIZE);
     l->accept_retry = evtimer_new(w->base, on_accept_retry, l);
-    if (l->mm == NULL || l->iov == NULL || l->from == NULL || l->slots == NULL ||
+    if (l->mm == NULL || l->iov == NULL || l->from == NULL || l->slots == NULL || l->copy == NULL ||
         l->accept_retry == NULL)
         goto fail;
     for (size_t i = 0; i < cfg->n_listen; i++) {
@@ -313,6 +329,9 @@ void listener_close(struct worker *w, struct listener *l)
     free(l->iov);
     free(l->from);
     free(l->slots);
+    free(l->copy);
+    l->copy = NULL;
+    l->n_copy = 0;
     l->mm = NULL;
     l->iov = NULL;
     l->from = NULL;
@@ -323,8 +342,18 @@ int listener_send(struct worker *w, const struct client_path *p, uint8_t *buf, s
                   bool channel_data)
 {
     if (p->udp != NULL) {
-        ssize_t n =
-            sendto(p->udp->fd, buf, len, 0, &p->client.u.sa, (socklen_t)addr_len(&p->client));
+        struct listener *l = &w->listener;
+        ssize_t n;
+        /* Small messages (answers, Data indications of media) are copied
+         * and leave with the batch; larger ones go now, after it. */
+        if (len <= LISTENER_COPY_SIZE && l->n_copy < LISTENER_COPY_SLOTS) {
+            uint8_t *c = l->copy + l->n_copy++ * LISTENER_COPY_SIZE;
+            memcpy(c, buf, len);
+            send_batch_add(&w->out, p->udp->fd, &p->client, c, len, WORKER_TAG_OTHER);
+            return 0;
+        }
+        worker_flush(w);
+        n = sendto(p->udp->fd, buf, len, 0, &p->client.u.sa, (socklen_t)addr_len(&p->client));
         if (n < 0) {
             metrics_add(&w->metrics, M_DROP_CONGESTED, 1);
             return -1;
@@ -343,6 +372,19 @@ int listener_send(struct worker *w, const struct client_path *p, uint8_t *buf, s
         return bufferevent_write(bev, buf, len) == 0 ? 0 : -1;
     }
     return -1;
+}
+
+void listener_send_channel_data(struct worker *w, const struct client_path *p, uint8_t *frame,
+                                size_t len)
+{
+    if (p->udp != NULL) {
+        send_batch_add(&w->out, p->udp->fd, &p->client, frame, len, WORKER_TAG_CHANNEL_TO_CLIENT);
+        return;
+    }
+    if (listener_send(w, p, frame, len, true) == 0) {
+        metrics_add(&w->metrics, M_PKTS_TO_CLIENT, 1);
+        metrics_add(&w->metrics, M_BYTES_TO_CLIENT, len - 4);
+    }
 }
 
 void listener_conn_attach(struct stream_conn *c, struct allocation *a)

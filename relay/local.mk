@@ -12,6 +12,8 @@ relay_libumbra_relay_a_SOURCES = \
 	relay/metrics.c relay/metrics.h \
 	relay/allocation.c relay/allocation.h \
 	relay/alloc_table.c relay/alloc_table.h \
+	relay/send_batch.c relay/send_batch.h \
+	relay/handoff.c relay/handoff.h \
 	relay/listener.c relay/listener.h \
 	relay/turn_handlers.c relay/turn_handlers.h \
 	relay/worker.c relay/worker.h \
@@ -54,3 +56,18 @@ EXTRA_DIST += contrib/umbra-relay.conf
 # A busy port stops the relay at start-up.
 TESTS += tests/integration/relay_port_in_use.sh
 EXTRA_DIST += tests/integration/relay_port_in_use.sh
+
+# Packet path: send batching and the handoff between workers.
+RELAY_PATH_TESTS = tests/unit/test_send_batch tests/unit/test_handoff
+check_PROGRAMS += $(RELAY_PATH_TESTS)
+TESTS += $(RELAY_PATH_TESTS)
+tests_unit_test_send_batch_SOURCES = tests/unit/test_send_batch.c
+tests_unit_test_send_batch_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_send_batch_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_handoff_SOURCES = tests/unit/test_handoff.c
+tests_unit_test_handoff_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_handoff_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
+
+# The packet paths with two workers under umbra-load (ports 26100-26199).
+TESTS += tests/integration/relay_paths.sh
+EXTRA_DIST += tests/integration/relay_paths.sh

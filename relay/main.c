@@ -46,7 +46,7 @@ static void usage(FILE *out)
                  "  listen tls-listen tls-cert tls-key relay-address relay-ports realm\n"
                  "  auth-secret-file user threads metrics-listen log-level\n"
                  "  relay-only-peers stun-binding mapped-address strict-expiry redis\n"
-                 "  user-quota revoke-hold nonce-lifetime\n");
+                 "  user-quota revoke-hold nonce-lifetime udp-gso\n");
 }
 
 /* Each allocation holds a socket: allow as many as the hard limit. */
@@ -118,6 +118,8 @@ static int start_workers(struct relay_main *m, const struct turn_rest_secrets *s
     m->metrics = calloc(n, sizeof(*m->metrics));
     if (m->workers == NULL || m->metrics == NULL)
         return -1;
+    m->sh.workers = m->workers;
+    m->sh.n_workers = n;
     for (unsigned i = 0; i < n; i++) {
         struct worker *w = calloc(1, sizeof(*w));
         if (w == NULL)

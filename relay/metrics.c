@@ -54,6 +54,15 @@ static const struct counter_desc counters[M_COUNTERS] = {
     [M_ALLOCATE_CAPACITY] = {"umbra_relay_allocate_refused_total{reason=\"capacity\"}", NULL, NULL},
     [M_REVOKED_ALLOCATIONS] = {"umbra_relay_revoked_allocations_total",
                                "Allocations torn down by revocation.", "counter"},
+    [M_PEER_PATH_LOCAL] = {"umbra_relay_peer_path_total{path=\"same_worker\"}",
+                           "Packets to peers by the way they took.", "counter"},
+    [M_PEER_PATH_HANDOFF] = {"umbra_relay_peer_path_total{path=\"handoff\"}", NULL, NULL},
+    [M_PEER_PATH_KERNEL] = {"umbra_relay_peer_path_total{path=\"socket\"}", NULL, NULL},
+    [M_SEND_CALLS] = {"umbra_relay_udp_send_calls_total",
+                      "sendmmsg() and sendto() calls of the packet path's send batches.",
+                      "counter"},
+    [M_SEND_GSO] = {"umbra_relay_udp_gso_messages_total",
+                    "Messages sent as one UDP GSO run of datagrams.", "counter"},
 };
 
 static const struct counter_desc gauges[M_GAUGES] = {

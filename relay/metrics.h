@@ -38,6 +38,11 @@ enum metric_counter {
     M_ALLOCATE_QUOTA,
     M_ALLOCATE_CAPACITY,
     M_REVOKED_ALLOCATIONS,
+    M_PEER_PATH_LOCAL,   /* peer is an allocation of the same worker */
+    M_PEER_PATH_HANDOFF, /* of another worker: handed over in memory */
+    M_PEER_PATH_KERNEL,  /* anything else: sent on the relayed socket */
+    M_SEND_CALLS,        /* sendmmsg()/sendto() calls of the send batches */
+    M_SEND_GSO,          /* GSO messages among them */
     M_COUNTERS
 };
 

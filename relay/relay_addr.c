@@ -23,9 +23,12 @@ int relay_addr_pool_init(struct relay_addr_pool *p, const struct umbra_addr *ips
         p->ips[i] = ips[i];
         addr_set_port(&p->ips[i], 0);
         p->state[i] = calloc(range, 1);
-        if (p->state[i] == NULL) {
-            for (size_t j = 0; j < i; j++)
+        p->owner[i] = calloc(range, sizeof(*p->owner[i]));
+        if (p->state[i] == NULL || p->owner[i] == NULL) {
+            for (size_t j = 0; j <= i; j++) {
                 free(p->state[j]);
+                free((void *)p->owner[j]);
+            }
             return -1;
         }
     }
@@ -33,8 +36,10 @@ int relay_addr_pool_init(struct relay_addr_pool *p, const struct umbra_addr *ips
     p->low = low;
     p->high = high;
     if (pthread_rwlock_init(&p->lock, NULL) != 0) {
-        for (size_t i = 0; i < n_ips; i++)
+        for (size_t i = 0; i < n_ips; i++) {
             free(p->state[i]);
+            free((void *)p->owner[i]);
+        }
         return -1;
     }
     return 0;
@@ -42,8 +47,10 @@ int relay_addr_pool_init(struct relay_addr_pool *p, const struct umbra_addr *ips
 
 void relay_addr_pool_free(struct relay_addr_pool *p)
 {
-    for (size_t i = 0; i < p->n_ips; i++)
+    for (size_t i = 0; i < p->n_ips; i++) {
         free(p->state[i]);
+        free((void *)p->owner[i]);
+    }
     pthread_rwlock_destroy(&p->lock);
     sodium_memzero(p->res, sizeof(p->res));
     p->n_ips = 0;
@@ -192,6 +199,7 @@ void relay_addr_release(struct relay_addr_pool *p, const struct umbra_addr *addr
     pthread_rwlock_wrlock(&p->lock);
     ip = ip_index(p, addr);
     if (ip >= 0 && port >= p->low && port <= p->high && p->state[ip][port - p->low] == PORT_USED) {
+        atomic_store_explicit(&p->owner[ip][port - p->low], 0, memory_order_relaxed);
         p->state[ip][port - p->low] = PORT_FREE;
         p->used--;
     }
@@ -218,4 +226,25 @@ size_t relay_addr_in_use(struct relay_addr_pool *p)
     n = p->used;
     pthread_rwlock_unlock(&p->lock);
     return n;
+}
+
+void relay_addr_set_owner(struct relay_addr_pool *p, const struct umbra_addr *addr, unsigned worker)
+{
+    int ip = ip_index(p, addr);
+    uint16_t port = addr_port(addr);
+    if (ip < 0 || port < p->low || port > p->high || worker > 254)
+        return;
+    atomic_store_explicit(&p->owner[ip][port - p->low], (uint8_t)(worker + 1),
+                          memory_order_relaxed);
+}
+
+int relay_addr_owner(const struct relay_addr_pool *p, const struct umbra_addr *addr)
+{
+    int ip = ip_index(p, addr);
+    uint16_t port = addr_port(addr);
+    uint8_t v;
+    if (ip < 0 || port < p->low || port > p->high)
+        return -1;
+    v = atomic_load_explicit(&p->owner[ip][port - p->low], memory_order_relaxed);
+    return v > 0 ? v - 1 : -1;
 }

@@ -10,11 +10,13 @@
  * relay_addr_contains() tells whether an address is the relayed address of
  * a live allocation; it is the relay's own source for peer_policy.
  * All functions are thread-safe (one rwlock; nothing here is on the packet
- * path). */
+ * path), except that relay_addr_owner() takes no lock: it reads an atomic
+ * byte per port, so the packet path may call it. */
 #ifndef UMBRA_RELAY_ADDR_H
 #define UMBRA_RELAY_ADDR_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -38,6 +40,8 @@ struct relay_addr_pool {
     struct umbra_addr ips[RELAY_ADDR_MAX_IPS]; /* port 0 */
     uint16_t low, high;
     uint8_t *state[RELAY_ADDR_MAX_IPS]; /* one byte per port of the range */
+    /* per port: 1 + the id of the worker whose allocation holds it, or 0 */
+    _Atomic uint8_t *owner[RELAY_ADDR_MAX_IPS];
     size_t used;
     size_t n_res;
     struct relay_addr_reservation res[RELAY_ADDR_MAX_RESERVATIONS];
@@ -76,5 +80,13 @@ void relay_addr_release(struct relay_addr_pool *p, const struct umbra_addr *addr
 /* peer_source callback: 1 when addr is a relayed address in use, else 0. */
 int relay_addr_contains(void *pool, const struct umbra_addr *addr);
 size_t relay_addr_in_use(struct relay_addr_pool *p);
+/* Records which worker (0-254) holds the port of addr, a leased relayed
+ * address; relay_addr_release() forgets it. */
+void relay_addr_set_owner(struct relay_addr_pool *p, const struct umbra_addr *addr,
+                          unsigned worker);
+/* The worker recorded for addr, or -1 when none (not a relayed address of
+ * this relay, or not leased). Lock-free; may lag a lease or a release by a
+ * moment, so the owner must check again. */
+int relay_addr_owner(const struct relay_addr_pool *p, const struct umbra_addr *addr);
 
 #endif

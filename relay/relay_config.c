@@ -20,6 +20,7 @@ void relay_config_init(struct relay_config *c)
     c->stun_binding = false;
     c->mapped_address = RELAY_MAPPED_REAL;
     c->strict_expiry = false;
+    c->udp_gso = true;
     c->revoke_hold_s = 86400;
     c->nonce_lifetime_s = 600;
 }
@@ -183,6 +184,8 @@ int relay_config_set(void *ctx, const char *key, const char *value, char *err, s
         return conf_parse_bool(value, &c->stun_binding, err, errlen);
     if (strcmp(key, "strict-expiry") == 0)
         return conf_parse_bool(value, &c->strict_expiry, err, errlen);
+    if (strcmp(key, "udp-gso") == 0)
+        return conf_parse_bool(value, &c->udp_gso, err, errlen);
     if (strcmp(key, "mapped-address") == 0) {
         if (strcmp(value, "real") == 0)
             c->mapped_address = RELAY_MAPPED_REAL;

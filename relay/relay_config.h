@@ -44,6 +44,7 @@ struct relay_config {
     bool stun_binding;
     enum relay_mapped_address mapped_address;
     bool strict_expiry;
+    bool udp_gso;     /* send runs of equal datagrams as one GSO message */
     char *redis_host; /* NULL: no revocation subscriber */
     uint16_t redis_port;
     unsigned user_quota;       /* allocations per username at once; 0: no limit */

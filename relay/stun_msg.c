@@ -4,6 +4,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -430,52 +431,107 @@ void stun_long_term_key_sha256(const char *username, size_t ulen, const char *re
     stun_digest_key(EVP_sha256(), username, ulen, realm, rlen, password, plen, key);
 }
 
+/* OpenSSL 3 looks the HMAC implementation and the digest up by name on
+ * every EVP_MAC_fetch() and EVP_MAC_init() with a digest parameter, which
+ * costs more than the HMAC of a STUN message. So the implementation is
+ * fetched once per process and each thread keeps one context per digest,
+ * set up with its digest once; later calls only re-key it. The contexts
+ * are freed when their thread exits. */
+enum stun_mac_kind { STUN_MAC_SHA1, STUN_MAC_SHA256, STUN_MAC_KINDS };
+
+static pthread_once_t stun_mac_once = PTHREAD_ONCE_INIT;
+static pthread_key_t stun_mac_key;
+static EVP_MAC *stun_mac_impl;
+static const uint8_t stun_mac_blank[16];
+
+static void stun_mac_free_thread(void *arg)
+{
+    EVP_MAC_CTX **ctx = arg;
+    for (int i = 0; i < STUN_MAC_KINDS; i++)
+        EVP_MAC_CTX_free(ctx[i]);
+    free(ctx);
+}
+
+static void stun_mac_init_once(void)
+{
+    stun_mac_impl = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (stun_mac_impl == NULL || pthread_key_create(&stun_mac_key, stun_mac_free_thread) != 0)
+        abort();
+}
+
+/* This thread's context for the digest, with the digest already set. */
+static EVP_MAC_CTX *stun_mac_ctx(enum stun_mac_kind kind)
+{
+    static const char *const names[STUN_MAC_KINDS] = {"SHA1", "SHA256"};
+    EVP_MAC_CTX **ctx;
+    OSSL_PARAM params[2];
+
+    pthread_once(&stun_mac_once, stun_mac_init_once);
+    ctx = pthread_getspecific(stun_mac_key);
+    if (ctx == NULL) {
+        ctx = calloc(STUN_MAC_KINDS, sizeof(*ctx));
+        if (ctx == NULL || pthread_setspecific(stun_mac_key, ctx) != 0)
+            abort();
+    }
+    if (ctx[kind] == NULL) {
+        ctx[kind] = EVP_MAC_CTX_new(stun_mac_impl);
+        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)names[kind], 0);
+        params[1] = OSSL_PARAM_construct_end();
+        if (ctx[kind] == NULL || EVP_MAC_CTX_set_params(ctx[kind], params) != 1)
+            abort();
+    }
+    return ctx[kind];
+}
+
+void stun_thread_init(void)
+{
+    for (int k = 0; k < STUN_MAC_KINDS; k++)
+        stun_mac_ctx((enum stun_mac_kind)k);
+}
+
 /* HMAC over the message's first `upto` bytes with the header's length field
  * replaced by `length` (RFC 8489 §14.5: as if the integrity attribute
  * ended the message). */
-static void stun_hmac(const char *digest, const uint8_t *key, size_t keylen, const uint8_t *buf,
-                      size_t upto, uint16_t length, uint8_t out[32])
+static void stun_hmac(enum stun_mac_kind kind, const uint8_t *key, size_t keylen,
+                      const uint8_t *buf, size_t upto, uint16_t length, uint8_t out[32])
 {
     uint8_t head[STUN_HEADER_LEN];
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-    OSSL_PARAM params[2];
+    EVP_MAC_CTX *ctx = stun_mac_ctx(kind);
     size_t n = 0;
     static const uint8_t empty_key[1];
 
     memcpy(head, buf, STUN_HEADER_LEN);
     put16(head + 2, length);
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digest, 0);
-    params[1] = OSSL_PARAM_construct_end();
     /* OpenSSL refuses a NULL key; an empty key is still a valid HMAC key. */
     if (keylen == 0)
         key = empty_key;
-    if (ctx == NULL || EVP_MAC_init(ctx, key, keylen, params) != 1 ||
-        EVP_MAC_update(ctx, head, sizeof(head)) != 1 ||
+    if (EVP_MAC_init(ctx, key, keylen, NULL) != 1 || EVP_MAC_update(ctx, head, sizeof(head)) != 1 ||
         EVP_MAC_update(ctx, buf + STUN_HEADER_LEN, upto - STUN_HEADER_LEN) != 1 ||
         EVP_MAC_final(ctx, out, &n, 32) != 1)
         abort();
-    EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
+    /* Re-keyed with a constant, the kept context holds nothing derived from
+     * this key. */
+    if (EVP_MAC_init(ctx, stun_mac_blank, sizeof(stun_mac_blank), NULL) != 1)
+        abort();
 }
 
 int stun_check_integrity(const struct stun_msg *msg, const uint8_t *key, size_t keylen)
 {
     uint8_t mac[32];
     const struct stun_attr *a;
-    const char *digest;
+    enum stun_mac_kind kind;
     int ok;
 
     if (msg->integrity_sha256 >= 0) {
         a = &msg->attrs[msg->integrity_sha256];
-        digest = "SHA256";
+        kind = STUN_MAC_SHA256;
     } else if (msg->integrity >= 0) {
         a = &msg->attrs[msg->integrity];
-        digest = "SHA1";
+        kind = STUN_MAC_SHA1;
     } else {
         return -1;
     }
-    stun_hmac(digest, key, keylen, msg->buf, a->offset,
+    stun_hmac(kind, key, keylen, msg->buf, a->offset,
               (uint16_t)(a->offset + 4 + a->len - STUN_HEADER_LEN), mac);
     ok = CRYPTO_memcmp(mac, a->value, a->len) == 0;
     OPENSSL_cleanse(mac, sizeof(mac));
@@ -636,8 +692,8 @@ void stun_put_unknown(struct stun_builder *b, const uint16_t *types, size_t n)
     memset(p + 2 * n, 0, pad4(2 * n) - 2 * n);
 }
 
-static void stun_put_hmac(struct stun_builder *b, uint16_t type, const char *digest, size_t maclen,
-                          const uint8_t *key, size_t keylen)
+static void stun_put_hmac(struct stun_builder *b, uint16_t type, enum stun_mac_kind kind,
+                          size_t maclen, const uint8_t *key, size_t keylen)
 {
     uint8_t mac[32];
     size_t upto = b->len;
@@ -645,19 +701,20 @@ static void stun_put_hmac(struct stun_builder *b, uint16_t type, const char *dig
     if (p == NULL)
         return;
     /* The header already counts this attribute, as §14.5 requires. */
-    stun_hmac(digest, key, keylen, b->buf, upto, get16(b->buf + 2), mac);
+    stun_hmac(kind, key, keylen, b->buf, upto, get16(b->buf + 2), mac);
     memcpy(p, mac, maclen);
     OPENSSL_cleanse(mac, sizeof(mac));
 }
 
 void stun_put_integrity(struct stun_builder *b, const uint8_t *key, size_t keylen)
 {
-    stun_put_hmac(b, STUN_ATTR_MESSAGE_INTEGRITY, "SHA1", STUN_MI_LEN, key, keylen);
+    stun_put_hmac(b, STUN_ATTR_MESSAGE_INTEGRITY, STUN_MAC_SHA1, STUN_MI_LEN, key, keylen);
 }
 
 void stun_put_integrity_sha256(struct stun_builder *b, const uint8_t *key, size_t keylen)
 {
-    stun_put_hmac(b, STUN_ATTR_MESSAGE_INTEGRITY_SHA256, "SHA256", STUN_MI_SHA256_MAX, key, keylen);
+    stun_put_hmac(b, STUN_ATTR_MESSAGE_INTEGRITY_SHA256, STUN_MAC_SHA256, STUN_MI_SHA256_MAX, key,
+                  keylen);
 }
 
 void stun_put_fingerprint(struct stun_builder *b)

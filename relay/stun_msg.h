@@ -158,6 +158,9 @@ void stun_long_term_key_sha256(const char *username, size_t ulen, const char *re
 /* Checks MESSAGE-INTEGRITY-SHA256 if present, else MESSAGE-INTEGRITY.
  * Returns 0 when it matches, -1 when there is none, -2 when it is wrong. */
 int stun_check_integrity(const struct stun_msg *msg, const uint8_t *key, size_t keylen);
+/* Sets up the calling thread's HMAC contexts now (they are otherwise made
+ * on first use, which also loads OpenSSL's provider). Optional. */
+void stun_thread_init(void);
 /* Returns 0 when FINGERPRINT matches, 1 when absent, -1 when wrong. */
 int stun_check_fingerprint(const struct stun_msg *msg);
 

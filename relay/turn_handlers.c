@@ -316,6 +316,7 @@ static struct allocation *allocate_create(struct request *r, const struct alloc_
         reply_error(r, 508);
         return NULL;
     }
+    relay_addr_set_owner(w->sh->pool, &a->relayed, w->id);
     return a;
 }
 

@@ -5,7 +5,9 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "allocation.h"
 
@@ -19,6 +21,191 @@ int64_t worker_now(void)
 int64_t worker_wall(void)
 {
     return (int64_t)time(NULL);
+}
+
+void worker_flush(struct worker *w)
+{
+    struct send_batch_stats *st = &w->out.stats;
+    uint64_t dropped = 0;
+    send_batch_flush(&w->out);
+    w->listener.n_copy = 0;
+    for (int t = 0; t < SEND_BATCH_TAGS; t++)
+        dropped += st->dropped[t];
+    if (dropped > 0)
+        metrics_add(&w->metrics, M_DROP_CONGESTED, dropped);
+    if (st->pkts[WORKER_TAG_CHANNEL_TO_CLIENT] > 0) {
+        uint64_t n = st->pkts[WORKER_TAG_CHANNEL_TO_CLIENT];
+        metrics_add(&w->metrics, M_PKTS_TO_CLIENT, n);
+        metrics_add(&w->metrics, M_BYTES_TO_CLIENT,
+                    st->bytes[WORKER_TAG_CHANNEL_TO_CLIENT] - 4 * n);
+    }
+    metrics_add(&w->metrics, M_SEND_CALLS, st->syscalls);
+    metrics_add(&w->metrics, M_SEND_GSO, st->gso_msgs);
+    memset(st, 0, sizeof(*st));
+    while (w->wake_pending != 0) {
+        unsigned to = (unsigned)__builtin_ctzll(w->wake_pending);
+        struct worker *dst = w->sh->workers[to];
+        uint64_t one = 1;
+        w->wake_pending &= w->wake_pending - 1;
+        /* Not when the worker is asleep-proof: it still held older
+         * records, or it is in a callback and drains the rings on leaving
+         * (worker_leave). */
+        if (!handoff_needs_wake(&dst->in[w->id], w->wake_start[to]) ||
+            atomic_load_explicit(&dst->busy, memory_order_relaxed))
+            continue;
+        if (write(dst->wake_fd, &one, sizeof(one)) < 0) {
+            /* The counter cannot overflow in practice; the records wait for
+             * the next wake-up. */
+        }
+    }
+}
+
+int worker_handoff(struct worker *w, unsigned owner, const struct umbra_addr *dst,
+                   const struct umbra_addr *src, const uint8_t *data, size_t len)
+{
+    struct worker *to;
+    if (owner >= w->sh->n_workers || owner >= WORKER_HANDOFF_MAX || owner == w->id ||
+        w->id >= WORKER_HANDOFF_MAX)
+        return -1;
+    to = w->sh->workers[owner];
+    if (to == NULL || to->in == NULL || w->id >= to->n_in)
+        return -1;
+    if ((w->wake_pending & ((uint64_t)1 << owner)) == 0)
+        w->wake_start[owner] = handoff_producer_pos(&to->in[w->id]);
+    if (handoff_push(&to->in[w->id], dst, src, data, len) != 0) {
+        metrics_add(&w->metrics, M_DROP_CONGESTED, 1);
+        return 0;
+    }
+    w->wake_pending |= (uint64_t)1 << owner;
+    return 0;
+}
+
+/* Records handled per ring per wake-up, so one busy sender cannot hold the
+ * worker; more wait for the next turn of the loop. */
+#define WORKER_HANDOFF_BUDGET 256
+
+/* Handles what the rings hold, up to a budget per ring. Returns true when
+ * a ring had more. */
+static bool drain_rings(struct worker *w)
+{
+    bool more = false;
+    for (size_t i = 0; i < w->n_in; i++) {
+        struct handoff_ring *r = &w->in[i];
+        int n = 0;
+        if (r->buf == NULL)
+            continue;
+        for (;;) {
+            size_t pos = handoff_consumer_pos(r);
+            struct handoff_rec rec;
+            int m = 0;
+            while (n < WORKER_HANDOFF_BUDGET && handoff_peek(r, &pos, &rec)) {
+                struct allocation *b = alloc_table_find_relayed(&w->allocs, &rec.dst);
+                n++;
+                m++;
+                if (b == NULL) {
+                    /* Ended since the sender looked: as the kernel would. */
+                    metrics_add(&w->metrics, M_DROP_NO_ALLOCATION, 1);
+                    continue;
+                }
+                allocation_deliver(b, &rec.src, rec.data, rec.len);
+            }
+            if (m == 0)
+                break;
+            /* The send batch points into the ring until flushed. */
+            worker_flush(w);
+            /* Records that came meanwhile may have come without a wake-up
+             * (handoff.h): take them now, or on the next turn. */
+            if (!handoff_release_check(r, pos))
+                break;
+            if (n >= WORKER_HANDOFF_BUDGET) {
+                more = true;
+                break;
+            }
+        }
+    }
+    return more;
+}
+
+static bool rings_pending(struct worker *w)
+{
+    for (size_t i = 0; i < w->n_in; i++)
+        if (w->in[i].buf != NULL && handoff_pending(&w->in[i]))
+            return true;
+    return false;
+}
+
+void worker_enter(struct worker *w)
+{
+    if (w->in != NULL)
+        atomic_store_explicit(&w->busy, true, memory_order_relaxed);
+}
+
+void worker_leave(struct worker *w)
+{
+    bool more;
+    if (w->in == NULL)
+        return;
+    more = drain_rings(w);
+    /* Paired with the producer's fence in handoff_needs_wake(): either it
+     * sees busy cleared and wakes this worker, or this check sees its
+     * records. */
+    atomic_store_explicit(&w->busy, false, memory_order_seq_cst);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (more || rings_pending(w))
+        event_active(w->wake_ev, EV_READ, 0);
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    uint64_t v;
+
+    if (read(fd, &v, sizeof(v)) < 0) {
+        /* EAGAIN: woken by event_active() to continue. */
+    }
+    worker_enter(w);
+    worker_leave(w);
+}
+
+static int handoff_init(struct worker *w)
+{
+    size_t n = w->sh->n_workers;
+    w->wake_fd = -1;
+    if (n < 2 || w->id >= WORKER_HANDOFF_MAX)
+        return 0;
+    if (n > WORKER_HANDOFF_MAX)
+        n = WORKER_HANDOFF_MAX;
+    w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    w->in = calloc(n, sizeof(*w->in));
+    if (w->wake_fd < 0 || w->in == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (i == w->id)
+            continue;
+        if (handoff_ring_init(&w->in[i], HANDOFF_RING_BYTES) != 0)
+            return -1;
+    }
+    w->n_in = n;
+    w->wake_ev = event_new(w->base, w->wake_fd, EV_READ | EV_PERSIST, on_wake, w);
+    if (w->wake_ev == NULL || event_add(w->wake_ev, NULL) != 0)
+        return -1;
+    return 0;
+}
+
+static void handoff_free(struct worker *w)
+{
+    if (w->wake_ev != NULL)
+        event_free(w->wake_ev);
+    w->wake_ev = NULL;
+    if (w->in != NULL)
+        for (size_t i = 0; i < w->n_in; i++)
+            handoff_ring_free(&w->in[i]);
+    free(w->in);
+    w->in = NULL;
+    w->n_in = 0;
+    if (w->wake_fd >= 0)
+        close(w->wake_fd);
+    w->wake_fd = -1;
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -125,6 +312,7 @@ int worker_init(struct worker *w, unsigned id, struct relay_shared *sh,
 {
     struct timeval one_second = {1, 0};
     memset(w, 0, sizeof(*w));
+    w->wake_fd = -1;
     w->id = id;
     w->sh = sh;
     randombytes_buf(w->hash_key, sizeof(w->hash_key));
@@ -137,10 +325,13 @@ int worker_init(struct worker *w, unsigned id, struct relay_shared *sh,
         goto fail;
     w->tick = event_new(w->base, -1, EV_PERSIST, on_tick, w);
     w->inbox_ev = event_new(w->base, -1, 0, on_inbox, w);
-    if (w->tick == NULL || w->inbox_ev == NULL || event_add(w->tick, &one_second) != 0)
+    if (w->tick == NULL || w->inbox_ev == NULL || event_add(w->tick, &one_second) != 0 ||
+        handoff_init(w) != 0)
         goto fail;
     if (listener_open(w, &w->listener) != 0)
         goto fail_listen;
+    send_batch_init(&w->out, w->listener.n_udp > 0 && sh->cfg->udp_gso &&
+                                 send_batch_gso_probe(w->listener.udp[0].fd));
     return 0;
 fail:
     log_error(sh->log, "worker %u: cannot set up its event loop", id);
@@ -149,9 +340,24 @@ fail_listen:
     return -1;
 }
 
+/* OpenSSL loads its provider and algorithms on first use; doing it before
+ * the first request keeps that one-off cost (time and about 2 MB) out of
+ * the first allocations. */
+static void warm_crypto(void)
+{
+    char password[TURN_REST_PASSWORD_MAX];
+    uint8_t key[16];
+    stun_thread_init();
+    turn_rest_password((const uint8_t *)"x", 1, "0:x:x", 5, password);
+    stun_long_term_key_md5("x", 1, "x", 1, password, strlen(password), key);
+    sodium_memzero(password, sizeof(password));
+    sodium_memzero(key, sizeof(key));
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
+    warm_crypto();
     event_base_dispatch(w->base);
     return NULL;
 }
@@ -193,6 +399,7 @@ void worker_free(struct worker *w)
         event_free(w->tick);
     if (w->inbox_ev != NULL)
         event_free(w->inbox_ev);
+    handoff_free(w);
     m = w->inbox_head;
     while (m != NULL) {
         struct worker_msg *next = m->next;

@@ -12,11 +12,13 @@
 #define UMBRA_WORKER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "addr.h"
 #include "alloc_table.h"
+#include "handoff.h"
 #include "relay_config.h"
 #include "listener.h"
 #include "log.h"
@@ -25,6 +27,7 @@
 #include "quota.h"
 #include "relay_addr.h"
 #include "revoke_list.h"
+#include "send_batch.h"
 #include "stun_auth.h"
 #include "stun_msg.h"
 #include "turn_rest.h"
@@ -40,12 +43,26 @@ struct relay_shared {
     struct revoke_list *revoked;
     struct quota *quota;
     struct tls_server *tls; /* NULL without TLS */
+    /* All workers, for handing datagrams between them; set by main before
+     * the workers start, read-only afterwards. */
+    struct worker **workers;
+    size_t n_workers;
 };
+
+/* Workers that hand datagrams to each other in memory (handoff.h); more
+ * workers than this use the kernel between the others. */
+#define WORKER_HANDOFF_MAX 64
 
 /* Room before a received peer datagram for a ChannelData header, and the
  * largest datagram or frame. */
 #define WORKER_HEADROOM 64
 #define WORKER_BUF (WORKER_HEADROOM + STUN_MAX_MSG + 8)
+
+/* Send batch tags (send_batch.h): how worker_flush counts a datagram. */
+enum worker_tag {
+    WORKER_TAG_OTHER,            /* only a drop is counted (congested) */
+    WORKER_TAG_CHANNEL_TO_CLIENT /* ChannelData to a UDP client: 4-byte header */
+};
 
 enum worker_msg_kind { WORKER_MSG_REVOKE, WORKER_MSG_SECRETS, WORKER_MSG_STOP };
 
@@ -69,6 +86,16 @@ struct worker {
     struct auth_config auth;
     struct metrics_thread metrics;
     struct listener listener;
+    struct send_batch out; /* UDP datagrams of the batch being handled */
+    /* handoff: in[i] is the ring worker i writes to this worker; wake_fd
+     * (an eventfd) tells this worker that a ring has records. */
+    struct handoff_ring *in;
+    size_t n_in;
+    int wake_fd;
+    struct event *wake_ev;
+    uint64_t wake_pending;                 /* workers this one wrote to since its last flush */
+    size_t wake_start[WORKER_HANDOFF_MAX]; /* their ring's head before that */
+    _Atomic bool busy;                     /* in a packet callback: drains the rings on leaving */
     struct event *tick;
     struct event *inbox_ev;
     pthread_mutex_t inbox_lock;
@@ -90,6 +117,22 @@ void worker_free(struct worker *w);
 int worker_post_revoke(struct worker *w, const char *id, size_t len);
 /* Thread-safe: hand the worker a copy of new REST secrets. */
 int worker_post_secrets(struct worker *w, const struct turn_rest_secrets *s);
+
+/* Sends what the send batch holds and counts it. Called at the end of
+ * each receive batch and before anything the batch points into changes. */
+void worker_flush(struct worker *w);
+
+/* Bracket a packet callback: between them the worker counts as awake, and
+ * worker_leave() handles what other workers handed over meanwhile, so they
+ * need not wake it. */
+void worker_enter(struct worker *w);
+void worker_leave(struct worker *w);
+/* Hands a datagram from allocation relayed address src, sent to dst (a
+ * relayed address held by worker owner), to that worker. Returns 0 when
+ * handed over or dropped (ring full, counted), -1 when the kernel must
+ * carry it (no handoff to that worker). */
+int worker_handoff(struct worker *w, unsigned owner, const struct umbra_addr *dst,
+                   const struct umbra_addr *src, const uint8_t *data, size_t len);
 
 /* Monotonic seconds, for lifetimes. */
 int64_t worker_now(void);

@@ -196,6 +196,30 @@ static void test_dual_stack(void **state)
     relay_addr_pool_free(&p);
 }
 
+/* The owner map the packet path reads: set for a leased port, forgotten on
+ * release, unknown for other addresses. */
+static void test_owner(void **state)
+{
+    struct relay_addr_pool p;
+    struct relay_addr_lease l;
+    struct umbra_addr other;
+    pool_init(&p);
+    assert_int_equal(relay_addr_open(&p, AF_INET, RELAY_ADDR_ANY_PORT, NULL, 0, &l), RELAY_ADDR_OK);
+    assert_int_equal(relay_addr_owner(&p, &l.addr), -1);
+    relay_addr_set_owner(&p, &l.addr, 3);
+    assert_int_equal(relay_addr_owner(&p, &l.addr), 3);
+    /* same port on another IP, and an IP of the pool outside the range */
+    assert_int_equal(addr_parse(&other, "127.0.0.2", addr_port(&l.addr)), 0);
+    assert_int_equal(relay_addr_owner(&p, &other), -1);
+    assert_int_equal(addr_parse(&other, "127.0.0.1", LOW - 1), 0);
+    relay_addr_set_owner(&p, &other, 1);
+    assert_int_equal(relay_addr_owner(&p, &other), -1);
+    close(l.fd);
+    relay_addr_release(&p, &l.addr);
+    assert_int_equal(relay_addr_owner(&p, &l.addr), -1);
+    relay_addr_pool_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +229,7 @@ int main(void)
         cmocka_unit_test(test_even_and_reservation),
         cmocka_unit_test(test_reservation_expires),
         cmocka_unit_test(test_dual_stack),
+        cmocka_unit_test(test_owner),
     };
     if (sodium_init() < 0)
         return 1;
