@@ -60,6 +60,20 @@ void allocation_deliver(struct allocation *a, const struct umbra_addr *peer, uin
     }
 }
 
+/* With relay-only-peers, a datagram reaching a relayed socket must come
+ * from a relayed address too. A permission covers a whole IP (RFC 8656
+ * §9), and the relayed addresses share the relay's own IPs, so without this
+ * any other process on the relay's host could reach the client. The owner
+ * map answers for this relay's addresses without a lock; only a datagram it
+ * does not know pays for the full check (other sources, e.g. a fleet). */
+static bool peer_source_allowed(const struct worker *w, const struct umbra_addr *peer)
+{
+    struct umbra_addr normalised;
+    if (!w->sh->policy.relay_only || relay_addr_owner(w->sh->pool, peer) >= 0)
+        return true;
+    return peer_policy_check(&w->sh->policy, peer, &normalised) == PEER_ALLOW;
+}
+
 static void peer_read(struct allocation *a, int fd)
 {
     struct worker *w = a->w;
@@ -75,6 +89,10 @@ static void peer_read(struct allocation *a, int fd)
                 addr_from_sockaddr(&peer, (struct sockaddr *)&l->from[i],
                                    l->mm[i].msg_hdr.msg_namelen) != 0)
                 continue;
+            if (!peer_source_allowed(w, &peer)) {
+                metrics_add(&w->metrics, M_DROP_PEER_NOT_RELAYED, 1);
+                continue;
+            }
             allocation_deliver(a, &peer, l->iov[i].iov_base, l->mm[i].msg_len);
         }
         worker_flush(w);

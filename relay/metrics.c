@@ -44,6 +44,8 @@ static const struct counter_desc counters[M_COUNTERS] = {
         {"umbra_relay_policy_denials_total{reason=\"send_no_permission\"}", NULL, NULL},
     [M_DROP_PEER_NO_PERMISSION] = {"umbra_relay_dropped_total{reason=\"peer_no_permission\"}",
                                    "Packets dropped.", "counter"},
+    [M_DROP_PEER_NOT_RELAYED] = {"umbra_relay_dropped_total{reason=\"peer_not_relayed\"}", NULL,
+                                 NULL},
     [M_DROP_NO_ALLOCATION] = {"umbra_relay_dropped_total{reason=\"no_allocation\"}", NULL, NULL},
     [M_DROP_MALFORMED] = {"umbra_relay_dropped_total{reason=\"malformed\"}", NULL, NULL},
     [M_DROP_CONGESTED] = {"umbra_relay_dropped_total{reason=\"congested\"}", NULL, NULL},

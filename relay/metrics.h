@@ -31,6 +31,7 @@ enum metric_counter {
     M_DENY_UNSPECIFIED,
     M_DENY_SEND_NO_PERMISSION,
     M_DROP_PEER_NO_PERMISSION,
+    M_DROP_PEER_NOT_RELAYED, /* relay-only: a datagram from a non-relayed address */
     M_DROP_NO_ALLOCATION,
     M_DROP_MALFORMED,
     M_DROP_CONGESTED,

@@ -125,6 +125,11 @@ def relay_only_off(h, secrets, outsider):
     expect_success(p.create_permission((PUBLIC_PEER, 3478)),
                    "relay-only-peers=no: CreatePermission to public %s (nothing sent)" % PUBLIC_PEER)
     expect_success(p.create_permission(q.relayed), "relay-only-peers=no: CreatePermission to Q's relayed address")
+    # Without the rule, RFC 8656 permissions cover the whole IP: the same
+    # outsider datagram that relay-only drops is delivered here.
+    outsider.sock.sendto(b"inbound-from-outsider", p.relayed)
+    expect_data(p, ("127.0.0.1", outsider.port), b"inbound-from-outsider",
+                "relay-only-peers=no: a permitted IP's other port reaches P")
     for ip, port, what in (("127.0.0.1", outsider.port, "127.0.0.1 (not a relayed address)"),
                            ("0.0.0.0", q.relayed[1], "0.0.0.0 on Q's relayed port"),
                            ("::ffff:127.0.0.1", outsider.port, "::ffff:127.0.0.1"),
@@ -189,6 +194,11 @@ def main():
         expect_success(b.create_permission(ra), "CreatePermission B -> A's relayed address")
         a.send_indication(rb, b"hello-B-via-send")
         expect_data(b, ra, b"hello-B-via-send", "A -> B by Send indication")
+
+        # B's relayed IP (127.0.0.1) is permitted on B now, but a datagram
+        # from a port of that IP that is no relayed address must not reach B.
+        outsider.sock.sendto(b"inbound-from-outsider", rb)
+        expect_nothing(b, "B receives nothing from 127.0.0.1:%d, not a relayed address" % outsider.port)
 
         # A holds a permission for 127.0.0.1 (B's relayed IP) now; a Send to
         # another port on that IP must still not leave the relay.
