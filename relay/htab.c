@@ -1,7 +1,9 @@
 /* htab: see htab.h. */
 #include "htab.h"
 
+#include <sodium.h>
 #include <stdlib.h>
+#include <string.h>
 
 int htab_init(struct htab *h, size_t n_buckets_hint)
 {
@@ -101,4 +103,13 @@ struct htab_node *htab_iter_next(struct htab_iter *it)
     node = it->next;
     it->next = node->next;
     return node;
+}
+
+uint64_t htab_hash_bytes(const unsigned char key[HTAB_HASH_KEY_BYTES], const void *data, size_t len)
+{
+    unsigned char h[crypto_shorthash_BYTES];
+    uint64_t out;
+    crypto_shorthash(h, data, len, key);
+    memcpy(&out, h, sizeof(out));
+    return out;
 }

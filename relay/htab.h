@@ -24,6 +24,12 @@ struct htab {
 
 typedef int (*htab_eq_fn)(const struct htab_node *node, const void *key);
 
+/* The keyed hash (SipHash, libsodium) of a byte string, for tables keyed by
+ * names: the key is random per table so clients cannot choose collisions. */
+#define HTAB_HASH_KEY_BYTES 16
+uint64_t htab_hash_bytes(const unsigned char key[HTAB_HASH_KEY_BYTES], const void *data,
+                         size_t len);
+
 int htab_init(struct htab *h, size_t n_buckets_hint);
 /* Frees the bucket array only; entries must have been removed or are
  * owned elsewhere. */

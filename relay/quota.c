@@ -24,15 +24,6 @@ static int user_eq(const struct htab_node *node, const void *key)
     return e->len == k->len && memcmp(e->user, k->user, k->len) == 0;
 }
 
-static uint64_t user_hash(const struct quota *q, const char *user, size_t len)
-{
-    unsigned char h[crypto_shorthash_BYTES];
-    uint64_t out;
-    crypto_shorthash(h, (const unsigned char *)user, len, q->key);
-    memcpy(&out, h, sizeof(out));
-    return out;
-}
-
 int quota_init(struct quota *q, unsigned limit)
 {
     q->limit = limit;
@@ -68,7 +59,7 @@ int quota_take(struct quota *q, const char *user, size_t len)
 
     if (q->limit == 0)
         return 0;
-    hash = user_hash(q, user, len);
+    hash = htab_hash_bytes(q->key, user, len);
     pthread_mutex_lock(&q->lock);
     node = htab_find(&q->h, hash, user_eq, &k);
     if (node != NULL) {
@@ -99,7 +90,7 @@ void quota_give_back(struct quota *q, const char *user, size_t len)
     if (q->limit == 0)
         return;
     pthread_mutex_lock(&q->lock);
-    node = htab_find(&q->h, user_hash(q, user, len), user_eq, &k);
+    node = htab_find(&q->h, htab_hash_bytes(q->key, user, len), user_eq, &k);
     if (node != NULL) {
         struct quota_entry *e = htab_entry(node, struct quota_entry, node);
         if (--e->count == 0) {

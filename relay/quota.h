@@ -15,7 +15,7 @@ struct quota {
     pthread_mutex_t lock;
     struct htab h;
     unsigned limit;
-    unsigned char key[16];
+    unsigned char key[HTAB_HASH_KEY_BYTES];
 };
 
 int quota_init(struct quota *q, unsigned limit);

@@ -24,15 +24,6 @@ static int id_eq(const struct htab_node *node, const void *key)
     return r->len == k->len && memcmp(r->id, k->id, k->len) == 0;
 }
 
-static uint64_t id_hash(const struct revoke_list *l, const char *id, size_t len)
-{
-    unsigned char h[crypto_shorthash_BYTES];
-    uint64_t out;
-    crypto_shorthash(h, (const unsigned char *)id, len, l->key);
-    memcpy(&out, h, sizeof(out));
-    return out;
-}
-
 int revoke_list_init(struct revoke_list *l)
 {
     randombytes_buf(l->key, sizeof(l->key));
@@ -83,7 +74,7 @@ int revoke_list_add(struct revoke_list *l, const char *id, size_t len, int64_t n
     if (len == 0 || len > REVOKE_ID_MAX)
         return -1;
     pthread_mutex_lock(&l->lock);
-    node = htab_find(&l->h, id_hash(l, id, len), id_eq, &k);
+    node = htab_find(&l->h, htab_hash_bytes(l->key, id, len), id_eq, &k);
     if (node != NULL) {
         r = htab_entry(node, struct revoked, node);
         if (r->until < until)
@@ -100,7 +91,7 @@ int revoke_list_add(struct revoke_list *l, const char *id, size_t len, int64_t n
     memcpy(r->id, id, len);
     r->len = len;
     r->until = until;
-    htab_insert(&l->h, &r->node, id_hash(l, id, len));
+    htab_insert(&l->h, &r->node, htab_hash_bytes(l->key, id, len));
 out:
     pthread_mutex_unlock(&l->lock);
     return rc;
@@ -114,7 +105,7 @@ bool revoke_list_contains(struct revoke_list *l, const char *id, size_t len, int
     if (len == 0 || len > REVOKE_ID_MAX)
         return false;
     pthread_mutex_lock(&l->lock);
-    node = htab_find(&l->h, id_hash(l, id, len), id_eq, &k);
+    node = htab_find(&l->h, htab_hash_bytes(l->key, id, len), id_eq, &k);
     if (node != NULL) {
         struct revoked *r = htab_entry(node, struct revoked, node);
         if (r->until > now)

@@ -21,7 +21,7 @@
 struct revoke_list {
     pthread_mutex_t lock;
     struct htab h;
-    unsigned char key[16];
+    unsigned char key[HTAB_HASH_KEY_BYTES];
 };
 
 int revoke_list_init(struct revoke_list *l);
