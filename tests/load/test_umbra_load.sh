@@ -70,6 +70,23 @@ exp=$((sent / 10))
 [ $((bad - exp)) -le 3 ] && [ $((exp - bad)) -le 3 ] || fail "corrupt $bad, expected ~$exp"
 echo "ok: --corrupt-every=10: $bad of $sent packets detected as corrupt"
 
+# NULL_NULL: real SRTP framing without crypto; a short run delivers all, and
+# with no auth tag the payload's check word still catches every flipped bit.
+"$LOAD" --server=127.0.0.1:23100 --secret=S3cret --calls=4 --duration=1 --quiet \
+    --srtp=NULL_NULL --summary="$work/null.txt" > "$work/null.out" || fail "null run: $(cat "$work/null.out")"
+check_clean "$work/null.txt" 4
+grep -q "NULL_NULL" "$work/null.out" || fail "null run does not name its profile"
+"$LOAD" --server=127.0.0.1:23100 --secret=S3cret --calls=4 --duration=1 --quiet \
+    --srtp=NULL_NULL --corrupt-every=10 --summary="$work/nullc.txt" > "$work/nullc.out"
+sent=$(val "$work/nullc.txt" sent); bad=$(val "$work/nullc.txt" corrupt)
+got=$(val "$work/nullc.txt" delivered)
+[ "$bad" -gt 0 ] && [ $((got + bad)) = "$sent" ] || fail "NULL_NULL corruption: sent $sent delivered $got corrupt $bad"
+exp=$((sent / 10))
+[ $((bad - exp)) -le 3 ] && [ $((exp - bad)) -le 3 ] || fail "NULL_NULL corrupt $bad, expected ~$exp"
+"$LOAD" --broker=http://127.0.0.1:1 --srtp=NULL_NULL > "$work/nullb.out" 2>&1
+[ $? = 64 ] && grep -q "no NULL_NULL" "$work/nullb.out" || fail "--broker with NULL_NULL accepted"
+echo "ok: NULL_NULL through umbra-relay; $bad of $sent corrupted packets caught without auth"
+
 "$LOAD" --server=127.0.0.1:23100 --secret=S3cret --calls=3 --duration=1 --quiet \
     --transport=tcp --profile=video --bitrate=500k --srtp=AEAD_AES_128_GCM \
     --summary="$work/tcp.txt" > "$work/tcp.out" || fail "tcp run: $(cat "$work/tcp.out")"
