@@ -198,11 +198,13 @@ int load_call_begin(struct load_worker *w, struct load_call *c, int64_t now)
     }
     for (unsigned i = 0; i < 2; i++) {
         struct load_leg *leg = &c->leg[i];
-        if (load_conn_open(&leg->conn, w->cfg->transport, &w->cfg->server, w->tls) != 0) {
-            call_fail(w, c, "socket");
-            return -1;
+        if (leg->conn.fd < 0) {
+            if (load_conn_open(&leg->conn, w->cfg->transport, &w->cfg->server, w->tls) != 0) {
+                call_fail(w, c, "socket");
+                return -1;
+            }
+            leg_update_events(w, leg);
         }
-        leg_update_events(w, leg);
         if (w->cfg->raw_forwarder) {
             leg->relayed = leg->conn.local;
             leg->state = LOAD_LEG_ALLOCATED;
@@ -227,6 +229,17 @@ int load_call_begin(struct load_worker *w, struct load_call *c, int64_t now)
     if (w->cfg->raw_forwarder && call_ready(w, c, now) != 0) {
         call_fail(w, c, "raw forwarder keying");
         return -1;
+    }
+    return 0;
+}
+
+int load_call_preopen(struct load_worker *w, struct load_call *c)
+{
+    for (unsigned i = 0; i < 2; i++) {
+        struct load_leg *leg = &c->leg[i];
+        if (load_conn_open(&leg->conn, w->cfg->transport, &w->cfg->server, w->tls) != 0)
+            return -1;
+        leg_update_events(w, leg);
     }
     return 0;
 }

@@ -133,6 +133,7 @@ void load_config_usage(FILE *out)
             "  --setup-window=N         calls in set-up at once per thread (default 64)\n"
             "  --setup-only             set the calls up and tear them down, no media: measures\n"
             "                           allocations/s without media competing for the CPU\n"
+            "                           (no SRTP keying; UDP sockets opened before the clock)\n"
             "Find the maximum\n"
             "  --find-max               raise the offered load step by step until loss\n"
             "                           exceeds --loss-limit; report the last good load\n"
@@ -431,7 +432,8 @@ static int check_config(struct load_config *cfg, char *err, size_t errlen)
             return -1;
         }
         if (cfg->suite == LOAD_NULL_NULL) {
-            snprintf(err, errlen, "--broker keys SRTP through DTLS, which has no NULL_NULL profile");
+            snprintf(err, errlen,
+                     "--broker keys SRTP through DTLS, which has no NULL_NULL profile");
             return -1;
         }
         if (cfg->raw_forwarder || cfg->secret_len != 0 || cfg->user[0] != '\0') {
