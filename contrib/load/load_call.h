@@ -91,7 +91,11 @@ struct load_call {
 };
 
 void load_call_init(struct load_call *c, unsigned index, int64_t start_at_ns);
-/* Opens both legs and sends the first requests. 0, or -1 (call failed). */
+/* --setup-only over UDP: opens both legs' sockets before the clock starts,
+ * so that the timed set-up is the TURN exchange, not socket() and
+ * connect(). 0 or -1 (the caller frees the call). */
+int load_call_preopen(struct load_worker *w, struct load_call *c);
+/* Opens both legs (unless pre-opened) and sends the first requests. 0, or -1 (call failed). */
 int load_call_begin(struct load_worker *w, struct load_call *c, int64_t now);
 /* Retransmissions and the set-up deadline. */
 void load_call_timers(struct load_worker *w, struct load_call *c, int64_t now);

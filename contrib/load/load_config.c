@@ -116,7 +116,12 @@ void load_config_usage(FILE *out)
             "  --profile=audio|video    audio: 50 packets/s of 160 bytes per direction;\n"
             "                           video: 30 frames/s at --bitrate, packets <= %u bytes\n"
             "  --bitrate=BITS           video bit rate per direction, k/M suffix (default 1M)\n"
-            "  --srtp=SUITE             AES_CM_128_HMAC_SHA1_80 (default) or AEAD_AES_128_GCM\n"
+            "  --srtp=SUITE             AES_CM_128_HMAC_SHA1_80 (default), AEAD_AES_128_GCM, or\n"
+            "                           NULL_NULL: SRTP framing without encryption or\n"
+            "                           authentication, for capacity measurements only (the\n"
+            "                           relay forwards opaque bytes either way), never for\n"
+            "                           media; corruption is then caught only by a check\n"
+            "                           word over the payload's header fields\n"
             "  --duration=S             seconds of media after the ramp-up (default 10, <= %u)\n"
             "  --ramp-up=S              spread call set-up over S seconds (default 0, <= %u)\n"
             "  --offered-pps=N          scale every call's rate so the total is N packets/s\n"
@@ -128,6 +133,7 @@ void load_config_usage(FILE *out)
             "  --setup-window=N         calls in set-up at once per thread (default 64)\n"
             "  --setup-only             set the calls up and tear them down, no media: measures\n"
             "                           allocations/s without media competing for the CPU\n"
+            "                           (no SRTP keying; UDP sockets opened before the clock)\n"
             "Find the maximum\n"
             "  --find-max               raise the offered load step by step until loss\n"
             "                           exceeds --loss-limit; report the last good load\n"
@@ -333,8 +339,11 @@ static int apply_option(struct load_config *cfg, int opt, const char *arg, char 
             cfg->suite = LOAD_AES_CM_128_HMAC_SHA1_80;
         else if (strcasecmp(arg, "AEAD_AES_128_GCM") == 0)
             cfg->suite = LOAD_AEAD_AES_128_GCM;
+        else if (strcasecmp(arg, "NULL_NULL") == 0)
+            cfg->suite = LOAD_NULL_NULL;
         else {
-            snprintf(err, errlen, "--srtp: expected AES_CM_128_HMAC_SHA1_80 or AEAD_AES_128_GCM");
+            snprintf(err, errlen,
+                     "--srtp: expected AES_CM_128_HMAC_SHA1_80, AEAD_AES_128_GCM or NULL_NULL");
             return -1;
         }
         return 0;
@@ -420,6 +429,11 @@ static int check_config(struct load_config *cfg, char *err, size_t errlen)
         if (addr_normalise(&cfg->broker_addr, &norm) != ADDR_NORM_OK ||
             (addr_scope_of(&norm) != ADDR_SCOPE_LOOPBACK && !cfg->allow_test_namespace)) {
             snprintf(err, errlen, "--broker: refusing a broker that is not on loopback");
+            return -1;
+        }
+        if (cfg->suite == LOAD_NULL_NULL) {
+            snprintf(err, errlen,
+                     "--broker keys SRTP through DTLS, which has no NULL_NULL profile");
             return -1;
         }
         if (cfg->raw_forwarder || cfg->secret_len != 0 || cfg->user[0] != '\0') {
@@ -523,7 +537,14 @@ double load_config_base_pps(const struct load_config *cfg)
 
 const char *load_suite_name(enum load_suite s)
 {
-    return s == LOAD_AEAD_AES_128_GCM ? "AEAD_AES_128_GCM" : "AES_CM_128_HMAC_SHA1_80";
+    switch (s) {
+    case LOAD_AEAD_AES_128_GCM:
+        return "AEAD_AES_128_GCM";
+    case LOAD_NULL_NULL:
+        return "NULL_NULL";
+    default:
+        return "AES_CM_128_HMAC_SHA1_80";
+    }
 }
 
 const char *load_transport_name(enum load_transport t)

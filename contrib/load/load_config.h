@@ -26,7 +26,10 @@
 
 enum load_transport { LOAD_UDP, LOAD_TCP, LOAD_TLS };
 enum load_profile { LOAD_AUDIO, LOAD_VIDEO };
-enum load_suite { LOAD_AES_CM_128_HMAC_SHA1_80, LOAD_AEAD_AES_128_GCM };
+/* LOAD_NULL_NULL: libsrtp2's null cipher and null auth, real SRTP framing
+ * (header, sequence, replay window) without the crypto; for capacity
+ * measurements only, never for media. */
+enum load_suite { LOAD_AES_CM_128_HMAC_SHA1_80, LOAD_AEAD_AES_128_GCM, LOAD_NULL_NULL };
 
 struct load_config {
     struct umbra_addr server; /* TURN server, or the bare forwarder */

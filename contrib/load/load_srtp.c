@@ -28,6 +28,9 @@ static void set_suite(srtp_policy_t *p, enum load_suite suite)
     if (suite == LOAD_AEAD_AES_128_GCM) {
         srtp_crypto_policy_set_aes_gcm_128_16_auth(&p->rtp);
         srtp_crypto_policy_set_aes_gcm_128_16_auth(&p->rtcp);
+    } else if (suite == LOAD_NULL_NULL) {
+        srtp_crypto_policy_set_null_cipher_hmac_null(&p->rtp);
+        srtp_crypto_policy_set_null_cipher_hmac_null(&p->rtcp);
     } else {
         srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtp);
         srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtcp);
@@ -36,7 +39,8 @@ static void set_suite(srtp_policy_t *p, enum load_suite suite)
 
 static size_t key_len(enum load_suite suite)
 {
-    /* master key + salt: 16 + 14 for AES-CM, 16 + 12 for GCM */
+    /* master key + salt: 16 + 14 for AES-CM (and the null profile, whose
+     * sessions libsrtp still keys), 16 + 12 for GCM */
     return suite == LOAD_AEAD_AES_128_GCM ? SRTP_AES_GCM_128_KEY_LEN_WSALT
                                           : SRTP_AES_ICM_128_KEY_LEN_WSALT;
 }

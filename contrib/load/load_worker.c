@@ -45,6 +45,10 @@ int load_worker_init(struct load_worker *w, unsigned id, unsigned n, const struc
     w->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (w->epfd < 0)
         return -1;
+    if (cfg->setup_only && cfg->transport == LOAD_UDP && !cfg->broker)
+        for (unsigned i = 0; i < w->n_calls; i++)
+            if (load_call_preopen(w, &w->calls[i]) != 0)
+                return -1;
     if (cfg->broker) {
         char err[512];
         w->broker = calloc(1, sizeof(*w->broker));

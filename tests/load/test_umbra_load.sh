@@ -70,6 +70,34 @@ exp=$((sent / 10))
 [ $((bad - exp)) -le 3 ] && [ $((exp - bad)) -le 3 ] || fail "corrupt $bad, expected ~$exp"
 echo "ok: --corrupt-every=10: $bad of $sent packets detected as corrupt"
 
+# NULL_NULL: real SRTP framing without crypto; a short run delivers all, and
+# with no auth tag the payload's check word still catches every flipped bit.
+"$LOAD" --server=127.0.0.1:23100 --secret=S3cret --calls=4 --duration=1 --quiet \
+    --srtp=NULL_NULL --summary="$work/null.txt" > "$work/null.out" || fail "null run: $(cat "$work/null.out")"
+check_clean "$work/null.txt" 4
+grep -q "NULL_NULL" "$work/null.out" || fail "null run does not name its profile"
+"$LOAD" --server=127.0.0.1:23100 --secret=S3cret --calls=4 --duration=1 --quiet \
+    --srtp=NULL_NULL --corrupt-every=10 --summary="$work/nullc.txt" > "$work/nullc.out"
+sent=$(val "$work/nullc.txt" sent); bad=$(val "$work/nullc.txt" corrupt)
+got=$(val "$work/nullc.txt" delivered)
+[ "$bad" -gt 0 ] && [ $((got + bad)) = "$sent" ] || fail "NULL_NULL corruption: sent $sent delivered $got corrupt $bad"
+exp=$((sent / 10))
+[ $((bad - exp)) -le 3 ] && [ $((exp - bad)) -le 3 ] || fail "NULL_NULL corrupt $bad, expected ~$exp"
+"$LOAD" --broker=http://127.0.0.1:1 --srtp=NULL_NULL > "$work/nullb.out" 2>&1
+[ $? = 64 ] && grep -q "no NULL_NULL" "$work/nullb.out" || fail "--broker with NULL_NULL accepted"
+echo "ok: NULL_NULL through umbra-relay; $bad of $sent corrupted packets caught without auth"
+
+# --setup-only opens its sockets before the clock and keys no SRTP: every
+# allocation must still be made, and a wrong secret must still fail them.
+"$LOAD" --server=127.0.0.1:23100 --secret=S3cret --calls=20 --setup-only --setup-window=8 \
+    --quiet --summary="$work/setup.txt" > "$work/setup.out" || fail "setup-only: $(cat "$work/setup.out")"
+[ "$(val "$work/setup.txt" allocations_ok)" = 40 ] || fail "setup-only: $(val "$work/setup.txt" allocations_ok) of 40 allocations"
+[ "$(val "$work/setup.txt" sent)" = 0 ] || fail "setup-only sent media"
+"$LOAD" --server=127.0.0.1:23100 --secret=wrong --calls=2 --setup-only --setup-timeout=2 \
+    --quiet > "$work/setupw.out" 2>&1
+[ $? = 2 ] || fail "setup-only with a wrong secret did not fail: $(cat "$work/setupw.out")"
+echo "ok: --setup-only, 40 allocations"
+
 "$LOAD" --server=127.0.0.1:23100 --secret=S3cret --calls=3 --duration=1 --quiet \
     --transport=tcp --profile=video --bitrate=500k --srtp=AEAD_AES_128_GCM \
     --summary="$work/tcp.txt" > "$work/tcp.out" || fail "tcp run: $(cat "$work/tcp.out")"
