@@ -1,5 +1,7 @@
 /* umbra-policy: check policy files, and explain the decision for a call.
  * Exit 0 on success, 1 on an invalid policy or request, 2 on bad usage. */
+#include <config.h>
+
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,6 +255,10 @@ int main(int argc, char **argv)
         return cmd_explain(argc - 1, argv + 1);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         usage(stdout);
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+        printf("umbra-policy %s\n", PACKAGE_VERSION);
         return 0;
     }
     usage(stderr);

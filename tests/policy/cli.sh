@@ -25,6 +25,9 @@ expect() {
     [ "$got" -eq "$want" ] || fail "exit $got, want $want: $* ($(head -c 300 "$err"))"
 }
 
+expect 0 "$bin" --version
+grep -q "^umbra-policy [0-9]" "$out" || fail "--version printed: $(cat "$out")"
+
 for f in "$pol"/*.json; do
     expect 0 "$bin" check "$f"
     grep -q "^$f: ok, rules: [1-9]" "$out" || fail "check $f printed: $(cat "$out")"
