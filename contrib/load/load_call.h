@@ -53,6 +53,7 @@ struct load_leg {
     struct load_conn conn;
     uint32_t ev_mask; /* events registered with epoll */
     struct load_turn_auth auth;
+    bool auth_ready; /* credentials derived ahead (pre-opened legs) */
     /* the one outstanding request */
     uint16_t method;
     uint8_t txid[STUN_TXID_LEN];
