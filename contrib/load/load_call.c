@@ -62,6 +62,7 @@ static void leg_close(struct load_leg *leg)
     load_srtp_free(leg->srtp);
     leg->srtp = NULL;
     load_turn_auth_clear(&leg->auth);
+    leg->auth_ready = false;
     leg->state = LOAD_LEG_CLOSED;
 }
 
@@ -88,9 +89,41 @@ static void call_fail(struct load_worker *w, struct load_call *c, const char *wh
     atomic_fetch_add_explicit(&w->calls_failed, 1, memory_order_relaxed);
 }
 
+/* Sends what is unanswered: over UDP the CreatePermission and the
+ * ChannelBind leave with one sendmmsg(). */
+static int leg_send_pending(struct load_leg *leg)
+{
+    struct iovec iov[2];
+    struct mmsghdr msgs[2];
+    unsigned n = 0;
+    int r = 0;
+
+    if (leg->pending & LOAD_SLOT_MAIN) {
+        iov[n].iov_base = leg->tx;
+        iov[n++].iov_len = leg->tx_len;
+    }
+    if (leg->pending & LOAD_SLOT_BIND) {
+        iov[n].iov_base = leg->bind_tx;
+        iov[n++].iov_len = leg->bind_tx_len;
+    }
+    if (n == 2 && leg->conn.transport == LOAD_UDP) {
+        memset(msgs, 0, sizeof(msgs));
+        for (unsigned i = 0; i < n; i++) {
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        /* a datagram not sent is lost like one dropped: retransmitted */
+        load_conn_send_batch(&leg->conn, msgs, n);
+        return 0;
+    }
+    for (unsigned i = 0; i < n && r >= 0; i++)
+        r = load_conn_send(&leg->conn, iov[i].iov_base, iov[i].iov_len);
+    return r;
+}
+
 static int leg_transmit(struct load_worker *w, struct load_leg *leg, int64_t now)
 {
-    int r = load_conn_send(&leg->conn, leg->tx, leg->tx_len);
+    int r = leg_send_pending(leg);
     leg->tries++;
     leg->tx_due_ns = now + leg->rto_ns;
     leg->rto_ns *= 2;
@@ -107,6 +140,34 @@ static int leg_request(struct load_worker *w, struct load_leg *leg, uint16_t met
         return -1;
     leg->method = method;
     leg->tx_len = (size_t)n;
+    leg->pending = LOAD_SLOT_MAIN;
+    leg->tries = 0;
+    leg->rto_ns = LOAD_RTO_NS;
+    return leg_transmit(w, leg, now);
+}
+
+static int leg_build_bind(struct load_leg *leg)
+{
+    ssize_t n = load_turn_request(&leg->auth, STUN_METHOD_CHANNEL_BIND, &leg->peer, LOAD_CHANNEL, 0,
+                                  leg->bind_txid, leg->bind_tx, sizeof(leg->bind_tx));
+    if (n < 0)
+        return -1;
+    leg->bind_tx_len = (size_t)n;
+    return 0;
+}
+
+/* CreatePermission and ChannelBind at once, as browsers do: the server
+ * takes them in order, and each is answered and checked on its own. */
+static int leg_permit_and_bind(struct load_worker *w, struct load_leg *leg, int64_t now)
+{
+    ssize_t n = load_turn_request(&leg->auth, STUN_METHOD_CREATE_PERMISSION, &leg->peer,
+                                  LOAD_CHANNEL, 0, leg->txid, leg->tx, sizeof(leg->tx));
+    if (n < 0 || leg_build_bind(leg) != 0)
+        return -1;
+    leg->state = LOAD_LEG_BINDING;
+    leg->method = STUN_METHOD_CREATE_PERMISSION;
+    leg->tx_len = (size_t)n;
+    leg->pending = LOAD_SLOT_MAIN | LOAD_SLOT_BIND;
     leg->tries = 0;
     leg->rto_ns = LOAD_RTO_NS;
     return leg_transmit(w, leg, now);
@@ -212,7 +273,7 @@ int load_call_begin(struct load_worker *w, struct load_call *c, int64_t now)
         }
         if (c->bc != NULL)
             load_turn_auth_set(&leg->auth, c->bc->party[i].username, c->bc->party[i].password);
-        else
+        else if (!leg->auth_ready)
             load_turn_auth_init(&leg->auth, w->cfg, c->index, i, (int64_t)time(NULL));
         if (leg->conn.established) {
             if (leg_allocate(w, leg, now) != 0) {
@@ -240,6 +301,11 @@ int load_call_preopen(struct load_worker *w, struct load_call *c)
         if (load_conn_open(&leg->conn, w->cfg->transport, &w->cfg->server, w->tls) != 0)
             return -1;
         leg_update_events(w, leg);
+        /* A real client is handed its REST credentials by the application
+         * server; deriving them (HMAC-SHA1, base64) is not the client's
+         * set-up cost, so it happens before the clock too. */
+        load_turn_auth_init(&leg->auth, w->cfg, c->index, i, (int64_t)time(NULL));
+        leg->auth_ready = true;
     }
     return 0;
 }
@@ -367,15 +433,10 @@ static int leg_next_step(struct load_worker *w, struct load_leg *leg, int64_t no
         if (call_learn_peers(w, c) != 0)
             return -1;
         now = load_now_ns();
-        leg->state = LOAD_LEG_PERMITTING;
-        peer->state = LOAD_LEG_PERMITTING;
-        if (leg_request(w, leg, STUN_METHOD_CREATE_PERMISSION, &leg->peer, 0, now) != 0)
+        if (leg_permit_and_bind(w, leg, now) != 0)
             return -1;
-        return leg_request(w, peer, STUN_METHOD_CREATE_PERMISSION, &peer->peer, 0, now);
-    case STUN_METHOD_CREATE_PERMISSION:
-        leg->state = LOAD_LEG_BINDING;
-        return leg_request(w, leg, STUN_METHOD_CHANNEL_BIND, &leg->peer, 0, now);
-    case STUN_METHOD_CHANNEL_BIND:
+        return leg_permit_and_bind(w, peer, now);
+    case STUN_METHOD_CREATE_PERMISSION: /* and the ChannelBind with it */
         if (c->bc != NULL) {
             leg->state = LOAD_LEG_BOUND;
             if (peer->state == LOAD_LEG_BOUND)
@@ -394,6 +455,51 @@ static int leg_next_step(struct load_worker *w, struct load_leg *leg, int64_t no
     }
 }
 
+/* Re-signs and sends the CreatePermission alone (its ChannelBind was
+ * answered already). */
+static int leg_resend_main(struct load_worker *w, struct load_leg *leg, int64_t now)
+{
+    ssize_t n = load_turn_request(&leg->auth, leg->method, &leg->peer, LOAD_CHANNEL, 0, leg->txid,
+                                  leg->tx, sizeof(leg->tx));
+    if (n < 0)
+        return -1;
+    leg->tx_len = (size_t)n;
+    leg->tries = 0;
+    leg->rto_ns = LOAD_RTO_NS;
+    return leg_transmit(w, leg, now);
+}
+
+/* The answer to the ChannelBind sent alongside a CreatePermission. */
+static void leg_on_bind_answer(struct load_worker *w, struct load_leg *leg,
+                               enum load_turn_verdict v, int code)
+{
+    int64_t now = load_now_ns();
+
+    if (v == LOAD_TURN_RETRY && ++leg->auth_tries <= LOAD_MAX_AUTH_TRIES) {
+        /* 438: sign both again with the new nonce, or the bind alone */
+        int r;
+        if (leg->pending & LOAD_SLOT_MAIN)
+            r = leg_permit_and_bind(w, leg, now);
+        else if (leg_build_bind(leg) != 0)
+            r = -1;
+        else
+            r = leg_transmit(w, leg, now);
+        if (r != 0)
+            call_fail(w, leg->call, "request after 401/438");
+        return;
+    }
+    if (v != LOAD_TURN_OK) {
+        char why[64];
+        snprintf(why, sizeof(why), "error response %d to method %#x", code,
+                 STUN_METHOD_CHANNEL_BIND);
+        call_fail(w, leg->call, why);
+        return;
+    }
+    leg->pending &= ~LOAD_SLOT_BIND;
+    if (leg->pending == 0 && leg_next_step(w, leg, now) != 0)
+        call_fail(w, leg->call, "next step (broker exchange or keying)");
+}
+
 static void leg_on_stun(struct load_worker *w, struct load_leg *leg, const uint8_t *buf, size_t len)
 {
     struct umbra_addr relayed;
@@ -405,6 +511,16 @@ static void leg_on_stun(struct load_worker *w, struct load_leg *leg, const uint8
 
     if (!waiting)
         return;
+    if (leg->pending & LOAD_SLOT_BIND) {
+        v = load_turn_response(&leg->auth, buf, len, leg->bind_txid, STUN_METHOD_CHANNEL_BIND,
+                               &relayed, &code);
+        if (v != LOAD_TURN_NOT_MINE) {
+            leg_on_bind_answer(w, leg, v, code);
+            return;
+        }
+    }
+    if (!(leg->pending & LOAD_SLOT_MAIN))
+        return;
     v = load_turn_response(&leg->auth, buf, len, leg->txid, leg->method, &relayed, &code);
     if (v == LOAD_TURN_NOT_MINE)
         return;
@@ -414,7 +530,16 @@ static void leg_on_stun(struct load_worker *w, struct load_leg *leg, const uint8
     }
     now = load_now_ns();
     if (v == LOAD_TURN_RETRY && ++leg->auth_tries <= LOAD_MAX_AUTH_TRIES) {
-        if (leg_request(w, leg, leg->method, &leg->peer, 0, now) != 0)
+        int r;
+        if (leg->pending & LOAD_SLOT_BIND) {
+            /* re-sign the ChannelBind too: its nonce is as stale */
+            r = leg_permit_and_bind(w, leg, now);
+        } else if (leg->state == LOAD_LEG_BINDING) {
+            r = leg_resend_main(w, leg, now);
+        } else {
+            r = leg_request(w, leg, leg->method, &leg->peer, 0, now);
+        }
+        if (r != 0)
             call_fail(w, leg->call, "request after 401/438");
         return;
     }
@@ -424,6 +549,9 @@ static void leg_on_stun(struct load_worker *w, struct load_leg *leg, const uint8
         call_fail(w, leg->call, why);
         return;
     }
+    leg->pending &= ~LOAD_SLOT_MAIN;
+    if (leg->pending != 0)
+        return; /* the ChannelBind is still unanswered */
     if (leg->method == STUN_METHOD_ALLOCATE)
         leg->relayed = relayed;
     if (leg_next_step(w, leg, now) != 0)

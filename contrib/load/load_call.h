@@ -46,6 +46,9 @@ struct load_srtp;
 struct load_dtls;
 struct load_broker_call;
 
+#define LOAD_SLOT_MAIN 1u
+#define LOAD_SLOT_BIND 2u
+
 struct load_leg {
     struct load_call *call;
     unsigned which;
@@ -53,11 +56,17 @@ struct load_leg {
     struct load_conn conn;
     uint32_t ev_mask; /* events registered with epoll */
     struct load_turn_auth auth;
-    /* the one outstanding request */
+    bool auth_ready; /* credentials derived ahead (pre-opened legs) */
+    /* the outstanding request; in LOAD_LEG_BINDING the CreatePermission,
+     * with the ChannelBind sent alongside it in the second slot */
     uint16_t method;
     uint8_t txid[STUN_TXID_LEN];
     uint8_t tx[LOAD_TURN_MSG_MAX];
     size_t tx_len;
+    uint8_t bind_txid[STUN_TXID_LEN];
+    uint8_t bind_tx[LOAD_TURN_MSG_MAX];
+    size_t bind_tx_len;
+    unsigned pending;  /* LOAD_SLOT_* bits not yet answered */
     int64_t tx_due_ns; /* next retransmission */
     int64_t rto_ns;
     unsigned tries;

@@ -399,6 +399,10 @@ int main(int argc, char **argv)
     default:
         break;
     }
+    /* libsodium's default generator makes a getrandom() system call per
+     * request; its internal one (ChaCha20, seeded from the kernel, a stream
+     * per thread) draws the transaction ids and SSRCs without one. */
+    randombytes_set_implementation(&randombytes_internal_implementation);
     if (sodium_init() < 0 || load_srtp_global_init() != 0) {
         fprintf(stderr, "umbra-load: cannot initialise libsodium or libsrtp2\n");
         return 1;
