@@ -73,7 +73,8 @@ umbra is running on loopback:
   umbra-relay   turn:127.0.0.1:$relay_port (UDP+TCP), turns:localhost:$tls_port
   umbra-broker  http://127.0.0.1:$broker_port   (logs in $run/)
 
-Make a call in a browser: open http://127.0.0.1:$broker_port/demo/ in two tabs.
+Make a call in a browser: open http://127.0.0.1:$broker_port/demo/ (one page plays
+both parties and shows the decision, the pseudonyms and live relay figures).
 
 Or with curl (python3 only picks fields out of the JSON):
   B=http://127.0.0.1:$broker_port
