@@ -331,10 +331,7 @@ void api_calls_accept(void *ctx, struct http_req *req)
     }
     rc = calls_accept(a->calls, req->arg[0], req->bearer,
                       json_is_true(json_object_get(req->body, "native")), &out, err, sizeof(err));
-    if (rc != 0)
-        http_reply_status(req->ev, rc, err);
-    else
-        http_reply_json(req->ev, 200, out);
+    http_reply_result(req->ev, rc, out, err);
 }
 
 static void post_sdp(struct api *a, struct http_req *req, bool offer)
@@ -358,10 +355,7 @@ static void post_sdp(struct api *a, struct http_req *req, bool offer)
     }
     rc = calls_sdp(a->calls, req->arg[0], req->bearer, offer,
                    json_string_value(json_object_get(req->body, "sdp")), &out, err, sizeof(err));
-    if (rc != 0)
-        http_reply_status(req->ev, rc, err);
-    else
-        http_reply_json(req->ev, 200, out);
+    http_reply_result(req->ev, rc, out, err);
 }
 
 void api_calls_offer(void *ctx, struct http_req *req)
@@ -388,10 +382,7 @@ void api_calls_candidates(void *ctx, struct http_req *req)
     }
     rc = calls_candidates(a->calls, req->arg[0], req->bearer,
                           json_object_get(req->body, "candidates"), &out, err, sizeof(err));
-    if (rc != 0)
-        http_reply_status(req->ev, rc, err);
-    else
-        http_reply_json(req->ev, 200, out);
+    http_reply_result(req->ev, rc, out, err);
 }
 
 void api_calls_end(void *ctx, struct http_req *req)

@@ -89,8 +89,5 @@ void api_identities_pending(void *ctx, struct http_req *req)
         return;
     }
     rc = calls_pending(a->calls, req->arg[0], context, &out, err, sizeof(err));
-    if (rc != 0)
-        http_reply_status(req->ev, rc, err);
-    else
-        http_reply_json(req->ev, 200, out);
+    http_reply_result(req->ev, rc, out, err);
 }

@@ -46,6 +46,14 @@ static void send_reply(struct evhttp_request *ev, int code, const char *type, co
         evbuffer_free(buf);
 }
 
+void http_reply_result(struct evhttp_request *ev, int status, json_t *body, const char *detail)
+{
+    if (status != 0)
+        http_reply_status(ev, status, detail);
+    else
+        http_reply_json(ev, 200, body);
+}
+
 void http_reply_text(struct evhttp_request *ev, int code, const char *type, const char *text)
 {
     send_reply(ev, code, type, text, strlen(text));

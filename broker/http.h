@@ -58,6 +58,10 @@ void http_reply_json(struct evhttp_request *ev, int code, json_t *body);
 void http_reply_error(struct evhttp_request *ev, int code, const char *error, const char *detail);
 /* Maps a broker_status to its HTTP code and error name, and replies. */
 void http_reply_status(struct evhttp_request *ev, int status, const char *detail);
+/* The end of most handlers: status 0 replies 200 with body (reference
+ * taken), any other broker_status replies as http_reply_status (body must
+ * then be NULL). */
+void http_reply_result(struct evhttp_request *ev, int status, json_t *body, const char *detail);
 void http_reply_text(struct evhttp_request *ev, int code, const char *type, const char *text);
 
 /* Checks an object's members against a schema: names of known fields with
