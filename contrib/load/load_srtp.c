@@ -45,9 +45,10 @@ static size_t key_len(enum load_suite suite)
                                           : SRTP_AES_ICM_128_KEY_LEN_WSALT;
 }
 
-/* One session: outbound with our key and SSRC, inbound with the peer's. */
+/* One session: outbound with our key and SSRC, inbound with the peer's key
+ * for the peer's SSRC (a specific one, or any inbound when not yet known). */
 static int make_session(enum load_suite suite, uint32_t own_ssrc, uint8_t *own_key,
-                        uint32_t peer_ssrc, uint8_t *peer_key, struct load_srtp **out)
+                        srtp_ssrc_t peer_ssrc, uint8_t *peer_key, struct load_srtp **out)
 {
     srtp_policy_t pol[2];
     struct load_srtp *s;
@@ -62,8 +63,7 @@ static int make_session(enum load_suite suite, uint32_t own_ssrc, uint8_t *own_k
     pol[0].ssrc.value = own_ssrc;
     pol[0].key = own_key;
     pol[0].next = &pol[1];
-    pol[1].ssrc.type = ssrc_specific;
-    pol[1].ssrc.value = peer_ssrc;
+    pol[1].ssrc = peer_ssrc;
     pol[1].key = peer_key;
     pol[1].next = NULL;
 
@@ -78,6 +78,12 @@ static int make_session(enum load_suite suite, uint32_t own_ssrc, uint8_t *own_k
     return 0;
 }
 
+static srtp_ssrc_t specific_ssrc(uint32_t ssrc)
+{
+    srtp_ssrc_t v = {.type = ssrc_specific, .value = ssrc};
+    return v;
+}
+
 int load_srtp_pair(enum load_suite suite, uint32_t ssrc_a, uint32_t ssrc_b, struct load_srtp **a,
                    struct load_srtp **b)
 {
@@ -88,8 +94,8 @@ int load_srtp_pair(enum load_suite suite, uint32_t ssrc_a, uint32_t ssrc_b, stru
     *a = *b = NULL;
     randombytes_buf(key_a, klen);
     randombytes_buf(key_b, klen);
-    if (make_session(suite, ssrc_a, key_a, ssrc_b, key_b, a) == 0) {
-        if (make_session(suite, ssrc_b, key_b, ssrc_a, key_a, b) == 0)
+    if (make_session(suite, ssrc_a, key_a, specific_ssrc(ssrc_b), key_b, a) == 0) {
+        if (make_session(suite, ssrc_b, key_b, specific_ssrc(ssrc_a), key_a, b) == 0)
             rc = 0;
         else {
             load_srtp_free(*a);
@@ -104,29 +110,8 @@ int load_srtp_pair(enum load_suite suite, uint32_t ssrc_a, uint32_t ssrc_b, stru
 int load_srtp_from_keys(enum load_suite suite, uint32_t own_ssrc, uint8_t *own_key,
                         uint8_t *peer_key, struct load_srtp **out)
 {
-    srtp_policy_t pol[2];
-    struct load_srtp *s;
-
-    memset(pol, 0, sizeof(pol));
-    for (int i = 0; i < 2; i++) {
-        set_suite(&pol[i], suite);
-        pol[i].window_size = LOAD_SRTP_REPLAY_WINDOW;
-    }
-    pol[0].ssrc.type = ssrc_specific;
-    pol[0].ssrc.value = own_ssrc;
-    pol[0].key = own_key;
-    pol[0].next = &pol[1];
-    pol[1].ssrc.type = ssrc_any_inbound;
-    pol[1].key = peer_key;
-    s = calloc(1, sizeof(*s));
-    if (s == NULL)
-        return -1;
-    if (srtp_create(&s->session, pol) != srtp_err_status_ok) {
-        free(s);
-        return -1;
-    }
-    *out = s;
-    return 0;
+    srtp_ssrc_t any_inbound = {.type = ssrc_any_inbound, .value = 0};
+    return make_session(suite, own_ssrc, own_key, any_inbound, peer_key, out);
 }
 
 void load_srtp_free(struct load_srtp *s)
