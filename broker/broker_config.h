@@ -42,6 +42,8 @@ struct broker_config {
     unsigned dtls_pool;             /* pre-generated identities; 0 disables the pool */
     enum log_level log_level;
     char web_root[CONFIG_PATH_MAX]; /* directory served at /demo/; "" serves nothing */
+    unsigned fleet_cache_ms;        /* how long the relay fleet read from Redis is reused;
+                                       0: never read it (static relay URIs only) */
 };
 
 void broker_config_defaults(struct broker_config *c);

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "fleet.h"
+#include "fleet_keys.h"
 
 #define FLEET_LEAVE_WAIT_SECONDS 1
 

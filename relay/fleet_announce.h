@@ -1,4 +1,4 @@
-/* fleet_announce: this relay's entry in the fleet (key layout in fleet.h).
+/* fleet_announce: this relay's entry in the fleet (key layout in common/fleet_keys.h).
  *
  * Every fleet-refresh seconds it writes umbra:fleet:relay:<id> (JSON with
  * the operator label, public URIs, the relayed address ranges and the

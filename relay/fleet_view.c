@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fleet.h"
+#include "fleet_keys.h"
 #include "worker.h"
 
 /* An immutable copy of the fleet's ranges. */

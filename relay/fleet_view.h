@@ -1,5 +1,5 @@
 /* fleet_view: which relayed addresses belong to the live relays of this
- * relay's fleet (key layout in fleet.h), for the relay-only peer rule:
+ * relay's fleet (key layout in common/fleet_keys.h), for the relay-only peer rule:
  * a permission, channel or datagram toward or from a relayed address of
  * another live relay is as good as one of this relay's own.
  *

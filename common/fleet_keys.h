@@ -1,4 +1,4 @@
-/* fleet: the Redis names a relay fleet shares (relays write them,
+/* fleet_keys: the Redis names a relay fleet shares (relays write them,
  * relays and brokers read them):
  *   umbra:fleet:relay:<relay-id>  string, JSON, expires after fleet-ttl
  *                                 unless the relay writes it again (every
@@ -12,8 +12,8 @@
  *                                 it); an id whose key is gone is dead
  *   umbra:fleet                   channel: "join <id>", "leave <id>"
  * Kept in one header so the writer and the reader cannot drift apart. */
-#ifndef UMBRA_FLEET_H
-#define UMBRA_FLEET_H
+#ifndef UMBRA_FLEET_KEYS_H
+#define UMBRA_FLEET_KEYS_H
 
 #define FLEET_KEY_PREFIX "umbra:fleet:relay:"
 #define FLEET_SET_KEY "umbra:fleet:relays"
