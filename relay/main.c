@@ -196,14 +196,14 @@ static int start_redis(struct relay_main *m)
     m->redis_cmd = redis_link_start(m->base, relay_redis_where, &m->cfg, &m->log, "redis-cmd");
     if (m->redis_sub == NULL || m->redis_cmd == NULL ||
         revocation_start(m->redis_sub, &m->log, on_revoke, m) != 0 ||
-        fleet_view_start(m->fleet, m->base, m->redis_sub, m->redis_cmd, m->workers,
-                         m->n_workers) != 0) {
+        fleet_view_start(m->fleet, m->base, m->redis_sub, m->redis_cmd, m->workers, m->n_workers) !=
+            0) {
         log_error(&m->log, "redis: cannot start the subscriber");
         return -1;
     }
-    m->announce = fleet_announce_start(m->base, m->redis_cmd, &m->cfg,
-                                       (struct metrics_thread *const *)m->metrics, m->n_workers,
-                                       &m->log);
+    m->announce =
+        fleet_announce_start(m->base, m->redis_cmd, &m->cfg,
+                             (struct metrics_thread *const *)m->metrics, m->n_workers, &m->log);
     if (m->announce == NULL) {
         log_error(&m->log, "fleet: cannot start the announcement");
         return -1;
@@ -242,8 +242,7 @@ static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
             log_error(&m->log, "out of memory");
             return -1;
         }
-        peer_policy_add_source(&m->sh.policy,
-                               (struct peer_source){fleet_view_contains, m->fleet});
+        peer_policy_add_source(&m->sh.policy, (struct peer_source){fleet_view_contains, m->fleet});
     }
     peer_policy_add_source(&m->sh.policy, own);
     for (size_t i = 0; i < m->cfg.n_relay; i++)
