@@ -269,8 +269,7 @@ static void test_fleet_keys(void **state)
     relay_config_free(&c);
 
     /* Bad values name the line. */
-    assert_int_equal(load(&c, "user = a:b\nrelay-id = has space\n", 0, NULL, err, sizeof(err)),
-                     -1);
+    assert_int_equal(load(&c, "user = a:b\nrelay-id = has space\n", 0, NULL, err, sizeof(err)), -1);
     assert_non_null(strstr(err, ":2:"));
     relay_config_free(&c);
     assert_int_equal(load(&c, "user = a:b\noperator = \n", 0, NULL, err, sizeof(err)), -1);
@@ -296,7 +295,7 @@ int main(void)
         cmocka_unit_test(test_full_file),    cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_flags),        cmocka_unit_test(test_flags_replace_lists),
         cmocka_unit_test(test_bad_lines),    cmocka_unit_test(test_bad_flag),
-        cmocka_unit_test(test_inconsistent),  cmocka_unit_test(test_fleet_keys),
+        cmocka_unit_test(test_inconsistent), cmocka_unit_test(test_fleet_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
