@@ -27,7 +27,8 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
 from broker_harness import Broker  # noqa: E402
-from umbra_harness import Harness, fail, note, redis_command, run  # noqa: E402
+from umbra_harness import (Harness, fail, find_addresses, find_sensitive, note,  # noqa: E402
+                           redis_command, run)
 import umbra_stun as stun  # noqa: E402
 
 TTL = 3      # fleet-ttl of the relays, seconds
@@ -274,6 +275,12 @@ def main():
         h.stop(relays["r1"])
         b1.stop()
         b2.stop()
+        with open(h.sensitive_path) as f:
+            values = [line.strip() for line in f if line.strip()]
+        for name, text in [(b.name, b.log()) for b in (b1, b2)] + \
+                [(r.name, r.log_text()) for r in relays.values()]:
+            expect(find_sensitive(text, values) == [] and find_addresses(text) == [],
+                   "%s log: no secret, credential or address" % name)
         h.stop(redis)
 
 
