@@ -76,13 +76,17 @@ static void on_udp_readable(evutil_socket_t fd, short what, void *arg)
 
 static int open_udp(struct worker *w, struct udp_sock *u, const struct umbra_addr *a)
 {
-    int one = 1, sz = 4 << 20;
+    int one = 1, sz = 4 << 20, rcv = (int)w->sh->cfg->udp_rcvbuf;
     int fd = socket(addr_family(a), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+    /* Clients and floods share this buffer: when it overflows, the kernel
+     * drops legitimate datagrams too. SO_RCVBUFFORCE (CAP_NET_ADMIN) may
+     * exceed net.core.rmem_max; without it the kernel caps the size. */
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) != 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
     if (addr_family(a) == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));

@@ -9,6 +9,8 @@ relay_libumbra_relay_a_SOURCES = \
 	relay/relay_addr.c relay/relay_addr.h \
 	relay/revoke_list.c relay/revoke_list.h \
 	relay/quota.c relay/quota.h \
+	relay/rate_bucket.c relay/rate_bucket.h \
+	relay/unauth_limit.c relay/unauth_limit.h \
 	relay/metrics.c relay/metrics.h \
 	relay/allocation.c relay/allocation.h \
 	relay/alloc_table.c relay/alloc_table.h \
@@ -71,3 +73,11 @@ tests_unit_test_handoff_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
 # The packet paths with two workers under umbra-load (ports 26100-26199).
 TESTS += tests/integration/relay_paths.sh
 EXTRA_DIST += tests/integration/relay_paths.sh
+
+# Limits and flood resistance: token buckets, the unauthenticated-request
+# limit and the limit keys.
+check_PROGRAMS += tests/unit/test_relay_limits
+TESTS += tests/unit/test_relay_limits
+tests_unit_test_relay_limits_SOURCES = tests/unit/test_relay_limits.c
+tests_unit_test_relay_limits_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_relay_limits_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)

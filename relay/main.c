@@ -46,7 +46,9 @@ static void usage(FILE *out)
                  "  listen tls-listen tls-cert tls-key relay-address relay-ports realm\n"
                  "  auth-secret-file user threads metrics-listen log-level\n"
                  "  relay-only-peers stun-binding mapped-address strict-expiry redis\n"
-                 "  user-quota revoke-hold nonce-lifetime udp-gso\n");
+                 "  user-quota revoke-hold nonce-lifetime udp-gso max-allocations\n"
+                 "  call-quota max-permissions max-channels bandwidth-limit\n"
+                 "  bandwidth-burst unauth-rate unauth-burst unauth-sources udp-rcvbuf\n");
 }
 
 /* Each allocation holds a socket: allow as many as the hard limit. */
@@ -158,6 +160,9 @@ static void stop_all(struct relay_main *m)
 
 static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
 {
+    struct quota_limits limits = {.total = m->cfg.max_allocations,
+                                  .per_user = m->cfg.user_quota,
+                                  .per_call = m->cfg.call_quota};
     char err[512];
     struct peer_source own = {relay_addr_contains, &m->pool};
 
@@ -168,7 +173,7 @@ static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
     }
     if (relay_addr_pool_init(&m->pool, m->cfg.relay, m->cfg.n_relay, m->cfg.relay_port_low,
                              m->cfg.relay_port_high) != 0 ||
-        revoke_list_init(&m->revoked) != 0 || quota_init(&m->quota, m->cfg.user_quota) != 0) {
+        revoke_list_init(&m->revoked) != 0 || quota_init(&m->quota, &limits) != 0) {
         log_error(&m->log, "out of memory");
         return -1;
     }
