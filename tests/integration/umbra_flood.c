@@ -301,10 +301,20 @@ static int open_sources(struct flood *f, const char *spec, unsigned ports)
         return -1;
     memcpy(first, spec, (size_t)(dash - spec));
     first[dash - spec] = '\0';
-    last = (unsigned)atoi(dash + 1);
     if (addr_parse(&lo, first, 0) != 0 || addr_family(&lo) != AF_INET)
         return -1;
     ip = addr_ip_bytes(&lo, &iplen);
+    /* 127.0.0.2-127.0.0.9 or 127.0.0.2-9: the last octet varies. */
+    if (strchr(dash + 1, '.') != NULL) {
+        struct umbra_addr hi;
+        size_t hlen;
+        if (addr_parse(&hi, dash + 1, 0) != 0 || addr_family(&hi) != AF_INET ||
+            memcmp(addr_ip_bytes(&hi, &hlen), ip, 3) != 0)
+            return -1;
+        last = addr_ip_bytes(&hi, &hlen)[3];
+    } else {
+        last = (unsigned)atoi(dash + 1);
+    }
     if (ip[0] != 127 || last < ip[3] || last > 254)
         return -1; /* loopback only */
     for (unsigned o = ip[3]; o <= last; o++) {
