@@ -35,13 +35,13 @@ enum metric_counter {
     M_DROP_NO_ALLOCATION,
     M_DROP_MALFORMED,
     M_DROP_CONGESTED,
-    M_DROP_BANDWIDTH_TO_PEER,   /* over the allocation's bandwidth-limit */
+    M_DROP_BANDWIDTH_TO_PEER, /* over the allocation's bandwidth-limit */
     M_DROP_BANDWIDTH_TO_CLIENT,
     M_BINDING_REFUSED,
     M_ALLOCATE_QUOTA,
     M_ALLOCATE_CAPACITY,
-    M_ALLOCATE_CALL_QUOTA,      /* call-quota: 486 */
-    M_ALLOCATE_MAX,             /* max-allocations: 508 */
+    M_ALLOCATE_CALL_QUOTA, /* call-quota: 486 */
+    M_ALLOCATE_MAX,        /* max-allocations: 508 */
     M_REVOKED_ALLOCATIONS,
     M_PEER_PATH_LOCAL,   /* peer is an allocation of the same worker */
     M_PEER_PATH_HANDOFF, /* of another worker: handed over in memory */

@@ -58,8 +58,8 @@ struct relay_config {
     uint64_t bandwidth_burst;  /* bytes; 0 until finish(): one second of bandwidth */
     unsigned unauth_rate;      /* unauthenticated answers/s per source and worker; 0: off */
     unsigned unauth_burst;
-    unsigned unauth_sources;   /* sources each worker keeps a bucket for */
-    unsigned udp_rcvbuf;       /* SO_RCVBUF of the listening UDP sockets, bytes */
+    unsigned unauth_sources; /* sources each worker keeps a bucket for */
+    unsigned udp_rcvbuf;     /* SO_RCVBUF of the listening UDP sockets, bytes */
     /* For repeatable keys: set once the current source (defaults, file,
      * flags) has given the key, so the first occurrence in a later source
      * replaces the earlier list instead of adding to it. */

@@ -35,7 +35,7 @@ struct unauth_limit {
     uint64_t rate, burst; /* requests per second and saved up; rate 0: off */
     size_t n_sets;        /* a power of two */
     struct unauth_entry *e;
-    size_t used;    /* entries holding a source */
+    size_t used;      /* entries holding a source */
     uint64_t evicted; /* sources pushed out by newer ones */
     unsigned char key[ADDR_HASH_KEY_BYTES];
 };

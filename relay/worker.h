@@ -87,7 +87,7 @@ struct worker {
     struct auth_config auth;
     struct metrics_thread metrics;
     struct listener listener;
-    struct send_batch out; /* UDP datagrams of the batch being handled */
+    struct send_batch out;      /* UDP datagrams of the batch being handled */
     struct unauth_limit unauth; /* unauth-rate buckets of this thread's sources */
     /* handoff: in[i] is the ring worker i writes to this worker; wake_fd
      * (an eventfd) tells this worker that a ring has records. */

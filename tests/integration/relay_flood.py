@@ -70,6 +70,17 @@ class Prober(threading.Thread):
             self.stop_flag.wait(0.5)
 
 
+def udp_rcvbuf_errors():
+    """The kernel's count of UDP datagrams dropped for a full receive
+    buffer, machine-wide (other processes' too: for the report only)."""
+    try:
+        with open("/proc/net/snmp") as fh:
+            rows = [line.split() for line in fh if line.startswith("Udp:")]
+        return int(rows[1][rows[0].index("RcvbufErrors")])
+    except (OSError, ValueError, IndexError):
+        return -1
+
+
 def main():
     flood_bin = os.path.join(top_builddir(), "tests", "integration", "umbra_flood")
     load_bin = os.path.join(top_builddir(), "contrib", "load", "umbra-load")
@@ -84,6 +95,7 @@ def main():
                               unauth_rate=UNAUTH_RATE, unauth_burst=UNAUTH_BURST,
                               udp_rcvbuf=16 << 20, metrics_listen="127.0.0.1:%d" % mport)
         before = relay_metrics(mport)
+        rcvbuf_before = udp_rcvbuf_errors()
         probers = []
         for i, src in enumerate(("127.0.0.1", "127.0.0.2")):
             user, password = h.rest_credentials(SECRET, call="probe", pseudonym="p%d" % i)
@@ -113,6 +125,7 @@ def main():
             fail("umbra_flood failed (%d): %s" % (flood.returncode, ftext))
         f = kv(ftext)
         after_flood = relay_metrics(mport)
+        rcvbuf_drops = udp_rcvbuf_errors() - rcvbuf_before
         if not relay.alive():
             fail("the relay died during the flood; log:\n%s" % relay.log_tail())
         try:
@@ -141,15 +154,17 @@ def main():
         answered = [r for p in probers for r in p.results if r is not None]
         missed = sum(1 for p in probers for r in p.results if r is None)
         note("flood: %d malformed + %d bad credentials in %.1f s (%s packets/s); answers: "
-             "%d malformed, %d bad credentials" % (sent_m, sent_c, seconds, f["rate"], ans_m, ans_c))
+             "%d malformed, %d bad credentials"
+             % (sent_m, sent_c, seconds, f["rate"], ans_m, ans_c))
         note("relay: %d unauthenticated requests not answered (rate limited), %d wrong credentials "
              "checked, %d malformed and %d ChannelData without allocation dropped"
              % (limited, wrong, malformed, no_alloc))
         note("umbra-load: %s of %d calls, %d packets sent, %d lost (%.4f%%), p99 latency %s ms, "
              "relay CPU %s%%" % (s["calls_ready"], CALLS, sent, lost, 100.0 * lost / max(sent, 1),
                                  s.get("latency_p99_ms"), s.get("relay_cpu_pct")))
-        note("probes: %d answered (slowest %.3f s), %d unanswered"
-             % (len(answered), max(answered) if answered else 0, missed))
+        note("probes: %d answered (slowest %.3f s), %d unanswered; kernel UDP receive-buffer "
+             "drops during the flood (machine-wide): %d"
+             % (len(answered), max(answered) if answered else 0, missed, rcvbuf_drops))
 
         if sent_m != MALFORMED or sent_c != BAD_CREDS:
             fail("the flood was not sent whole")

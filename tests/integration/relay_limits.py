@@ -46,8 +46,9 @@ def metric(mport, name):
 
 def test_allocation_limits(h, secrets):
     mport = h.port()
-    relay = h.start_relay(name="alloc", tls=False, relay_port_count=10, auth_secret_file=secrets, threads=2,
-                          max_allocations=4, call_quota=2, metrics_listen="127.0.0.1:%d" % mport)
+    relay = h.start_relay(name="alloc", tls=False, relay_port_count=10,
+                          auth_secret_file=secrets, threads=2, max_allocations=4,
+                          call_quota=2, metrics_listen="127.0.0.1:%d" % mport)
     a1, a2, a3 = (client(h, relay, "call-A", p) for p in ("p1", "p2", "p3"))
     b1, b2 = client(h, relay, "call-B", "p1"), client(h, relay, "call-B", "p2")
     c1 = client(h, relay, "call-C", "p1")
@@ -76,7 +77,8 @@ def test_allocation_limits(h, secrets):
 
 def test_permission_channel_limits(h, secrets):
     mport = h.port()
-    relay = h.start_relay(name="perm", tls=False, relay_port_count=10, auth_secret_file=secrets, threads=1,
+    relay = h.start_relay(name="perm", tls=False, relay_port_count=10,
+                          auth_secret_file=secrets, threads=1,
                           relay_only_peers=False, max_permissions=2, max_channels=2,
                           metrics_listen="127.0.0.1:%d" % mport)
     c = client(h, relay, "call-P", "p1")
@@ -93,7 +95,8 @@ def test_permission_channel_limits(h, secrets):
     expect_code(c.channel_bind(0x4002, ("1.1.1.1", 1002)), 508, "third channel (max 2)")
     expect_code(c.channel_bind(0x4000, ("1.1.1.1", 1000)), None, "refreshing a channel")
     # A channel with room to spare still needs room for its permission.
-    relay_perm = h.start_relay(name="perm2", tls=False, relay_port_count=10, auth_secret_file=secrets, threads=1,
+    relay_perm = h.start_relay(name="perm2", tls=False, relay_port_count=10,
+                               auth_secret_file=secrets, threads=1,
                                relay_only_peers=False, max_permissions=1, max_channels=4)
     d = client(h, relay_perm, "call-Q", "p1")
     expect_code(d.allocate(), None, "allocation (max-permissions = 1)")
@@ -126,7 +129,8 @@ def drain_data(c, quiet=0.5):
 def test_bandwidth(h, secrets):
     mport = h.port()
     rate = 20000
-    relay = h.start_relay(name="bw", tls=False, relay_port_count=10, auth_secret_file=secrets, threads=1,
+    relay = h.start_relay(name="bw", tls=False, relay_port_count=10,
+                          auth_secret_file=secrets, threads=1,
                           relay_only_peers=False, bandwidth_limit=rate, bandwidth_burst=rate,
                           metrics_listen="127.0.0.1:%d" % mport)
     a, b = client(h, relay, "call-W", "a"), client(h, relay, "call-W", "b")
@@ -191,7 +195,8 @@ def unauth_allocate(sock, server):
 def test_unauth_rate(h, secrets):
     mport = h.port()
     rate, burst = 5, 10
-    relay = h.start_relay(name="unauth", tls=False, relay_port_count=10, auth_secret_file=secrets, threads=1,
+    relay = h.start_relay(name="unauth", tls=False, relay_port_count=10,
+                          auth_secret_file=secrets, threads=1,
                           unauth_rate=rate, unauth_burst=burst,
                           metrics_listen="127.0.0.1:%d" % mport)
     server = (relay.host, relay.port)

@@ -138,8 +138,8 @@ static size_t make_bad_creds(struct flood *f, uint8_t *buf)
     int ulen = snprintf(user, sizeof(user), "%" PRId64 ":flood-call:p%u",
                         (int64_t)time(NULL) + 3600, randombytes_uniform(1000));
 
-    stun_long_term_key_md5(user, (size_t)ulen, f->realm, strlen(f->realm), "not-the-password",
-                           16, key);
+    stun_long_term_key_md5(user, (size_t)ulen, f->realm, strlen(f->realm), "not-the-password", 16,
+                           key);
     txid_tagged(txid, TAG_BAD_CREDS);
     stun_build_start(&b, buf, FLOOD_MSG_MAX, STUN_METHOD_ALLOCATE, STUN_CLASS_REQUEST, txid);
     stun_put_bytes(&b, STUN_ATTR_REQUESTED_TRANSPORT, udp, sizeof(udp));

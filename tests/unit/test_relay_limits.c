@@ -191,9 +191,12 @@ static void test_config_keys(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bucket_burst_then_rate), cmocka_unit_test(test_bucket_bytes),
-        cmocka_unit_test(test_unauth_per_source),      cmocka_unit_test(test_unauth_ipv6_prefix),
-        cmocka_unit_test(test_unauth_bounded),         cmocka_unit_test(test_unauth_off),
+        cmocka_unit_test(test_bucket_burst_then_rate),
+        cmocka_unit_test(test_bucket_bytes),
+        cmocka_unit_test(test_unauth_per_source),
+        cmocka_unit_test(test_unauth_ipv6_prefix),
+        cmocka_unit_test(test_unauth_bounded),
+        cmocka_unit_test(test_unauth_off),
         cmocka_unit_test(test_config_keys),
     };
     if (sodium_init() < 0)
