@@ -10,7 +10,9 @@
     each direction, and counted; the bucket refills;
   * unauth-rate: unauthenticated requests from one source beyond the
     bucket get no answer, and are counted; a client of that source that
-    authenticates is still answered, and other sources are not affected.
+    authenticates is still answered, and other sources are not affected;
+    with unauth-sources = 64, 203 sources leave 64 in the table (the rest
+    evicted, counted) and every new source is answered.
 Each limit's metric is read from /metrics. Ports 31000-31199."""
 
 import os
@@ -197,7 +199,7 @@ def test_unauth_rate(h, secrets):
     rate, burst = 5, 10
     relay = h.start_relay(name="unauth", tls=False, relay_port_count=10,
                           auth_secret_file=secrets, threads=1,
-                          unauth_rate=rate, unauth_burst=burst,
+                          unauth_rate=rate, unauth_burst=burst, unauth_sources=64,
                           metrics_listen="127.0.0.1:%d" % mport)
     server = (relay.host, relay.port)
     # A client of 127.0.0.3 authenticates before the flood from its IP.
@@ -239,6 +241,32 @@ def test_unauth_rate(h, secrets):
     if metric(mport, "umbra_relay_unauth_sources") < 2:
         fail("umbra_relay_unauth_sources gauge below 2")
     note("ok: unauth-rate silences one source's unauthenticated requests only")
+    # 200 more sources, one request each, into a table of 64: it stays at
+    # 64 entries, the oldest make room, and each new source is answered.
+    answered = 0
+    for i in range(200):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.%d.%d" % (1 + i // 250, 1 + i % 250), 0))
+        s.settimeout(2.0)
+        tid = unauth_allocate(s, server)
+        try:
+            while stun.decode(s.recvfrom(65536)[0]).tid != tid:
+                pass
+            answered += 1
+        except socket.timeout:
+            pass
+        s.close()
+    m = relay_metrics(mport)
+    held = m.get("umbra_relay_unauth_sources")
+    evicted = m.get("umbra_relay_unauth_sources_evicted_total")
+    # 203 sources in all: 127.0.0.1 (the harness's readiness probe), .3, .4
+    # and the 200. The table has 8 sets of 8; each set is all but surely
+    # full after 203 sources.
+    note("203 sources through a table of 64: %d held, %d evicted, %d of 200 new ones answered"
+         % (held, evicted, answered))
+    if not 56 <= held <= 64 or held + evicted != 203 or answered != 200:
+        fail("unauth-sources = 64: %s held, %s evicted, %d of 200 answered"
+             % (held, evicted, answered))
     good.close()
     other.close()
     flood.close()
