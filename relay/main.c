@@ -53,7 +53,9 @@ static void usage(FILE *out)
                  "  auth-secret-file user threads metrics-listen log-level\n"
                  "  relay-only-peers stun-binding mapped-address strict-expiry redis\n"
                  "  user-quota revoke-hold nonce-lifetime udp-gso relay-id operator\n"
-                 "  public-uri fleet-refresh fleet-ttl\n");
+                 "  public-uri fleet-refresh fleet-ttl max-allocations call-quota\n"
+                 "  max-permissions max-channels bandwidth-limit bandwidth-burst\n"
+                 "  unauth-rate unauth-burst unauth-sources udp-rcvbuf\n");
 }
 
 /* Each allocation holds a socket: allow as many as the hard limit. */
@@ -213,6 +215,9 @@ static int start_redis(struct relay_main *m)
 
 static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
 {
+    struct quota_limits limits = {.total = m->cfg.max_allocations,
+                                  .per_user = m->cfg.user_quota,
+                                  .per_call = m->cfg.call_quota};
     char err[512];
     struct peer_source own = {relay_addr_contains, &m->pool};
 
@@ -223,7 +228,7 @@ static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
     }
     if (relay_addr_pool_init(&m->pool, m->cfg.relay, m->cfg.n_relay, m->cfg.relay_port_low,
                              m->cfg.relay_port_high) != 0 ||
-        revoke_list_init(&m->revoked) != 0 || quota_init(&m->quota, m->cfg.user_quota) != 0) {
+        revoke_list_init(&m->revoked) != 0 || quota_init(&m->quota, &limits) != 0) {
         log_error(&m->log, "out of memory");
         return -1;
     }

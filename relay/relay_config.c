@@ -4,6 +4,7 @@
 #include "conf.h"
 
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,12 @@ void relay_config_init(struct relay_config *c)
     c->nonce_lifetime_s = 600;
     c->fleet_refresh_s = 2;
     c->fleet_ttl_s = 6;
+    c->max_permissions = 64;
+    c->max_channels = 64;
+    c->unauth_rate = 50;
+    c->unauth_burst = 200;
+    c->unauth_sources = 16384;
+    c->udp_rcvbuf = 4 << 20;
 }
 
 void relay_config_free(struct relay_config *c)
@@ -109,6 +116,48 @@ static int add_user(struct relay_config *c, const char *value, char *err, size_t
     u->name[nlen] = '\0';
     strcpy(u->password, colon + 1);
     return 0;
+}
+
+/* The keys of limits and flood resistance: each an unsigned number in a
+ * range. */
+struct limit_key {
+    const char *name;
+    uint64_t min, max;
+    size_t offset;
+    bool wide; /* uint64_t member, else unsigned */
+};
+
+static const struct limit_key limit_keys[] = {
+    {"max-allocations", 0, 1000000, offsetof(struct relay_config, max_allocations), false},
+    {"call-quota", 0, 100000, offsetof(struct relay_config, call_quota), false},
+    {"max-permissions", 1, 10000, offsetof(struct relay_config, max_permissions), false},
+    {"max-channels", 1, 16384, offsetof(struct relay_config, max_channels), false},
+    {"bandwidth-limit", 0, 10000000000ull, offsetof(struct relay_config, bandwidth), true},
+    {"bandwidth-burst", 0, 10000000000ull, offsetof(struct relay_config, bandwidth_burst), true},
+    {"unauth-rate", 0, 1000000, offsetof(struct relay_config, unauth_rate), false},
+    {"unauth-burst", 1, 1000000, offsetof(struct relay_config, unauth_burst), false},
+    {"unauth-sources", 64, 16777216, offsetof(struct relay_config, unauth_sources), false},
+    {"udp-rcvbuf", 65536, 1 << 30, offsetof(struct relay_config, udp_rcvbuf), false},
+};
+
+static int set_limit(struct relay_config *c, const char *key, const char *value, char *err,
+                     size_t errlen)
+{
+    for (size_t i = 0; i < sizeof(limit_keys) / sizeof(limit_keys[0]); i++) {
+        const struct limit_key *k = &limit_keys[i];
+        uint64_t n;
+        if (strcmp(key, k->name) != 0)
+            continue;
+        if (conf_parse_uint(value, k->min, k->max, &n, err, errlen) != 0)
+            return -1;
+        if (k->wide)
+            *(uint64_t *)(void *)((char *)c + k->offset) = n;
+        else
+            *(unsigned *)(void *)((char *)c + k->offset) = (unsigned)n;
+        return 0;
+    }
+    snprintf(err, errlen, "unknown key");
+    return -1;
 }
 
 static int set_redis(struct relay_config *c, const char *value, char *err, size_t errlen)
@@ -283,8 +332,7 @@ int relay_config_set(void *ctx, const char *key, const char *value, char *err, s
         c->fleet_ttl_s = (unsigned)n;
         return 0;
     }
-    snprintf(err, errlen, "unknown key");
-    return -1;
+    return set_limit(c, key, value, err, errlen);
 }
 
 /* "turn:IP:PORT?transport=udp|tcp" or "turns:...tcp" for one listen
@@ -384,6 +432,13 @@ int relay_config_finish(struct relay_config *c, char *err, size_t errlen)
     }
     if (c->redis_host != NULL && finish_fleet(c, err, errlen) != 0)
         return -1;
+    if (c->bandwidth > 0 && c->bandwidth_burst == 0)
+        c->bandwidth_burst = c->bandwidth < 65535 ? 65535 : c->bandwidth;
+    if (c->bandwidth > 0 && c->bandwidth_burst < 1500) {
+        /* A datagram larger than the burst could never pass. */
+        snprintf(err, errlen, "bandwidth-burst must be at least 1500 bytes");
+        return -1;
+    }
     if (c->auth_secret_file == NULL && c->n_users == 0) {
         snprintf(err, errlen, "no credentials: set auth-secret-file or user");
         return -1;

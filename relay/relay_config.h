@@ -62,6 +62,16 @@ struct relay_config {
     char *public_uris[RELAY_CONFIG_MAX_URIS];
     unsigned fleet_refresh_s; /* how often the announcement is written */
     unsigned fleet_ttl_s;     /* how long it lives unless written again */
+    unsigned max_allocations; /* live allocations on the relay; 0: no limit */
+    unsigned call_quota;      /* live allocations per REST call id; 0: no limit */
+    unsigned max_permissions; /* per allocation */
+    unsigned max_channels;    /* channel bindings per allocation, cooldown included */
+    uint64_t bandwidth;       /* bytes/s per allocation and direction; 0: no cap */
+    uint64_t bandwidth_burst; /* bytes; 0 until finish(): one second of bandwidth */
+    unsigned unauth_rate;     /* unauthenticated answers/s per source and worker; 0: off */
+    unsigned unauth_burst;
+    unsigned unauth_sources; /* sources each worker keeps a bucket for */
+    unsigned udp_rcvbuf;     /* SO_RCVBUF of the listening UDP sockets, bytes */
     /* For repeatable keys: set once the current source (defaults, file,
      * flags) has given the key, so the first occurrence in a later source
      * replaces the earlier list instead of adding to it. */

@@ -18,6 +18,13 @@ int64_t worker_now(void)
     return (int64_t)ts.tv_sec;
 }
 
+int64_t worker_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int64_t worker_wall(void)
 {
     return (int64_t)time(NULL);
@@ -334,7 +341,9 @@ int worker_init(struct worker *w, unsigned id, struct relay_shared *sh,
     set_auth(w);
     pthread_mutex_init(&w->inbox_lock, NULL);
     w->base = event_base_new();
-    if (w->base == NULL || alloc_table_init(&w->allocs, w->hash_key) != 0)
+    if (w->base == NULL || alloc_table_init(&w->allocs, w->hash_key) != 0 ||
+        unauth_limit_init(&w->unauth, sh->cfg->unauth_rate, sh->cfg->unauth_burst,
+                          sh->cfg->unauth_sources) != 0)
         goto fail;
     w->tick = event_new(w->base, -1, EV_PERSIST, on_tick, w);
     w->inbox_ev = event_new(w->base, -1, 0, on_inbox, w);
@@ -427,4 +436,5 @@ void worker_free(struct worker *w)
     w->base = NULL;
     pthread_mutex_destroy(&w->inbox_lock);
     turn_rest_secrets_clear(&w->secrets);
+    unauth_limit_free(&w->unauth);
 }

@@ -31,6 +31,7 @@
 #include "stun_auth.h"
 #include "stun_msg.h"
 #include "turn_rest.h"
+#include "unauth_limit.h"
 
 struct tls_server;
 
@@ -88,7 +89,8 @@ struct worker {
     struct auth_config auth;
     struct metrics_thread metrics;
     struct listener listener;
-    struct send_batch out; /* UDP datagrams of the batch being handled */
+    struct send_batch out;      /* UDP datagrams of the batch being handled */
+    struct unauth_limit unauth; /* unauth-rate buckets of this thread's sources */
     /* handoff: in[i] is the ring worker i writes to this worker; wake_fd
      * (an eventfd) tells this worker that a ring has records. */
     struct handoff_ring *in;
@@ -144,6 +146,8 @@ int worker_handoff(struct worker *w, unsigned owner, const struct umbra_addr *ds
 
 /* Monotonic seconds, for lifetimes. */
 int64_t worker_now(void);
+/* Monotonic milliseconds (coarse: a few ms), for rate buckets. */
+int64_t worker_now_ms(void);
 /* Wall-clock seconds, for REST credential expiry. */
 int64_t worker_wall(void);
 

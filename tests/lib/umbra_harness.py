@@ -555,6 +555,20 @@ def stun_answers(host, port, timeout=0.3):
         s.close()
 
 
+def relay_metrics(port, host="127.0.0.1", timeout=5.0):
+    """The relay's /metrics on metrics-listen host:port as a dict of
+    series (name with labels, as printed) to number."""
+    import urllib.request
+    with urllib.request.urlopen("http://%s:%d/metrics" % (host, port), timeout=timeout) as resp:
+        text = resp.read().decode()
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            values[name] = float(value)
+    return values
+
+
 def redis_ping(host, port):
     try:
         return redis_command(host, port, "PING", timeout=0.5) == "PONG"

@@ -137,7 +137,7 @@ static void test_quiesce(void **state)
     log_init(&log, "test", LOG_LEVEL_ERROR, stderr);
     assert_int_equal(relay_addr_pool_init(&pool, cfg.relay, 1, 34991, 34998), 0);
     assert_int_equal(revoke_list_init(&revoked), 0);
-    assert_int_equal(quota_init(&quota, 0), 0);
+    assert_int_equal(quota_init(&quota, &(struct quota_limits){0}), 0);
     memset(&sh, 0, sizeof(sh));
     sh.cfg = &cfg;
     sh.log = &log;
