@@ -22,6 +22,10 @@ void broker_config_defaults(struct broker_config *c)
     c->long_poll_timeout = 25;
     c->dtls_pool = 64;
     c->log_level = LOG_LEVEL_INFO;
+    c->client_connections = 64;
+    c->client_rate = 100;
+    c->client_burst = 200;
+    c->client_table = 16384;
 }
 
 static int copy_str(char *dst, size_t cap, const char *value, char *err, size_t errlen)
@@ -164,6 +168,14 @@ int broker_config_set(void *ctx, const char *key, const char *value, char *err, 
         }
         return 0;
     }
+    if (strcmp(key, "client-connections") == 0)
+        return set_uint(value, 0, 1000000, &c->client_connections, err, errlen);
+    if (strcmp(key, "client-rate") == 0)
+        return set_uint(value, 0, 1000000, &c->client_rate, err, errlen);
+    if (strcmp(key, "client-burst") == 0)
+        return set_uint(value, 1, 1000000, &c->client_burst, err, errlen);
+    if (strcmp(key, "client-table") == 0)
+        return set_uint(value, 64, 1u << 24, &c->client_table, err, errlen);
     snprintf(err, errlen, "unknown key");
     return -1;
 }
@@ -213,6 +225,10 @@ void broker_config_usage(FILE *out)
           "  long-poll-timeout S         longest wait of an events request (25)\n"
           "  dtls-pool N                 DTLS identities generated ahead (64; 0 = inline)\n"
           "  log-level LEVEL             error, warn, info or debug (info)\n"
-          "  web-root DIR                serve the demo page from DIR at /demo/ (off)\n",
+          "  web-root DIR                serve the demo page from DIR at /demo/ (off)\n"
+          "  client-connections N        open connections per client address (64; 0 = any)\n"
+          "  client-rate N               requests per second per client address (100; 0 = any)\n"
+          "  client-burst N              requests a client may send at once (200)\n"
+          "  client-table N              client addresses tracked at once (16384)\n",
           out);
 }

@@ -42,6 +42,10 @@ struct broker_config {
     unsigned dtls_pool;             /* pre-generated identities; 0 disables the pool */
     enum log_level log_level;
     char web_root[CONFIG_PATH_MAX]; /* directory served at /demo/; "" serves nothing */
+    unsigned client_connections;    /* open connections per client address; 0: no limit */
+    unsigned client_rate;           /* requests per second per client address; 0: no limit */
+    unsigned client_burst;          /* requests a client may send at once */
+    unsigned client_table;          /* client addresses tracked (entries) */
 };
 
 void broker_config_defaults(struct broker_config *c);
