@@ -19,7 +19,7 @@ struct client_limit {
     struct client_limit_conf conf;
     unsigned char key[ADDR_HASH_KEY_BYTES];
     struct entry *table;
-    size_t sets; /* a power of two */
+    size_t sets;    /* a power of two */
     int32_t *by_fd; /* entry index + 1 per open socket; 0: not open */
     size_t n_fd;
     struct client_limit_metrics m;
@@ -186,8 +186,7 @@ void client_limit_close(struct client_limit *cl, int fd)
         e->conns--;
 }
 
-int client_limit_request(struct client_limit *cl, int fd, uint64_t now_ms,
-                         unsigned *retry_after_s)
+int client_limit_request(struct client_limit *cl, int fd, uint64_t now_ms, unsigned *retry_after_s)
 {
     struct entry *e;
     uint64_t wait_ms;

@@ -90,8 +90,8 @@ static int rate_limited(struct http_server *s, struct evhttp_request *ev)
     unsigned retry = 1;
     char value[16], detail[160];
 
-    if (bev == NULL || client_limit_request(s->limits, (int)bufferevent_getfd(bev), now_ms(),
-                                            &retry) == 0)
+    if (bev == NULL ||
+        client_limit_request(s->limits, (int)bufferevent_getfd(bev), now_ms(), &retry) == 0)
         return 0;
     snprintf(value, sizeof(value), "%u", retry);
     snprintf(detail, sizeof(detail),
@@ -352,15 +352,14 @@ static struct bufferevent *make_bufferevent(struct event_base *base, void *arg)
     struct bufferevent *under = s->tls != NULL
                                     ? tls_server_evhttp_bevcb(base, s->tls)
                                     : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-    return under != NULL ? http_limit_wrap(under, s->max_body, s->limits ? &s->hooks : NULL)
-                         : NULL;
+    return under != NULL ? http_limit_wrap(under, s->max_body, s->limits ? &s->hooks : NULL) : NULL;
 }
 
 struct http_server *http_new(struct event_base *base, const char *host, unsigned short port,
                              void *tls, size_t max_body, unsigned timeout_s,
                              const struct http_route *routes, size_t n_routes, void *ctx,
-                             const struct client_limit_conf *limits, struct log_ctx *log,
-                             char *err, size_t errlen)
+                             const struct client_limit_conf *limits, struct log_ctx *log, char *err,
+                             size_t errlen)
 {
     struct http_server *s = calloc(1, sizeof(*s));
     unsigned char key[ADDR_HASH_KEY_BYTES];

@@ -54,8 +54,8 @@ struct client_limit_metrics;
 struct http_server *http_new(struct event_base *base, const char *host, unsigned short port,
                              void *tls, size_t max_body, unsigned timeout_s,
                              const struct http_route *routes, size_t n_routes, void *ctx,
-                             const struct client_limit_conf *limits, struct log_ctx *log,
-                             char *err, size_t errlen);
+                             const struct client_limit_conf *limits, struct log_ctx *log, char *err,
+                             size_t errlen);
 void http_free(struct http_server *s);
 const struct http_metrics *http_metrics(const struct http_server *s);
 /* All zero when the server has no limits. */

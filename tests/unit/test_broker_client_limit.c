@@ -102,7 +102,7 @@ static void test_ipv6_prefix_and_mapped(void **state)
     assert_int_equal(client_limit_open(cl, 20, &p1, 0), 0);
     assert_int_equal(client_limit_open(cl, 21, &p2, 0), 0);
     assert_int_equal(client_limit_open(cl, 22, &p3, 0), CLIENT_LIMIT_EBUSY); /* same /64 */
-    assert_int_equal(client_limit_open(cl, 23, &other, 0), 0);              /* next /64 */
+    assert_int_equal(client_limit_open(cl, 23, &other, 0), 0);               /* next /64 */
     assert_int_equal(client_limit_open(cl, 24, &v4, 0), 0);
     assert_int_equal(client_limit_open(cl, 25, &mapped, 0), 0);
     assert_int_equal(client_limit_open(cl, 26, &v4b, 0), CLIENT_LIMIT_EBUSY); /* mapped = v4 */
