@@ -14,7 +14,9 @@
  * A client's own HTTP_LIMIT_HEADER is removed. A head it cannot frame
  * (over HTTP_LIMIT_HEAD_MAX, bad Content-Length or chunk size) is passed on
  * unchanged for evhttp to refuse. The filter owns its state and frees it
- * with the bufferevent. */
+ * with the bufferevent. It also runs the caller's per-connection hooks
+ * (http_limit_hooks: admit or close at accept, release at free), since
+ * libevent 2.1's evhttp has no hook of its own before a request. */
 #ifndef UMBRA_BROKER_HTTP_LIMIT_H
 #define UMBRA_BROKER_HTTP_LIMIT_H
 
