@@ -103,6 +103,25 @@ static int set_relay(struct broker_config *c, const char *value, char *err, size
     return 0;
 }
 
+static int set_proxy(struct broker_config *c, const char *value, char *err, size_t errlen)
+{
+    struct umbra_addr a;
+    if (addr_parse(&a, value, 0) != 0 || addr_port(&a) != 0) {
+        snprintf(err, errlen, "expected an IP address without a port");
+        return -1;
+    }
+    if (c->n_trusted_proxies == CONFIG_MAX_PROXIES) {
+        snprintf(err, errlen, "more than %d trusted proxies", CONFIG_MAX_PROXIES);
+        return -1;
+    }
+    if (addr_normalise(&a, &c->trusted_proxies[c->n_trusted_proxies]) != ADDR_NORM_OK) {
+        snprintf(err, errlen, "an unspecified address cannot be a proxy");
+        return -1;
+    }
+    c->n_trusted_proxies++;
+    return 0;
+}
+
 int broker_config_set(void *ctx, const char *key, const char *value, char *err, size_t errlen)
 {
     struct broker_config *c = ctx;
@@ -176,6 +195,8 @@ int broker_config_set(void *ctx, const char *key, const char *value, char *err, 
         return set_uint(value, 1, 1000000, &c->client_burst, err, errlen);
     if (strcmp(key, "client-table") == 0)
         return set_uint(value, 64, 1u << 24, &c->client_table, err, errlen);
+    if (strcmp(key, "trusted-proxy") == 0)
+        return set_proxy(c, value, err, errlen);
     snprintf(err, errlen, "unknown key");
     return -1;
 }
@@ -229,6 +250,8 @@ void broker_config_usage(FILE *out)
           "  client-connections N        open connections per client address (64; 0 = any)\n"
           "  client-rate N               requests per second per client address (100; 0 = any)\n"
           "  client-burst N              requests a client may send at once (200)\n"
-          "  client-table N              client addresses tracked at once (16384)\n",
+          "  client-table N              client addresses tracked at once (16384)\n"
+          "  trusted-proxy IP            a proxy whose X-Forwarded-For names the client;\n"
+          "                              repeatable (none)\n",
           out);
 }

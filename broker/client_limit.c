@@ -186,14 +186,11 @@ void client_limit_close(struct client_limit *cl, int fd)
         e->conns--;
 }
 
-int client_limit_request(struct client_limit *cl, int fd, uint64_t now_ms, unsigned *retry_after_s)
+/* One request from the client of entry e. */
+static int take(struct client_limit *cl, struct entry *e, uint64_t now_ms, unsigned *retry_after_s)
 {
-    struct entry *e;
     uint64_t wait_ms;
 
-    if (cl->conf.rate == 0 || fd < 0 || (size_t)fd >= cl->n_fd || cl->by_fd[fd] == 0)
-        return 0;
-    e = &cl->table[cl->by_fd[fd] - 1];
     refill(cl, e, now_ms);
     if (e->tokens >= MILLI) {
         e->tokens -= MILLI;
@@ -205,6 +202,21 @@ int client_limit_request(struct client_limit *cl, int fd, uint64_t now_ms, unsig
     if (*retry_after_s == 0)
         *retry_after_s = 1;
     return CLIENT_LIMIT_ERATE;
+}
+
+int client_limit_request(struct client_limit *cl, int fd, uint64_t now_ms, unsigned *retry_after_s)
+{
+    if (cl->conf.rate == 0 || fd < 0 || (size_t)fd >= cl->n_fd || cl->by_fd[fd] == 0)
+        return 0;
+    return take(cl, &cl->table[cl->by_fd[fd] - 1], now_ms, retry_after_s);
+}
+
+int client_limit_request_addr(struct client_limit *cl, const struct umbra_addr *client,
+                              uint64_t now_ms, unsigned *retry_after_s)
+{
+    if (cl->conf.rate == 0)
+        return 0;
+    return take(cl, find(cl, client_hash(cl, client), now_ms), now_ms, retry_after_s);
 }
 
 const struct client_limit_metrics *client_limit_metrics(const struct client_limit *cl)

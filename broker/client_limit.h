@@ -62,6 +62,10 @@ void client_limit_close(struct client_limit *cl, int fd);
 /* A request on fd: 0, or CLIENT_LIMIT_ERATE with *retry_after_s (>= 1)
  * set to when the next request will pass. An fd never opened passes. */
 int client_limit_request(struct client_limit *cl, int fd, uint64_t now_ms, unsigned *retry_after_s);
+/* A request a trusted proxy relays for the client at addr: the bucket of
+ * that client (its own connections share it); as client_limit_request. */
+int client_limit_request_addr(struct client_limit *cl, const struct umbra_addr *client,
+                              uint64_t now_ms, unsigned *retry_after_s);
 const struct client_limit_metrics *client_limit_metrics(const struct client_limit *cl);
 
 #endif

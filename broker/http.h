@@ -43,9 +43,20 @@ struct http_metrics {
     unsigned long long requests, status[6]; /* status[k] counts kxx replies */
 };
 
+#include "addr.h"
+#include "client_limit.h"
+
 struct http_server;
-struct client_limit_conf;
-struct client_limit_metrics;
+
+/* Per-client limits (client_limit.h). A connection from a trusted proxy is
+ * not counted against the proxy; each request it relays is counted for the
+ * client its X-Forwarded-For names (the rightmost address that is not a
+ * trusted proxy; the proxy itself when there is none). */
+struct http_limits {
+    struct client_limit_conf client;
+    const struct umbra_addr *trusted_proxies; /* normalised; must outlive the server */
+    size_t n_trusted_proxies;
+};
 
 /* tls may be NULL (plain HTTP). routes must outlive the server. limits
  * (copied; NULL for none) are the per-client limits (client_limit.h): a
@@ -54,7 +65,7 @@ struct client_limit_metrics;
 struct http_server *http_new(struct event_base *base, const char *host, unsigned short port,
                              void *tls, size_t max_body, unsigned timeout_s,
                              const struct http_route *routes, size_t n_routes, void *ctx,
-                             const struct client_limit_conf *limits, struct log_ctx *log, char *err,
+                             const struct http_limits *limits, struct log_ctx *log, char *err,
                              size_t errlen);
 void http_free(struct http_server *s);
 const struct http_metrics *http_metrics(const struct http_server *s);

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "api.h"
-#include "client_limit.h"
 #include "conf.h"
 #include "broker_config.h"
 #include "keys.h"
@@ -63,8 +62,10 @@ struct broker {
 static int start(struct broker *b, char *err, size_t errlen)
 {
     const char *paths[CONFIG_MAX_POLICIES];
-    struct client_limit_conf limits = {b->cfg.client_connections, b->cfg.client_rate,
-                                       b->cfg.client_burst, b->cfg.client_table};
+    struct http_limits limits = {
+        {b->cfg.client_connections, b->cfg.client_rate, b->cfg.client_burst, b->cfg.client_table},
+        b->cfg.trusted_proxies,
+        b->cfg.n_trusted_proxies};
 
     if (keys_load(b->cfg.broker_key_file, &b->keys, err, errlen) != 0)
         return -1;

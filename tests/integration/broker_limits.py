@@ -14,6 +14,11 @@ on loopback; clients are told apart by their source address (127.0.0.1,
   >= 1 and {"error": "rate_limited", "detail": ...}; a refused POST
   creates nothing; another address is not limited meanwhile; after
   Retry-After the client passes again. Counted in /metrics.
+* trusted-proxy: a proxy's connections are not counted against it; its
+  requests are counted for the client its X-Forwarded-For names (the
+  rightmost address that is not a trusted proxy), so clients behind it are
+  limited one by one and cannot escape by adding addresses on the left; an
+  untrusted peer's X-Forwarded-For is ignored.
 * the defaults let 60 concurrent connections and then 120 quick requests of
   one address through (the load the other broker tests put on it).
 (max-body: tests/integration/broker_faults.py.)
@@ -23,6 +28,7 @@ Ports: from 32100-32199.
 import json
 import os
 import socket
+import subprocess
 import sys
 import time
 
@@ -74,16 +80,17 @@ def read_reply(s):
         return 0, {}, data
 
 
-def ask(s, method="GET", path="/healthz"):
-    s.sendall(("%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"
-               % (method, path)).encode())
+def ask(s, method="GET", path="/healthz", xff=None):
+    extra = "X-Forwarded-For: %s\r\n" % xff if xff is not None else ""
+    s.sendall(("%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%sContent-Length: 0\r\n\r\n"
+               % (method, path, extra)).encode())
     return read_reply(s)
 
 
-def once(port, method="GET", path="/healthz", source="127.0.0.1"):
+def once(port, method="GET", path="/healthz", source="127.0.0.1", xff=None):
     s = connect(port, source)
     try:
-        return ask(s, method, path)
+        return ask(s, method, path, xff)
     finally:
         s.close()
 
@@ -214,6 +221,41 @@ def test_defaults(h, redis):
     b.stop()
 
 
+def test_trusted_proxy(h, redis):
+    proxy = "127.0.0.2"
+    b = Broker(h, redis.port, ["turn:127.0.0.1:3478?transport=udp"], name="broker-proxy",
+               client_rate=1, client_burst=3, client_connections=2, trusted_proxy=proxy)
+    b.start()
+    conns = [connect(b.port, proxy) for _ in range(4)]
+    codes = [ask(s, xff="198.51.100.%d" % (10 + i))[0] for i, s in enumerate(conns)]
+    for s in conns:
+        s.close()
+    expect(codes == [200] * 4, "proxy: 4 connections of a trusted proxy (client-connections 2) "
+           "are served (%s)" % codes)
+    codes = [once(b.port, source=proxy, xff="198.51.100.1")[0] for _ in range(4)]
+    expect(codes == [200, 200, 200, 429], "proxy: a client behind the proxy has its own "
+           "bucket (burst 3: %s)" % codes)
+    expect(once(b.port, source=proxy, xff="198.51.100.2")[0] == 200,
+           "proxy: another client behind it is not limited")
+    expect(once(b.port, source=proxy, xff="198.51.100.9, 198.51.100.1")[0] == 429,
+           "proxy: an address the client put left of its own does not help it")
+    expect(once(b.port, source=proxy, xff="198.51.100.1, %s" % proxy)[0] == 429,
+           "proxy: a trusted hop on the right is skipped")
+    codes = [once(b.port, xff="198.51.100.3")[0] for _ in range(4)]
+    expect(codes == [200, 200, 200, 429], "proxy: an untrusted peer's X-Forwarded-For is "
+           "ignored: its own bucket (%s)" % codes)
+    expect(once(b.port, source=proxy, xff="198.51.100.3")[0] == 200,
+           "proxy: ... and the named client's bucket is untouched")
+    codes = [once(b.port, source=proxy)[0] for _ in range(4)]
+    expect(codes == [200, 200, 200, 429], "proxy: without X-Forwarded-For the proxy's own "
+           "bucket (%s)" % codes)
+    b.stop()
+    out = subprocess.run([h.broker_binary(), "--trusted-proxy=192.0.2.1:80"],
+                         capture_output=True, text=True, timeout=30)
+    expect(out.returncode == 2 and "trusted-proxy" in out.stderr,
+           "proxy: trusted-proxy with a port is a configuration error: %s" % out.stderr.strip())
+
+
 def main():
     with Harness("broker_limits", port_base=32100, port_count=100) as h:
         redis = h.start_redis()
@@ -228,6 +270,7 @@ def main():
         test_rate(b)
         b.stop()
         test_defaults(h, redis)
+        test_trusted_proxy(h, redis)
         h.stop(redis)
     note("all checks passed")
 

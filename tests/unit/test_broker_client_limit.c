@@ -137,6 +137,23 @@ static void test_bounded_table(void **state)
     client_limit_free(cl);
 }
 
+/* Requests relayed by a proxy for an address share that client's bucket
+ * with its own connections. */
+static void test_by_address(void **state)
+{
+    struct client_limit *cl = make(0, 1, 2, 64);
+    struct umbra_addr a = addr("198.51.100.50:1"), relayed = addr("198.51.100.50"),
+                      other = addr("198.51.100.51");
+    unsigned retry;
+    assert_int_equal(client_limit_open(cl, 3, &a, 0), 0);
+    assert_int_equal(client_limit_request(cl, 3, 0, &retry), 0);
+    assert_int_equal(client_limit_request_addr(cl, &relayed, 0, &retry), 0);
+    assert_int_equal(client_limit_request_addr(cl, &relayed, 0, &retry), CLIENT_LIMIT_ERATE);
+    assert_int_equal(client_limit_request(cl, 3, 0, &retry), CLIENT_LIMIT_ERATE);
+    assert_int_equal(client_limit_request_addr(cl, &other, 0, &retry), 0);
+    client_limit_free(cl);
+}
+
 static void test_no_limits(void **state)
 {
     struct client_limit *cl = make(0, 0, 0, 64);
@@ -160,6 +177,7 @@ int main(void)
         cmocka_unit_test(test_retry_after_slow_rate),
         cmocka_unit_test(test_ipv6_prefix_and_mapped),
         cmocka_unit_test(test_bounded_table),
+        cmocka_unit_test(test_by_address),
         cmocka_unit_test(test_no_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
