@@ -44,6 +44,8 @@ struct broker_config {
     unsigned dtls_pool;             /* pre-generated identities; 0 disables the pool */
     enum log_level log_level;
     char web_root[CONFIG_PATH_MAX]; /* directory served at /demo/; "" serves nothing */
+    unsigned fleet_cache_ms;        /* how long the relay fleet read from Redis is reused;
+                                       0: never read it (static relay URIs only) */
     unsigned client_connections;    /* open connections per client address; 0: no limit */
     unsigned client_rate;           /* requests per second per client address; 0: no limit */
     unsigned client_burst;          /* requests a client may send at once */

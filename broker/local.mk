@@ -68,6 +68,14 @@ tests_unit_test_broker_store_SOURCES = tests/unit/test_broker_store.c
 tests_unit_test_broker_store_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_broker_store_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
 
+# Fleet: the live relays announced in Redis, and the choice of one per party.
+broker_libumbra_broker_a_SOURCES += broker/fleet.c broker/fleet.h
+check_PROGRAMS += tests/unit/test_broker_fleet
+TESTS += tests/unit/test_broker_fleet
+tests_unit_test_broker_fleet_SOURCES = tests/unit/test_broker_fleet.c
+tests_unit_test_broker_fleet_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_broker_fleet_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
+
 # Crashes: kill -9 of redis-server under live calls (AOF recovery, 503s,
 # relays keep relaying, revocation after), kill -9 of umbra-relay; and the
 # per-client limits. Ports 32000-32199.

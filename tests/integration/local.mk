@@ -21,3 +21,7 @@ EXTRA_DIST += $(RELAY_IT_TESTS) tests/integration/relay_logs.sh \
 	tests/integration/relay_turn_rules.py tests/integration/relay_cli.py \
 	tests/integration/relay_logs.py \
 	tests/lib/umbra_harness.py tests/lib/umbra_stun.py tests/lib/README.md
+
+# A relay fleet and two brokers on one Redis (ports 34000-34299).
+TESTS += tests/integration/fleet.sh
+EXTRA_DIST += tests/integration/fleet.sh tests/integration/fleet.py
