@@ -23,6 +23,10 @@ void broker_config_defaults(struct broker_config *c)
     c->dtls_pool = 64;
     c->log_level = LOG_LEVEL_INFO;
     c->fleet_cache_ms = 1000;
+    c->client_connections = 64;
+    c->client_rate = 100;
+    c->client_burst = 200;
+    c->client_table = 16384;
 }
 
 static int copy_str(char *dst, size_t cap, const char *value, char *err, size_t errlen)
@@ -100,6 +104,25 @@ static int set_relay(struct broker_config *c, const char *value, char *err, size
     return 0;
 }
 
+static int set_proxy(struct broker_config *c, const char *value, char *err, size_t errlen)
+{
+    struct umbra_addr a;
+    if (addr_parse(&a, value, 0) != 0 || addr_port(&a) != 0) {
+        snprintf(err, errlen, "expected an IP address without a port");
+        return -1;
+    }
+    if (c->n_trusted_proxies == CONFIG_MAX_PROXIES) {
+        snprintf(err, errlen, "more than %d trusted proxies", CONFIG_MAX_PROXIES);
+        return -1;
+    }
+    if (addr_normalise(&a, &c->trusted_proxies[c->n_trusted_proxies]) != ADDR_NORM_OK) {
+        snprintf(err, errlen, "an unspecified address cannot be a proxy");
+        return -1;
+    }
+    c->n_trusted_proxies++;
+    return 0;
+}
+
 int broker_config_set(void *ctx, const char *key, const char *value, char *err, size_t errlen)
 {
     struct broker_config *c = ctx;
@@ -167,6 +190,16 @@ int broker_config_set(void *ctx, const char *key, const char *value, char *err, 
     }
     if (strcmp(key, "fleet-cache-ms") == 0)
         return set_uint(value, 0, 60000, &c->fleet_cache_ms, err, errlen);
+    if (strcmp(key, "client-connections") == 0)
+        return set_uint(value, 0, 1000000, &c->client_connections, err, errlen);
+    if (strcmp(key, "client-rate") == 0)
+        return set_uint(value, 0, 1000000, &c->client_rate, err, errlen);
+    if (strcmp(key, "client-burst") == 0)
+        return set_uint(value, 1, 1000000, &c->client_burst, err, errlen);
+    if (strcmp(key, "client-table") == 0)
+        return set_uint(value, 64, 1u << 24, &c->client_table, err, errlen);
+    if (strcmp(key, "trusted-proxy") == 0)
+        return set_proxy(c, value, err, errlen);
     snprintf(err, errlen, "unknown key");
     return -1;
 }
@@ -219,6 +252,12 @@ void broker_config_usage(FILE *out)
           "  log-level LEVEL             error, warn, info or debug (info)\n"
           "  web-root DIR                serve the demo page from DIR at /demo/ (off)\n"
           "  fleet-cache-ms MS           reuse the relay fleet read from Redis this long\n"
-          "                              (1000; 0 = static relay URIs only)\n",
+          "                              (1000; 0 = static relay URIs only)\n"
+          "  client-connections N        open connections per client address (64; 0 = any)\n"
+          "  client-rate N               requests per second per client address (100; 0 = any)\n"
+          "  client-burst N              requests a client may send at once (200)\n"
+          "  client-table N              client addresses tracked at once (16384)\n"
+          "  trusted-proxy IP            a proxy whose X-Forwarded-For names the client;\n"
+          "                              repeatable (none)\n",
           out);
 }

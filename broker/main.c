@@ -63,6 +63,10 @@ struct broker {
 static int start(struct broker *b, char *err, size_t errlen)
 {
     const char *paths[CONFIG_MAX_POLICIES];
+    struct http_limits limits = {
+        {b->cfg.client_connections, b->cfg.client_rate, b->cfg.client_burst, b->cfg.client_table},
+        b->cfg.trusted_proxies,
+        b->cfg.n_trusted_proxies};
 
     if (keys_load(b->cfg.broker_key_file, &b->keys, err, errlen) != 0)
         return -1;
@@ -114,7 +118,7 @@ static int start(struct broker *b, char *err, size_t errlen)
     }
     b->api.http = http_new(b->base, b->cfg.listen_host, b->cfg.listen_port, b->tls, b->cfg.max_body,
                            b->cfg.long_poll_timeout + 30, api_routes, api_n_routes, &b->api,
-                           &b->log, err, errlen);
+                           &limits, &b->log, err, errlen);
     if (b->api.http == NULL)
         return -1;
     if (!store_up(b->store))

@@ -156,6 +156,7 @@ class Harness:
             shutil.rmtree(self.dir)
         os.makedirs(self.dir, exist_ok=True)
         self.procs = []
+        self._redis_tmp = None
         self._cleaned = False
         self._lock = None
         self._lock_ports()
@@ -339,19 +340,40 @@ class Harness:
                             "accepting on TCP port %d" % port)
         return p
 
-    def start_redis(self, port=None, name="redis"):
-        """redis-server on 127.0.0.1:port without persistence. .port, .url.
+    def start_redis(self, port=None, name="redis", data_dir=None):
+        """redis-server on 127.0.0.1:port with the configuration umbra ships
+        (contrib/redis/umbra-redis.conf: AOF, appendfsync always), its data
+        in data_dir (default: one directory per test and port on tmpfs,
+        removed at clean-up). .port, .url, .data_dir.
         Talk to it with redis_command(p.host, p.port, "PUBLISH", ch, msg).
-        Stopping and starting it again on the same port (port=old.port)
-        tests reconnection."""
+        Stopping (or kill -9) and starting it again on the same port
+        (port=old.port) tests reconnection, and finds the state again.
+        tmpfs: the same settings, but an fsync costs nothing there, so a
+        disk that other jobs keep busy cannot stall Redis past the
+        broker's redis-timeout-ms and turn a test's request into a 503."""
         port = port or self.port()
-        argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", self.dir,
-                "--protected-mode", "yes", "--daemonize", "no"]
-        p = self.spawn(name, argv, port=port, host="127.0.0.1",
+        if data_dir is None:
+            data_dir = os.path.join(self._redis_root(), "redis-%d" % port)
+        os.makedirs(data_dir, exist_ok=True)
+        argv = ["redis-server", redis_conf(), "--port", str(port), "--bind", "127.0.0.1",
+                "--dir", data_dir, "--daemonize", "no"]
+        p = self.spawn(name, argv, port=port, host="127.0.0.1", data_dir=data_dir,
                        url="redis://127.0.0.1:%d" % port)
         self.wait_ready(p, lambda: redis_ping("127.0.0.1", port), 10.0, "answering PING")
         return p
+
+    def _redis_root(self):
+        if self._redis_tmp is None:
+            shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+            self._redis_tmp = tempfile.mkdtemp(prefix="umbra-%s-redis." % self.name, dir=shm)
+        return self._redis_tmp
+
+    def kill9(self, p):
+        """SIGKILL, no clean-up by the process: a crash. Returns at once
+        after the process is gone."""
+        os.killpg(p.pid, signal.SIGKILL)
+        p.proc.wait()
+        p.exit_status = p.proc.returncode
 
     def relay_binary(self):
         b = os.environ.get("UMBRA_RELAY") or os.path.join(top_builddir(), "relay", "umbra-relay")
@@ -472,9 +494,19 @@ class Harness:
                     p.proc.wait()
                 except PermissionError:
                     pass
+        if self._redis_tmp is not None:
+            shutil.rmtree(self._redis_tmp, ignore_errors=True)
         if self._lock is not None:
             self._lock.close()  # releases the port block
             self._lock = None
+
+
+def redis_conf():
+    """The Redis configuration umbra ships, which every test's Redis uses."""
+    p = os.path.join(top_srcdir(), "contrib", "redis", "umbra-redis.conf")
+    if not os.path.exists(p):
+        raise HarnessError("missing %s" % p)
+    return p
 
 
 def check_sanitizers(p):
