@@ -157,6 +157,10 @@ int broker_config_set(void *ctx, const char *key, const char *value, char *err, 
     }
     if (strcmp(key, "web-root") == 0)
         return copy_str(c->web_root, sizeof(c->web_root), value, err, errlen);
+    if (strcmp(key, "redis-sentinel") == 0)
+        return redis_target_add_sentinels(&c->redis_sentinels, value, err, errlen);
+    if (strcmp(key, "redis-master-name") == 0)
+        return redis_target_set_name(&c->redis_sentinels, value, err, errlen);
     if (strcmp(key, "log-level") == 0) {
         if (log_level_parse(value, &c->log_level) != 0) {
             snprintf(err, errlen, "expected error, warn, info or debug");
@@ -190,7 +194,7 @@ int broker_config_check(const struct broker_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "no policy file: give at least one \"policy = FILE\"");
         return -1;
     }
-    return 0;
+    return redis_target_check(&c->redis_sentinels, err, errlen);
 }
 
 void broker_config_usage(FILE *out)
@@ -213,6 +217,9 @@ void broker_config_usage(FILE *out)
           "  long-poll-timeout S         longest wait of an events request (25)\n"
           "  dtls-pool N                 DTLS identities generated ahead (64; 0 = inline)\n"
           "  log-level LEVEL             error, warn, info or debug (info)\n"
-          "  web-root DIR                serve the demo page from DIR at /demo/ (off)\n",
+          "  web-root DIR                serve the demo page from DIR at /demo/ (off)\n"
+          "  redis-sentinel HOST:PORT[,HOST:PORT...]  find the Redis master through these\n"
+          "                              sentinels (repeatable; replaces redis)\n"
+          "  redis-master-name NAME      the master's name known to the sentinels\n",
           out);
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "redis_target.h"
 
 #define CONFIG_PATH_MAX 512
 #define CONFIG_MAX_RELAYS 16
@@ -42,6 +43,8 @@ struct broker_config {
     unsigned dtls_pool;             /* pre-generated identities; 0 disables the pool */
     enum log_level log_level;
     char web_root[CONFIG_PATH_MAX]; /* directory served at /demo/; "" serves nothing */
+    /* redis-sentinel, redis-master-name; n == 0: the fixed redis address. */
+    struct redis_sentinels redis_sentinels;
 };
 
 void broker_config_defaults(struct broker_config *c);

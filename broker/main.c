@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "broker_config.h"
 #include "keys.h"
+#include "redis_target.h"
 #include "policy.h"
 #include "tls_server.h"
 #include "turn_rest.h"
@@ -62,6 +63,7 @@ struct broker {
 static int start(struct broker *b, char *err, size_t errlen)
 {
     const char *paths[CONFIG_MAX_POLICIES];
+    struct redis_target target;
 
     if (keys_load(b->cfg.broker_key_file, &b->keys, err, errlen) != 0)
         return -1;
@@ -81,7 +83,9 @@ static int start(struct broker *b, char *err, size_t errlen)
         (b->tls = tls_server_new(b->cfg.tls_cert, b->cfg.tls_key, err, errlen)) == NULL)
         return -1;
     b->pool = dtls_pool_new(b->cfg.dtls_pool);
-    b->store = store_new(b->cfg.redis_host, b->cfg.redis_port, b->cfg.redis_timeout_ms, &b->log);
+    redis_target_init(&target, b->cfg.redis_host, b->cfg.redis_port, &b->cfg.redis_sentinels, false,
+                      &b->log);
+    b->store = store_new_target(&target, b->cfg.redis_timeout_ms, &b->log);
     b->base = event_base_new();
     if (b->pool == NULL || b->store == NULL || b->base == NULL) {
         snprintf(err, errlen, "out of memory");

@@ -9,14 +9,19 @@
 #include <string.h>
 #include <time.h>
 
+#include "redis_target.h"
 #include "store.h"
 
 #define STORE_RETRY_NS ((long long)STORE_PROBE_MS * 1000 * 1000)
+/* After no sentinel answered, the next round waits this long: a round may
+ * have cost redis-timeout-ms of the loop. */
+#define STORE_RESOLVE_BACKOFF_NS (1000LL * 1000 * 1000)
 
 struct store {
     redisContext *c;
-    char host[256];
-    int port;
+    struct redis_target target;
+    struct redis_node node; /* where the master was last found */
+    long long resolve_after_ns;
     unsigned timeout_ms;
     long long last_attempt_ns;
     bool was_up;
@@ -36,11 +41,21 @@ static long long now_ns(void)
 
 struct store *store_new(const char *host, int port, unsigned timeout_ms, struct log_ctx *log)
 {
+    struct redis_target t;
+    redis_target_init(&t, host, (uint16_t)port, NULL, false, log);
+    return store_new_target(&t, timeout_ms, log);
+}
+
+struct store *store_new_target(const struct redis_target *t, unsigned timeout_ms,
+                               struct log_ctx *log)
+{
     struct store *st = calloc(1, sizeof(*st));
     if (st == NULL)
         return NULL;
-    snprintf(st->host, sizeof(st->host), "%s", host);
-    st->port = port;
+    st->target = *t;
+    st->target.verify_role = false; /* the store checks ROLE on its own connection */
+    st->target.log = log;
+    st->node = t->fixed;
     st->timeout_ms = timeout_ms;
     st->log = log;
     st->last_attempt_ns = now_ns() - 2 * STORE_RETRY_NS;
@@ -58,16 +73,49 @@ static void drop(struct store *st)
     st->was_up = false;
 }
 
-/* The synchronous connection; false when Redis cannot be reached. */
-static bool connect_now(struct store *st)
+/* Where to connect: the fixed address, or what the sentinels say now
+ * (blocking, at most redis-timeout-ms). False when no sentinel answered. */
+static bool locate(struct store *st)
+{
+    long long now = now_ns();
+    if (!redis_target_uses_sentinels(&st->target))
+        return true;
+    if (now < st->resolve_after_ns)
+        return false;
+    if (redis_target_resolve(&st->target, st->timeout_ms, &st->node) != 0) {
+        st->resolve_after_ns = now_ns() + STORE_RESOLVE_BACKOFF_NS;
+        log_debug(st->log, "redis: no sentinel named the master");
+        return false;
+    }
+    return true;
+}
+
+static bool role_is_master(const redisReply *r)
+{
+    return r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+           r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "master") == 0;
+}
+
+/* An error that says this server cannot serve us as the master (a demoted
+ * master, a replica, one still loading): the store counts as down and the
+ * master is looked for again. */
+static bool not_master_error(const redisReply *r)
+{
+    return strncmp(r->str, "READONLY", 8) == 0 || strncmp(r->str, "LOADING", 7) == 0 ||
+           strncmp(r->str, "MASTERDOWN", 10) == 0;
+}
+
+/* The synchronous connection; false when Redis cannot be reached. With
+ * check_role, a server that is not a master is refused. */
+static bool connect_now(struct store *st, bool check_role)
 {
     struct timeval tv;
 
     st->last_attempt_ns = now_ns();
     tv.tv_sec = st->timeout_ms / 1000;
     tv.tv_usec = (st->timeout_ms % 1000) * 1000;
-    st->c = st->port == 0 ? redisConnectUnixWithTimeout(st->host, tv)
-                          : redisConnectWithTimeout(st->host, st->port, tv);
+    st->c = st->node.port == 0 ? redisConnectUnixWithTimeout(st->node.host, tv)
+                               : redisConnectWithTimeout(st->node.host, st->node.port, tv);
     if (st->c == NULL || st->c->err != 0) {
         if (st->c != NULL)
             redisFree(st->c);
@@ -78,6 +126,17 @@ static bool connect_now(struct store *st)
         redisFree(st->c);
         st->c = NULL;
         return false;
+    }
+    if (check_role) {
+        redisReply *r = redisCommand(st->c, "ROLE");
+        bool master = role_is_master(r);
+        if (r != NULL)
+            freeReplyObject(r);
+        if (!master) {
+            redisFree(st->c);
+            st->c = NULL;
+            return false;
+        }
     }
     log_info(st->log, "redis: connected");
     st->was_up = true;
@@ -90,7 +149,8 @@ bool store_up(struct store *st)
         return true;
     if (st->base != NULL || now_ns() - st->last_attempt_ns < STORE_RETRY_NS)
         return false;
-    return connect_now(st);
+    st->last_attempt_ns = now_ns();
+    return locate(st) && connect_now(st, redis_target_uses_sentinels(&st->target));
 }
 
 /* The probe: hiredis async on the loop, so a Redis that accepts but does
@@ -122,14 +182,16 @@ static void on_probe_pong(redisAsyncContext *ac, void *reply, void *arg)
 {
     struct store *st = arg;
     const redisReply *r = reply;
-    bool pong = r != NULL && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0;
+    bool pong = role_is_master(r);
 
     if (r == NULL || st->probe != ac)
         return; /* the probe is being torn down */
     probe_end(st, false);
     redisAsyncDisconnect(ac); /* deferred by hiredis until this returns */
     /* Redis has just answered: the synchronous connect is quick now. */
-    if (pong && st->c == NULL && !connect_now(st))
+    if (!pong)
+        log_debug(st->log, "redis: answered a probe but is not a master");
+    else if (st->c == NULL && !connect_now(st, false))
         log_debug(st->log, "redis: answered a probe but refused the connection");
 }
 
@@ -140,8 +202,8 @@ static void on_probe_timeout(evutil_socket_t fd, short what, void *arg)
 
 static void probe_start(struct store *st)
 {
-    redisAsyncContext *ac =
-        st->port == 0 ? redisAsyncConnectUnix(st->host) : redisAsyncConnect(st->host, st->port);
+    redisAsyncContext *ac = st->node.port == 0 ? redisAsyncConnectUnix(st->node.host)
+                                               : redisAsyncConnect(st->node.host, st->node.port);
     struct timeval tv = {st->timeout_ms / 1000, (st->timeout_ms % 1000) * 1000};
 
     st->last_attempt_ns = now_ns();
@@ -155,7 +217,7 @@ static void probe_start(struct store *st)
     st->probe = ac;
     redisAsyncSetConnectCallback(ac, on_probe_connect);
     redisAsyncSetDisconnectCallback(ac, on_probe_disconnect);
-    if (redisAsyncCommand(ac, on_probe_pong, st, "PING") != REDIS_OK) {
+    if (redisAsyncCommand(ac, on_probe_pong, st, "ROLE") != REDIS_OK) {
         probe_end(st, true);
         return;
     }
@@ -165,7 +227,7 @@ static void probe_start(struct store *st)
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct store *st = arg;
-    if (st->c == NULL && st->probe == NULL)
+    if (st->c == NULL && st->probe == NULL && locate(st))
         probe_start(st);
 }
 
@@ -279,6 +341,7 @@ int store_batch_run(struct store *st, const struct store_batch *b, struct store_
 {
     int rc = 0;
     size_t got = 0;
+    bool demoted = false;
 
     if (b->overflow)
         abort(); /* a programming error: a batch is built from constants */
@@ -304,13 +367,20 @@ int store_batch_run(struct store *st, const struct store_batch *b, struct store_
             rc = STORE_EDOWN;
             break;
         }
-        if (r->type == REDIS_REPLY_ERROR) {
+        if (r->type == REDIS_REPLY_ERROR && not_master_error(r)) {
+            demoted = true;
+        } else if (r->type == REDIS_REPLY_ERROR) {
             log_warn(st->log, "redis: command %zu of %zu refused: %.80s", got + 1, b->n, r->str);
             rc = STORE_EREPLY;
         } else if (outs != NULL && copy_reply(r, &outs[got]) != 0) {
             rc = STORE_EREPLY;
         }
         freeReplyObject(r);
+    }
+    if (demoted && st->c != NULL) {
+        log_warn(st->log, "redis: the server no longer takes writes as master; looking again");
+        drop(st);
+        rc = STORE_EDOWN;
     }
     if (rc != 0 && outs != NULL)
         for (size_t i = 0; i < b->n; i++)

@@ -11,6 +11,13 @@
  * redis-timeout-ms) finds Redis again, and only then is the synchronous
  * connection made. An unwatched store (tools, unit tests) reconnects inside
  * a later command instead, at most every STORE_PROBE_MS.
+ * With Redis Sentinel (store_new_target), finding Redis again starts by
+ * asking the sentinels where the master is (common/redis_target.h; at most
+ * redis-timeout-ms of blocking, at most once a second while none answers),
+ * and only a server that answers ROLE with "master" is connected. A reply
+ * READONLY, LOADING or MASTERDOWN (a demoted master, a replica) counts as
+ * the connection lost: the command returns STORE_EDOWN and the master is
+ * looked for again.
  * A store is used by one thread. It never logs keys or values. */
 #ifndef UMBRA_BROKER_STORE_H
 #define UMBRA_BROKER_STORE_H
@@ -50,10 +57,15 @@ struct store_batch {
 
 struct store;
 struct event_base;
+struct redis_target;
 
 /* host is a unix socket path when port is 0. Never fails for an
  * unreachable Redis (the store starts down and reconnects). */
 struct store *store_new(const char *host, int port, unsigned timeout_ms, struct log_ctx *log);
+/* The same with the master's address from t (copied): fixed or through
+ * sentinels. */
+struct store *store_new_target(const struct redis_target *t, unsigned timeout_ms,
+                               struct log_ctx *log);
 /* Before the base is freed. */
 void store_free(struct store *st);
 /* From now on reconnect only through probes on base; 0 or -1 (no memory). */

@@ -5,8 +5,10 @@ common_libumbra_common_a_SOURCES = \
 	common/log.c common/log.h \
 	common/conf.c common/conf.h \
 	common/turn_rest.c common/turn_rest.h \
-	common/tls_server.c common/tls_server.h
-common_libumbra_common_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(OPENSSL_CFLAGS) $(LIBEVENT_CFLAGS)
+	common/tls_server.c common/tls_server.h \
+	common/redis_target.c common/redis_target.h
+common_libumbra_common_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(OPENSSL_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(HIREDIS_CFLAGS)
 COMMON_LIBS = common/libumbra_common.a $(SODIUM_LIBS) $(OPENSSL_LIBS)
 
 check_PROGRAMS += tests/unit/test_addr tests/unit/test_conf tests/unit/test_turn_rest

@@ -46,7 +46,8 @@ static void usage(FILE *out)
                  "  listen tls-listen tls-cert tls-key relay-address relay-ports realm\n"
                  "  auth-secret-file user threads metrics-listen log-level\n"
                  "  relay-only-peers stun-binding mapped-address strict-expiry redis\n"
-                 "  user-quota revoke-hold nonce-lifetime udp-gso\n");
+                 "  user-quota revoke-hold nonce-lifetime udp-gso redis-sentinel\n"
+                 "  redis-master-name\n");
 }
 
 /* Each allocation holds a socket: allow as many as the hard limit. */
@@ -210,9 +211,13 @@ static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
             return -1;
         }
     }
-    if (m->cfg.redis_host != NULL) {
-        m->revocation =
-            revocation_start(m->base, m->cfg.redis_host, m->cfg.redis_port, &m->log, on_revoke, m);
+    if (m->cfg.redis_host != NULL || m->cfg.redis_sentinels.n > 0) {
+        struct redis_target target;
+        /* A subscriber on a replica would hear nothing after a failover
+         * that leaves it behind: only a master is taken. */
+        redis_target_init(&target, m->cfg.redis_host, m->cfg.redis_port, &m->cfg.redis_sentinels,
+                          true, &m->log);
+        m->revocation = revocation_start(m->base, &target, &m->log, on_revoke, m);
         if (m->revocation == NULL) {
             log_error(&m->log, "redis: cannot start the subscriber");
             return -1;

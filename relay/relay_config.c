@@ -217,6 +217,14 @@ int relay_config_set(void *ctx, const char *key, const char *value, char *err, s
         c->revoke_hold_s = (unsigned)n;
         return 0;
     }
+    if (strcmp(key, "redis-sentinel") == 0) {
+        if (!c->redis_sentinel_set)
+            c->redis_sentinels.n = 0;
+        c->redis_sentinel_set = true;
+        return redis_target_add_sentinels(&c->redis_sentinels, value, err, errlen);
+    }
+    if (strcmp(key, "redis-master-name") == 0)
+        return redis_target_set_name(&c->redis_sentinels, value, err, errlen);
     snprintf(err, errlen, "unknown key");
     return -1;
 }
@@ -260,7 +268,7 @@ int relay_config_finish(struct relay_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "no credentials: set auth-secret-file or user");
         return -1;
     }
-    return 0;
+    return redis_target_check(&c->redis_sentinels, err, errlen);
 }
 
 int relay_config_load(struct relay_config *c, int argc, char **argv, char *err, size_t errlen)
@@ -269,6 +277,7 @@ int relay_config_load(struct relay_config *c, int argc, char **argv, char *err, 
     if (path != NULL && conf_load_file(path, relay_config_set, c, err, errlen) != 0)
         return -1;
     c->listen_set = c->tls_listen_set = c->relay_set = c->users_set = false;
+    c->redis_sentinel_set = false;
     if (conf_load_args(argc, argv, relay_config_set, c, err, errlen) != 0)
         return -1;
     return relay_config_finish(c, err, errlen);

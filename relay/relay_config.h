@@ -13,6 +13,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "redis_target.h"
 #include "stun_auth.h"
 
 #define RELAY_CONFIG_MAX_LISTEN 8
@@ -54,6 +55,10 @@ struct relay_config {
      * flags) has given the key, so the first occurrence in a later source
      * replaces the earlier list instead of adding to it. */
     bool listen_set, tls_listen_set, relay_set, users_set;
+    /* redis-sentinel / redis-master-name: the revocation subscriber finds
+     * the master through these (n == 0: the redis key alone). */
+    struct redis_sentinels redis_sentinels;
+    bool redis_sentinel_set;
 };
 
 void relay_config_init(struct relay_config *c);

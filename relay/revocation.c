@@ -9,12 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REVOCATION_RETRY_SECONDS 1
+#include "redis_target.h"
+
+#define REVOCATION_RETRY_MS 1000
+/* With sentinels a failover is followed sooner: an attempt that finds no
+ * master costs little (refused connections) and revocations published
+ * meanwhile are lost to this relay. */
+#define REVOCATION_SENTINEL_RETRY_MS 250
 
 struct revocation {
     struct event_base *base;
-    char *host;
-    uint16_t port;
+    struct redis_target target;
     struct log_ctx *log;
     revocation_cb on_revoke;
     void *ctx;
@@ -26,7 +31,9 @@ struct revocation {
 
 static void schedule_retry(struct revocation *r)
 {
-    struct timeval tv = {REVOCATION_RETRY_SECONDS, 0};
+    unsigned ms = redis_target_uses_sentinels(&r->target) ? REVOCATION_SENTINEL_RETRY_MS
+                                                          : REVOCATION_RETRY_MS;
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     if (!r->stopping)
         event_add(r->retry, &tv);
 }
@@ -74,7 +81,18 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 
 static void connect_now(struct revocation *r)
 {
-    redisAsyncContext *ac = redisAsyncConnect(r->host, r->port);
+    struct redis_node node;
+    redisAsyncContext *ac;
+
+    if (redis_target_resolve(&r->target, REVOCATION_RESOLVE_MS, &node) != 0) {
+        if (!r->warned)
+            log_warn(r->log, "revocation: no sentinel names a master, retrying");
+        r->warned = true;
+        schedule_retry(r);
+        return;
+    }
+    ac =
+        node.port == 0 ? redisAsyncConnectUnix(node.host) : redisAsyncConnect(node.host, node.port);
     if (ac == NULL) {
         schedule_retry(r);
         return;
@@ -98,20 +116,20 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
     connect_now(arg);
 }
 
-struct revocation *revocation_start(struct event_base *base, const char *host, uint16_t port,
+struct revocation *revocation_start(struct event_base *base, const struct redis_target *target,
                                     struct log_ctx *log, revocation_cb on_revoke, void *ctx)
 {
     struct revocation *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return NULL;
     r->base = base;
-    r->host = strdup(host);
-    r->port = port;
+    r->target = *target;
+    r->target.log = log;
     r->log = log;
     r->on_revoke = on_revoke;
     r->ctx = ctx;
     r->retry = evtimer_new(base, on_retry, r);
-    if (r->host == NULL || r->retry == NULL) {
+    if (r->retry == NULL) {
         revocation_free(r);
         return NULL;
     }
@@ -129,6 +147,5 @@ void revocation_free(struct revocation *r)
     r->ac = NULL;
     if (r->retry != NULL)
         event_free(r->retry);
-    free(r->host);
     free(r);
 }
