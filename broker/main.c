@@ -120,7 +120,8 @@ static int start(struct broker *b, char *err, size_t errlen)
         return -1;
     if (!store_up(b->store))
         log_warn(&b->log, "redis: unreachable at start; answering 503 until it is up");
-    if (store_watch(b->store, b->base) != 0) {
+    if (store_watch(b->store, b->base) != 0 ||
+        store_subscribe(b->store, CALLS_NOTIFY_CHANNEL, calls_on_message, &b->calls) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }

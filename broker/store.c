@@ -30,6 +30,11 @@ struct store {
     struct event_base *base;
     struct event *tick, *probe_timeout;
     redisAsyncContext *probe;
+    /* store_subscribe: the channel, its callback and its connection. */
+    char sub_channel[64];
+    store_message_cb sub_cb;
+    void *sub_arg;
+    redisAsyncContext *sub;
 };
 
 static long long now_ns(void)
@@ -224,9 +229,69 @@ static void probe_start(struct store *st)
     evtimer_add(st->probe_timeout, &tv);
 }
 
+static void on_sub_connect(const redisAsyncContext *ac, int status)
+{
+    struct store *st = ac->data;
+    if (status != REDIS_OK && st->sub == ac)
+        st->sub = NULL; /* hiredis frees it after this callback */
+}
+
+static void on_sub_disconnect(const redisAsyncContext *ac, int status)
+{
+    struct store *st = ac->data;
+    if (st->sub == ac)
+        st->sub = NULL;
+}
+
+static void on_sub_message(redisAsyncContext *ac, void *reply, void *arg)
+{
+    struct store *st = arg;
+    const redisReply *r = reply;
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+        r->element[0]->type != REDIS_REPLY_STRING || strcmp(r->element[0]->str, "message") != 0 ||
+        r->element[2]->type != REDIS_REPLY_STRING)
+        return;
+    st->sub_cb(st->sub_arg, r->element[2]->str, r->element[2]->len);
+}
+
+/* On the master just connected to (st->node): asynchronous, never blocks. */
+static void sub_start(struct store *st)
+{
+    redisAsyncContext *ac = st->node.port == 0 ? redisAsyncConnectUnix(st->node.host)
+                                               : redisAsyncConnect(st->node.host, st->node.port);
+    if (ac == NULL)
+        return;
+    if (ac->err != 0 || redisLibeventAttach(ac, st->base) != REDIS_OK) {
+        redisAsyncFree(ac);
+        return;
+    }
+    ac->data = st;
+    st->sub = ac;
+    redisAsyncSetConnectCallback(ac, on_sub_connect);
+    redisAsyncSetDisconnectCallback(ac, on_sub_disconnect);
+    if (redisAsyncCommand(ac, on_sub_message, st, "SUBSCRIBE %s", st->sub_channel) != REDIS_OK) {
+        st->sub = NULL;
+        redisAsyncFree(ac);
+    }
+}
+
+int store_subscribe(struct store *st, const char *channel, store_message_cb cb, void *arg)
+{
+    if (st->base == NULL || st->sub_cb != NULL || strlen(channel) >= sizeof(st->sub_channel))
+        return -1;
+    snprintf(st->sub_channel, sizeof(st->sub_channel), "%s", channel);
+    st->sub_cb = cb;
+    st->sub_arg = arg;
+    if (st->c != NULL)
+        sub_start(st);
+    return 0;
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct store *st = arg;
+    if (st->c != NULL && st->sub == NULL && st->sub_cb != NULL)
+        sub_start(st);
     if (st->c == NULL && st->probe == NULL && locate(st))
         probe_start(st);
 }
@@ -254,6 +319,11 @@ void store_free(struct store *st)
         return;
     if (st->base != NULL) {
         probe_end(st, true);
+        if (st->sub != NULL) {
+            redisAsyncContext *ac = st->sub;
+            st->sub = NULL;
+            redisAsyncFree(ac);
+        }
         event_free(st->tick);
         event_free(st->probe_timeout);
     }

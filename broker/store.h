@@ -70,6 +70,13 @@ struct store *store_new_target(const struct redis_target *t, unsigned timeout_ms
 void store_free(struct store *st);
 /* From now on reconnect only through probes on base; 0 or -1 (no memory). */
 int store_watch(struct store *st, struct event_base *base);
+/* A watched store's subscription to channel on the master, for messages
+ * between brokers: made once the store is up, made again after each
+ * reconnect (through the sentinels too). Messages published while it was
+ * down are lost, so the caller keeps a slower way. cb runs on the loop.
+ * One subscription per store; 0, or -1 (unwatched store, one already). */
+typedef void (*store_message_cb)(void *arg, const char *msg, size_t len);
+int store_subscribe(struct store *st, const char *channel, store_message_cb cb, void *arg);
 /* True when a connection is up. An unwatched store that is down tries to
  * connect now (at most every STORE_PROBE_MS); a watched one never blocks. */
 bool store_up(struct store *st);

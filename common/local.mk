@@ -26,3 +26,11 @@ tests_unit_test_turn_rest_LDADD = $(COMMON_LIBS) $(CMOCKA_LIBS)
 # Formatting of every C file.
 TESTS += tests/style/clang_format.sh
 EXTRA_DIST += tests/style/clang_format.sh .clang-format
+
+# Redis master resolution (redis_target): parsers, and resolution against a
+# real redis-server in sentinel mode (ports 35101-35104).
+check_PROGRAMS += tests/unit/test_redis_target
+TESTS += tests/unit/test_redis_target
+tests_unit_test_redis_target_SOURCES = tests/unit/test_redis_target.c
+tests_unit_test_redis_target_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(HIREDIS_CFLAGS)
+tests_unit_test_redis_target_LDADD = $(COMMON_LIBS) $(HIREDIS_LIBS) $(CMOCKA_LIBS)

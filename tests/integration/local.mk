@@ -23,6 +23,7 @@ EXTRA_DIST += $(RELAY_IT_TESTS) tests/integration/relay_logs.sh \
 	tests/lib/umbra_harness.py tests/lib/umbra_stun.py tests/lib/README.md
 
 # Redis Sentinel failover under a broker and a relay, and two brokers on one
-# Redis sharing a call (ports 35000-35199).
-TESTS += tests/integration/sentinel.sh
-EXTRA_DIST += tests/integration/sentinel.sh tests/integration/sentinel.py
+# Redis sharing a call (ports 35000-35299).
+TESTS += tests/integration/sentinel.sh tests/integration/two_brokers.sh
+EXTRA_DIST += tests/integration/sentinel.sh tests/integration/sentinel.py \
+	tests/integration/two_brokers.sh tests/integration/two_brokers.py

@@ -250,6 +250,9 @@ def main():
         note("ok   relay subscribed on the new master %.2f s after the kill "
              "(%.2f s after the sentinels named it)"
              % (subscribed[0] - t_kill, subscribed[0] - t_failover))
+        wait_for("broker subscribed to umbra:notify on the new master", lambda: redis_command(
+            "127.0.0.1", rport, "PUBSUB", "NUMSUB", "umbra:notify")[1] >= 1, 5)
+        note("ok   broker's umbra:notify subscription moved to the new master too")
         r = b.create_call(pn)
         if r.status != 201:
             fail("create after the failover: %s" % r)
