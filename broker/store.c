@@ -25,6 +25,7 @@ struct store {
     unsigned timeout_ms;
     long long last_attempt_ns;
     bool was_up;
+    bool told_noreplicas; /* one warning per connection */
     struct log_ctx *log;
     /* Watched stores only: the probe timer and the probe in flight. */
     struct event_base *base;
@@ -110,6 +111,13 @@ static bool not_master_error(const redisReply *r)
            strncmp(r->str, "MASTERDOWN", 10) == 0;
 }
 
+/* The master refuses writes for want of replicas (min-replicas-to-write):
+ * nothing was written, and the connection is fine. */
+static bool no_replicas_error(const redisReply *r)
+{
+    return strncmp(r->str, "NOREPLICAS", 10) == 0;
+}
+
 /* The synchronous connection; false when Redis cannot be reached. With
  * check_role, a server that is not a master is refused. */
 static bool connect_now(struct store *st, bool check_role)
@@ -144,6 +152,7 @@ static bool connect_now(struct store *st, bool check_role)
         }
     }
     log_info(st->log, "redis: connected");
+    st->told_noreplicas = false;
     st->was_up = true;
     return true;
 }
@@ -439,9 +448,15 @@ int store_batch_run(struct store *st, const struct store_batch *b, struct store_
         }
         if (r->type == REDIS_REPLY_ERROR && not_master_error(r)) {
             demoted = true;
+        } else if (r->type == REDIS_REPLY_ERROR && no_replicas_error(r)) {
+            if (!st->told_noreplicas)
+                log_warn(st->log, "redis: the master refuses writes: too few replicas");
+            st->told_noreplicas = true;
+            rc = STORE_EDOWN;
         } else if (r->type == REDIS_REPLY_ERROR) {
             log_warn(st->log, "redis: command %zu of %zu refused: %.80s", got + 1, b->n, r->str);
-            rc = STORE_EREPLY;
+            if (rc == 0)
+                rc = STORE_EREPLY;
         } else if (outs != NULL && copy_reply(r, &outs[got]) != 0) {
             rc = STORE_EREPLY;
         }

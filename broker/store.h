@@ -17,7 +17,8 @@
  * and only a server that answers ROLE with "master" is connected. A reply
  * READONLY, LOADING or MASTERDOWN (a demoted master, a replica) counts as
  * the connection lost: the command returns STORE_EDOWN and the master is
- * looked for again.
+ * looked for again. NOREPLICAS (the master's min-replicas-to-write is not
+ * met) returns STORE_EDOWN too: nothing was written.
  * A store is used by one thread. It never logs keys or values. */
 #ifndef UMBRA_BROKER_STORE_H
 #define UMBRA_BROKER_STORE_H

@@ -277,6 +277,23 @@ def main():
              % (time.monotonic() - t0))
         c.close()
 
+        # min-replicas-to-write on the new master (its replica is dead): the
+        # broker answers 503, nothing is written, and it recovers.
+        redis_command("127.0.0.1", rport, "CONFIG", "SET", "min-replicas-to-write", "1")
+        keys_before = redis_command("127.0.0.1", rport, "DBSIZE")
+        r = b.create_call(pn)
+        if r.status != 503 or r.headers.get("Retry-After") != "1":
+            fail("create while the master lacks replicas: expected 503 with Retry-After, got %s" % r)
+        if redis_command("127.0.0.1", rport, "DBSIZE") != keys_before:
+            fail("a create refused for want of replicas left keys behind")
+        redis_command("127.0.0.1", rport, "CONFIG", "SET", "min-replicas-to-write", "0")
+        r = b.create_call(pn)
+        if r.status != 201:
+            fail("create once min-replicas-to-write is lifted: %s" % r)
+        b.remember(r.json["caller_secret"])
+        note("ok   master refusing writes (min-replicas-to-write, NOREPLICAS) -> 503, "
+             "nothing written; 201 again once lifted")
+
         for p in (relay, b.proc):
             hits = find_addresses(p.log_text())
             if hits:
