@@ -22,6 +22,7 @@ void broker_config_defaults(struct broker_config *c)
     c->long_poll_timeout = 25;
     c->dtls_pool = 64;
     c->log_level = LOG_LEVEL_INFO;
+    c->fleet_cache_ms = 1000;
 }
 
 static int copy_str(char *dst, size_t cap, const char *value, char *err, size_t errlen)
@@ -168,6 +169,8 @@ int broker_config_set(void *ctx, const char *key, const char *value, char *err, 
         }
         return 0;
     }
+    if (strcmp(key, "fleet-cache-ms") == 0)
+        return set_uint(value, 0, 60000, &c->fleet_cache_ms, err, errlen);
     snprintf(err, errlen, "unknown key");
     return -1;
 }
@@ -205,7 +208,8 @@ void broker_config_usage(FILE *out)
           "  tls-cert FILE, tls-key FILE serve HTTPS with this PEM certificate and key\n"
           "  redis HOST:PORT|/PATH       Redis server (127.0.0.1:6379)\n"
           "  redis-timeout-ms N          connect and command timeout (200)\n"
-          "  relay URI                   turn:/turns: URI handed to clients; repeatable\n"
+          "  relay URI                   turn:/turns: URI handed to clients when no relay\n"
+          "                              fleet is announced in Redis; repeatable\n"
           "  auth-secret-file FILE       TURN REST secrets shared with umbra-relay\n"
           "  policy FILE                 policy file; repeatable\n"
           "  broker-key-file FILE        64 hex digits: the key behind pseudonyms and hashes\n"
@@ -218,6 +222,8 @@ void broker_config_usage(FILE *out)
           "  dtls-pool N                 DTLS identities generated ahead (64; 0 = inline)\n"
           "  log-level LEVEL             error, warn, info or debug (info)\n"
           "  web-root DIR                serve the demo page from DIR at /demo/ (off)\n"
+          "  fleet-cache-ms MS           reuse the relay fleet read from Redis this long\n"
+          "                              (1000; 0 = static relay URIs only)\n"
           "  redis-sentinel HOST:PORT[,HOST:PORT...]  find the Redis master through these\n"
           "                              sentinels (repeatable; replaces redis)\n"
           "  redis-master-name NAME      the master's name known to the sentinels\n",

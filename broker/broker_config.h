@@ -43,6 +43,8 @@ struct broker_config {
     unsigned dtls_pool;             /* pre-generated identities; 0 disables the pool */
     enum log_level log_level;
     char web_root[CONFIG_PATH_MAX]; /* directory served at /demo/; "" serves nothing */
+    unsigned fleet_cache_ms;        /* how long the relay fleet read from Redis is reused;
+                                       0: never read it (static relay URIs only) */
     /* redis-sentinel, redis-master-name; n == 0: the fixed redis address. */
     struct redis_sentinels redis_sentinels;
 };

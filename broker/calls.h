@@ -2,7 +2,9 @@
  * signaling it relays, with all state in Redis (every key with a TTL):
  *   umbra:call:<id>             hash: pseudonyms, keyed hashes of the two
  *                               party secrets, decision flags, CNAMEs,
- *                               label key, state
+ *                               label key, state, and each party's relay
+ *                               (caller_relay/caller_op, callee_relay/
+ *                               callee_op: id and operator in the fleet)
  *   umbra:call:<id>:ev:<party>  events for that party (JSON); those it has
  *                               acknowledged are overwritten (calls_ack)
  *   umbra:call:<id>:held:<p>    events held until the callee accepts
@@ -31,6 +33,7 @@
 
 #include "broker_config.h"
 #include "dtls_pool.h"
+#include "fleet.h"
 #include "identities.h"
 #include "keys.h"
 #include "log.h"
@@ -61,6 +64,7 @@ struct calls {
     const struct turn_rest_secrets *secrets;
     const struct broker_config *cfg;
     struct dtls_pool *pool;
+    struct fleet *fleet; /* live relays; NULL: the static relay URIs only */
     struct log_ctx *log;
     struct calls_metrics m;
     /* Called after an event was queued for call_id (wakes long polls). */

@@ -176,10 +176,13 @@ static int record_parse(const struct store_val *h, const char *id, struct calls_
             call->fresh_dtls = strchr(v->str, 'f') != NULL;
             call->strip_identity = strchr(v->str, 'i') != NULL;
             call->unlinkable = strchr(v->str, 'u') != NULL;
+            call->split = strchr(v->str, 's') != NULL;
         } else if (strcmp(f, "retention") == 0)
             call->retention = strtoll(v->str, NULL, 10);
         else if (strcmp(f, "created") == 0)
             call->created = strtoll(v->str, NULL, 10);
+        else if (strcmp(f, "caller_op") == 0)
+            record_copy_field(call->caller_op, sizeof(call->caller_op), v);
     }
     return call->caller_pn[0] != '\0' && call->callee_pn[0] != '\0' && call->sec[0][0] != '\0'
                ? 0

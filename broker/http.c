@@ -93,6 +93,7 @@ void http_reply_status(struct evhttp_request *ev, int status, const char *detail
         {BROKER_ECONFLICT, 409, "conflict"},
         {BROKER_EGONE, 410, "gone"},
         {BROKER_EUNPROCESSABLE, 422, "unprocessable"},
+        {BROKER_ENORELAY, 503, "relays_unavailable"},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
         if (map[i].status == status) {

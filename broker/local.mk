@@ -66,3 +66,6 @@ tests_unit_test_broker_config_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_broker_store_SOURCES = tests/unit/test_broker_store.c
 tests_unit_test_broker_store_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_broker_store_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
+
+# Fleet: the live relays announced in Redis, and the choice of one per party.
+broker_libumbra_broker_a_SOURCES += broker/fleet.c broker/fleet.h

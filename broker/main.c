@@ -56,6 +56,7 @@ struct broker {
     struct tls_server *tls;
     struct event_base *base;
     struct identities ids;
+    struct fleet fleet;
     struct calls calls;
     struct api api;
 };
@@ -92,6 +93,7 @@ static int start(struct broker *b, char *err, size_t errlen)
         return -1;
     }
     b->ids = (struct identities){b->store, &b->keys, b->cfg.identity_ttl};
+    fleet_init(&b->fleet, b->store, b->cfg.fleet_cache_ms, &b->log);
     b->calls = (struct calls){.store = b->store,
                               .ids = &b->ids,
                               .keys = &b->keys,
@@ -99,6 +101,7 @@ static int start(struct broker *b, char *err, size_t errlen)
                               .secrets = b->secrets,
                               .cfg = &b->cfg,
                               .pool = b->pool,
+                              .fleet = b->cfg.fleet_cache_ms > 0 ? &b->fleet : NULL,
                               .log = &b->log,
                               .notify = api_calls_notify,
                               .notify_arg = &b->api};

@@ -71,3 +71,10 @@ tests_unit_test_handoff_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
 # The packet paths with two workers under umbra-load (ports 26100-26199).
 TESTS += tests/integration/relay_paths.sh
 EXTRA_DIST += tests/integration/relay_paths.sh
+
+# Fleet: relays announce themselves in Redis and accept each other's
+# relayed addresses as peers (redis_link is the only hiredis user).
+relay_libumbra_relay_a_SOURCES += relay/redis_link.c relay/redis_link.h common/fleet_keys.h \
+	relay/fleet_announce.c relay/fleet_announce.h relay/fleet_view.c relay/fleet_view.h
+relay_libumbra_relay_a_CFLAGS += $(JANSSON_CFLAGS)
+RELAY_LIBS += $(JANSSON_LIBS)

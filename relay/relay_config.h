@@ -20,6 +20,9 @@
 #define RELAY_CONFIG_MAX_USERS 64
 #define RELAY_DEFAULT_PORT 3478
 #define RELAY_DEFAULT_TLS_PORT 5349
+#define RELAY_CONFIG_MAX_URIS 8
+#define RELAY_CONFIG_URI_MAX 256
+#define RELAY_CONFIG_LABEL_MAX 64 /* relay-id and operator */
 
 enum relay_mapped_address { RELAY_MAPPED_REAL, RELAY_MAPPED_OMIT };
 
@@ -51,15 +54,30 @@ struct relay_config {
     unsigned user_quota;       /* allocations per username at once; 0: no limit */
     unsigned revoke_hold_s;    /* how long a revoked call id stays refused */
     unsigned nonce_lifetime_s; /* how long a NONCE we hand out stays valid */
+    /* Fleet (with redis): how this relay announces itself. relay_id and
+     * operator_label are set by finish() when redis is (derived defaults);
+     * public_uris are derived from the listen addresses when none given. */
+    char *relay_id;
+    char *operator_label;
+    size_t n_public_uris;
+    char *public_uris[RELAY_CONFIG_MAX_URIS];
+    unsigned fleet_refresh_s; /* how often the announcement is written */
+    unsigned fleet_ttl_s;     /* how long it lives unless written again */
     /* For repeatable keys: set once the current source (defaults, file,
      * flags) has given the key, so the first occurrence in a later source
      * replaces the earlier list instead of adding to it. */
-    bool listen_set, tls_listen_set, relay_set, users_set;
+    bool listen_set, tls_listen_set, relay_set, users_set, public_uris_set;
     /* redis-sentinel / redis-master-name: the revocation subscriber finds
      * the master through these (n == 0: the redis key alone). */
     struct redis_sentinels redis_sentinels;
     bool redis_sentinel_set;
 };
+
+/* Redis is configured: the redis key, or sentinels. */
+static inline bool relay_config_uses_redis(const struct relay_config *c)
+{
+    return c->redis_host != NULL || c->redis_sentinels.n > 0;
+}
 
 void relay_config_init(struct relay_config *c);
 /* conf_setter: applies one key. */

@@ -236,6 +236,8 @@ static void apply(struct worker *w, struct worker_msg *m)
         w->secrets = *m->secrets;
     } else if (m->kind == WORKER_MSG_STOP) {
         event_base_loopbreak(w->base);
+    } else if (m->kind == WORKER_MSG_QUIESCE) {
+        m->quiesce(m->quiesce_arg);
     }
 }
 
@@ -304,6 +306,17 @@ int worker_post_secrets(struct worker *w, const struct turn_rest_secrets *s)
     }
     *m->secrets = *s;
     m->kind = WORKER_MSG_SECRETS;
+    return post(w, m);
+}
+
+int worker_post_quiesce(struct worker *w, void (*fn)(void *arg), void *arg)
+{
+    struct worker_msg *m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        return -1;
+    m->kind = WORKER_MSG_QUIESCE;
+    m->quiesce = fn;
+    m->quiesce_arg = arg;
     return post(w, m);
 }
 
@@ -403,6 +416,8 @@ void worker_free(struct worker *w)
     m = w->inbox_head;
     while (m != NULL) {
         struct worker_msg *next = m->next;
+        if (m->kind == WORKER_MSG_QUIESCE) /* stopped: nothing of it is in use */
+            m->quiesce(m->quiesce_arg);
         msg_free(m);
         m = next;
     }

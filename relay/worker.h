@@ -64,7 +64,7 @@ enum worker_tag {
     WORKER_TAG_CHANNEL_TO_CLIENT /* ChannelData to a UDP client: 4-byte header */
 };
 
-enum worker_msg_kind { WORKER_MSG_REVOKE, WORKER_MSG_SECRETS, WORKER_MSG_STOP };
+enum worker_msg_kind { WORKER_MSG_REVOKE, WORKER_MSG_SECRETS, WORKER_MSG_STOP, WORKER_MSG_QUIESCE };
 
 struct worker_msg {
     struct worker_msg *next;
@@ -72,6 +72,8 @@ struct worker_msg {
     size_t len;
     char id[REVOKE_ID_MAX];
     struct turn_rest_secrets *secrets; /* owned by the message */
+    void (*quiesce)(void *arg);        /* WORKER_MSG_QUIESCE */
+    void *quiesce_arg;
 };
 
 struct worker {
@@ -117,6 +119,12 @@ void worker_free(struct worker *w);
 int worker_post_revoke(struct worker *w, const char *id, size_t len);
 /* Thread-safe: hand the worker a copy of new REST secrets. */
 int worker_post_secrets(struct worker *w, const struct turn_rest_secrets *s);
+/* Thread-safe: fn(arg) runs on the worker's thread between two callbacks
+ * (or in worker_free when the worker has stopped), so by then the worker
+ * holds no pointer it read before this call: a grace period for data
+ * published to workers by pointer swap (fleet_view.h). 0 or -1 (out of
+ * memory: fn is never called). */
+int worker_post_quiesce(struct worker *w, void (*fn)(void *arg), void *arg);
 
 /* Sends what the send batch holds and counts it. Called at the end of
  * each receive batch and before anything the batch points into changes. */
