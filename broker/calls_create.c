@@ -258,8 +258,8 @@ int calls_accept(struct calls *c, const char *id, const char *bearer, bool nativ
         rc = calls_fail(err, errlen, BROKER_ECONFLICT, "the call is already accepted");
     if (rc == 0)
         rc = calls_material_make(c, call.id, CALLS_CALLEE, call.callee_pn, call.unlinkable, native,
-                                 call.split, call.caller_op[0] != '\0' ? call.caller_op : NULL,
-                                 &pm, err, errlen);
+                                 call.split, call.caller_op[0] != '\0' ? call.caller_op : NULL, &pm,
+                                 err, errlen);
     if (rc != 0)
         goto done;
     calls_record_expiry(c, &call, expiry);

@@ -26,8 +26,8 @@ void calls_material_clear(struct calls_material *pm)
 }
 
 /* The party's relay, from the fleet if it announces any. */
-static int material_relay(struct calls *c, bool split, const char *avoid,
-                          struct calls_material *pm, char *err, size_t errlen)
+static int material_relay(struct calls *c, bool split, const char *avoid, struct calls_material *pm,
+                          char *err, size_t errlen)
 {
     if (c->fleet != NULL && fleet_refresh(c->fleet) != 0)
         return calls_fail(err, errlen, BROKER_EDOWN, "the state store is unreachable");

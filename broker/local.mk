@@ -69,3 +69,8 @@ tests_unit_test_broker_store_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
 
 # Fleet: the live relays announced in Redis, and the choice of one per party.
 broker_libumbra_broker_a_SOURCES += broker/fleet.c broker/fleet.h
+check_PROGRAMS += tests/unit/test_broker_fleet
+TESTS += tests/unit/test_broker_fleet
+tests_unit_test_broker_fleet_SOURCES = tests/unit/test_broker_fleet.c
+tests_unit_test_broker_fleet_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_broker_fleet_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)

@@ -22,8 +22,8 @@ struct fleet_announce {
     struct log_ctx *log;
     struct event *tick, *leave_timeout;
     char key[FLEET_KEY_MAX];
-    bool joined;      /* "join" said since the link came up */
-    bool in_flight;   /* a refresh waits for its answer */
+    bool joined;    /* "join" said since the link came up */
+    bool in_flight; /* a refresh waits for its answer */
     bool leaving;
     uint64_t last_pkts; /* for packets per second */
     struct timespec last_at;

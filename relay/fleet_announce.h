@@ -35,7 +35,6 @@ void fleet_announce_free(struct fleet_announce *a);
 
 /* The entry's JSON text for the given load (malloc'd, NULL when out of
  * memory). Pure; exposed for tests. */
-char *fleet_announce_record(const struct relay_config *cfg, long long allocations,
-                            long long pps);
+char *fleet_announce_record(const struct relay_config *cfg, long long allocations, long long pps);
 
 #endif

@@ -285,7 +285,7 @@ static void on_members(void *ctx, const struct redis_link_reply *r)
     }
     /* Keys built again from the copies: argv must point at live strings. */
     {
-        char (*keys)[FLEET_KEY_MAX] = malloc(n * sizeof(*keys));
+        char(*keys)[FLEET_KEY_MAX] = malloc(n * sizeof(*keys));
         if (keys == NULL) {
             rebuild_done(v);
             return;

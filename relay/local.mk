@@ -78,3 +78,8 @@ relay_libumbra_relay_a_SOURCES += relay/redis_link.c relay/redis_link.h common/f
 	relay/fleet_announce.c relay/fleet_announce.h relay/fleet_view.c relay/fleet_view.h
 relay_libumbra_relay_a_CFLAGS += $(JANSSON_CFLAGS)
 RELAY_LIBS += $(JANSSON_LIBS)
+check_PROGRAMS += tests/unit/test_fleet_record
+TESTS += tests/unit/test_fleet_record
+tests_unit_test_fleet_record_SOURCES = tests/unit/test_fleet_record.c
+tests_unit_test_fleet_record_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_fleet_record_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)

@@ -360,12 +360,14 @@ class Harness:
         return b
 
     def start_relay(self, name="relay", tls=True, relay_port_count=40, args=(),
-                    timeout=15.0, **config):
+                    timeout=15.0, host="127.0.0.1", **config):
         """umbra-relay with a config file NAME.conf. Defaults: UDP+TCP listen
         on a fresh port, TLS on another (tls=False to leave it out), relayed
         addresses on 127.0.0.1 from a block of relay_port_count ports, realm
         "umbra.test", log-level debug. port= and tls_port= pick the listen
-        ports; other keyword arguments override or add config keys
+        ports; host= another loopback IP to listen and relay on (127.0.0.2
+        ...: a fleet of relays on one host); other keyword arguments
+        override or add config keys
         (auth_secret_file=..., user=[...], stun_binding=True); args= adds
         command-line flags.
         Ready once TCP (and TLS) accept and a UDP Allocate gets any STUN
@@ -378,7 +380,8 @@ class Harness:
         started again on fresh ports (twice at most)."""
         fixed = "port" in config or "tls_port" in config
         for attempt in range(3):
-            p = self._start_relay_once(name, tls, relay_port_count, args, timeout, dict(config))
+            p = self._start_relay_once(name, tls, relay_port_count, args, timeout, dict(config),
+                                       host)
             shared = shared_ports(p.pid, [p.port] + ([p.tls_port] if p.tls_port else []))
             if not shared:
                 return p
@@ -390,8 +393,7 @@ class Harness:
                  % (name, shared))
         raise AssertionError("unreachable")
 
-    def _start_relay_once(self, name, tls, relay_port_count, args, timeout, config):
-        host = "127.0.0.1"
+    def _start_relay_once(self, name, tls, relay_port_count, args, timeout, config, host):
         port = config.pop("port", None) or self.port()
         cfg = {"listen": "%s:%d" % (host, port)}
         tls_port = None

@@ -75,6 +75,12 @@ static void test_values(void **state)
     for (int i = 0; i < CONFIG_MAX_RELAYS - 1; i++)
         assert_int_equal(set(&c, "relay", "turn:r:3478"), 0);
     assert_int_equal(set(&c, "relay", "turn:r:3478"), -1); /* list full */
+    assert_int_equal(c.fleet_cache_ms, 1000);
+    assert_int_equal(set(&c, "fleet-cache-ms", "0"), 0); /* static relays only */
+    assert_int_equal(c.fleet_cache_ms, 0);
+    assert_int_equal(set(&c, "fleet-cache-ms", "250"), 0);
+    assert_int_equal(c.fleet_cache_ms, 250);
+    assert_int_equal(set(&c, "fleet-cache-ms", "60001"), -1);
 }
 
 static void test_file_errors_name_the_line(void **state)
