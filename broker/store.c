@@ -192,18 +192,18 @@ static void on_probe_disconnect(const redisAsyncContext *ac, int status)
         probe_end(st, false);
 }
 
-static void on_probe_pong(redisAsyncContext *ac, void *reply, void *arg)
+static void on_probe_role(redisAsyncContext *ac, void *reply, void *arg)
 {
     struct store *st = arg;
     const redisReply *r = reply;
-    bool pong = role_is_master(r);
+    bool master = role_is_master(r);
 
     if (r == NULL || st->probe != ac)
         return; /* the probe is being torn down */
     probe_end(st, false);
     redisAsyncDisconnect(ac); /* deferred by hiredis until this returns */
     /* Redis has just answered: the synchronous connect is quick now. */
-    if (!pong)
+    if (!master)
         log_debug(st->log, "redis: answered a probe but is not a master");
     else if (st->c == NULL && !connect_now(st, false))
         log_debug(st->log, "redis: answered a probe but refused the connection");
@@ -231,7 +231,7 @@ static void probe_start(struct store *st)
     st->probe = ac;
     redisAsyncSetConnectCallback(ac, on_probe_connect);
     redisAsyncSetDisconnectCallback(ac, on_probe_disconnect);
-    if (redisAsyncCommand(ac, on_probe_pong, st, "ROLE") != REDIS_OK) {
+    if (redisAsyncCommand(ac, on_probe_role, st, "ROLE") != REDIS_OK) {
         probe_end(st, true);
         return;
     }
