@@ -15,11 +15,17 @@ also DELETE), then the master gets SIGKILL. Checked:
     each is read back from the new master and the count is printed (async
     replication: the test asserts only that the loss is confined to the
     last moments before the kill, not that nothing is lost);
+  * a master short of replicas (min-replicas-to-write) gets 503, not 500;
+  * sentinels that accept connections and never answer cost a broker's
+    event loop at most redis-timeout-ms at a time: /healthz keeps
+    answering 503 at once-ish (slowest answer under a second, where an
+    unbounded wait would hang the test's client);
   * neither log holds an IP address.
 
 Ports: 35000-35099.
 """
 import os
+import socket
 import sys
 import threading
 import time
@@ -122,8 +128,43 @@ class Load(threading.Thread):
             i += 1
 
 
+def silent_sentinels(h):
+    """A broker whose sentinels accept and never answer still answers."""
+    socks, ports = [], []
+    for _ in range(6):  # a wait per sentinel instead of per round would be 1.2 s
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        port = h.port()
+        s.bind(("127.0.0.1", port))
+        s.listen(64)
+        socks.append(s)
+        ports.append(port)
+    b = Broker(h, h.port(), ["turn:127.0.0.1:3478?transport=udp"], name="broker-silent",
+               redis_sentinel=["127.0.0.1:%d" % p for p in ports], redis_master_name=MASTER_NAME,
+               redis_timeout_ms=200)
+    b.start()
+    slowest, statuses = 0.0, set()
+    t_end = time.monotonic() + 3.0
+    while time.monotonic() < t_end:
+        t0 = time.monotonic()
+        r = b.request("GET", "/healthz", timeout=HTTP_TIMEOUT)
+        slowest = max(slowest, time.monotonic() - t0)
+        statuses.add(r.status)
+        time.sleep(0.02)
+    b.stop()
+    for s in socks:
+        s.close()
+    if statuses != {503}:
+        fail("broker with silent sentinels: /healthz answered %s, expected 503 only" % statuses)
+    if slowest >= 1.0:
+        fail("broker with silent sentinels: an answer took %.0f ms (redis-timeout-ms = 200)"
+             % (slowest * 1000))
+    note("ok   silent sentinels: /healthz 503 throughout, slowest answer %.0f ms "
+         "(redis-timeout-ms = 200)" % (slowest * 1000))
+
+
 def main():
     with Harness("sentinel", port_base=35000, port_count=100) as h:
+        silent_sentinels(h)
         master = h.start_redis(name="redis-master")
         rport = h.port()
         replica = h.spawn("redis-replica", [
