@@ -171,6 +171,9 @@ struct fleet_announce *fleet_announce_start(struct event_base *base, struct redi
     a->log = log;
     snprintf(a->key, sizeof(a->key), "%s%s", FLEET_KEY_PREFIX, cfg->relay_id);
     clock_gettime(CLOCK_MONOTONIC, &a->last_at);
+    if (cfg->n_public_uris == 0)
+        log_warn(log, "fleet: no public-uri and no listen address that is not a wildcard: "
+                      "brokers will not hand this relay to clients");
     a->tick = evtimer_new(base, on_tick, a);
     a->leave_timeout = evtimer_new(base, on_leave_timeout, a);
     if (a->tick == NULL || a->leave_timeout == NULL || evtimer_add(a->tick, &soon) != 0) {

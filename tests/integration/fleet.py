@@ -20,13 +20,15 @@ Ports: from 34000-34299.
 import json
 import os
 import signal
+import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
 from broker_harness import Broker  # noqa: E402
-from umbra_harness import Harness, fail, note, redis_command, run  # noqa: E402
+from umbra_harness import (Harness, fail, find_addresses, find_sensitive, note,  # noqa: E402
+                           redis_command, run)
 import umbra_stun as stun  # noqa: E402
 
 TTL = 3      # fleet-ttl of the relays, seconds
@@ -168,6 +170,25 @@ def main():
         ab, ba = pump(a, b, 0x4000, n, b"ab"), pump(b, a, 0x4000, n, b"ba")
         expect(ab == n and ba == n, "(b) relay to relay via ChannelData: %d/%d caller->callee, "
                "%d/%d callee->caller (zero loss)" % (ab, n, ba, n))
+        # Inbound: a datagram from the other relay's IP but outside its
+        # relayed range is dropped, though the permission covers the IP.
+        stray = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for port in range(rb.relay_ports[1] + 1, rb.relay_ports[1] + 200):
+            try:
+                stray.bind((rb.host, port))
+                break
+            except OSError:
+                continue
+        stray.sendto(b"stray", a.relayed)
+        b.send_channel(0x4000, b"after-stray")
+        got = a.receive(timeout=2.0, kind="channel")
+        # Delivered, the stray would come as a Data indication (no channel
+        # is bound to its port).
+        leaked = a.receive(timeout=0.5, kind="data")
+        stray.close()
+        expect(got is not None and got[2] == b"after-stray" and leaked is None,
+               "(b) inbound: a datagram from the other relay's IP outside its range is dropped, "
+               "the relay's own still arrive")
         other_ip = rb.host
         outside = rb.relay_ports[1] + 1
         for peer, what in (((other_ip, outside), "the other relay's IP outside its range"),
@@ -254,6 +275,12 @@ def main():
         h.stop(relays["r1"])
         b1.stop()
         b2.stop()
+        with open(h.sensitive_path) as f:
+            values = [line.strip() for line in f if line.strip()]
+        for name, text in [(b.name, b.log()) for b in (b1, b2)] + \
+                [(r.name, r.log_text()) for r in relays.values()]:
+            expect(find_sensitive(text, values) == [] and find_addresses(text) == [],
+                   "%s log: no secret, credential or address" % name)
         h.stop(redis)
 
 

@@ -1,6 +1,8 @@
 /* Unit tests for the fleet entry a relay writes (fleet_announce_record)
- * and what other relays take from it (fleet_view_parse_ranges), and for
- * the view's own ranges, which are never answered from the fleet copy. */
+ * and what other relays take from it (fleet_view_parse_ranges), for the
+ * view's own ranges, which are never answered from the fleet copy, and
+ * for the grace period a replaced copy waits for (worker_post_quiesce).
+ * The worker listens on 127.0.0.1:34990 (this test's port). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,9 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <unistd.h>
 
 #include "fleet_announce.h"
 #include "fleet_view.h"
+#include "worker.h"
 
 static void config(struct relay_config *c)
 {
@@ -95,12 +102,81 @@ static void test_own_ranges_not_answered(void **state)
     relay_config_free(&c);
 }
 
+struct quiesced {
+    _Atomic int calls;
+    pthread_t thread;
+};
+
+static void on_quiesced(void *arg)
+{
+    struct quiesced *q = arg;
+    q->thread = pthread_self();
+    atomic_fetch_add(&q->calls, 1);
+}
+
+/* fn runs once, on the worker's own thread, between callbacks; a call
+ * still queued when the worker stops runs in worker_free, so a copy
+ * waiting for it is never lost. */
+static void test_quiesce(void **state)
+{
+    struct relay_config cfg;
+    struct log_ctx log;
+    struct relay_addr_pool pool;
+    struct revoke_list revoked;
+    struct quota quota;
+    struct relay_shared sh;
+    struct worker *w = calloc(1, sizeof(*w));
+    struct worker *workers[1] = {w};
+    struct quiesced q = {0}, late = {0};
+    char err[256];
+
+    relay_config_init(&cfg);
+    assert_int_equal(relay_config_set(&cfg, "listen", "127.0.0.1:34990", err, sizeof(err)), 0);
+    assert_int_equal(relay_config_set(&cfg, "user", "u:p", err, sizeof(err)), 0);
+    assert_int_equal(relay_config_finish(&cfg, err, sizeof(err)), 0);
+    log_init(&log, "test", LOG_LEVEL_ERROR, stderr);
+    assert_int_equal(relay_addr_pool_init(&pool, cfg.relay, 1, 34991, 34998), 0);
+    assert_int_equal(revoke_list_init(&revoked), 0);
+    assert_int_equal(quota_init(&quota, 0), 0);
+    memset(&sh, 0, sizeof(sh));
+    sh.cfg = &cfg;
+    sh.log = &log;
+    sh.pool = &pool;
+    sh.revoked = &revoked;
+    sh.quota = &quota;
+    sh.workers = workers;
+    sh.n_workers = 1;
+    assert_non_null(w);
+    assert_int_equal(worker_init(w, 0, &sh, NULL), 0);
+    assert_int_equal(worker_start(w), 0);
+    assert_int_equal(worker_post_quiesce(w, on_quiesced, &q), 0);
+    for (int i = 0; i < 500 && atomic_load(&q.calls) == 0; i++)
+        usleep(10000);
+    assert_int_equal(atomic_load(&q.calls), 1);
+    assert_false(pthread_equal(q.thread, pthread_self()));
+    worker_stop(w);
+    assert_int_equal(worker_post_quiesce(w, on_quiesced, &late), 0);
+    assert_int_equal(atomic_load(&late.calls), 0);
+    worker_free(w);
+    assert_int_equal(atomic_load(&late.calls), 1);
+    assert_int_equal(atomic_load(&q.calls), 1);
+    free(w);
+    quota_free(&quota);
+    revoke_list_free(&revoked);
+    relay_addr_pool_free(&pool);
+    log_free(&log);
+    relay_config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_bad_entries),
         cmocka_unit_test(test_own_ranges_not_answered),
+        cmocka_unit_test(test_quiesce),
     };
+    if (sodium_init() < 0)
+        return 1;
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -291,7 +291,7 @@ static void test_fleet_keys(void **state)
 
 /* redis-sentinel: repeatable and comma lists; flags replace the file's
  * list; the master's name is required with it and only with it. */
-static void test_sentinel_keys(void **state)
+static void test_sentinel(void **state)
 {
     struct relay_config c;
     char err[512] = "";
@@ -335,11 +335,11 @@ static void test_sentinel_keys(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full_file),     cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_flags),         cmocka_unit_test(test_flags_replace_lists),
-        cmocka_unit_test(test_bad_lines),     cmocka_unit_test(test_bad_flag),
-        cmocka_unit_test(test_inconsistent),  cmocka_unit_test(test_fleet_keys),
-        cmocka_unit_test(test_sentinel_keys),
+        cmocka_unit_test(test_full_file),    cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_flags),        cmocka_unit_test(test_flags_replace_lists),
+        cmocka_unit_test(test_bad_lines),    cmocka_unit_test(test_bad_flag),
+        cmocka_unit_test(test_inconsistent), cmocka_unit_test(test_fleet_keys),
+        cmocka_unit_test(test_sentinel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
