@@ -181,6 +181,10 @@ int broker_config_set(void *ctx, const char *key, const char *value, char *err, 
     }
     if (strcmp(key, "web-root") == 0)
         return copy_str(c->web_root, sizeof(c->web_root), value, err, errlen);
+    if (strcmp(key, "redis-sentinel") == 0)
+        return redis_target_add_sentinels(&c->redis_sentinels, value, err, errlen);
+    if (strcmp(key, "redis-master-name") == 0)
+        return redis_target_set_name(&c->redis_sentinels, value, err, errlen);
     if (strcmp(key, "log-level") == 0) {
         if (log_level_parse(value, &c->log_level) != 0) {
             snprintf(err, errlen, "expected error, warn, info or debug");
@@ -226,7 +230,7 @@ int broker_config_check(const struct broker_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "no policy file: give at least one \"policy = FILE\"");
         return -1;
     }
-    return 0;
+    return redis_target_check(&c->redis_sentinels, err, errlen);
 }
 
 void broker_config_usage(FILE *out)
@@ -258,6 +262,9 @@ void broker_config_usage(FILE *out)
           "  client-burst N              requests a client may send at once (200)\n"
           "  client-table N              client addresses tracked at once (16384)\n"
           "  trusted-proxy IP            a proxy whose X-Forwarded-For names the client;\n"
-          "                              repeatable (none)\n",
+          "                              repeatable (none)\n"
+          "  redis-sentinel HOST:PORT[,HOST:PORT...]  find the Redis master through these\n"
+          "                              sentinels (repeatable; replaces redis)\n"
+          "  redis-master-name NAME      the master's name known to the sentinels\n",
           out);
 }

@@ -14,6 +14,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "redis_target.h"
 
 #define CONFIG_PATH_MAX 512
 #define CONFIG_MAX_RELAYS 16
@@ -52,6 +53,8 @@ struct broker_config {
     unsigned client_table;          /* client addresses tracked (entries) */
     size_t n_trusted_proxies;       /* peers whose X-Forwarded-For names the client */
     struct umbra_addr trusted_proxies[CONFIG_MAX_PROXIES];
+    /* redis-sentinel, redis-master-name; n == 0: the fixed redis address. */
+    struct redis_sentinels redis_sentinels;
 };
 
 void broker_config_defaults(struct broker_config *c);

@@ -44,6 +44,11 @@
 #define CALLS_ID_LEN 33 /* 16 random bytes in hex + NUL */
 #define CALLS_MAX_CANDIDATES 32
 #define CALLS_REVOKE_CHANNEL "umbra:revoke"
+/* Brokers tell each other "call X has new events" here, so a long poll
+ * held by one broker wakes when another changed the call. A message is
+ * "TAG ID": TAG names the sending broker process (random), ID the call. */
+#define CALLS_NOTIFY_CHANNEL "umbra:notify"
+#define CALLS_TAG_LEN 17
 
 struct calls_metrics {
     unsigned long long created, refused, accepted, ended;
@@ -65,6 +70,7 @@ struct calls {
     /* Called after an event was queued for call_id (wakes long polls). */
     void (*notify)(void *arg, const char *call_id);
     void *notify_arg;
+    char tag[CALLS_TAG_LEN]; /* this process on CALLS_NOTIFY_CHANNEL; made on first use */
 };
 
 enum calls_party { CALLS_CALLER = 0, CALLS_CALLEE = 1 };
@@ -111,6 +117,10 @@ int calls_events(struct calls *c, const char *id, enum calls_party party, long s
 int calls_ack(struct calls *c, const char *id, enum calls_party party, long since, char *err,
               size_t errlen);
 int calls_end(struct calls *c, const char *id, const char *bearer, char *err, size_t errlen);
+/* A store_message_cb for CALLS_NOTIFY_CHANNEL (arg: struct calls): runs
+ * notify for a call another broker changed; ignores this broker's own and
+ * malformed messages. */
+void calls_on_message(void *arg, const char *msg, size_t len);
 /* Pending (not yet accepted) calls for the token's pseudonym in context. */
 int calls_pending(struct calls *c, const char *token, const char *context, json_t **out, char *err,
                   size_t errlen);

@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "broker_config.h"
 #include "keys.h"
+#include "redis_target.h"
 #include "policy.h"
 #include "tls_server.h"
 #include "turn_rest.h"
@@ -67,6 +68,7 @@ static int start(struct broker *b, char *err, size_t errlen)
         {b->cfg.client_connections, b->cfg.client_rate, b->cfg.client_burst, b->cfg.client_table},
         b->cfg.trusted_proxies,
         b->cfg.n_trusted_proxies};
+    struct redis_target target;
 
     if (keys_load(b->cfg.broker_key_file, &b->keys, err, errlen) != 0)
         return -1;
@@ -86,7 +88,9 @@ static int start(struct broker *b, char *err, size_t errlen)
         (b->tls = tls_server_new(b->cfg.tls_cert, b->cfg.tls_key, err, errlen)) == NULL)
         return -1;
     b->pool = dtls_pool_new(b->cfg.dtls_pool);
-    b->store = store_new(b->cfg.redis_host, b->cfg.redis_port, b->cfg.redis_timeout_ms, &b->log);
+    redis_target_init(&target, b->cfg.redis_host, b->cfg.redis_port, &b->cfg.redis_sentinels, false,
+                      &b->log);
+    b->store = store_new_target(&target, b->cfg.redis_timeout_ms, &b->log);
     b->base = event_base_new();
     if (b->pool == NULL || b->store == NULL || b->base == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -123,7 +127,8 @@ static int start(struct broker *b, char *err, size_t errlen)
         return -1;
     if (!store_up(b->store))
         log_warn(&b->log, "redis: unreachable at start; answering 503 until it is up");
-    if (store_watch(b->store, b->base) != 0) {
+    if (store_watch(b->store, b->base) != 0 ||
+        store_subscribe(b->store, CALLS_NOTIFY_CHANNEL, calls_on_message, &b->calls) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }

@@ -18,10 +18,13 @@
 #include "metrics.h"
 #include "relay_config.h"
 #include "redis_link.h"
+#include "redis_target.h"
 #include "revocation.h"
 #include "tls_server.h"
 #include "listener.h"
 #include "worker.h"
+
+#define RELAY_REDIS_RESOLVE_MS 500
 
 struct relay_main {
     struct relay_config cfg;
@@ -35,8 +38,9 @@ struct relay_main {
     struct worker **workers;
     struct metrics_thread **metrics;
     struct metrics_server *metrics_server;
-    struct redis_link *redis_sub; /* revocations and fleet messages */
-    struct redis_link *redis_cmd; /* fleet entries */
+    struct redis_link *redis_sub;     /* revocations and fleet messages */
+    struct redis_link *redis_cmd;     /* fleet entries */
+    struct redis_target redis_target; /* where both links connect */
     struct fleet_view *fleet;
     struct fleet_announce *announce;
 };
@@ -55,7 +59,8 @@ static void usage(FILE *out)
                  "  user-quota revoke-hold nonce-lifetime udp-gso relay-id operator\n"
                  "  public-uri fleet-refresh fleet-ttl max-allocations call-quota\n"
                  "  max-permissions max-channels bandwidth-limit bandwidth-burst\n"
-                 "  unauth-rate unauth-burst unauth-sources udp-rcvbuf\n");
+                 "  unauth-rate unauth-burst unauth-sources udp-rcvbuf redis-sentinel\n"
+                 "  redis-master-name\n");
 }
 
 /* Each allocation holds a socket: allow as many as the hard limit. */
@@ -105,14 +110,19 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 }
 
 /* Where Redis is: the one place of the relay that answers it (every
- * link asks before each connect). */
+ * link asks before each connect): the redis key, or the master the
+ * sentinels name (asked on this thread, at most RELAY_REDIS_RESOLVE_MS,
+ * and only a server whose ROLE is master: a subscriber left on a replica
+ * and fleet writes to one would both go wrong). */
 static int relay_redis_where(void *ctx, char *host, size_t hostcap, uint16_t *port)
 {
-    const struct relay_config *cfg = ctx;
-    if (cfg->redis_host == NULL || strlen(cfg->redis_host) >= hostcap)
+    struct redis_target *t = ctx;
+    struct redis_node n;
+    if (redis_target_resolve(t, RELAY_REDIS_RESOLVE_MS, &n) != 0 || n.port == 0 ||
+        strlen(n.host) >= hostcap)
         return -1;
-    memcpy(host, cfg->redis_host, strlen(cfg->redis_host) + 1);
-    *port = cfg->redis_port;
+    memcpy(host, n.host, strlen(n.host) + 1);
+    *port = n.port;
     return 0;
 }
 
@@ -194,8 +204,12 @@ static void stop_all(struct relay_main *m)
  * for commands). */
 static int start_redis(struct relay_main *m)
 {
-    m->redis_sub = redis_link_start(m->base, relay_redis_where, &m->cfg, &m->log, "redis-sub");
-    m->redis_cmd = redis_link_start(m->base, relay_redis_where, &m->cfg, &m->log, "redis-cmd");
+    redis_target_init(&m->redis_target, m->cfg.redis_host, m->cfg.redis_port,
+                      &m->cfg.redis_sentinels, true, &m->log);
+    m->redis_sub =
+        redis_link_start(m->base, relay_redis_where, &m->redis_target, &m->log, "redis-sub");
+    m->redis_cmd =
+        redis_link_start(m->base, relay_redis_where, &m->redis_target, &m->log, "redis-cmd");
     if (m->redis_sub == NULL || m->redis_cmd == NULL ||
         revocation_start(m->redis_sub, &m->log, on_revoke, m) != 0 ||
         fleet_view_start(m->fleet, m->base, m->redis_sub, m->redis_cmd, m->workers, m->n_workers) !=
@@ -239,7 +253,7 @@ static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
     m->sh.quota = &m->quota;
     auth_nonce_key_init(&m->sh.nonce_key);
     peer_policy_init(&m->sh.policy, m->cfg.relay_only_peers);
-    if (m->cfg.redis_host != NULL) {
+    if (relay_config_uses_redis(&m->cfg)) {
         /* First: a datagram from another relay of the fleet is answered
          * without the pool's lock. */
         m->fleet = fleet_view_new(&m->cfg, &m->log);
@@ -280,7 +294,7 @@ static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
             return -1;
         }
     }
-    if (m->cfg.redis_host != NULL)
+    if (relay_config_uses_redis(&m->cfg))
         return start_redis(m);
     return 0;
 }

@@ -332,6 +332,14 @@ int relay_config_set(void *ctx, const char *key, const char *value, char *err, s
         c->fleet_ttl_s = (unsigned)n;
         return 0;
     }
+    if (strcmp(key, "redis-sentinel") == 0) {
+        if (!c->redis_sentinel_set)
+            c->redis_sentinels.n = 0;
+        c->redis_sentinel_set = true;
+        return redis_target_add_sentinels(&c->redis_sentinels, value, err, errlen);
+    }
+    if (strcmp(key, "redis-master-name") == 0)
+        return redis_target_set_name(&c->redis_sentinels, value, err, errlen);
     return set_limit(c, key, value, err, errlen);
 }
 
@@ -430,7 +438,7 @@ int relay_config_finish(struct relay_config *c, char *err, size_t errlen)
             return -1;
         }
     }
-    if (c->redis_host != NULL && finish_fleet(c, err, errlen) != 0)
+    if (relay_config_uses_redis(c) && finish_fleet(c, err, errlen) != 0)
         return -1;
     if (c->bandwidth > 0 && c->bandwidth_burst == 0)
         c->bandwidth_burst = c->bandwidth < 65535 ? 65535 : c->bandwidth;
@@ -443,7 +451,7 @@ int relay_config_finish(struct relay_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "no credentials: set auth-secret-file or user");
         return -1;
     }
-    return 0;
+    return redis_target_check(&c->redis_sentinels, err, errlen);
 }
 
 int relay_config_load(struct relay_config *c, int argc, char **argv, char *err, size_t errlen)
@@ -453,6 +461,7 @@ int relay_config_load(struct relay_config *c, int argc, char **argv, char *err, 
         return -1;
     c->listen_set = c->tls_listen_set = c->relay_set = c->users_set = false;
     c->public_uris_set = false;
+    c->redis_sentinel_set = false;
     if (conf_load_args(argc, argv, relay_config_set, c, err, errlen) != 0)
         return -1;
     return relay_config_finish(c, err, errlen);

@@ -13,6 +13,7 @@
 
 #include "addr.h"
 #include "log.h"
+#include "redis_target.h"
 #include "stun_auth.h"
 
 #define RELAY_CONFIG_MAX_LISTEN 8
@@ -76,7 +77,17 @@ struct relay_config {
      * flags) has given the key, so the first occurrence in a later source
      * replaces the earlier list instead of adding to it. */
     bool listen_set, tls_listen_set, relay_set, users_set, public_uris_set;
+    /* redis-sentinel / redis-master-name: the revocation subscriber finds
+     * the master through these (n == 0: the redis key alone). */
+    struct redis_sentinels redis_sentinels;
+    bool redis_sentinel_set;
 };
+
+/* Redis is configured: the redis key, or sentinels. */
+static inline bool relay_config_uses_redis(const struct relay_config *c)
+{
+    return c->redis_host != NULL || c->redis_sentinels.n > 0;
+}
 
 void relay_config_init(struct relay_config *c);
 /* conf_setter: applies one key. */

@@ -289,6 +289,49 @@ static void test_fleet_keys(void **state)
     relay_config_free(&c);
 }
 
+/* redis-sentinel: repeatable and comma lists; flags replace the file's
+ * list; the master's name is required with it and only with it. */
+static void test_sentinel(void **state)
+{
+    struct relay_config c;
+    char err[512] = "";
+    char *extra[] = {"--redis-sentinel=10.0.0.9:26379"};
+    const char *base = "user = a:b\nrelay-address = 192.0.2.1\n";
+    char text[512];
+
+    snprintf(text, sizeof(text),
+             "%sredis-sentinel = 10.0.0.1:26379, 10.0.0.2:26379\n"
+             "redis-sentinel = [2001:db8::3]:26380\nredis-master-name = umbra\n",
+             base);
+    assert_int_equal(load(&c, text, 0, NULL, err, sizeof(err)), 0);
+    assert_int_equal(c.redis_sentinels.n, 3);
+    assert_string_equal(c.redis_sentinels.node[1].host, "10.0.0.2");
+    assert_string_equal(c.redis_sentinels.node[2].host, "2001:db8::3");
+    assert_int_equal(c.redis_sentinels.node[2].port, 26380);
+    assert_string_equal(c.redis_sentinels.master_name, "umbra");
+    assert_true(relay_config_uses_redis(&c));
+    assert_null(c.redis_host);
+    relay_config_free(&c);
+    assert_int_equal(load(&c, text, 1, extra, err, sizeof(err)), 0);
+    assert_int_equal(c.redis_sentinels.n, 1);
+    assert_string_equal(c.redis_sentinels.node[0].host, "10.0.0.9");
+    relay_config_free(&c);
+
+    snprintf(text, sizeof(text), "%sredis-sentinel = 10.0.0.1:26379\n", base);
+    assert_int_equal(load(&c, text, 0, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "redis-master-name"));
+    relay_config_free(&c);
+    snprintf(text, sizeof(text), "%sredis-master-name = umbra\n", base);
+    assert_int_equal(load(&c, text, 0, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "redis-sentinel"));
+    relay_config_free(&c);
+    snprintf(text, sizeof(text), "%sredis-sentinel = 10.0.0.1:26379,nope\n", base);
+    assert_int_equal(load(&c, text, 0, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":3:"));
+    assert_int_equal(c.redis_sentinels.n, 0);
+    relay_config_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_flags),        cmocka_unit_test(test_flags_replace_lists),
         cmocka_unit_test(test_bad_lines),    cmocka_unit_test(test_bad_flag),
         cmocka_unit_test(test_inconsistent), cmocka_unit_test(test_fleet_keys),
+        cmocka_unit_test(test_sentinel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
