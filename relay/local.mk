@@ -102,3 +102,9 @@ check_PROGRAMS += tests/integration/umbra_flood
 tests_integration_umbra_flood_SOURCES = tests/integration/umbra_flood.c
 tests_integration_umbra_flood_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/relay $(SODIUM_CFLAGS)
 tests_integration_umbra_flood_LDADD = $(STUN_LIBS) $(SODIUM_LIBS)
+
+# The flood measures legitimate loss, so it runs alone: after every other
+# test of a parallel `make check` (but before the log audit, which reads its
+# logs too).
+tests/integration/relay_flood.log: $(filter-out tests/integration/relay_flood.log \
+	tests/integration/log_audit.log,$(TEST_LOGS))
