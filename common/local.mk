@@ -5,7 +5,8 @@ common_libumbra_common_a_SOURCES = \
 	common/log.c common/log.h \
 	common/conf.c common/conf.h \
 	common/turn_rest.c common/turn_rest.h \
-	common/tls_server.c common/tls_server.h
+	common/tls_server.c common/tls_server.h \
+	common/privs.c common/privs.h
 common_libumbra_common_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(OPENSSL_CFLAGS) $(LIBEVENT_CFLAGS)
 COMMON_LIBS = common/libumbra_common.a $(SODIUM_LIBS) $(OPENSSL_LIBS)
 

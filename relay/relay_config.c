@@ -32,7 +32,9 @@ void relay_config_free(struct relay_config *c)
     free(c->realm);
     free(c->auth_secret_file);
     free(c->redis_host);
-    sodium_memzero(c->users, sizeof(c->users));
+    free(c->proc_user);
+    free(c->proc_group);
+    sodium_free(c->users); /* wipes */
     memset(c, 0, sizeof(*c));
 }
 
@@ -87,8 +89,16 @@ static int add_user(struct relay_config *c, const char *value, char *err, size_t
         snprintf(err, errlen, "name or password too long");
         return -1;
     }
+    if (c->users == NULL) {
+        c->users = sodium_allocarray(RELAY_CONFIG_MAX_USERS, sizeof(*c->users));
+        if (c->users == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        sodium_memzero(c->users, RELAY_CONFIG_MAX_USERS * sizeof(*c->users));
+    }
     if (!c->users_set) {
-        sodium_memzero(c->users, sizeof(c->users));
+        sodium_memzero(c->users, RELAY_CONFIG_MAX_USERS * sizeof(*c->users));
         c->n_users = 0;
         c->users_set = true;
     }
@@ -217,6 +227,10 @@ int relay_config_set(void *ctx, const char *key, const char *value, char *err, s
         c->revoke_hold_s = (unsigned)n;
         return 0;
     }
+    if (strcmp(key, "proc-user") == 0)
+        return set_string(&c->proc_user, value, err, errlen);
+    if (strcmp(key, "proc-group") == 0)
+        return set_string(&c->proc_group, value, err, errlen);
     snprintf(err, errlen, "unknown key");
     return -1;
 }
@@ -268,6 +282,7 @@ int relay_config_load(struct relay_config *c, int argc, char **argv, char *err, 
     const char *path = conf_config_path(argc, argv);
     if (path != NULL && conf_load_file(path, relay_config_set, c, err, errlen) != 0)
         return -1;
+    c->users_from_file = c->n_users > 0;
     c->listen_set = c->tls_listen_set = c->relay_set = c->users_set = false;
     if (conf_load_args(argc, argv, relay_config_set, c, err, errlen) != 0)
         return -1;

@@ -82,7 +82,9 @@ struct worker {
     bool started;
     unsigned char hash_key[ADDR_HASH_KEY_BYTES];
     struct alloc_table allocs;
-    struct turn_rest_secrets secrets; /* this thread's copy, swapped on SIGHUP */
+    /* This thread's copy (turn_rest_secrets_new: out of core dumps),
+     * swapped on SIGHUP. */
+    struct turn_rest_secrets *secrets;
     struct auth_config auth;
     struct metrics_thread metrics;
     struct listener listener;
