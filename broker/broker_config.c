@@ -164,6 +164,10 @@ int broker_config_set(void *ctx, const char *key, const char *value, char *err, 
         }
         return 0;
     }
+    if (strcmp(key, "proc-user") == 0)
+        return copy_str(c->proc_user, sizeof(c->proc_user), value, err, errlen);
+    if (strcmp(key, "proc-group") == 0)
+        return copy_str(c->proc_group, sizeof(c->proc_group), value, err, errlen);
     snprintf(err, errlen, "unknown key");
     return -1;
 }
@@ -213,6 +217,8 @@ void broker_config_usage(FILE *out)
           "  long-poll-timeout S         longest wait of an events request (25)\n"
           "  dtls-pool N                 DTLS identities generated ahead (64; 0 = inline)\n"
           "  log-level LEVEL             error, warn, info or debug (info)\n"
-          "  web-root DIR                serve the demo page from DIR at /demo/ (off)\n",
+          "  web-root DIR                serve the demo page from DIR at /demo/ (off)\n"
+          "  proc-user USER              started as root: run as USER once listening (off)\n"
+          "  proc-group GROUP            with proc-user: run with this group (USER's own)\n",
           out);
 }

@@ -42,6 +42,8 @@ struct broker_config {
     unsigned dtls_pool;             /* pre-generated identities; 0 disables the pool */
     enum log_level log_level;
     char web_root[CONFIG_PATH_MAX]; /* directory served at /demo/; "" serves nothing */
+    char proc_user[64];             /* switch to this user once listening; "": stay */
+    char proc_group[64];            /* and this group; "": the user's own */
 };
 
 void broker_config_defaults(struct broker_config *c);
