@@ -71,3 +71,10 @@ tests_unit_test_handoff_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
 # The packet paths with two workers under umbra-load (ports 26100-26199).
 TESTS += tests/integration/relay_paths.sh
 EXTRA_DIST += tests/integration/relay_paths.sh
+
+# Privileges and secrets: secret file modes, proc-user/proc-group on
+# privileged ports, not dumpable, secrets out of gcore (ports 33000-33099
+# and two in 930-979).
+TESTS += tests/integration/relay_privs.sh
+EXTRA_DIST += tests/integration/relay_privs.sh tests/integration/relay_privs.py \
+	tests/lib/privs_check.py
