@@ -80,13 +80,17 @@ int privs_resolve(const char *user, const char *group, struct privs_target *t, c
     if (has_group && lookup_group(group, &t->gid, err, errlen) != 0)
         return -1;
     if (t->uid == 0 || t->gid == 0) {
-        snprintf(err, errlen, "proc-user = %s, proc-group = %s: the daemon must not stay root; "
-                 "name an unprivileged user and group", user, has_group ? group : "(its own)");
+        snprintf(err, errlen,
+                 "proc-user = %s, proc-group = %s: the daemon must not stay root; "
+                 "name an unprivileged user and group",
+                 user, has_group ? group : "(its own)");
         return -1;
     }
     if (geteuid() != 0) {
-        snprintf(err, errlen, "proc-user = %s: switching user needs a start as root "
-                 "(started as uid %u)", user, (unsigned)geteuid());
+        snprintf(err, errlen,
+                 "proc-user = %s: switching user needs a start as root "
+                 "(started as uid %u)",
+                 user, (unsigned)geteuid());
         return -1;
     }
     strcpy(t->user, user);

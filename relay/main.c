@@ -183,7 +183,8 @@ static int check_start(struct relay_main *m, const char *conf_path, char *err, s
     if (m->cfg.auth_secret_file != NULL &&
         privs_check_secret_file("auth-secret-file", m->cfg.auth_secret_file, err, errlen) != 0)
         return -1;
-    if (m->cfg.tls_key != NULL && privs_check_secret_file("tls-key", m->cfg.tls_key, err, errlen) != 0)
+    if (m->cfg.tls_key != NULL &&
+        privs_check_secret_file("tls-key", m->cfg.tls_key, err, errlen) != 0)
         return -1;
     if (m->cfg.users_from_file && conf_path != NULL &&
         privs_check_secret_file("configuration file (it holds user passwords)", conf_path, err,
@@ -203,10 +204,10 @@ static int drop_privileges(struct relay_main *m)
     }
     if (m->privs.set) {
         log_info(&m->log, "running as %s", m->privs.user);
-        if (m->cfg.auth_secret_file != NULL &&
-            !privs_can_read(&m->privs, m->cfg.auth_secret_file))
-            log_warn(&m->log, "auth-secret-file is not readable by proc-user %s: SIGHUP cannot "
-                              "re-read it (chown it to %s, mode 600)",
+        if (m->cfg.auth_secret_file != NULL && !privs_can_read(&m->privs, m->cfg.auth_secret_file))
+            log_warn(&m->log,
+                     "auth-secret-file is not readable by proc-user %s: SIGHUP cannot "
+                     "re-read it (chown it to %s, mode 600)",
                      m->privs.user, m->privs.user);
     }
     return 0;

@@ -38,7 +38,7 @@ struct relay_config {
     char *auth_secret_file;
     size_t n_users;
     struct auth_static_user *users; /* RELAY_CONFIG_MAX_USERS, sodium_malloc; NULL: none */
-    unsigned threads; /* 0: one per core */
+    unsigned threads;               /* 0: one per core */
     bool has_metrics;
     struct umbra_addr metrics_listen;
     enum log_level log_level;
