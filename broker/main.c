@@ -184,6 +184,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "umbra-broker: cannot start (dumpable flag or libsodium)\n");
         return 1;
     }
+    if (tls_secure_heap_init() != 0)
+        fprintf(stderr, "umbra-broker: no OpenSSL secure heap; TLS and DTLS keys stay in "
+                        "ordinary memory\n");
     if (load_config(argc, argv, &b.cfg, err, sizeof(err)) != 0 ||
         check_start(&b, err, sizeof(err)) != 0) {
         fprintf(stderr, "umbra-broker: %s\n", err);

@@ -14,7 +14,8 @@ void log_init(struct log_ctx *log, const char *prog, enum log_level level, FILE 
     log->out = out;
     log->prog = prog;
     pthread_mutex_init(&log->lock, NULL);
-    log->token_key = sodium_malloc(LOG_TOKEN_KEY_BYTES);
+    /* sodium_malloc needs sodium_init(), which may run more than once. */
+    log->token_key = sodium_init() >= 0 ? sodium_malloc(LOG_TOKEN_KEY_BYTES) : NULL;
     if (log->token_key == NULL) {
         fprintf(stderr, "%s: no memory for the log token key\n", prog);
         abort();

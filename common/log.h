@@ -30,8 +30,8 @@ struct log_ctx {
     time_t token_key_born;
 };
 
-/* Initialises with a fresh random token key. Requires sodium_init();
- * aborts when no memory is left for the key. */
+/* Initialises with a fresh random token key (calls sodium_init()); aborts
+ * when no memory is left for the key. */
 void log_init(struct log_ctx *log, const char *prog, enum log_level level, FILE *out);
 /* Wipes and releases the token key. */
 void log_free(struct log_ctx *log);

@@ -3,6 +3,7 @@
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
@@ -11,6 +12,11 @@
 struct tls_server {
     SSL_CTX *ctx;
 };
+
+int tls_secure_heap_init(void)
+{
+    return CRYPTO_secure_malloc_init(TLS_SECURE_HEAP_BYTES, 16) != 0 ? 0 : -1;
+}
 
 struct tls_server *tls_server_new(const char *cert_path, const char *key_path, char *err,
                                   size_t errlen)

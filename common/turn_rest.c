@@ -76,7 +76,8 @@ void turn_rest_secrets_clear(struct turn_rest_secrets *s)
 
 struct turn_rest_secrets *turn_rest_secrets_new(void)
 {
-    struct turn_rest_secrets *s = sodium_malloc(sizeof(*s));
+    /* sodium_malloc needs sodium_init(), which may run more than once. */
+    struct turn_rest_secrets *s = sodium_init() >= 0 ? sodium_malloc(sizeof(*s)) : NULL;
     if (s != NULL)
         sodium_memzero(s, sizeof(*s));
     return s;

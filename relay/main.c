@@ -172,7 +172,9 @@ static void stop_all(struct relay_main *m)
     quota_free(&m->quota);
     revoke_list_free(&m->revoked);
     relay_addr_pool_free(&m->pool);
-    auth_nonce_key_clear(&m->sh.nonce_key);
+    if (m->sh.nonce_key != NULL)
+        auth_nonce_key_clear(m->sh.nonce_key);
+    sodium_free(m->sh.nonce_key);
 }
 
 /* Before anything is opened: secret files that group or others could
@@ -231,7 +233,12 @@ static int setup_shared(struct relay_main *m, const struct turn_rest_secrets *se
     m->sh.pool = &m->pool;
     m->sh.revoked = &m->revoked;
     m->sh.quota = &m->quota;
-    auth_nonce_key_init(&m->sh.nonce_key);
+    m->sh.nonce_key = sodium_malloc(sizeof(*m->sh.nonce_key));
+    if (m->sh.nonce_key == NULL) {
+        log_error(&m->log, "out of memory");
+        return -1;
+    }
+    auth_nonce_key_init(m->sh.nonce_key);
     peer_policy_init(&m->sh.policy, m->cfg.relay_only_peers);
     peer_policy_add_source(&m->sh.policy, own);
     for (size_t i = 0; i < m->cfg.n_relay; i++)
@@ -321,6 +328,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "umbra-relay: cannot start (dumpable flag or libsodium)\n");
         return 1;
     }
+    if (tls_secure_heap_init() != 0)
+        fprintf(stderr, "umbra-relay: no OpenSSL secure heap; the TLS key stays in "
+                        "ordinary memory\n");
     relay_config_init(&m.cfg);
     if (relay_config_load(&m.cfg, argc, argv, err, sizeof(err)) != 0 ||
         check_start(&m, conf_config_path(argc, argv), err, sizeof(err)) != 0) {

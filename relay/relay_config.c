@@ -90,7 +90,9 @@ static int add_user(struct relay_config *c, const char *value, char *err, size_t
         return -1;
     }
     if (c->users == NULL) {
-        c->users = sodium_allocarray(RELAY_CONFIG_MAX_USERS, sizeof(*c->users));
+        /* sodium_allocarray needs sodium_init(), which may run more than once. */
+        if (sodium_init() >= 0)
+            c->users = sodium_allocarray(RELAY_CONFIG_MAX_USERS, sizeof(*c->users));
         if (c->users == NULL) {
             snprintf(err, errlen, "out of memory");
             return -1;

@@ -73,7 +73,7 @@ static void reply_challenge(struct request *r, int code)
     char nonce[AUTH_NONCE_MAX];
     const char *realm = w->sh->cfg->realm;
 
-    auth_nonce_make(&w->sh->nonce_key, worker_wall(), w->sh->cfg->nonce_lifetime_s, nonce);
+    auth_nonce_make(w->sh->nonce_key, worker_wall(), w->sh->cfg->nonce_lifetime_s, nonce);
     r->authed = false;
     reply_start(r, &b, STUN_CLASS_ERROR);
     stun_put_error(&b, code, stun_error_reason(code));
@@ -96,7 +96,7 @@ static bool is_revoked(struct worker *w, const char *user, size_t len)
 static int authenticate(struct request *r)
 {
     struct worker *w = r->w;
-    enum auth_result res = auth_check(&w->auth, &w->sh->nonce_key, r->msg, worker_wall(), r->user,
+    enum auth_result res = auth_check(&w->auth, w->sh->nonce_key, r->msg, worker_wall(), r->user,
                                       sizeof(r->user), &r->user_len, r->key, &r->key_len);
     switch (res) {
     case AUTH_OK:

@@ -39,7 +39,7 @@ struct relay_shared {
     struct log_ctx *log;
     struct relay_addr_pool *pool;
     struct peer_policy policy;
-    struct auth_nonce_key nonce_key;
+    struct auth_nonce_key *nonce_key; /* sodium_malloc: out of core dumps */
     struct revoke_list *revoked;
     struct quota *quota;
     struct tls_server *tls; /* NULL without TLS */

@@ -7,6 +7,8 @@
 * proc-user/proc-group (needs root): the relay on privileged ports (UDP,
   TCP and TLS below 1024) runs as nobody/nogroup in every thread, and
   Allocate still works over UDP and TLS, with REST and static credentials.
+* SIGHUP as nobody: once the secrets file is nobody's (0600), rotation
+  works, and the rotated-out secret is gone from memory.
 * not dumpable: /proc/PID/mem and environ stay root's although the process
   is nobody's; every copy of the REST secret and of the static password in
   its memory lies in a dont-dump (dd) region; a core from gcore holds
@@ -19,7 +21,9 @@ import grp
 import os
 import pwd
 import secrets as rnd
+import signal
 import subprocess
+import time
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
@@ -29,6 +33,7 @@ import privs_check  # noqa: E402
 import umbra_stun as stun  # noqa: E402
 
 SECRET = "privs-rest-secret-" + rnd.token_hex(8)
+NEW_SECRET = "privs-rest-secret-rotated-" + rnd.token_hex(8)
 STATIC_USER, STATIC_PASS = "privs-static", "privs-static-pass-" + rnd.token_hex(8)
 MARKER = "privs-realm-marker-" + rnd.token_hex(8)
 
@@ -120,13 +125,30 @@ def test_privileged(h):
     r = allocate(relay, "udp", STATIC_USER, STATIC_PASS)
     expect(r.cls == stun.SUCCESS, "as nobody: UDP Allocate with the static user")
 
+    # SIGHUP re-reads the file as nobody: once it is nobody's (mode 600),
+    # rotation works; the old secret is then wiped from memory.
+    os.chown(sec, nobody, nogroup)
+    with open(sec, "w") as f:
+        f.write(NEW_SECRET + "\n")
+    h.record_sensitive(NEW_SECRET)
+    relay.proc.send_signal(signal.SIGHUP)
+    user, password = h.rest_credentials(NEW_SECRET, call="privs-call-2", pseudonym="p")
+    deadline = time.monotonic() + 10
+    while allocate(relay, "udp", user, password).cls != stun.SUCCESS:
+        if time.monotonic() > deadline:
+            fail("after chown to nobody and SIGHUP, the new secret is not accepted; log:\n%s"
+                 % relay.log_tail())
+        time.sleep(0.2)
+    note("ok   as nobody: SIGHUP re-read the nobody-owned 0600 secrets file; new secret works")
+
     owners = {n: os.stat("/proc/%d/%s" % (pid, n)).st_uid for n in ("mem", "environ")}
     expect(owners == {"mem": 0, "environ": 0},
            "not dumpable: /proc/PID/mem and environ owned by uid 0, not %d (%s)" % (nobody, owners))
 
-    needles = [SECRET.encode(), STATIC_PASS.encode(), MARKER.encode()]
+    needles = [NEW_SECRET.encode(), STATIC_PASS.encode(), MARKER.encode(), SECRET.encode()]
     where = privs_check.find_in_memory(pid, needles)
-    for name, n in (("REST secret", SECRET), ("static password", STATIC_PASS)):
+    expect(where[SECRET.encode()] == [], "memory: the rotated-out REST secret is wiped")
+    for name, n in (("REST secret", NEW_SECRET), ("static password", STATIC_PASS)):
         spots = where[n.encode()]
         loose = [s for s in spots if "dd" not in s[2]]
         if not spots or loose:
@@ -142,7 +164,7 @@ def test_privileged(h):
     found, size = privs_check.gcore_finds(h, pid, needles, "relay")
     expect(MARKER.encode() in found, "gcore: the core (%d MB) holds the realm (control)"
            % (size >> 20))
-    expect(SECRET.encode() not in found and STATIC_PASS.encode() not in found,
+    expect(NEW_SECRET.encode() not in found and STATIC_PASS.encode() not in found,
            "gcore: the core holds neither the REST secret nor the static password")
     h.stop(relay)
 
