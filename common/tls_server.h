@@ -15,9 +15,11 @@ struct event_base;
 
 /* OpenSSL's secure heap: private key numbers (the TLS key, the broker's
  * per-call DTLS keys) are kept in locked memory that core dumps leave out.
- * Process-wide; call once before any key is loaded or made. A key that
- * finds the heap full fails to load or be made. 0, or -1 when the heap
- * cannot be set up (keys then stay in ordinary memory). */
+ * And OpenSSL frees through a wiping free, so the decoded copies a key
+ * passes through on loading (DER, ASN.1 strings) do not stay in freed
+ * memory. Process-wide; call once, before OpenSSL allocates anything. A
+ * key that finds the heap full fails to load or be made. 0, or -1 when the
+ * heap cannot be set up (keys then stay in ordinary memory). */
 #define TLS_SECURE_HEAP_BYTES (1u << 20)
 int tls_secure_heap_init(void);
 

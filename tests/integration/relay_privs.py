@@ -10,9 +10,9 @@
 * SIGHUP as nobody: once the secrets file is nobody's (0600), rotation
   works, and the rotated-out secret is gone from memory.
 * not dumpable: /proc/PID/mem and environ stay root's although the process
-  is nobody's; every copy of the REST secret and of the static password in
-  its memory lies in a dont-dump (dd) region; a core from gcore holds
-  neither, but holds the realm (a value the relay keeps in ordinary memory,
+  is nobody's; every copy of the REST secret, of the static password and of
+  the TLS private key's number in its memory lies in a dont-dump (dd)
+  region; a core from gcore holds none of them, but holds the realm (a value the relay keeps in ordinary memory,
   so the search is shown to work).
 
 Ports: 33000-33099, and two free ports in 930-979.
@@ -92,6 +92,21 @@ def privileged_ports(h):
     fail("no two free ports in 930-979")
 
 
+def private_scalar(key_path):
+    """The private number of a PEM EC key, as `openssl pkey -text` shows it."""
+    text = subprocess.run(["openssl", "pkey", "-in", key_path, "-noout", "-text"],
+                          stdout=subprocess.PIPE, check=True).stdout.decode()
+    hexes, on = "", False
+    for line in text.splitlines():
+        if line.startswith("priv:"):
+            on = True
+        elif on and line.startswith(" "):
+            hexes += line.strip().replace(":", "")
+        elif on:
+            break
+    return bytes.fromhex(hexes)[-32:]
+
+
 def allocate(relay, transport, user, password):
     port = relay.tls_port if transport == "tls" else relay.port
     with stun.TurnClient(relay.host, port, transport, user, password) as c:
@@ -145,16 +160,26 @@ def test_privileged(h):
     expect(owners == {"mem": 0, "environ": 0},
            "not dumpable: /proc/PID/mem and environ owned by uid 0, not %d (%s)" % (nobody, owners))
 
-    needles = [NEW_SECRET.encode(), STATIC_PASS.encode(), MARKER.encode(), SECRET.encode()]
+    # The key's number as DER holds it (big-endian) and as a BIGNUM holds it
+    # (64-bit limbs, least significant first: on x86-64 the bytes reversed).
+    tls_priv = private_scalar(relay.config["tls_key"])
+    tls_bn = tls_priv[::-1]
+    needles = [NEW_SECRET.encode(), STATIC_PASS.encode(), MARKER.encode(), SECRET.encode(),
+               tls_priv, tls_bn]
     where = privs_check.find_in_memory(pid, needles)
     expect(where[SECRET.encode()] == [], "memory: the rotated-out REST secret is wiped")
-    for name, n in (("REST secret", NEW_SECRET), ("static password", STATIC_PASS)):
-        spots = where[n.encode()]
+    for name, n in (("REST secret", NEW_SECRET.encode()), ("static password",
+                                                           STATIC_PASS.encode()),
+                    ("TLS private key, as a BIGNUM (OpenSSL secure heap)", tls_bn)):
+        spots = where[n]
         loose = [s for s in spots if "dd" not in s[2]]
         if not spots or loose:
             fail("memory: the %s is in %d region(s); outside dd: %s"
                  % (name, len(spots), [(hex(a), hex(b)) for a, b, _ in loose]))
         note("ok   memory: the %s is in %d region(s), all dont-dump (dd)" % (name, len(spots)))
+    loose = [s for s in where[tls_priv] if "dd" not in s[2]]
+    expect(not loose, "memory: no big-endian copy of the TLS key's number outside dd regions "
+           "(%d found)" % len(loose))
     expect(any("dd" not in s[2] for s in where[MARKER.encode()]),
            "memory: the realm (control) is in an ordinary region")
     small_dd = [r for r in privs_check.regions(pid) if "dd" in r[4] and r[1] - r[0] < (1 << 20)]
@@ -164,8 +189,9 @@ def test_privileged(h):
     found, size = privs_check.gcore_finds(h, pid, needles, "relay")
     expect(MARKER.encode() in found, "gcore: the core (%d MB) holds the realm (control)"
            % (size >> 20))
-    expect(NEW_SECRET.encode() not in found and STATIC_PASS.encode() not in found,
-           "gcore: the core holds neither the REST secret nor the static password")
+    expect(NEW_SECRET.encode() not in found and STATIC_PASS.encode() not in found and
+           tls_priv not in found and tls_bn not in found,
+           "gcore: the core holds neither the REST secret, the static password nor the TLS key")
     h.stop(relay)
 
 
