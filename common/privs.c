@@ -133,7 +133,7 @@ int privs_drop(const struct privs_target *t, char *err, size_t errlen)
                  t->user);
         return -1;
     }
-    /* Both must fail now; if either works the switch was not for good. */
+    /* These must fail now; if one works the switch was not for good. */
     if (setuid(0) == 0 || setgid(0) == 0 || seteuid(0) == 0) {
         snprintf(err, errlen, "proc-user = %s: root could be regained after the switch", t->user);
         return -1;
