@@ -75,8 +75,8 @@ struct relay_config {
     unsigned unauth_burst;
     unsigned unauth_sources; /* sources each worker keeps a bucket for */
     unsigned udp_rcvbuf;     /* SO_RCVBUF of the listening UDP sockets, bytes */
-    char *proc_user;           /* switch to this user after start-up; NULL: stay */
-    char *proc_group;          /* and this group; NULL: the user's own */
+    char *proc_user;         /* switch to this user after start-up; NULL: stay */
+    char *proc_group;        /* and this group; NULL: the user's own */
     /* The file (-c) that gave a static user's password: a secret file. */
     bool users_from_file;
     /* For repeatable keys: set once the current source (defaults, file,
