@@ -28,7 +28,7 @@ metric() { # name-with-labels
 
 [ -x "$RELAY" ] || fail "umbra-relay not built"
 [ -x "$LOAD" ] || fail "umbra-load not built"
-echo "paths-secret-$$" > "$work/secret"
+(umask 077 && echo "paths-secret-$$" > "$work/secret") # secret files must be 0600
 
 # run GSO CALLS PROFILE: relay with two workers, one load run, metrics kept.
 run() {

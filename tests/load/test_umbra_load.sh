@@ -36,7 +36,7 @@ check_clean() { # summary calls
     [ "$sent" -gt 0 ] && [ "$sent" = "$got" ] || fail "$1: sent $sent delivered $got"
 }
 
-echo S3cret > "$work/secret"
+(umask 077 && echo S3cret > "$work/secret") # umbra-relay wants secret files 0600
 
 # --- umbra-relay ----------------------------------------------------------
 [ -x "$RELAY" ] || fail "umbra-relay not built"
