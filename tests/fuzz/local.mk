@@ -1,0 +1,63 @@
+# tests/fuzz/local.mk: the libFuzzer builds of the fuzz targets.
+#
+# `make fuzz` compiles every target with clang and
+# -fsanitize=fuzzer,address,undefined into tests/fuzz/lf/ (straight from the
+# sources: the gcc objects of the normal build are not instrumented).
+# `make fuzz-check` builds them and runs each for FUZZ_SECONDS (default 5)
+# over its seed corpus and regression inputs; contrib/test.sh runs it after
+# make check. Neither is part of all or check, so clang is only needed here.
+# The standalone-driver builds of the same targets run in make check (see
+# relay/stun.mk, broker/sdp.mk, policy/local.mk and below).
+FUZZ_CC = clang
+FUZZ_SECONDS = 5
+FUZZ_RUNS = 2000000
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-std=c11 -Wall -D_GNU_SOURCE -I$(top_srcdir)/common -I$(top_builddir)
+FUZZ_DIR = tests/fuzz/lf
+FUZZ_SRC = $(top_srcdir)
+
+FUZZ_STUN_SRC = $(FUZZ_SRC)/relay/stun_msg.c $(FUZZ_SRC)/relay/stun_auth.c \
+	$(FUZZ_SRC)/relay/stream_frame.c \
+	$(FUZZ_SRC)/common/addr.c $(FUZZ_SRC)/common/turn_rest.c
+FUZZ_SDP_SRC = $(FUZZ_SRC)/broker/sdp_sanitize.c $(FUZZ_SRC)/broker/sdp_candidate.c \
+	$(FUZZ_SRC)/broker/sdp_fingerprint.c $(FUZZ_SRC)/broker/sdp_label.c \
+	$(FUZZ_SRC)/broker/sdp_addr.c $(FUZZ_SRC)/broker/sdp_text.c
+FUZZ_POLICY_SRC = $(FUZZ_SRC)/policy/names.c $(FUZZ_SRC)/policy/jpos.c \
+	$(FUZZ_SRC)/policy/rules.c $(FUZZ_SRC)/policy/set.c $(FUZZ_SRC)/policy/decide.c \
+	$(FUZZ_SRC)/policy/explain.c
+
+FUZZ_TARGETS = $(FUZZ_DIR)/fuzz_stun_msg $(FUZZ_DIR)/fuzz_channel_data $(FUZZ_DIR)/fuzz_sdp \
+	$(FUZZ_DIR)/fuzz_policy
+
+fuzz: $(FUZZ_TARGETS)
+
+$(FUZZ_DIR)/fuzz_stun_msg: $(FUZZ_SRC)/tests/fuzz/fuzz_stun_msg.c $(FUZZ_STUN_SRC)
+	@$(MKDIR_P) $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(FUZZ_SRC)/relay $(SODIUM_CFLAGS) $(OPENSSL_CFLAGS) \
+		$(FUZZ_SRC)/tests/fuzz/fuzz_stun_msg.c $(FUZZ_STUN_SRC) \
+		$(SODIUM_LIBS) $(OPENSSL_LIBS) $(ZLIB_LIBS) -o $@
+
+$(FUZZ_DIR)/fuzz_channel_data: $(FUZZ_SRC)/tests/fuzz/fuzz_channel_data.c $(FUZZ_STUN_SRC)
+	@$(MKDIR_P) $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(FUZZ_SRC)/relay $(SODIUM_CFLAGS) $(OPENSSL_CFLAGS) \
+		$(FUZZ_SRC)/tests/fuzz/fuzz_channel_data.c $(FUZZ_STUN_SRC) \
+		$(SODIUM_LIBS) $(OPENSSL_LIBS) $(ZLIB_LIBS) -o $@
+
+$(FUZZ_DIR)/fuzz_sdp: $(FUZZ_SRC)/tests/fuzz/fuzz_sdp.c $(FUZZ_SDP_SRC)
+	@$(MKDIR_P) $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -DFUZZ_SDP_LIBFUZZER -I$(FUZZ_SRC)/broker $(SODIUM_CFLAGS) \
+		$(FUZZ_SRC)/tests/fuzz/fuzz_sdp.c $(FUZZ_SDP_SRC) $(SODIUM_LIBS) -o $@
+
+$(FUZZ_DIR)/fuzz_policy: $(FUZZ_SRC)/tests/policy/fuzz_policy.c $(FUZZ_POLICY_SRC)
+	@$(MKDIR_P) $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(FUZZ_SRC)/policy $(JANSSON_CFLAGS) \
+		$(FUZZ_SRC)/tests/policy/fuzz_policy.c $(FUZZ_POLICY_SRC) $(JANSSON_LIBS) -o $@
+
+.PHONY: fuzz fuzz-check
+
+# Unit tests of the modules split out so they could be fuzzed.
+check_PROGRAMS += tests/unit/test_stream_frame
+TESTS += tests/unit/test_stream_frame
+tests_unit_test_stream_frame_SOURCES = tests/unit/test_stream_frame.c
+tests_unit_test_stream_frame_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/relay
+tests_unit_test_stream_frame_LDADD = $(STUN_LIBS) $(CMOCKA_LIBS)
