@@ -26,8 +26,11 @@ FUZZ_POLICY_SRC = $(FUZZ_SRC)/policy/names.c $(FUZZ_SRC)/policy/jpos.c \
 	$(FUZZ_SRC)/policy/rules.c $(FUZZ_SRC)/policy/set.c $(FUZZ_SRC)/policy/decide.c \
 	$(FUZZ_SRC)/policy/explain.c
 
+FUZZ_BROKER_SRC = $(FUZZ_SRC)/broker/api_req.c $(FUZZ_SRC)/broker/http_json.c \
+	$(FUZZ_SRC)/broker/calls_candidate.c $(FUZZ_SDP_SRC) $(FUZZ_POLICY_SRC)
+
 FUZZ_TARGETS = $(FUZZ_DIR)/fuzz_stun_msg $(FUZZ_DIR)/fuzz_channel_data $(FUZZ_DIR)/fuzz_sdp \
-	$(FUZZ_DIR)/fuzz_policy
+	$(FUZZ_DIR)/fuzz_policy $(FUZZ_DIR)/fuzz_broker_req
 
 fuzz: $(FUZZ_TARGETS)
 
@@ -50,8 +53,15 @@ $(FUZZ_DIR)/fuzz_sdp: $(FUZZ_SRC)/tests/fuzz/fuzz_sdp.c $(FUZZ_SDP_SRC)
 
 $(FUZZ_DIR)/fuzz_policy: $(FUZZ_SRC)/tests/policy/fuzz_policy.c $(FUZZ_POLICY_SRC)
 	@$(MKDIR_P) $(FUZZ_DIR)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(FUZZ_SRC)/policy $(JANSSON_CFLAGS) \
+	$(FUZZ_CC) $(FUZZ_FLAGS) -DFUZZ_POLICY_CONTEXTS=3 -I$(FUZZ_SRC)/policy $(JANSSON_CFLAGS) \
 		$(FUZZ_SRC)/tests/policy/fuzz_policy.c $(FUZZ_POLICY_SRC) $(JANSSON_LIBS) -o $@
+
+$(FUZZ_DIR)/fuzz_broker_req: $(FUZZ_SRC)/tests/fuzz/fuzz_broker_req.c $(FUZZ_BROKER_SRC)
+	@$(MKDIR_P) $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(FUZZ_SRC)/broker -I$(FUZZ_SRC)/policy $(JANSSON_CFLAGS) \
+		$(SODIUM_CFLAGS) $(LIBEVENT_CFLAGS) $(OPENSSL_CFLAGS) \
+		$(FUZZ_SRC)/tests/fuzz/fuzz_broker_req.c $(FUZZ_BROKER_SRC) $(JANSSON_LIBS) \
+		$(SODIUM_LIBS) -o $@
 
 .PHONY: fuzz fuzz-check
 
@@ -61,3 +71,14 @@ TESTS += tests/unit/test_stream_frame
 tests_unit_test_stream_frame_SOURCES = tests/unit/test_stream_frame.c
 tests_unit_test_stream_frame_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/relay
 tests_unit_test_stream_frame_LDADD = $(STUN_LIBS) $(CMOCKA_LIBS)
+
+# The broker's request parsers under the standalone driver, in make check.
+check_PROGRAMS += tests/fuzz/fuzz_broker_req
+tests_fuzz_fuzz_broker_req_SOURCES = tests/fuzz/fuzz_broker_req.c tests/fuzz/fuzz_main.c
+tests_fuzz_fuzz_broker_req_CFLAGS = $(BROKER_CFLAGS)
+tests_fuzz_fuzz_broker_req_LDADD = $(BROKER_LIBS)
+check_PROGRAMS += tests/unit/test_api_req
+TESTS += tests/unit/test_api_req
+tests_unit_test_api_req_SOURCES = tests/unit/test_api_req.c
+tests_unit_test_api_req_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_api_req_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
