@@ -63,7 +63,16 @@ $(FUZZ_DIR)/fuzz_broker_req: $(FUZZ_SRC)/tests/fuzz/fuzz_broker_req.c $(FUZZ_BRO
 		$(FUZZ_SRC)/tests/fuzz/fuzz_broker_req.c $(FUZZ_BROKER_SRC) $(JANSSON_LIBS) \
 		$(SODIUM_LIBS) -o $@
 
-.PHONY: fuzz fuzz-check
+# A short run of each: FUZZ_SECONDS each, at most FUZZ_RUNS inputs.
+fuzz-check: $(FUZZ_TARGETS)
+	$(SHELL) $(top_srcdir)/tests/fuzz/run_libfuzzer.sh '$(abs_top_srcdir)' '$(abs_top_builddir)' \
+		'$(FUZZ_SECONDS)' '$(FUZZ_RUNS)'
+
+clean-local: clean-fuzz
+clean-fuzz:
+	rm -rf $(FUZZ_DIR)
+
+.PHONY: fuzz fuzz-check clean-fuzz
 
 # Unit tests of the modules split out so they could be fuzzed.
 check_PROGRAMS += tests/unit/test_stream_frame
@@ -82,3 +91,5 @@ TESTS += tests/unit/test_api_req
 tests_unit_test_api_req_SOURCES = tests/unit/test_api_req.c
 tests_unit_test_api_req_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_api_req_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
+EXTRA_DIST += tests/fuzz/local.mk tests/fuzz/run_libfuzzer.sh tests/fuzz/fuzz_broker_req.c \
+	tests/fuzz/regress
