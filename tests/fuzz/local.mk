@@ -53,7 +53,7 @@ $(FUZZ_DIR)/fuzz_sdp: $(FUZZ_SRC)/tests/fuzz/fuzz_sdp.c $(FUZZ_SDP_SRC)
 
 $(FUZZ_DIR)/fuzz_policy: $(FUZZ_SRC)/tests/policy/fuzz_policy.c $(FUZZ_POLICY_SRC)
 	@$(MKDIR_P) $(FUZZ_DIR)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -DFUZZ_POLICY_CONTEXTS=3 -I$(FUZZ_SRC)/policy $(JANSSON_CFLAGS) \
+	$(FUZZ_CC) $(FUZZ_FLAGS) -DFUZZ_POLICY_CONTEXTS=1 -I$(FUZZ_SRC)/policy $(JANSSON_CFLAGS) \
 		$(FUZZ_SRC)/tests/policy/fuzz_policy.c $(FUZZ_POLICY_SRC) $(JANSSON_LIBS) -o $@
 
 $(FUZZ_DIR)/fuzz_broker_req: $(FUZZ_SRC)/tests/fuzz/fuzz_broker_req.c $(FUZZ_BROKER_SRC)
