@@ -21,3 +21,13 @@ EXTRA_DIST += $(RELAY_IT_TESTS) tests/integration/relay_logs.sh \
 	tests/integration/relay_turn_rules.py tests/integration/relay_cli.py \
 	tests/integration/relay_logs.py \
 	tests/lib/umbra_harness.py tests/lib/umbra_stun.py tests/lib/README.md
+
+# A relay fleet and two brokers on one Redis (ports 34000-34299).
+TESTS += tests/integration/fleet.sh
+EXTRA_DIST += tests/integration/fleet.sh tests/integration/fleet.py
+
+# Redis Sentinel failover under a broker and a relay, and two brokers on one
+# Redis sharing a call (ports 35000-35299).
+TESTS += tests/integration/sentinel.sh tests/integration/two_brokers.sh
+EXTRA_DIST += tests/integration/sentinel.sh tests/integration/sentinel.py \
+	tests/integration/two_brokers.sh tests/integration/two_brokers.py
