@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "api_req.h"
 #include "status.h"
 #include "wipe.h"
 
@@ -141,74 +142,16 @@ void api_calls_notify(void *arg, const char *call_id)
     }
 }
 
-static int enum_field(const json_t *body, const char *name, int (*parse)(const char *, void *),
-                      void *out, char *err, size_t errlen)
-{
-    const char *v = json_string_value(json_object_get(body, name));
-    if (parse(v, out) != 0) {
-        snprintf(err, errlen, "%s: unknown value \"%.64s\"", name, v);
-        return -1;
-    }
-    return 0;
-}
-
-static int parse_service(const char *s, void *out)
-{
-    return policy_service_parse(s, out);
-}
-static int parse_model(const char *s, void *out)
-{
-    return policy_call_model_parse(s, out);
-}
-static int parse_destination(const char *s, void *out)
-{
-    return policy_destination_parse(s, out);
-}
-static int parse_state(const char *s, void *out)
-{
-    return policy_caller_state_parse(s, out);
-}
-
 void api_calls_create(void *ctx, struct http_req *req)
 {
-    static const struct http_field fields[] = {
-        {"caller", "S"},      {"caller_context", "s"}, {"callee", "s!"},       {"service", "s!"},
-        {"call_model", "s!"}, {"destination", "s!"},   {"caller_state", "s!"}, {"caller_org", "s"},
-        {"callee_org", "s"},  {"native", "b"},         {"preferences", "j"},
-    };
     struct api *a = ctx;
     struct calls_create_req cr;
-    json_t *b = req->body, *prefs;
     char *out = NULL;
     char err[512];
     int rc;
 
-    memset(&cr, 0, sizeof(cr));
-    if (http_check_fields(b, fields, sizeof(fields) / sizeof(fields[0]), err, sizeof(err)) != 0 ||
-        enum_field(b, "service", parse_service, &cr.ctx.service, err, sizeof(err)) != 0 ||
-        enum_field(b, "call_model", parse_model, &cr.ctx.call_model, err, sizeof(err)) != 0 ||
-        enum_field(b, "destination", parse_destination, &cr.ctx.destination, err, sizeof(err)) !=
-            0 ||
-        enum_field(b, "caller_state", parse_state, &cr.ctx.caller_state, err, sizeof(err)) != 0) {
+    if (api_req_create(req->body, &cr, err, sizeof(err)) != 0) {
         http_reply_error(req->ev, 400, "invalid_request", err);
-        return;
-    }
-    prefs = json_object_get(b, "preferences");
-    if (prefs != NULL && !json_is_object(prefs) && !json_is_array(prefs)) {
-        http_reply_error(req->ev, 400, "invalid_request",
-                         "preferences: must be a rule object or an array of rules");
-        return;
-    }
-    cr.caller_token = json_string_value(json_object_get(b, "caller"));
-    cr.caller_context = json_string_value(json_object_get(b, "caller_context"));
-    cr.callee = json_string_value(json_object_get(b, "callee"));
-    cr.ctx.caller_org = json_string_value(json_object_get(b, "caller_org"));
-    cr.ctx.callee_org = json_string_value(json_object_get(b, "callee_org"));
-    cr.native = json_is_true(json_object_get(b, "native"));
-    cr.preferences = prefs;
-    if (cr.caller_context != NULL &&
-        (strlen(cr.caller_context) == 0 || strlen(cr.caller_context) > IDENTITIES_CONTEXT_MAX)) {
-        http_reply_error(req->ev, 400, "invalid_request", "caller_context: 1 to 256 bytes");
         return;
     }
     rc = calls_create(a->calls, &cr, &out, err, sizeof(err));
@@ -228,30 +171,12 @@ void api_calls_create(void *ctx, struct http_req *req)
     wipe_free(out, strlen(out)); /* the caller's secret, maybe a private key */
 }
 
-static int parse_since(const char *text, long *out)
-{
-    char *end;
-    long v;
-    if (text == NULL) {
-        *out = 0;
-        return 0;
-    }
-    if (text[0] < '0' || text[0] > '9')
-        return -1;
-    v = strtol(text, &end, 10);
-    if (*end != '\0' || v < 0 || v > 1000000)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 void api_calls_events(void *ctx, struct http_req *req)
 {
     static const char *const names[] = {"party", "since", "wait"};
     struct api *a = ctx;
-    const char *party_s = evhttp_find_header(&req->query, "party");
-    enum calls_party want, party;
-    long since, wait;
+    struct api_req_events q;
+    enum calls_party party;
     json_t *events = NULL;
     long next;
     bool ended;
@@ -259,41 +184,33 @@ void api_calls_events(void *ctx, struct http_req *req)
     struct waiter *x;
     int rc;
 
-    if (http_check_query(&req->query, names, 3, err, sizeof(err)) != 0) {
+    if (http_check_query(&req->query, names, 3, err, sizeof(err)) != 0 ||
+        api_req_events(evhttp_find_header(&req->query, "party"),
+                       evhttp_find_header(&req->query, "since"),
+                       evhttp_find_header(&req->query, "wait"), (long)a->cfg->long_poll_timeout, &q,
+                       err, sizeof(err)) != 0) {
         http_reply_error(req->ev, 400, "invalid_request", err);
         return;
     }
-    if (party_s == NULL || (strcmp(party_s, "caller") != 0 && strcmp(party_s, "callee") != 0)) {
-        http_reply_error(req->ev, 400, "invalid_request", "party: caller or callee");
-        return;
-    }
-    want = strcmp(party_s, "caller") == 0 ? CALLS_CALLER : CALLS_CALLEE;
-    if (parse_since(evhttp_find_header(&req->query, "since"), &since) != 0 ||
-        parse_since(evhttp_find_header(&req->query, "wait"), &wait) != 0) {
-        http_reply_error(req->ev, 400, "invalid_request", "since, wait: non-negative integers");
-        return;
-    }
-    if (evhttp_find_header(&req->query, "wait") == NULL || wait > (long)a->cfg->long_poll_timeout)
-        wait = (long)a->cfg->long_poll_timeout;
     rc = calls_authorize(a->calls, req->arg[0], req->bearer, &party, err, sizeof(err));
     if (rc == BROKER_EGONE) {
         /* The call's state is gone; say so without needing its secrets. */
-        reply_events(req->ev, json_pack("[{s:s}]", "type", "ended"), since);
+        reply_events(req->ev, json_pack("[{s:s}]", "type", "ended"), q.since);
         return;
     }
-    if (rc == 0 && party != want)
+    if (rc == 0 && party != q.party)
         rc = BROKER_EFORBIDDEN,
         snprintf(err, sizeof(err), "this secret belongs to the other party");
     if (rc == 0) /* asking from since acknowledges what came before */
-        rc = calls_ack(a->calls, req->arg[0], party, since, err, sizeof(err));
+        rc = calls_ack(a->calls, req->arg[0], party, q.since, err, sizeof(err));
     if (rc == 0)
-        rc = calls_events(a->calls, req->arg[0], party, since, &events, &next, &ended, err,
+        rc = calls_events(a->calls, req->arg[0], party, q.since, &events, &next, &ended, err,
                           sizeof(err));
     if (rc != 0) {
         http_reply_status(req->ev, rc, err);
         return;
     }
-    if (json_array_size(events) > 0 || wait == 0) {
+    if (json_array_size(events) > 0 || q.wait == 0) {
         reply_events(req->ev, events, next);
         return;
     }
@@ -307,8 +224,8 @@ void api_calls_events(void *ctx, struct http_req *req)
     x->ev = req->ev;
     snprintf(x->id, sizeof(x->id), "%s", req->arg[0]);
     x->party = party;
-    x->since = since;
-    x->deadline = mono() + wait;
+    x->since = q.since;
+    x->deadline = mono() + q.wait;
     x->next = a->waiters->head;
     if (x->next != NULL)
         x->next->prev = x;
@@ -319,42 +236,32 @@ void api_calls_events(void *ctx, struct http_req *req)
 
 void api_calls_accept(void *ctx, struct http_req *req)
 {
-    static const struct http_field fields[] = {{"native", "b"}};
     struct api *a = ctx;
     json_t *out = NULL;
+    bool native;
     char err[256];
     int rc;
 
-    if (http_check_fields(req->body, fields, 1, err, sizeof(err)) != 0) {
+    if (api_req_accept(req->body, &native, err, sizeof(err)) != 0) {
         http_reply_error(req->ev, 400, "invalid_request", err);
         return;
     }
-    rc = calls_accept(a->calls, req->arg[0], req->bearer,
-                      json_is_true(json_object_get(req->body, "native")), &out, err, sizeof(err));
+    rc = calls_accept(a->calls, req->arg[0], req->bearer, native, &out, err, sizeof(err));
     http_reply_result(req->ev, rc, out, err);
 }
 
 static void post_sdp(struct api *a, struct http_req *req, bool offer)
 {
-    static const struct http_field fields[] = {{"sdp", "s!"}, {"type", "s"}};
-    const char *type;
+    const char *sdp;
     json_t *out = NULL;
     char err[256];
     int rc;
 
-    if (http_check_fields(req->body, fields, 2, err, sizeof(err)) != 0) {
+    if (api_req_sdp(req->body, offer, &sdp, err, sizeof(err)) != 0) {
         http_reply_error(req->ev, 400, "invalid_request", err);
         return;
     }
-    /* RTCSessionDescription.toJSON() gives {"type", "sdp"}: accept it. */
-    type = json_string_value(json_object_get(req->body, "type"));
-    if (type != NULL && strcmp(type, offer ? "offer" : "answer") != 0) {
-        http_reply_error(req->ev, 400, "invalid_request",
-                         offer ? "type: must be \"offer\"" : "type: must be \"answer\"");
-        return;
-    }
-    rc = calls_sdp(a->calls, req->arg[0], req->bearer, offer,
-                   json_string_value(json_object_get(req->body, "sdp")), &out, err, sizeof(err));
+    rc = calls_sdp(a->calls, req->arg[0], req->bearer, offer, sdp, &out, err, sizeof(err));
     http_reply_result(req->ev, rc, out, err);
 }
 
@@ -370,18 +277,17 @@ void api_calls_answer(void *ctx, struct http_req *req)
 
 void api_calls_candidates(void *ctx, struct http_req *req)
 {
-    static const struct http_field fields[] = {{"candidates", "a!"}};
     struct api *a = ctx;
+    const json_t *cands;
     json_t *out = NULL;
     char err[256];
     int rc;
 
-    if (http_check_fields(req->body, fields, 1, err, sizeof(err)) != 0) {
+    if (api_req_candidates(req->body, &cands, err, sizeof(err)) != 0) {
         http_reply_error(req->ev, 400, "invalid_request", err);
         return;
     }
-    rc = calls_candidates(a->calls, req->arg[0], req->bearer,
-                          json_object_get(req->body, "candidates"), &out, err, sizeof(err));
+    rc = calls_candidates(a->calls, req->arg[0], req->bearer, cands, &out, err, sizeof(err));
     http_reply_result(req->ev, rc, out, err);
 }
 
@@ -391,7 +297,7 @@ void api_calls_end(void *ctx, struct http_req *req)
     char err[256];
     int rc;
 
-    if (http_check_fields(req->body, NULL, 0, err, sizeof(err)) != 0) {
+    if (api_req_empty(req->body, err, sizeof(err)) != 0) {
         http_reply_error(req->ev, 400, "invalid_request", err);
         return;
     }

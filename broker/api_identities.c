@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_req.h"
 #include "status.h"
 
 void api_identities_create(void *ctx, struct http_req *req)
@@ -12,7 +13,7 @@ void api_identities_create(void *ctx, struct http_req *req)
     char token[IDENTITIES_TOKEN_LEN], err[256];
     int rc;
 
-    if (http_check_fields(req->body, NULL, 0, err, sizeof(err)) != 0) {
+    if (api_req_empty(req->body, err, sizeof(err)) != 0) {
         http_reply_error(req->ev, 400, "invalid_request", err);
         return;
     }
@@ -26,27 +27,14 @@ void api_identities_create(void *ctx, struct http_req *req)
     sodium_memzero(token, sizeof(token));
 }
 
-static int context_ok(const char *context, char *err, size_t errlen)
-{
-    size_t n = strlen(context);
-    if (n == 0 || n > IDENTITIES_CONTEXT_MAX) {
-        snprintf(err, errlen, "context: 1 to %d bytes", IDENTITIES_CONTEXT_MAX);
-        return -1;
-    }
-    return 0;
-}
-
 void api_identities_pseudonym(void *ctx, struct http_req *req)
 {
-    static const struct http_field fields[] = {{"context", "s!"}, {"rotate", "b"}};
     struct api *a = ctx;
+    struct api_req_pseudonym q;
     char pn[IDENTITIES_PSEUDONYM_LEN], err[256];
-    const char *context;
     int rc;
 
-    if (http_check_fields(req->body, fields, 2, err, sizeof(err)) != 0 ||
-        context_ok(json_string_value(json_object_get(req->body, "context")), err, sizeof(err)) !=
-            0) {
+    if (api_req_pseudonym(req->body, &q, err, sizeof(err)) != 0) {
         http_reply_error(req->ev, 400, "invalid_request", err);
         return;
     }
@@ -54,15 +42,13 @@ void api_identities_pseudonym(void *ctx, struct http_req *req)
         http_reply_error(req->ev, 404, "not_found", "unknown identity token");
         return;
     }
-    context = json_string_value(json_object_get(req->body, "context"));
-    rc = identities_pseudonym_for(a->ids, req->arg[0], context,
-                                  json_is_true(json_object_get(req->body, "rotate")), pn);
+    rc = identities_pseudonym_for(a->ids, req->arg[0], q.context, q.rotate, pn);
     if (rc != 0) {
         http_reply_status(req->ev, rc, "unknown identity token");
         return;
     }
     a->pseudonyms_issued++;
-    http_reply_json(req->ev, 200, json_pack("{s:s, s:s}", "pseudonym", pn, "context", context));
+    http_reply_json(req->ev, 200, json_pack("{s:s, s:s}", "pseudonym", pn, "context", q.context));
 }
 
 void api_identities_pending(void *ctx, struct http_req *req)
@@ -75,13 +61,9 @@ void api_identities_pending(void *ctx, struct http_req *req)
     int rc;
 
     if (http_check_query(&req->query, names, 1, err, sizeof(err)) != 0 ||
-        http_check_fields(req->body, NULL, 0, err, sizeof(err)) != 0) {
+        api_req_empty(req->body, err, sizeof(err)) != 0 ||
+        api_req_context(context, err, sizeof(err)) != 0) {
         http_reply_error(req->ev, 400, "invalid_request", err);
-        return;
-    }
-    if (context == NULL || context_ok(context, err, sizeof(err)) != 0) {
-        http_reply_error(req->ev, 400, "invalid_request",
-                         context == NULL ? "context: required query parameter" : err);
         return;
     }
     if (!identities_token_valid(req->arg[0])) {

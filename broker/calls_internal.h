@@ -110,6 +110,14 @@ json_t *calls_material_json(const struct calls *c, const struct calls_material *
                             const char *cname, bool relay_only, enum calls_party p);
 void calls_material_clear(struct calls_material *pm);
 
+/* calls_candidate.c */
+/* Checks one entry of a candidates array (a string, or {"candidate",
+ * "sdpMid", "sdpMLineIndex", "usernameFragment"}) and sets *ev to the
+ * event to queue, a new object, or NULL when the sanitizer drops the
+ * candidate. EINVALID for a malformed entry, EUNPROCESSABLE for a
+ * candidate the sanitizer refuses, EINTERNAL when out of memory. */
+int calls_candidate_event(const json_t *entry, json_t **ev, char *err, size_t errlen);
+
 /* calls_signal.c */
 /* Adds to b what moves the held events of both parties to their queues
  * (the accept ends the ICE hold), which then expire at expiry. */

@@ -129,56 +129,6 @@ done:
     return rc;
 }
 
-/* Validates one candidate entry and gives the event to queue (NULL when
- * the sanitizer drops it). */
-static int signal_candidate_event(const json_t *entry, json_t **ev, char *err, size_t errlen)
-{
-    const json_t *cand = entry, *mid = NULL, *idx = NULL;
-    char out[SDP_CANDIDATE_MAX];
-    const char *key;
-    json_t *value;
-    int kept;
-
-    *ev = NULL;
-    if (json_is_object(entry)) {
-        json_object_foreach((json_t *)entry, key, value)
-        {
-            if (strcmp(key, "candidate") != 0 && strcmp(key, "sdpMid") != 0 &&
-                strcmp(key, "sdpMLineIndex") != 0 && strcmp(key, "usernameFragment") != 0)
-                return calls_fail(err, errlen, BROKER_EINVALID, "candidates: unknown field");
-        }
-        cand = json_object_get(entry, "candidate");
-        mid = json_object_get(entry, "sdpMid");
-        idx = json_object_get(entry, "sdpMLineIndex");
-        if ((mid != NULL && !json_is_string(mid) && !json_is_null(mid)) ||
-            (idx != NULL && !json_is_integer(idx) && !json_is_null(idx)))
-            return calls_fail(err, errlen, BROKER_EINVALID,
-                              "candidates: sdpMid must be a string, sdpMLineIndex an integer");
-    }
-    if (!json_is_string(cand))
-        return calls_fail(err, errlen, BROKER_EINVALID,
-                          "candidates: each entry is a string or {\"candidate\": string, ...}");
-    if (json_string_length(cand) == 0) {
-        /* end-of-candidates carries no address */
-        *ev = json_pack("{s:s, s:s}", "type", "candidate", "candidate", "");
-    } else {
-        kept = sdp_sanitize_candidate(json_string_value(cand), json_string_length(cand), out,
-                                      sizeof(out), err, errlen);
-        if (kept < 0)
-            return BROKER_EUNPROCESSABLE;
-        if (kept == 0)
-            return 0;
-        *ev = json_pack("{s:s, s:s}", "type", "candidate", "candidate", out);
-    }
-    if (*ev == NULL)
-        return calls_fail(err, errlen, BROKER_EINTERNAL, "out of memory");
-    if (mid != NULL && json_is_string(mid))
-        json_object_set(*ev, "sdpMid", (json_t *)mid);
-    if (idx != NULL && json_is_integer(idx))
-        json_object_set(*ev, "sdpMLineIndex", (json_t *)idx);
-    return 0;
-}
-
 int calls_candidates(struct calls *c, const char *id, const char *bearer, const json_t *cands,
                      json_t **out, char *err, size_t errlen)
 {
@@ -199,7 +149,7 @@ int calls_candidates(struct calls *c, const char *id, const char *bearer, const 
         rc = calls_record_authorize(c, &call, bearer, &party, err, errlen);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         json_t *ev;
-        rc = signal_candidate_event(json_array_get(cands, i), &ev, err, errlen);
+        rc = calls_candidate_event(json_array_get(cands, i), &ev, err, errlen);
         if (rc == 0 && ev == NULL)
             dropped++;
         else if (rc == 0 && (texts[kept] = calls_event_text(ev)) == NULL)

@@ -226,8 +226,12 @@ void http_reply_json(struct evhttp_request *ev, int code, json_t *body)
 
 void http_reply_error(struct evhttp_request *ev, int code, const char *error, const char *detail)
 {
-    http_reply_json(ev, code,
-                    json_pack("{s:s, s:s}", "error", error, "detail", detail ? detail : ""));
+    char clean[1024];
+
+    /* A detail quoting the request must not turn a 4xx into a 500. */
+    snprintf(clean, sizeof(clean), "%s", detail ? detail : "");
+    http_text_clean(clean);
+    http_reply_json(ev, code, json_pack("{s:s, s:s}", "error", error, "detail", clean));
 }
 
 void http_reply_status(struct evhttp_request *ev, int status, const char *detail)
@@ -336,7 +340,6 @@ static int read_body(struct http_server *s, struct http_req *req)
 {
     struct evbuffer *in = evhttp_request_get_input_buffer(req->ev);
     size_t len = evbuffer_get_length(in);
-    json_error_t jerr;
     char detail[300];
     unsigned char *data;
 
@@ -344,22 +347,9 @@ static int read_body(struct http_server *s, struct http_req *req)
         reply_too_large(req->ev, len, s->max_body);
         return -1;
     }
-    if (len == 0) {
-        req->body = json_object();
-        return 0;
-    }
     data = evbuffer_pullup(in, (ssize_t)len);
-    req->body = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (req->body == NULL) {
-        snprintf(detail, sizeof(detail), "malformed JSON at line %d column %d: %s", jerr.line,
-                 jerr.column, jerr.text);
+    if (http_parse_body((const char *)data, len, &req->body, detail, sizeof(detail)) != 0) {
         http_reply_error(req->ev, 400, "malformed_json", detail);
-        return -1;
-    }
-    if (!json_is_object(req->body)) {
-        http_reply_error(req->ev, 400, "malformed_json", "the body must be a JSON object");
-        json_decref(req->body);
-        req->body = NULL;
         return -1;
     }
     return 0;
@@ -510,71 +500,6 @@ const struct client_limit_metrics *http_client_metrics(const struct http_server 
 {
     static const struct client_limit_metrics none;
     return s->limits != NULL ? client_limit_metrics(s->limits) : &none;
-}
-
-static bool type_ok(const json_t *v, char t)
-{
-    switch (t) {
-    case 's':
-        return json_is_string(v);
-    case 'S':
-        return json_is_string(v) || json_is_null(v);
-    case 'b':
-        return json_is_boolean(v);
-    case 'o':
-        return json_is_object(v);
-    case 'a':
-        return json_is_array(v);
-    default:
-        return true;
-    }
-}
-
-static const char *type_name(char t)
-{
-    switch (t) {
-    case 's':
-        return "a string";
-    case 'S':
-        return "a string or null";
-    case 'b':
-        return "true or false";
-    case 'o':
-        return "an object";
-    case 'a':
-        return "an array";
-    default:
-        return "JSON";
-    }
-}
-
-int http_check_fields(const json_t *obj, const struct http_field *fields, size_t n, char *err,
-                      size_t errlen)
-{
-    const char *key;
-    json_t *value;
-
-    json_object_foreach((json_t *)obj, key, value)
-    {
-        size_t i;
-        for (i = 0; i < n && strcmp(fields[i].name, key) != 0; i++)
-            ;
-        if (i == n) {
-            snprintf(err, errlen, "unknown field \"%.64s\"", key);
-            return -1;
-        }
-        if (!type_ok(value, fields[i].spec[0])) {
-            snprintf(err, errlen, "%s: must be %s", key, type_name(fields[i].spec[0]));
-            return -1;
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (fields[i].spec[1] == '!' && json_object_get(obj, fields[i].name) == NULL) {
-            snprintf(err, errlen, "%s: required", fields[i].name);
-            return -1;
-        }
-    }
-    return 0;
 }
 
 int http_check_query(const struct evkeyvalq *q, const char *const *names, size_t n, char *err,

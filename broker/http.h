@@ -83,6 +83,16 @@ void http_reply_status(struct evhttp_request *ev, int status, const char *detail
 void http_reply_result(struct evhttp_request *ev, int status, json_t *body, const char *detail);
 void http_reply_text(struct evhttp_request *ev, int code, const char *type, const char *text);
 
+/* Pure (http_json.c): parses a request body of len bytes (none: {}) into
+ * *body, a new reference to an object; -1 with the reason in err when it
+ * is not one JSON object (duplicate keys refused). */
+int http_parse_body(const char *data, size_t len, json_t **body, char *err, size_t errlen);
+
+/* Pure: replaces each byte of text that does not start a well-formed
+ * UTF-8 character with '?', so text (an error detail quoting the request)
+ * can go into a JSON reply. */
+void http_text_clean(char *text);
+
 /* Checks an object's members against a schema: names of known fields with
  * their types ('s' string, 'b' bool, 'o' object, 'a' array, 'j' any JSON,
  * 'S' string or null) and whether required ('!'), e.g. {"context", "s!"}.

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what is missing, builds umbra with ASan+UBSan, and runs every test:
 # unit tests, integration tests against real Redis and turnutils_uclient, and
-# headless Chromium calls. Usage: contrib/test.sh [build-dir]
+# headless Chromium calls; then a short libFuzzer run of every fuzz target
+# (make fuzz-check, clang). Usage: contrib/test.sh [build-dir]
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build-test}
@@ -15,3 +16,4 @@ cd "$build"
 [ -f Makefile ] || "$top/configure" --enable-sanitizers
 make -j"$(nproc)"
 make -j"$(nproc)" check || { cat tests/*/*.log tests/*.log 2>/dev/null | tail -200; exit 1; }
+make -j"$(nproc)" fuzz-check || { echo "fuzz-check failed: see tests/fuzz/lf/*.log"; exit 1; }

@@ -16,6 +16,7 @@
 
 #include "alloc_table.h"
 #include "relay_config.h"
+#include "stream_frame.h"
 #include "allocation.h"
 #include "tls_server.h"
 #include "turn_handlers.h"
@@ -148,25 +149,22 @@ static void on_stream_read(struct bufferevent *bev, void *arg)
 
     for (;;) {
         size_t avail = evbuffer_get_length(in);
-        size_t peek = avail < STUN_HEADER_LEN ? avail : STUN_HEADER_LEN;
-        const uint8_t *head;
-        ssize_t frame;
+        size_t peek = avail < STREAM_FRAME_HEAD ? avail : STREAM_FRAME_HEAD;
+        size_t frame = 0;
+        enum stream_frame_status st;
         struct client_path p = {.udp = NULL, .conn = c, .client = c->client};
 
-        if (avail < 4)
-            return;
-        head = evbuffer_pullup(in, (ssize_t)peek);
-        frame = stun_frame_length(head, peek);
-        if (frame < 0 || (size_t)frame > sizeof(w->rx) - 4) {
-            /* Not TURN framing: the stream cannot be resynchronised. */
+        st = stream_frame_next(evbuffer_pullup(in, (ssize_t)peek), peek, avail, sizeof(w->rx) - 4,
+                               &frame);
+        if (st == STREAM_FRAME_BAD) {
             metrics_add(&w->metrics, M_DROP_MALFORMED, 1);
             conn_close(c);
             return;
         }
-        if (frame == 0 || avail < (size_t)frame)
+        if (st == STREAM_FRAME_MORE)
             return;
-        evbuffer_remove(in, w->rx, (size_t)frame);
-        turn_handle_packet(w, &p, w->rx, (size_t)frame);
+        evbuffer_remove(in, w->rx, frame);
+        turn_handle_packet(w, &p, w->rx, frame);
         worker_flush(w); /* w->rx is reused by the next frame */
     }
 }

@@ -3,7 +3,8 @@
 noinst_LIBRARIES += relay/libumbra_stun.a
 relay_libumbra_stun_a_SOURCES = \
 	relay/stun_msg.c relay/stun_msg.h \
-	relay/stun_auth.c relay/stun_auth.h
+	relay/stun_auth.c relay/stun_auth.h \
+	relay/stream_frame.c relay/stream_frame.h
 relay_libumbra_stun_a_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(ZLIB_CFLAGS) $(SODIUM_CFLAGS)
 STUN_LIBS = relay/libumbra_stun.a $(COMMON_LIBS) $(ZLIB_LIBS) $(OPENSSL_LIBS)
 

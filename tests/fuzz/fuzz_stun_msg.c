@@ -2,7 +2,14 @@
  * run every reader, the integrity and fingerprint checks and the
  * credential check on what parsed. Invariants that must hold for any input
  * abort when broken: attributes lie inside the input, and a parsed message
- * rebuilt from its attributes parses back to the same attributes. */
+ * rebuilt from its attributes parses back to the same attributes.
+ *
+ * Mutated integrity attributes almost never match, so each message that
+ * carries one is also signed again (fuzz_resign) with the key the
+ * credential check derives for its USERNAME, and checked: the builder's
+ * MESSAGE-INTEGRITY(-SHA256) and FINGERPRINT must verify, and a message
+ * from the configured user with a valid nonce and realm must pass
+ * auth_check with that same key. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,18 +44,96 @@ static void fuzz_readers(const struct stun_msg *m, const struct stun_attr *a)
         abort();
 }
 
-static void fuzz_auth(const struct stun_msg *m)
+#define FUZZ_NOW 1700000000
+
+static enum auth_result fuzz_auth(const struct stun_msg *m, uint8_t key[32], size_t *klen)
 {
     static const struct auth_static_user users[1] = {{"user", "password"}};
     struct turn_rest_secrets secrets = {.count = 1, .len = {6}, .bytes = {"secret"}};
     struct auth_nonce_key nk;
     struct auth_config cfg = {"realm", &secrets, users, 1};
     char user[513];
-    size_t ulen, klen;
-    uint8_t key[32];
+    size_t ulen;
 
     memset(nk.key, 0x5a, sizeof(nk.key));
-    (void)auth_check(&cfg, &nk, m, 1700000000, user, sizeof(user), &ulen, key, &klen);
+    return auth_check(&cfg, &nk, m, FUZZ_NOW, user, sizeof(user), &ulen, key, klen);
+}
+
+static bool fuzz_text_is(const struct stun_msg *m, uint16_t type, const char *want)
+{
+    const struct stun_attr *a = stun_find(m, type);
+    return a != NULL && a->len == strlen(want) && memcmp(a->value, want, a->len) == 0;
+}
+
+/* The long-term key of the message's USERNAME as auth_check derives it:
+ * the REST password when the name has a REST expiry, else "password". */
+static int fuzz_key_of(const struct stun_msg *m, uint8_t key[16])
+{
+    const struct stun_attr *u = stun_find(m, STUN_ATTR_USERNAME);
+    char rest[TURN_REST_PASSWORD_MAX];
+    const char *pw = "password";
+    int64_t expiry;
+
+    if (u == NULL)
+        return -1;
+    if (turn_rest_expiry((const char *)u->value, u->len, &expiry) == 0) {
+        turn_rest_password((const uint8_t *)"secret", 6, (const char *)u->value, u->len, rest);
+        pw = rest;
+    }
+    stun_long_term_key_md5((const char *)u->value, u->len, "realm", 5, pw, strlen(pw), key);
+    return 0;
+}
+
+static void fuzz_resign(const struct stun_msg *m)
+{
+    size_t cap = m->len + 64, end = m->n_attrs, klen = 0;
+    uint8_t *out = malloc(cap), key[16], got[32];
+    struct stun_builder b;
+    struct stun_msg back;
+    ssize_t n;
+
+    if (out == NULL)
+        abort();
+    if (fuzz_key_of(m, key) != 0) {
+        free(out);
+        return;
+    }
+    if (m->integrity >= 0)
+        end = (size_t)m->integrity;
+    else if (m->integrity_sha256 >= 0)
+        end = (size_t)m->integrity_sha256;
+    stun_build_start(&b, out, cap, m->method, m->cls, m->txid);
+    for (size_t i = 0; i < end; i++)
+        if (m->attrs[i].type != STUN_ATTR_FINGERPRINT)
+            stun_put_bytes(&b, m->attrs[i].type, m->attrs[i].value, m->attrs[i].len);
+    if (m->integrity >= 0)
+        stun_put_integrity(&b, key, sizeof(key));
+    if (m->integrity_sha256 >= 0)
+        stun_put_integrity_sha256(&b, key, sizeof(key));
+    if (m->fingerprint >= 0)
+        stun_put_fingerprint(&b);
+    n = stun_build_finish(&b);
+    if (n < 0 || stun_parse(&back, out, (size_t)n) != 0) {
+        free(out); /* a rebuilt attribute may not fit any more: fine */
+        return;
+    }
+    if (stun_check_integrity(&back, key, sizeof(key)) != 0 || stun_check_fingerprint(&back) == -1 ||
+        (m->fingerprint >= 0) != (back.fingerprint >= 0))
+        abort(); /* what the builder signs, the checker accepts */
+    switch (fuzz_auth(&back, got, &klen)) {
+    case AUTH_OK:
+        if (klen != sizeof(key) || memcmp(got, key, sizeof(key)) != 0)
+            abort();
+        break;
+    case AUTH_WRONG:
+        if (fuzz_text_is(&back, STUN_ATTR_USERNAME, "user") &&
+            fuzz_text_is(&back, STUN_ATTR_REALM, "realm"))
+            abort(); /* the right user, realm and integrity */
+        break;
+    default:
+        break;
+    }
+    free(out);
 }
 
 /* Rebuilds the message attribute by attribute (zero padding) and checks
@@ -113,7 +198,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     (void)stun_check_integrity(&m, (const uint8_t *)"key", 3);
     (void)stun_check_fingerprint(&m);
-    fuzz_auth(&m);
+    {
+        uint8_t key[32];
+        size_t klen;
+        (void)fuzz_auth(&m, key, &klen);
+    }
     fuzz_rebuild(&m);
+    if (m.integrity >= 0 || m.integrity_sha256 >= 0)
+        fuzz_resign(&m);
     return 0;
 }

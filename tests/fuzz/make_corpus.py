@@ -10,9 +10,13 @@ fixed clock (1700000000), and credentials the fuzz target (and
 test_stun_auth) configure: realm "realm", REST secret "secret", static user
 "user" / "password".
 
+corpus/broker/ holds the request bodies of tests/integration/broker_api.py,
+each behind the byte that picks its endpoint in fuzz_broker_req.c.
+
 usage: python3 tests/fuzz/make_corpus.py   (from the source root)
 """
 import base64
+import json
 import hashlib
 import hmac
 import os
@@ -108,11 +112,64 @@ def main():
         'stream-truncated': channel_data(0x4002, b'abcdefgh') +
         channel_data(0x4002, b'abcdefghij')[:9],
     }
-    for directory, files in (('stun', stun), ('channel', channel)):
+    broker = broker_seeds()
+    for directory, files in (('stun', stun), ('channel', channel), ('broker', broker)):
         os.makedirs(os.path.join(HERE, 'corpus', directory), exist_ok=True)
         for name, data in files.items():
             with open(os.path.join(HERE, 'corpus', directory, name + '.bin'), 'wb') as f:
                 f.write(data)
+
+
+# fuzz_broker_req.c: the first byte picks the endpoint.
+EP = {'identity': 0, 'pseudonym': 1, 'pending': 2, 'create': 3, 'events': 4, 'accept': 5,
+      'offer': 6, 'answer': 7, 'candidates': 8, 'end': 9}
+
+
+def broker_seeds():
+    fixtures = os.path.join(HERE, '..', 'fixtures', 'sdp')
+    with open(os.path.join(fixtures, 'firefox_offer_av_data.sdp')) as f:
+        offer = f.read()
+    with open(os.path.join(fixtures, 'chromium_answer.sdp')) as f:
+        answer = f.read()
+    pn = 'A' * 22
+    create = {'callee': pn, 'service': 'contact-list', 'call_model': 'single-cs',
+              'destination': 'trusted', 'caller_state': 'pseudonymous', 'caller': 'B' * 43}
+    prefs = dict(create, caller_context='shop.example', native=True, caller_org='corp.example',
+                 preferences={'id': 'mine', 'match': {'service': 'contact-list'},
+                              'set': {'anonymity': 'pseudonymous',
+                                      'org_domain_disclosure': False}})
+    cands = ['candidate:3454225543 1 udp 41885439 198.51.100.20 50000 typ relay raddr '
+             '203.0.113.7 rport 54321 generation 0',
+             {'candidate': 'candidate:1 1 udp 2122260223 192.168.1.23 54321 typ host generation 0',
+              'sdpMid': '0', 'sdpMLineIndex': 0},
+             {'candidate': 'candidate:5 1 udp 41885439 198.51.100.20 50002 typ relay raddr '
+              '192.168.1.23 rport 9 generation 0', 'sdpMid': '0', 'sdpMLineIndex': 0},
+             {'candidate': '', 'sdpMid': None, 'usernameFragment': 'abcd'}]
+    bodies = {
+        'identity': ('identity', ''),
+        'pseudonym': ('pseudonym', {'context': 'shop.example'}),
+        'pseudonym-rotate': ('pseudonym', {'context': 'clinic.example', 'rotate': True}),
+        'pending': ('pending', 'peer'),
+        'create': ('create', create),
+        'create-undetectable': ('create', dict(create, caller_state='undetectable', caller=None,
+                                               service='click-to-link')),
+        'create-preferences': ('create', prefs),
+        'create-duplicate': ('create', '{"callee": "%s", "callee": "x"}' % pn),
+        'create-array': ('create', '[1,2]'),
+        'events': ('events', 'caller\0' + '0\0' + '25'),
+        'events-callee': ('events', 'callee\0' + '3'),
+        'accept': ('accept', {}),
+        'accept-native': ('accept', {'native': True}),
+        'offer': ('offer', {'type': 'offer', 'sdp': offer}),
+        'answer': ('answer', {'sdp': answer}),
+        'candidates': ('candidates', {'candidates': cands}),
+        'end': ('end', ''),
+    }
+    out = {}
+    for name, (ep, body) in bodies.items():
+        text = body if isinstance(body, str) else json.dumps(body, separators=(',', ':'))
+        out['req-' + name] = bytes([EP[ep]]) + text.encode()
+    return out
 
 
 if __name__ == '__main__':

@@ -344,6 +344,8 @@ def test_bad_input(b, rc, t2, pn2):
     cases = [
         ("POST", "/v1/calls", None, '{"callee": ', 400, "malformed_json", "malformed JSON"),
         ("POST", "/v1/calls", None, '[1,2]', 400, "malformed_json", "a JSON array body"),
+        ("POST", "/v1/calls", None, b'{"callee\\\xda\x85": 1}', 400, "malformed_json",
+         "a bad escape before a 2-byte character (the error quotes half of it)"),
         ("POST", "/v1/calls", {"callee": pn2, "service": "contact-list", "call_model": "single-cs",
                                "destination": "trusted", "caller_state": "undetectable",
                                "colour": "blue"}, None, 400, "invalid_request", "an unknown field"),

@@ -1,0 +1,95 @@
+# tests/fuzz/local.mk: the libFuzzer builds of the fuzz targets.
+#
+# `make fuzz` compiles every target with clang and
+# -fsanitize=fuzzer,address,undefined into tests/fuzz/lf/ (straight from the
+# sources: the gcc objects of the normal build are not instrumented).
+# `make fuzz-check` builds them and runs each for FUZZ_SECONDS (default 5)
+# over its seed corpus and regression inputs; contrib/test.sh runs it after
+# make check. Neither is part of all or check, so clang is only needed here.
+# The standalone-driver builds of the same targets run in make check (see
+# relay/stun.mk, broker/sdp.mk, policy/local.mk and below).
+FUZZ_CC = clang
+FUZZ_SECONDS = 5
+FUZZ_RUNS = 2000000
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-std=c11 -Wall -D_GNU_SOURCE -I$(top_srcdir)/common -I$(top_builddir)
+FUZZ_DIR = tests/fuzz/lf
+FUZZ_SRC = $(top_srcdir)
+
+FUZZ_STUN_SRC = $(FUZZ_SRC)/relay/stun_msg.c $(FUZZ_SRC)/relay/stun_auth.c \
+	$(FUZZ_SRC)/relay/stream_frame.c \
+	$(FUZZ_SRC)/common/addr.c $(FUZZ_SRC)/common/turn_rest.c
+FUZZ_SDP_SRC = $(FUZZ_SRC)/broker/sdp_sanitize.c $(FUZZ_SRC)/broker/sdp_candidate.c \
+	$(FUZZ_SRC)/broker/sdp_fingerprint.c $(FUZZ_SRC)/broker/sdp_label.c \
+	$(FUZZ_SRC)/broker/sdp_addr.c $(FUZZ_SRC)/broker/sdp_text.c
+FUZZ_POLICY_SRC = $(FUZZ_SRC)/policy/names.c $(FUZZ_SRC)/policy/jpos.c \
+	$(FUZZ_SRC)/policy/rules.c $(FUZZ_SRC)/policy/set.c $(FUZZ_SRC)/policy/decide.c \
+	$(FUZZ_SRC)/policy/explain.c
+
+FUZZ_BROKER_SRC = $(FUZZ_SRC)/broker/api_req.c $(FUZZ_SRC)/broker/http_json.c \
+	$(FUZZ_SRC)/broker/calls_candidate.c $(FUZZ_SDP_SRC) $(FUZZ_POLICY_SRC)
+
+FUZZ_TARGETS = $(FUZZ_DIR)/fuzz_stun_msg $(FUZZ_DIR)/fuzz_channel_data $(FUZZ_DIR)/fuzz_sdp \
+	$(FUZZ_DIR)/fuzz_policy $(FUZZ_DIR)/fuzz_broker_req
+
+fuzz: $(FUZZ_TARGETS)
+
+$(FUZZ_DIR)/fuzz_stun_msg: $(FUZZ_SRC)/tests/fuzz/fuzz_stun_msg.c $(FUZZ_STUN_SRC)
+	@$(MKDIR_P) $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(FUZZ_SRC)/relay $(SODIUM_CFLAGS) $(OPENSSL_CFLAGS) \
+		$(FUZZ_SRC)/tests/fuzz/fuzz_stun_msg.c $(FUZZ_STUN_SRC) \
+		$(SODIUM_LIBS) $(OPENSSL_LIBS) $(ZLIB_LIBS) -o $@
+
+$(FUZZ_DIR)/fuzz_channel_data: $(FUZZ_SRC)/tests/fuzz/fuzz_channel_data.c $(FUZZ_STUN_SRC)
+	@$(MKDIR_P) $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(FUZZ_SRC)/relay $(SODIUM_CFLAGS) $(OPENSSL_CFLAGS) \
+		$(FUZZ_SRC)/tests/fuzz/fuzz_channel_data.c $(FUZZ_STUN_SRC) \
+		$(SODIUM_LIBS) $(OPENSSL_LIBS) $(ZLIB_LIBS) -o $@
+
+$(FUZZ_DIR)/fuzz_sdp: $(FUZZ_SRC)/tests/fuzz/fuzz_sdp.c $(FUZZ_SDP_SRC)
+	@$(MKDIR_P) $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -DFUZZ_SDP_LIBFUZZER -I$(FUZZ_SRC)/broker $(SODIUM_CFLAGS) \
+		$(FUZZ_SRC)/tests/fuzz/fuzz_sdp.c $(FUZZ_SDP_SRC) $(SODIUM_LIBS) -o $@
+
+$(FUZZ_DIR)/fuzz_policy: $(FUZZ_SRC)/tests/policy/fuzz_policy.c $(FUZZ_POLICY_SRC)
+	@$(MKDIR_P) $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -DFUZZ_POLICY_CONTEXTS=1 -I$(FUZZ_SRC)/policy $(JANSSON_CFLAGS) \
+		$(FUZZ_SRC)/tests/policy/fuzz_policy.c $(FUZZ_POLICY_SRC) $(JANSSON_LIBS) -o $@
+
+$(FUZZ_DIR)/fuzz_broker_req: $(FUZZ_SRC)/tests/fuzz/fuzz_broker_req.c $(FUZZ_BROKER_SRC)
+	@$(MKDIR_P) $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(FUZZ_SRC)/broker -I$(FUZZ_SRC)/policy $(JANSSON_CFLAGS) \
+		$(SODIUM_CFLAGS) $(LIBEVENT_CFLAGS) $(OPENSSL_CFLAGS) \
+		$(FUZZ_SRC)/tests/fuzz/fuzz_broker_req.c $(FUZZ_BROKER_SRC) $(JANSSON_LIBS) \
+		$(SODIUM_LIBS) -o $@
+
+# A short run of each: FUZZ_SECONDS each, at most FUZZ_RUNS inputs.
+fuzz-check: $(FUZZ_TARGETS)
+	$(SHELL) $(top_srcdir)/tests/fuzz/run_libfuzzer.sh '$(abs_top_srcdir)' '$(abs_top_builddir)' \
+		'$(FUZZ_SECONDS)' '$(FUZZ_RUNS)'
+
+clean-local: clean-fuzz
+clean-fuzz:
+	rm -rf $(FUZZ_DIR)
+
+.PHONY: fuzz fuzz-check clean-fuzz
+
+# Unit tests of the modules split out so they could be fuzzed.
+check_PROGRAMS += tests/unit/test_stream_frame
+TESTS += tests/unit/test_stream_frame
+tests_unit_test_stream_frame_SOURCES = tests/unit/test_stream_frame.c
+tests_unit_test_stream_frame_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/relay
+tests_unit_test_stream_frame_LDADD = $(STUN_LIBS) $(CMOCKA_LIBS)
+
+# The broker's request parsers under the standalone driver, in make check.
+check_PROGRAMS += tests/fuzz/fuzz_broker_req
+tests_fuzz_fuzz_broker_req_SOURCES = tests/fuzz/fuzz_broker_req.c tests/fuzz/fuzz_main.c
+tests_fuzz_fuzz_broker_req_CFLAGS = $(BROKER_CFLAGS)
+tests_fuzz_fuzz_broker_req_LDADD = $(BROKER_LIBS)
+check_PROGRAMS += tests/unit/test_api_req
+TESTS += tests/unit/test_api_req
+tests_unit_test_api_req_SOURCES = tests/unit/test_api_req.c
+tests_unit_test_api_req_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_api_req_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
+EXTRA_DIST += tests/fuzz/local.mk tests/fuzz/run_libfuzzer.sh tests/fuzz/fuzz_broker_req.c \
+	tests/fuzz/regress
