@@ -21,3 +21,11 @@ EXTRA_DIST += $(RELAY_IT_TESTS) tests/integration/relay_logs.sh \
 	tests/integration/relay_turn_rules.py tests/integration/relay_cli.py \
 	tests/integration/relay_logs.py \
 	tests/lib/umbra_harness.py tests/lib/umbra_stun.py tests/lib/README.md
+
+# The log audit: every test hands what umbra's programs wrote (and a ledger
+# of the secrets it saw) to UMBRA_LOG_AUDIT_DIR; log_audit.sh reads all of
+# it, so it depends on every other test's log and runs last, also with -j.
+AM_TESTS_ENVIRONMENT += UMBRA_LOG_AUDIT_DIR=$${UMBRA_LOG_AUDIT_DIR:-'$(abs_top_builddir)/tests/out/log-audit'}; export UMBRA_LOG_AUDIT_DIR;
+TESTS += tests/integration/log_audit.sh
+tests/integration/log_audit.log: $(TEST_LOGS:tests/integration/log_audit.log=)
+EXTRA_DIST += tests/integration/log_audit.sh tests/lib/log_audit.py tests/lib/audit.sh
