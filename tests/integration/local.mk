@@ -28,4 +28,5 @@ EXTRA_DIST += $(RELAY_IT_TESTS) tests/integration/relay_logs.sh \
 AM_TESTS_ENVIRONMENT += UMBRA_LOG_AUDIT_DIR=$${UMBRA_LOG_AUDIT_DIR:-'$(abs_top_builddir)/tests/out/log-audit'}; export UMBRA_LOG_AUDIT_DIR;
 TESTS += tests/integration/log_audit.sh
 tests/integration/log_audit.log: $(TEST_LOGS:tests/integration/log_audit.log=)
-EXTRA_DIST += tests/integration/log_audit.sh tests/lib/log_audit.py tests/lib/audit.sh
+EXTRA_DIST += tests/integration/log_audit.sh tests/lib/log_audit.py tests/lib/audit.sh \
+	tests/lib/harness_selftest.py
