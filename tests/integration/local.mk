@@ -29,4 +29,4 @@ AM_TESTS_ENVIRONMENT += UMBRA_LOG_AUDIT_DIR=$${UMBRA_LOG_AUDIT_DIR:-'$(abs_top_b
 TESTS += tests/integration/log_audit.sh
 tests/integration/log_audit.log: $(TEST_LOGS:tests/integration/log_audit.log=)
 EXTRA_DIST += tests/integration/log_audit.sh tests/lib/log_audit.py tests/lib/audit.sh \
-	tests/lib/harness_selftest.py
+	tests/lib/harness_selftest.py tests/valgrind/run.sh tests/valgrind/summary.py
