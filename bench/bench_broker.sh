@@ -1,6 +1,6 @@
 #!/bin/bash
 # Call set-ups per second of umbra-broker against a real Redis.
-#   bench/bench_broker.sh [N] [CONNS]
+#   bench/bench_broker.sh [N] [CONNS]      (APPENDFSYNC=always|everysec|no)
 # Starts redis-server on $REDIS_PORT (22201) and umbra-broker on $BROKER_PORT
 # (22200) (loopback), runs
 # bench_broker in-process (where the time goes) and over HTTP (the figure
@@ -21,14 +21,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-redis-server --port $REDIS_PORT --bind 127.0.0.1 --save '' --appendonly no --dir "$work" \
-    >"$work/redis.log" 2>&1 &
+# The Redis configuration umbra ships (AOF on, its appendfsync policy);
+# APPENDFSYNC=always|everysec|no overrides the policy to compare them. The
+# AOF goes to $work (TMPDIR): put it on the disk you mean to measure.
+redis-server "$top_srcdir/contrib/redis/umbra-redis.conf" --port $REDIS_PORT --bind 127.0.0.1 \
+    --dir "$work" ${APPENDFSYNC:+--appendfsync "$APPENDFSYNC"} >"$work/redis.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do redis-cli -p $REDIS_PORT ping >/dev/null 2>&1 && break; sleep 0.1; done
 
 if nm "$BUILDDIR/bench/bench_broker" 2>/dev/null | grep -q __asan_init; then
     echo "note: this build has sanitizers; figures are several times slower than a release build"
 fi
+echo "== Redis appendfsync $(redis-cli -p $REDIS_PORT config get appendfsync | tail -1)"
 echo "== in process (one thread; redis-server on another process)"
 "$BUILDDIR/bench/bench_broker" inproc $REDIS_PORT "$N"
 
@@ -37,7 +41,8 @@ echo "bench-secret" >"$work/secrets"
 printf '{"version": 1, "source": "service", "rules": []}\n' >"$work/policy.json"
 "$BUILDDIR/broker/umbra-broker" --listen=127.0.0.1:$BROKER_PORT --redis=127.0.0.1:$REDIS_PORT \
     --relay=turn:127.0.0.1:3478 --auth-secret-file="$work/secrets" --policy="$work/policy.json" \
-    --broker-key-file="$work/broker.key" --dtls-pool=256 --log-level=warn 2>"$work/broker.log" &
+    --broker-key-file="$work/broker.key" --dtls-pool=256 --log-level=warn \
+    --client-rate=0 --client-connections=0 2>"$work/broker.log" &
 pids+=($!)
 for _ in $(seq 50); do curl -sf http://127.0.0.1:$BROKER_PORT/healthz >/dev/null && break; sleep 0.1; done
 token=$(curl -sf -XPOST http://127.0.0.1:$BROKER_PORT/v1/identities |

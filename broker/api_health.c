@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "api.h"
+#include "client_limit.h"
 
 void api_health_healthz(void *ctx, struct http_req *req)
 {
@@ -21,6 +22,7 @@ void api_health_metrics(void *ctx, struct http_req *req)
     struct api *a = ctx;
     const struct calls_metrics *m = &a->calls->m;
     const struct http_metrics *h = http_metrics(a->http);
+    const struct client_limit_metrics *cl = http_client_metrics(a->http);
     char text[4096];
     snprintf(text, sizeof(text),
              "# TYPE umbra_broker_http_requests_total counter\n"
@@ -55,11 +57,20 @@ void api_health_metrics(void *ctx, struct http_req *req)
              "# TYPE umbra_broker_dtls_pool_ready gauge\n"
              "umbra_broker_dtls_pool_ready %zu\n"
              "# TYPE umbra_broker_dtls_pool_misses_total counter\n"
-             "umbra_broker_dtls_pool_misses_total %llu\n",
+             "umbra_broker_dtls_pool_misses_total %llu\n"
+             "# TYPE umbra_broker_connections_refused_total counter\n"
+             "umbra_broker_connections_refused_total %llu\n"
+             "# TYPE umbra_broker_requests_rate_limited_total counter\n"
+             "umbra_broker_requests_rate_limited_total %llu\n"
+             "# TYPE umbra_broker_client_table_evictions_total counter\n"
+             "umbra_broker_client_table_evictions_total %llu\n"
+             "# TYPE umbra_broker_client_table_shared_total counter\n"
+             "umbra_broker_client_table_shared_total %llu\n",
              h->requests, h->status[2], h->status[4], h->status[5], a->identities_created,
              a->pseudonyms_issued, m->created, m->refused, m->accepted, m->ended,
              m->fingerprint_refused, m->sdp_rejected, m->candidates_kept, m->candidates_dropped,
              m->events_held, api_calls_waiting(a), dtls_pool_ready(a->pool),
-             dtls_pool_misses(a->pool));
+             dtls_pool_misses(a->pool), cl->conns_refused, cl->requests_refused, cl->evictions,
+             cl->shared);
     http_reply_text(req->ev, 200, "text/plain; version=0.0.4", text);
 }

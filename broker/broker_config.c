@@ -22,6 +22,11 @@ void broker_config_defaults(struct broker_config *c)
     c->long_poll_timeout = 25;
     c->dtls_pool = 64;
     c->log_level = LOG_LEVEL_INFO;
+    c->fleet_cache_ms = 1000;
+    c->client_connections = 64;
+    c->client_rate = 100;
+    c->client_burst = 200;
+    c->client_table = 16384;
 }
 
 static int copy_str(char *dst, size_t cap, const char *value, char *err, size_t errlen)
@@ -99,6 +104,25 @@ static int set_relay(struct broker_config *c, const char *value, char *err, size
     return 0;
 }
 
+static int set_proxy(struct broker_config *c, const char *value, char *err, size_t errlen)
+{
+    struct umbra_addr a;
+    if (addr_parse(&a, value, 0) != 0 || addr_port(&a) != 0) {
+        snprintf(err, errlen, "expected an IP address without a port");
+        return -1;
+    }
+    if (c->n_trusted_proxies == CONFIG_MAX_PROXIES) {
+        snprintf(err, errlen, "more than %d trusted proxies", CONFIG_MAX_PROXIES);
+        return -1;
+    }
+    if (addr_normalise(&a, &c->trusted_proxies[c->n_trusted_proxies]) != ADDR_NORM_OK) {
+        snprintf(err, errlen, "an unspecified address cannot be a proxy");
+        return -1;
+    }
+    c->n_trusted_proxies++;
+    return 0;
+}
+
 int broker_config_set(void *ctx, const char *key, const char *value, char *err, size_t errlen)
 {
     struct broker_config *c = ctx;
@@ -157,6 +181,10 @@ int broker_config_set(void *ctx, const char *key, const char *value, char *err, 
     }
     if (strcmp(key, "web-root") == 0)
         return copy_str(c->web_root, sizeof(c->web_root), value, err, errlen);
+    if (strcmp(key, "redis-sentinel") == 0)
+        return redis_target_add_sentinels(&c->redis_sentinels, value, err, errlen);
+    if (strcmp(key, "redis-master-name") == 0)
+        return redis_target_set_name(&c->redis_sentinels, value, err, errlen);
     if (strcmp(key, "log-level") == 0) {
         if (log_level_parse(value, &c->log_level) != 0) {
             snprintf(err, errlen, "expected error, warn, info or debug");
@@ -164,6 +192,18 @@ int broker_config_set(void *ctx, const char *key, const char *value, char *err, 
         }
         return 0;
     }
+    if (strcmp(key, "fleet-cache-ms") == 0)
+        return set_uint(value, 0, 60000, &c->fleet_cache_ms, err, errlen);
+    if (strcmp(key, "client-connections") == 0)
+        return set_uint(value, 0, 1000000, &c->client_connections, err, errlen);
+    if (strcmp(key, "client-rate") == 0)
+        return set_uint(value, 0, 1000000, &c->client_rate, err, errlen);
+    if (strcmp(key, "client-burst") == 0)
+        return set_uint(value, 1, 1000000, &c->client_burst, err, errlen);
+    if (strcmp(key, "client-table") == 0)
+        return set_uint(value, 64, 1u << 24, &c->client_table, err, errlen);
+    if (strcmp(key, "trusted-proxy") == 0)
+        return set_proxy(c, value, err, errlen);
     snprintf(err, errlen, "unknown key");
     return -1;
 }
@@ -190,7 +230,7 @@ int broker_config_check(const struct broker_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "no policy file: give at least one \"policy = FILE\"");
         return -1;
     }
-    return 0;
+    return redis_target_check(&c->redis_sentinels, err, errlen);
 }
 
 void broker_config_usage(FILE *out)
@@ -201,7 +241,8 @@ void broker_config_usage(FILE *out)
           "  tls-cert FILE, tls-key FILE serve HTTPS with this PEM certificate and key\n"
           "  redis HOST:PORT|/PATH       Redis server (127.0.0.1:6379)\n"
           "  redis-timeout-ms N          connect and command timeout (200)\n"
-          "  relay URI                   turn:/turns: URI handed to clients; repeatable\n"
+          "  relay URI                   turn:/turns: URI handed to clients when no relay\n"
+          "                              fleet is announced in Redis; repeatable\n"
           "  auth-secret-file FILE       TURN REST secrets shared with umbra-relay\n"
           "  policy FILE                 policy file; repeatable\n"
           "  broker-key-file FILE        64 hex digits: the key behind pseudonyms and hashes\n"
@@ -213,6 +254,17 @@ void broker_config_usage(FILE *out)
           "  long-poll-timeout S         longest wait of an events request (25)\n"
           "  dtls-pool N                 DTLS identities generated ahead (64; 0 = inline)\n"
           "  log-level LEVEL             error, warn, info or debug (info)\n"
-          "  web-root DIR                serve the demo page from DIR at /demo/ (off)\n",
+          "  web-root DIR                serve the demo page from DIR at /demo/ (off)\n"
+          "  fleet-cache-ms MS           reuse the relay fleet read from Redis this long\n"
+          "                              (1000; 0 = static relay URIs only)\n"
+          "  client-connections N        open connections per client address (64; 0 = any)\n"
+          "  client-rate N               requests per second per client address (100; 0 = any)\n"
+          "  client-burst N              requests a client may send at once (200)\n"
+          "  client-table N              client addresses tracked at once (16384)\n"
+          "  trusted-proxy IP            a proxy whose X-Forwarded-For names the client;\n"
+          "                              repeatable (none)\n"
+          "  redis-sentinel HOST:PORT[,HOST:PORT...]  find the Redis master through these\n"
+          "                              sentinels (repeatable; replaces redis)\n"
+          "  redis-master-name NAME      the master's name known to the sentinels\n",
           out);
 }

@@ -12,12 +12,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "addr.h"
 #include "log.h"
+#include "redis_target.h"
 
 #define CONFIG_PATH_MAX 512
 #define CONFIG_MAX_RELAYS 16
 #define CONFIG_MAX_POLICIES 8
 #define CONFIG_URI_MAX 256
+#define CONFIG_MAX_PROXIES 8
 
 struct broker_config {
     char listen_host[128];
@@ -42,6 +45,16 @@ struct broker_config {
     unsigned dtls_pool;             /* pre-generated identities; 0 disables the pool */
     enum log_level log_level;
     char web_root[CONFIG_PATH_MAX]; /* directory served at /demo/; "" serves nothing */
+    unsigned fleet_cache_ms;        /* how long the relay fleet read from Redis is reused;
+                                       0: never read it (static relay URIs only) */
+    unsigned client_connections;    /* open connections per client address; 0: no limit */
+    unsigned client_rate;           /* requests per second per client address; 0: no limit */
+    unsigned client_burst;          /* requests a client may send at once */
+    unsigned client_table;          /* client addresses tracked (entries) */
+    size_t n_trusted_proxies;       /* peers whose X-Forwarded-For names the client */
+    struct umbra_addr trusted_proxies[CONFIG_MAX_PROXIES];
+    /* redis-sentinel, redis-master-name; n == 0: the fixed redis address. */
+    struct redis_sentinels redis_sentinels;
 };
 
 void broker_config_defaults(struct broker_config *c);

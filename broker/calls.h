@@ -2,7 +2,9 @@
  * signaling it relays, with all state in Redis (every key with a TTL):
  *   umbra:call:<id>             hash: pseudonyms, keyed hashes of the two
  *                               party secrets, decision flags, CNAMEs,
- *                               label key, state
+ *                               label key, state, and each party's relay
+ *                               (caller_relay/caller_op, callee_relay/
+ *                               callee_op: id and operator in the fleet)
  *   umbra:call:<id>:ev:<party>  events for that party (JSON); those it has
  *                               acknowledged are overwritten (calls_ack)
  *   umbra:call:<id>:held:<p>    events held until the callee accepts
@@ -31,6 +33,7 @@
 
 #include "broker_config.h"
 #include "dtls_pool.h"
+#include "fleet.h"
 #include "identities.h"
 #include "keys.h"
 #include "log.h"
@@ -41,6 +44,11 @@
 #define CALLS_ID_LEN 33 /* 16 random bytes in hex + NUL */
 #define CALLS_MAX_CANDIDATES 32
 #define CALLS_REVOKE_CHANNEL "umbra:revoke"
+/* Brokers tell each other "call X has new events" here, so a long poll
+ * held by one broker wakes when another changed the call. A message is
+ * "TAG ID": TAG names the sending broker process (random), ID the call. */
+#define CALLS_NOTIFY_CHANNEL "umbra:notify"
+#define CALLS_TAG_LEN 17
 
 struct calls_metrics {
     unsigned long long created, refused, accepted, ended;
@@ -56,11 +64,13 @@ struct calls {
     const struct turn_rest_secrets *secrets;
     const struct broker_config *cfg;
     struct dtls_pool *pool;
+    struct fleet *fleet; /* live relays; NULL: the static relay URIs only */
     struct log_ctx *log;
     struct calls_metrics m;
     /* Called after an event was queued for call_id (wakes long polls). */
     void (*notify)(void *arg, const char *call_id);
     void *notify_arg;
+    char tag[CALLS_TAG_LEN]; /* this process on CALLS_NOTIFY_CHANNEL; made on first use */
 };
 
 enum calls_party { CALLS_CALLER = 0, CALLS_CALLEE = 1 };
@@ -107,6 +117,10 @@ int calls_events(struct calls *c, const char *id, enum calls_party party, long s
 int calls_ack(struct calls *c, const char *id, enum calls_party party, long since, char *err,
               size_t errlen);
 int calls_end(struct calls *c, const char *id, const char *bearer, char *err, size_t errlen);
+/* A store_message_cb for CALLS_NOTIFY_CHANNEL (arg: struct calls): runs
+ * notify for a call another broker changed; ignores this broker's own and
+ * malformed messages. */
+void calls_on_message(void *arg, const char *msg, size_t len);
 /* Pending (not yet accepted) calls for the token's pseudonym in context. */
 int calls_pending(struct calls *c, const char *token, const char *context, json_t **out, char *err,
                   size_t errlen);

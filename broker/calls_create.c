@@ -118,7 +118,7 @@ int calls_create(struct calls *c, const struct calls_create_req *req, char **out
     struct calls_material pm;
     struct store_batch b = {0};
     char pnkey[CALLS_KEY_MAX], key[CALLS_KEY_MAX], evkey[CALLS_KEY_MAX], pend[CALLS_KEY_MAX];
-    char label_hex[2 * SDP_LABEL_KEY_BYTES + 1], flags[8], ttl[16], retention[24], created[24];
+    char label_hex[2 * SDP_LABEL_KEY_BYTES + 1], flags[10], ttl[16], retention[24], created[24];
     char sid[2][24], expiry[24], fp_ttl[16];
     bool presented;
     json_t *decision, *res;
@@ -165,14 +165,14 @@ int calls_create(struct calls *c, const struct calls_create_req *req, char **out
     call.sid[0] = (call.sid[0] >> 2) | 1; /* positive 62-bit o= session ids */
     call.sid[1] = (call.sid[1] >> 2) | 1;
     rc = calls_material_make(c, call.id, CALLS_CALLER, call.caller_pn,
-                             d.unlinkability == POLICY_UNLINK_GRANTED, req->native, &pm, err,
-                             errlen);
+                             d.unlinkability == POLICY_UNLINK_GRANTED, req->native, d.split_relays,
+                             NULL, &pm, err, errlen);
     if (rc != 0)
         goto done;
-    snprintf(flags, sizeof(flags), "%s%s%s%s%s-", d.relay_only ? "r" : "",
+    snprintf(flags, sizeof(flags), "%s%s%s%s%s%s-", d.relay_only ? "r" : "",
              d.ice_delay_until_answer ? "d" : "", d.fresh_dtls_per_call ? "f" : "",
              d.identity_assertion == POLICY_ASSERT_FORBID ? "i" : "",
-             d.unlinkability == POLICY_UNLINK_GRANTED ? "u" : "");
+             d.unlinkability == POLICY_UNLINK_GRANTED ? "u" : "", d.split_relays ? "s" : "");
     sodium_bin2hex(label_hex, sizeof(label_hex), call.label_key, sizeof(call.label_key));
     snprintf(ttl, sizeof(ttl), "%u", c->cfg->call_ttl);
     snprintf(fp_ttl, sizeof(fp_ttl), "%u", c->cfg->fingerprint_retention);
@@ -194,6 +194,9 @@ int calls_create(struct calls *c, const struct calls_create_req *req, char **out
                     call.cname[1], "label_key", label_hex, NULL);
     store_batch_add(&b, "HSET", key, "state", "invited", "flags", flags, "retention", retention,
                     "created", created, "caller_sid", sid[0], "callee_sid", sid[1], NULL);
+    if (pm.from_fleet)
+        store_batch_add(&b, "HSET", key, "caller_relay", pm.relay.id, "caller_op",
+                        pm.relay.operator_label, NULL);
     store_batch_add(&b, "EXPIRE", key, ttl, NULL);
     store_batch_add(&b, "RPUSH", evkey, invited, NULL);
     store_batch_add(&b, "EXPIRE", evkey, ttl, NULL);
@@ -255,7 +258,8 @@ int calls_accept(struct calls *c, const char *id, const char *bearer, bool nativ
         rc = calls_fail(err, errlen, BROKER_ECONFLICT, "the call is already accepted");
     if (rc == 0)
         rc = calls_material_make(c, call.id, CALLS_CALLEE, call.callee_pn, call.unlinkable, native,
-                                 &pm, err, errlen);
+                                 call.split, call.caller_op[0] != '\0' ? call.caller_op : NULL, &pm,
+                                 err, errlen);
     if (rc != 0)
         goto done;
     calls_record_expiry(c, &call, expiry);
@@ -277,6 +281,9 @@ int calls_accept(struct calls *c, const char *id, const char *bearer, bool nativ
         goto done;
     }
     store_batch_add(&b, "HSET", k.hash, "state", "accepted", NULL);
+    if (pm.from_fleet)
+        store_batch_add(&b, "HSET", k.hash, "callee_relay", pm.relay.id, "callee_op",
+                        pm.relay.operator_label, NULL);
     store_batch_add(&b, "ZREM", pend, call.id, NULL);
     store_batch_add(&b, "RPUSH", k.ev[CALLS_CALLER], accepted, NULL);
     store_batch_add(&b, "EXPIREAT", k.ev[CALLS_CALLER], expiry, NULL);

@@ -43,7 +43,8 @@ struct calls_record {
     char cname[2][CNAME_LEN];
     uint64_t sid[2];
     uint8_t label_key[SDP_LABEL_KEY_BYTES];
-    bool accepted, relay_only, ice_delay, fresh_dtls, strip_identity, unlinkable;
+    bool accepted, relay_only, ice_delay, fresh_dtls, strip_identity, unlinkable, split;
+    char caller_op[FLEET_LABEL_MAX]; /* operator of the caller's relay, or "" */
     long long retention, created;
 };
 
@@ -94,11 +95,16 @@ struct calls_material {
     struct creds creds;
     struct dtls_id dtls;
     bool native;
+    bool from_fleet; /* relay holds the party's relay; else the static URIs */
+    struct fleet_relay relay;
 };
 
+/* The party's relay comes from the live fleet: with split, of an operator
+ * other than avoid_op (the caller's, for the callee), and for the caller
+ * only when the fleet has two operators at least (ENORELAY otherwise). */
 int calls_material_make(struct calls *c, const char *id, enum calls_party p, const char *pseudonym,
-                        bool unlinkable, bool native, struct calls_material *pm, char *err,
-                        size_t errlen);
+                        bool unlinkable, bool native, bool split, const char *avoid_op,
+                        struct calls_material *pm, char *err, size_t errlen);
 /* What the party is shown: a new object, or NULL when out of memory. */
 json_t *calls_material_json(const struct calls *c, const struct calls_material *pm,
                             const char *cname, bool relay_only, enum calls_party p);

@@ -25,16 +25,44 @@ void calls_material_clear(struct calls_material *pm)
     sodium_memzero(pm, sizeof(*pm));
 }
 
+/* The party's relay, from the fleet if it announces any. */
+static int material_relay(struct calls *c, bool split, const char *avoid, struct calls_material *pm,
+                          char *err, size_t errlen)
+{
+    if (c->fleet != NULL && fleet_refresh(c->fleet) != 0)
+        return calls_fail(err, errlen, BROKER_EDOWN, "the state store is unreachable");
+    if (c->fleet == NULL || c->fleet->n == 0) {
+        if (split)
+            return calls_fail(err, errlen, BROKER_ENORELAY,
+                              "split_relays: no live relay fleet with operator labels, so the "
+                              "parties cannot be put on relays of different operators");
+        return 0;
+    }
+    if (split && avoid == NULL && fleet_operators(c->fleet) < 2)
+        return calls_fail(err, errlen, BROKER_ENORELAY,
+                          "split_relays: the live relays all belong to one operator, so the "
+                          "parties cannot be put on relays of different operators");
+    if (fleet_pick(c->fleet, split ? avoid : NULL, &pm->relay) != 0)
+        return calls_fail(err, errlen, BROKER_ENORELAY,
+                          "split_relays: no live relay of an operator other than the caller's");
+    pm->from_fleet = true;
+    return 0;
+}
+
 /* The party's secret, TURN credentials and, for native clients, a DTLS
  * identity whose fingerprint hash is recorded so no other call or party
  * may present it. With unlinkability the relays get a one-call pseudonym
  * in the TURN username, so they cannot link two calls of one party. */
 int calls_material_make(struct calls *c, const char *id, enum calls_party p, const char *pseudonym,
-                        bool unlinkable, bool native, struct calls_material *pm, char *err,
-                        size_t errlen)
+                        bool unlinkable, bool native, bool split, const char *avoid_op,
+                        struct calls_material *pm, char *err, size_t errlen)
 {
     char one_call[IDENTITIES_PSEUDONYM_LEN];
+    int rc;
     memset(pm, 0, sizeof(*pm));
+    rc = material_relay(c, split, avoid_op, pm, err, errlen);
+    if (rc != 0)
+        return rc;
     material_new_secret(c->keys, pm->secret, pm->sec_hash);
     if (unlinkable) {
         identities_one_call_pseudonym(one_call);
@@ -56,8 +84,12 @@ json_t *calls_material_json(const struct calls *c, const struct calls_material *
                             const char *cname, bool relay_only, enum calls_party p)
 {
     json_t *urls = json_array(), *o;
-    for (size_t i = 0; i < c->cfg->n_relays; i++)
-        json_array_append_new(urls, json_string(c->cfg->relays[i]));
+    if (pm->from_fleet)
+        for (size_t i = 0; i < pm->relay.n_uris; i++)
+            json_array_append_new(urls, json_string(pm->relay.uris[i]));
+    else
+        for (size_t i = 0; i < c->cfg->n_relays; i++)
+            json_array_append_new(urls, json_string(c->cfg->relays[i]));
     o = json_pack("{s:s, s:[{s:o, s:s, s:s}], s:s, s:i, s:s}",
                   p == CALLS_CALLER ? "caller_secret" : "callee_secret", pm->secret, "ice_servers",
                   "urls", urls, "username", pm->creds.username, "credential", pm->creds.password,

@@ -96,7 +96,34 @@ void calls_record_fp_key(const struct calls *c, const char *fp, const char *id, 
 
 void calls_notify(struct calls *c, const char *id)
 {
+    char msg[CALLS_TAG_LEN + CALLS_ID_LEN + 1];
+    unsigned char raw[(CALLS_TAG_LEN - 1) / 2];
+
     if (c->notify != NULL)
+        c->notify(c->notify_arg, id);
+    if (c->tag[0] == '\0') {
+        randombytes_buf(raw, sizeof(raw));
+        sodium_bin2hex(c->tag, sizeof(c->tag), raw, sizeof(raw));
+    }
+    /* The other brokers' long polls; lost when Redis just went away (their
+     * once-a-second re-check still finds the events). */
+    snprintf(msg, sizeof(msg), "%s %s", c->tag, id);
+    store_cmd(c->store, NULL, "PUBLISH", CALLS_NOTIFY_CHANNEL, msg, NULL);
+}
+
+void calls_on_message(void *arg, const char *msg, size_t len)
+{
+    struct calls *c = arg;
+    char id[CALLS_ID_LEN];
+    size_t tl = CALLS_TAG_LEN - 1;
+
+    if (len != tl + 1 + CALLS_ID_LEN - 1 || msg[tl] != ' ')
+        return;
+    if (c->tag[0] != '\0' && memcmp(msg, c->tag, tl) == 0)
+        return; /* our own: already told */
+    memcpy(id, msg + tl + 1, CALLS_ID_LEN - 1);
+    id[CALLS_ID_LEN - 1] = '\0';
+    if (calls_id_valid(id) && c->notify != NULL)
         c->notify(c->notify_arg, id);
 }
 
@@ -149,10 +176,13 @@ static int record_parse(const struct store_val *h, const char *id, struct calls_
             call->fresh_dtls = strchr(v->str, 'f') != NULL;
             call->strip_identity = strchr(v->str, 'i') != NULL;
             call->unlinkable = strchr(v->str, 'u') != NULL;
+            call->split = strchr(v->str, 's') != NULL;
         } else if (strcmp(f, "retention") == 0)
             call->retention = strtoll(v->str, NULL, 10);
         else if (strcmp(f, "created") == 0)
             call->created = strtoll(v->str, NULL, 10);
+        else if (strcmp(f, "caller_op") == 0)
+            record_copy_field(call->caller_op, sizeof(call->caller_op), v);
     }
     return call->caller_pn[0] != '\0' && call->callee_pn[0] != '\0' && call->sec[0][0] != '\0'
                ? 0

@@ -3,12 +3,17 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
+#include <time.h>
 
+#include "addr.h"
+#include "client_limit.h"
 #include "http.h"
 #include "http_limit.h"
 #include "status.h"
@@ -27,7 +32,153 @@ struct http_server {
     void *ctx;
     struct log_ctx *log;
     struct http_metrics m;
+    unsigned rate;
+    const struct umbra_addr *proxies;
+    size_t n_proxies;
+    struct client_limit *limits; /* NULL: no per-client limits */
+    struct http_limit_hooks hooks;
+    size_t conns_open; /* admitted by hooks.open, not yet closed */
+    bool freed;        /* http_free was called */
 };
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool is_proxy(const struct http_server *s, const struct umbra_addr *a)
+{
+    struct umbra_addr n;
+    if (s->n_proxies == 0 || addr_normalise(a, &n) != ADDR_NORM_OK)
+        return false;
+    for (size_t i = 0; i < s->n_proxies; i++)
+        if (addr_equal_ip(&n, &s->proxies[i]))
+            return true;
+    return false;
+}
+
+/* http_limit hooks: a connection from a client that has too many open is
+ * closed before anything is read (no TLS handshake, no reply). A trusted
+ * proxy's connections are not counted: they carry many clients. */
+static int on_conn_open(void *arg, int fd)
+{
+    struct http_server *s = arg;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    struct umbra_addr peer;
+
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0 ||
+        addr_from_sockaddr(&peer, (struct sockaddr *)&ss, len) != 0)
+        return -1;
+    if (!is_proxy(s, &peer) && client_limit_open(s->limits, fd, &peer, now_ms()) != 0) {
+        log_debug(s->log, "http: a connection over client-connections closed");
+        return -1;
+    }
+    s->conns_open++;
+    return 0;
+}
+
+static void release(struct http_server *s)
+{
+    client_limit_free(s->limits);
+    free(s);
+}
+
+/* Connections are freed after evhttp_free, as late as event_base_free: the
+ * server stays until the last one is gone. */
+static void on_conn_close(void *arg, int fd)
+{
+    struct http_server *s = arg;
+    client_limit_close(s->limits, fd);
+    if (--s->conns_open == 0 && s->freed)
+        release(s);
+}
+
+/* The client a trusted proxy relays for: walking X-Forwarded-For (the
+ * last such header) from the right, the first address that is not a
+ * trusted proxy. -1 when there is none or an entry is not an address
+ * (what lies left of it cannot be trusted either). */
+static int forwarded_client(const struct http_server *s, struct evhttp_request *ev,
+                            struct umbra_addr *out)
+{
+    const struct evkeyval *h;
+    const char *xff = NULL, *end;
+
+    TAILQ_FOREACH(h, evhttp_request_get_input_headers(ev), next)
+    {
+        if (strcasecmp(h->key, "X-Forwarded-For") == 0)
+            xff = h->value;
+    }
+    if (xff == NULL)
+        return -1;
+    end = xff + strlen(xff);
+    while (end > xff) {
+        const char *start = end, *a, *b;
+        char item[ADDR_TEXT_MAX];
+        struct umbra_addr cand;
+
+        while (start > xff && start[-1] != ',')
+            start--;
+        for (a = start; a < end && (*a == ' ' || *a == '\t'); a++)
+            ;
+        for (b = end; b > a && (b[-1] == ' ' || b[-1] == '\t'); b--)
+            ;
+        if (b == a || (size_t)(b - a) >= sizeof(item))
+            return -1;
+        memcpy(item, a, (size_t)(b - a));
+        item[b - a] = '\0';
+        if (addr_parse(&cand, item, 0) != 0)
+            return -1;
+        if (!is_proxy(s, &cand)) {
+            *out = cand;
+            return 0;
+        }
+        end = start > xff ? start - 1 : xff;
+    }
+    return -1;
+}
+
+/* The request's bucket: its connection's client, or for a request relayed
+ * by a trusted proxy, the client the proxy names. 0 or CLIENT_LIMIT_ERATE. */
+static int take_request(struct http_server *s, struct evhttp_request *ev, unsigned *retry)
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(ev);
+    struct bufferevent *bev = conn != NULL ? evhttp_connection_get_bufferevent(conn) : NULL;
+    const struct sockaddr *sa = conn != NULL ? evhttp_connection_get_addr(conn) : NULL;
+    struct umbra_addr peer, client;
+
+    if (bev == NULL)
+        return 0;
+    if (s->n_proxies > 0 && sa != NULL &&
+        addr_from_sockaddr(&peer, sa,
+                           sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                     : sizeof(struct sockaddr_in)) == 0 &&
+        is_proxy(s, &peer)) {
+        if (forwarded_client(s, ev, &client) != 0)
+            client = peer;
+        return client_limit_request_addr(s->limits, &client, now_ms(), retry);
+    }
+    return client_limit_request(s->limits, (int)bufferevent_getfd(bev), now_ms(), retry);
+}
+
+/* 1 when the client is over its request rate (and has been answered 429). */
+static int rate_limited(struct http_server *s, struct evhttp_request *ev)
+{
+    unsigned retry = 1;
+    char value[16], detail[160];
+
+    if (take_request(s, ev, &retry) == 0)
+        return 0;
+    snprintf(value, sizeof(value), "%u", retry);
+    snprintf(detail, sizeof(detail),
+             "more than %u requests per second from this client (client-rate); retry in %u s",
+             s->rate, retry);
+    evhttp_add_header(evhttp_request_get_output_headers(ev), "Retry-After", value);
+    http_reply_error(ev, 429, "rate_limited", detail);
+    return 1;
+}
 
 static void send_reply(struct evhttp_request *ev, int code, const char *type, const char *body,
                        size_t len)
@@ -93,6 +244,7 @@ void http_reply_status(struct evhttp_request *ev, int status, const char *detail
         {BROKER_ECONFLICT, 409, "conflict"},
         {BROKER_EGONE, 410, "gone"},
         {BROKER_EUNPROCESSABLE, 422, "unprocessable"},
+        {BROKER_ENORELAY, 503, "relays_unavailable"},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
         if (map[i].status == status) {
@@ -243,6 +395,8 @@ static void dispatch(struct evhttp_request *ev, void *arg)
 
     s->m.requests++;
     evhttp_request_set_on_complete_cb(ev, on_complete, s);
+    if (s->limits != NULL && rate_limited(s, ev))
+        return;
     too_large = evhttp_find_header(evhttp_request_get_input_headers(ev), HTTP_LIMIT_HEADER);
     if (too_large != NULL) {
         reply_too_large(ev, strtoull(too_large, NULL, 10), s->max_body);
@@ -294,19 +448,37 @@ static struct bufferevent *make_bufferevent(struct event_base *base, void *arg)
     struct bufferevent *under = s->tls != NULL
                                     ? tls_server_evhttp_bevcb(base, s->tls)
                                     : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-    return under != NULL ? http_limit_wrap(under, s->max_body) : NULL;
+    return under != NULL ? http_limit_wrap(under, s->max_body, s->limits ? &s->hooks : NULL) : NULL;
 }
 
 struct http_server *http_new(struct event_base *base, const char *host, unsigned short port,
                              void *tls, size_t max_body, unsigned timeout_s,
                              const struct http_route *routes, size_t n_routes, void *ctx,
-                             struct log_ctx *log, char *err, size_t errlen)
+                             const struct http_limits *limits, struct log_ctx *log, char *err,
+                             size_t errlen)
 {
     struct http_server *s = calloc(1, sizeof(*s));
+    unsigned char key[ADDR_HASH_KEY_BYTES];
+
     if (s == NULL || (s->evh = evhttp_new(base)) == NULL) {
         snprintf(err, errlen, "out of memory");
         free(s);
         return NULL;
+    }
+    if (limits != NULL) {
+        randombytes_buf(key, sizeof(key));
+        s->limits = client_limit_new(&limits->client, key);
+        sodium_memzero(key, sizeof(key));
+        if (s->limits == NULL) {
+            snprintf(err, errlen, "out of memory");
+            evhttp_free(s->evh);
+            free(s);
+            return NULL;
+        }
+        s->rate = limits->client.rate;
+        s->proxies = limits->trusted_proxies;
+        s->n_proxies = limits->n_trusted_proxies;
+        s->hooks = (struct http_limit_hooks){on_conn_open, on_conn_close, s};
     }
     s->routes = routes;
     s->n_routes = n_routes;
@@ -329,6 +501,7 @@ struct http_server *http_new(struct event_base *base, const char *host, unsigned
     if (evhttp_bind_socket(s->evh, host, port) != 0) {
         snprintf(err, errlen, "cannot listen on port %u", port);
         evhttp_free(s->evh);
+        client_limit_free(s->limits);
         free(s);
         return NULL;
     }
@@ -340,12 +513,20 @@ void http_free(struct http_server *s)
     if (s == NULL)
         return;
     evhttp_free(s->evh);
-    free(s);
+    s->freed = true;
+    if (s->conns_open == 0)
+        release(s);
 }
 
 const struct http_metrics *http_metrics(const struct http_server *s)
 {
     return &s->m;
+}
+
+const struct client_limit_metrics *http_client_metrics(const struct http_server *s)
+{
+    static const struct client_limit_metrics none;
+    return s->limits != NULL ? client_limit_metrics(s->limits) : &none;
 }
 
 static bool type_ok(const json_t *v, char t)

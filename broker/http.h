@@ -8,7 +8,7 @@
  * secret of "Authorization: Bearer X" is picked out. A handler answers
  * with http_reply_json/http_reply_error, or keeps the evhttp_request to
  * answer later (long poll); the http_req itself lives only during the
- * handler. Errors are {"error": name, "detail": text}; 503 carries
+ * handler. Errors are {"error": name, "detail": text}; 503 and 429 carry
  * Retry-After. http never logs a path, query or header (they hold tokens);
  * at debug level it logs each request's method and route pattern, and the
  * code of each answer. */
@@ -45,15 +45,34 @@ struct http_metrics {
     unsigned long long requests, status[6]; /* status[k] counts kxx replies */
 };
 
+#include "addr.h"
+#include "client_limit.h"
+
 struct http_server;
 
-/* tls may be NULL (plain HTTP). routes must outlive the server. */
+/* Per-client limits (client_limit.h). A connection from a trusted proxy is
+ * not counted against the proxy; each request it relays is counted for the
+ * client its X-Forwarded-For names (the rightmost address that is not a
+ * trusted proxy; the proxy itself when there is none). */
+struct http_limits {
+    struct client_limit_conf client;
+    const struct umbra_addr *trusted_proxies; /* normalised; must outlive the server */
+    size_t n_trusted_proxies;
+};
+
+/* tls may be NULL (plain HTTP). routes must outlive the server. limits
+ * (copied; NULL for none) are the per-client limits (client_limit.h): a
+ * connection over max_conns is closed unread, a request over the rate
+ * gets 429 {"error": "rate_limited", ...} with Retry-After. */
 struct http_server *http_new(struct event_base *base, const char *host, unsigned short port,
                              void *tls, size_t max_body, unsigned timeout_s,
                              const struct http_route *routes, size_t n_routes, void *ctx,
-                             struct log_ctx *log, char *err, size_t errlen);
+                             const struct http_limits *limits, struct log_ctx *log, char *err,
+                             size_t errlen);
 void http_free(struct http_server *s);
 const struct http_metrics *http_metrics(const struct http_server *s);
+/* All zero when the server has no limits. */
+const struct client_limit_metrics *http_client_metrics(const struct http_server *s);
 
 /* Takes a reference to body (pass a new reference with json_pack). */
 void http_reply_json(struct evhttp_request *ev, int code, json_t *body);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "http_limit.h"
 #include "wipe.h"
@@ -38,6 +39,9 @@ struct limit {
     struct bufferevent *bev, *under;
     struct evbuffer_cb_entry *drained_cb, *added_cb;
     bool written; /* output moved down, not yet all on the socket */
+    const struct http_limit_hooks *hooks;
+    struct event *admit; /* runs hooks->open once the socket is set */
+    int fd;              /* the socket hooks->open kept; -1: none */
 };
 
 /* What a head says about its body. */
@@ -423,9 +427,31 @@ static void on_added(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
         bufferevent_flush(l->bev, EV_WRITE, BEV_FLUSH);
 }
 
+/* Runs from the loop just after the accept that made this connection:
+ * evhttp sets the socket after it creates the bufferevent. */
+static void on_admit(evutil_socket_t unused, short what, void *arg)
+{
+    struct limit *l = arg;
+    int fd = (int)bufferevent_getfd(l->bev);
+
+    if (fd < 0 || l->hooks == NULL || l->hooks->open == NULL)
+        return;
+    if (l->hooks->open(l->hooks->arg, fd) != 0) {
+        /* evhttp reads end-of-file and frees the connection. */
+        l->state = L_DROP;
+        shutdown(fd, SHUT_RDWR);
+        return;
+    }
+    l->fd = fd;
+}
+
 static void limit_free(void *arg)
 {
     struct limit *l = arg;
+    if (l->admit != NULL)
+        event_free(l->admit);
+    if (l->fd >= 0 && l->hooks->close != NULL)
+        l->hooks->close(l->hooks->arg, l->fd);
     if (l->drained_cb != NULL) /* the bufferevent below outlives this call */
         evbuffer_remove_cb_entry(bufferevent_get_output(l->under), l->drained_cb);
     evbuffer_free(l->held);
@@ -433,7 +459,8 @@ static void limit_free(void *arg)
     free(l);
 }
 
-struct bufferevent *http_limit_wrap(struct bufferevent *under, size_t max_body)
+struct bufferevent *http_limit_wrap(struct bufferevent *under, size_t max_body,
+                                    const struct http_limit_hooks *hooks)
 {
     struct limit *l = calloc(1, sizeof(*l));
     struct bufferevent *bev = NULL;
@@ -441,6 +468,8 @@ struct bufferevent *http_limit_wrap(struct bufferevent *under, size_t max_body)
     if (l != NULL) {
         l->max_body = max_body;
         l->held = evbuffer_new();
+        l->hooks = hooks;
+        l->fd = -1;
     }
     if (l != NULL && l->held != NULL)
         l->drained_cb = evbuffer_add_cb(bufferevent_get_output(under), on_drained, l);
@@ -462,6 +491,14 @@ struct bufferevent *http_limit_wrap(struct bufferevent *under, size_t max_body)
     if (l->added_cb == NULL) {
         bufferevent_free(bev);
         return NULL;
+    }
+    if (hooks != NULL && hooks->open != NULL) {
+        l->admit = event_new(bufferevent_get_base(under), -1, 0, on_admit, l);
+        if (l->admit == NULL) {
+            bufferevent_free(bev);
+            return NULL;
+        }
+        event_active(l->admit, EV_TIMEOUT, 1);
     }
     return bev;
 }

@@ -14,7 +14,9 @@
  * A client's own HTTP_LIMIT_HEADER is removed. A head it cannot frame
  * (over HTTP_LIMIT_HEAD_MAX, bad Content-Length or chunk size) is passed on
  * unchanged for evhttp to refuse. The filter owns its state and frees it
- * with the bufferevent. */
+ * with the bufferevent. It also runs the caller's per-connection hooks
+ * (http_limit_hooks: admit or close at accept, release at free), since
+ * libevent 2.1's evhttp has no hook of its own before a request. */
 #ifndef UMBRA_BROKER_HTTP_LIMIT_H
 #define UMBRA_BROKER_HTTP_LIMIT_H
 
@@ -25,7 +27,20 @@ struct bufferevent;
 #define HTTP_LIMIT_HEADER "X-Umbra-Body-Too-Large"
 #define HTTP_LIMIT_HEAD_MAX 16384
 
-/* Wraps under (freed with the result); NULL on failure (under freed). */
-struct bufferevent *http_limit_wrap(struct bufferevent *under, size_t max_body);
+/* Per-connection hooks, both optional. open runs once the connection's
+ * socket is known (just after accept, before anything is read): 0 keeps
+ * the connection, -1 closes it unread (shutdown; the client gets no
+ * reply). close runs when a kept connection is freed, its socket still
+ * open (so no new connection can have the same fd yet). */
+struct http_limit_hooks {
+    int (*open)(void *arg, int fd);
+    void (*close)(void *arg, int fd);
+    void *arg;
+};
+
+/* Wraps under (freed with the result); NULL on failure (under freed).
+ * hooks may be NULL; it must outlive the connection. */
+struct bufferevent *http_limit_wrap(struct bufferevent *under, size_t max_body,
+                                    const struct http_limit_hooks *hooks);
 
 #endif

@@ -12,6 +12,7 @@ broker_libumbra_broker_a_SOURCES = \
 	broker/calls.h broker/calls_internal.h broker/calls_record.c broker/calls_material.c \
 	broker/calls_create.c broker/calls_signal.c broker/calls_events.c \
 	broker/http.c broker/http.h broker/http_limit.c broker/http_limit.h \
+	broker/client_limit.c broker/client_limit.h \
 	broker/wipe.c broker/wipe.h \
 	broker/api.c broker/api.h \
 	broker/api_identities.c broker/api_calls.c broker/api_health.c broker/api_demo.c \
@@ -47,7 +48,7 @@ noinst_PROGRAMS += bench/bench_broker
 bench_bench_broker_SOURCES = bench/bench_broker.c
 bench_bench_broker_CFLAGS = $(BROKER_CFLAGS)
 bench_bench_broker_LDADD = $(BROKER_LIBS)
-EXTRA_DIST += bench/bench_broker.sh
+EXTRA_DIST += bench/bench_broker.sh bench/redis_aof_kill.py
 
 # Unit tests (test_broker_store starts its own redis-server on port 22300).
 BROKER_UNIT_TESTS = tests/unit/test_broker_identities tests/unit/test_broker_creds \
@@ -66,3 +67,23 @@ tests_unit_test_broker_config_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_broker_store_SOURCES = tests/unit/test_broker_store.c
 tests_unit_test_broker_store_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_broker_store_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
+
+# Fleet: the live relays announced in Redis, and the choice of one per party.
+broker_libumbra_broker_a_SOURCES += broker/fleet.c broker/fleet.h
+check_PROGRAMS += tests/unit/test_broker_fleet
+TESTS += tests/unit/test_broker_fleet
+tests_unit_test_broker_fleet_SOURCES = tests/unit/test_broker_fleet.c
+tests_unit_test_broker_fleet_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_broker_fleet_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
+
+# Crashes: kill -9 of redis-server under live calls (AOF recovery, 503s,
+# relays keep relaying, revocation after), kill -9 of umbra-relay; and the
+# per-client limits. Ports 32000-32199.
+TESTS += tests/integration/broker_redis_kill.sh tests/integration/broker_limits.sh
+EXTRA_DIST += tests/integration/broker_redis_kill.sh tests/integration/broker_redis_kill.py \
+	tests/integration/broker_limits.sh tests/integration/broker_limits.py
+check_PROGRAMS += tests/unit/test_broker_client_limit
+TESTS += tests/unit/test_broker_client_limit
+tests_unit_test_broker_client_limit_SOURCES = tests/unit/test_broker_client_limit.c
+tests_unit_test_broker_client_limit_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_broker_client_limit_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)

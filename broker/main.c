@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "broker_config.h"
 #include "keys.h"
+#include "redis_target.h"
 #include "policy.h"
 #include "tls_server.h"
 #include "turn_rest.h"
@@ -55,6 +56,7 @@ struct broker {
     struct tls_server *tls;
     struct event_base *base;
     struct identities ids;
+    struct fleet fleet;
     struct calls calls;
     struct api api;
 };
@@ -62,6 +64,11 @@ struct broker {
 static int start(struct broker *b, char *err, size_t errlen)
 {
     const char *paths[CONFIG_MAX_POLICIES];
+    struct http_limits limits = {
+        {b->cfg.client_connections, b->cfg.client_rate, b->cfg.client_burst, b->cfg.client_table},
+        b->cfg.trusted_proxies,
+        b->cfg.n_trusted_proxies};
+    struct redis_target target;
 
     if (keys_load(b->cfg.broker_key_file, &b->keys, err, errlen) != 0)
         return -1;
@@ -81,13 +88,16 @@ static int start(struct broker *b, char *err, size_t errlen)
         (b->tls = tls_server_new(b->cfg.tls_cert, b->cfg.tls_key, err, errlen)) == NULL)
         return -1;
     b->pool = dtls_pool_new(b->cfg.dtls_pool);
-    b->store = store_new(b->cfg.redis_host, b->cfg.redis_port, b->cfg.redis_timeout_ms, &b->log);
+    redis_target_init(&target, b->cfg.redis_host, b->cfg.redis_port, &b->cfg.redis_sentinels, false,
+                      &b->log);
+    b->store = store_new_target(&target, b->cfg.redis_timeout_ms, &b->log);
     b->base = event_base_new();
     if (b->pool == NULL || b->store == NULL || b->base == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     b->ids = (struct identities){b->store, &b->keys, b->cfg.identity_ttl};
+    fleet_init(&b->fleet, b->store, b->cfg.fleet_cache_ms, &b->log);
     b->calls = (struct calls){.store = b->store,
                               .ids = &b->ids,
                               .keys = &b->keys,
@@ -95,6 +105,7 @@ static int start(struct broker *b, char *err, size_t errlen)
                               .secrets = b->secrets,
                               .cfg = &b->cfg,
                               .pool = b->pool,
+                              .fleet = b->cfg.fleet_cache_ms > 0 ? &b->fleet : NULL,
                               .log = &b->log,
                               .notify = api_calls_notify,
                               .notify_arg = &b->api};
@@ -111,12 +122,13 @@ static int start(struct broker *b, char *err, size_t errlen)
     }
     b->api.http = http_new(b->base, b->cfg.listen_host, b->cfg.listen_port, b->tls, b->cfg.max_body,
                            b->cfg.long_poll_timeout + 30, api_routes, api_n_routes, &b->api,
-                           &b->log, err, errlen);
+                           &limits, &b->log, err, errlen);
     if (b->api.http == NULL)
         return -1;
     if (!store_up(b->store))
         log_warn(&b->log, "redis: unreachable at start; answering 503 until it is up");
-    if (store_watch(b->store, b->base) != 0) {
+    if (store_watch(b->store, b->base) != 0 ||
+        store_subscribe(b->store, CALLS_NOTIFY_CHANNEL, calls_on_message, &b->calls) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }

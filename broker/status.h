@@ -14,6 +14,7 @@ enum broker_status {
     BROKER_ECONFLICT = -7,      /* 409: fingerprint reuse, wrong call state */
     BROKER_EGONE = -8,          /* 410: the call has ended */
     BROKER_EUNPROCESSABLE = -9, /* 422: well-formed but refused SDP */
+    BROKER_ENORELAY = -10,      /* 503: no live relay fits the call (split_relays) */
 };
 
 #endif

@@ -9,22 +9,33 @@
 #include <string.h>
 #include <time.h>
 
+#include "redis_target.h"
 #include "store.h"
 
 #define STORE_RETRY_NS ((long long)STORE_PROBE_MS * 1000 * 1000)
+/* After no sentinel answered, the next round waits this long: a round may
+ * have cost redis-timeout-ms of the loop. */
+#define STORE_RESOLVE_BACKOFF_NS (1000LL * 1000 * 1000)
 
 struct store {
     redisContext *c;
-    char host[256];
-    int port;
+    struct redis_target target;
+    struct redis_node node; /* where the master was last found */
+    long long resolve_after_ns;
     unsigned timeout_ms;
     long long last_attempt_ns;
     bool was_up;
+    bool told_noreplicas; /* one warning per connection */
     struct log_ctx *log;
     /* Watched stores only: the probe timer and the probe in flight. */
     struct event_base *base;
     struct event *tick, *probe_timeout;
     redisAsyncContext *probe;
+    /* store_subscribe: the channel, its callback and its connection. */
+    char sub_channel[64];
+    store_message_cb sub_cb;
+    void *sub_arg;
+    redisAsyncContext *sub;
 };
 
 static long long now_ns(void)
@@ -36,11 +47,21 @@ static long long now_ns(void)
 
 struct store *store_new(const char *host, int port, unsigned timeout_ms, struct log_ctx *log)
 {
+    struct redis_target t;
+    redis_target_init(&t, host, (uint16_t)port, NULL, false, log);
+    return store_new_target(&t, timeout_ms, log);
+}
+
+struct store *store_new_target(const struct redis_target *t, unsigned timeout_ms,
+                               struct log_ctx *log)
+{
     struct store *st = calloc(1, sizeof(*st));
     if (st == NULL)
         return NULL;
-    snprintf(st->host, sizeof(st->host), "%s", host);
-    st->port = port;
+    st->target = *t;
+    st->target.verify_role = false; /* the store checks ROLE on its own connection */
+    st->target.log = log;
+    st->node = t->fixed;
     st->timeout_ms = timeout_ms;
     st->log = log;
     st->last_attempt_ns = now_ns() - 2 * STORE_RETRY_NS;
@@ -58,16 +79,56 @@ static void drop(struct store *st)
     st->was_up = false;
 }
 
-/* The synchronous connection; false when Redis cannot be reached. */
-static bool connect_now(struct store *st)
+/* Where to connect: the fixed address, or what the sentinels say now
+ * (blocking, at most redis-timeout-ms). False when no sentinel answered. */
+static bool locate(struct store *st)
+{
+    long long now = now_ns();
+    if (!redis_target_uses_sentinels(&st->target))
+        return true;
+    if (now < st->resolve_after_ns)
+        return false;
+    if (redis_target_resolve(&st->target, st->timeout_ms, &st->node) != 0) {
+        st->resolve_after_ns = now_ns() + STORE_RESOLVE_BACKOFF_NS;
+        log_debug(st->log, "redis: no sentinel named the master");
+        return false;
+    }
+    return true;
+}
+
+static bool role_is_master(const redisReply *r)
+{
+    return r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+           r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "master") == 0;
+}
+
+/* An error that says this server cannot serve us as the master (a demoted
+ * master, a replica, one still loading): the store counts as down and the
+ * master is looked for again. */
+static bool not_master_error(const redisReply *r)
+{
+    return strncmp(r->str, "READONLY", 8) == 0 || strncmp(r->str, "LOADING", 7) == 0 ||
+           strncmp(r->str, "MASTERDOWN", 10) == 0;
+}
+
+/* The master refuses writes for want of replicas (min-replicas-to-write):
+ * nothing was written, and the connection is fine. */
+static bool no_replicas_error(const redisReply *r)
+{
+    return strncmp(r->str, "NOREPLICAS", 10) == 0;
+}
+
+/* The synchronous connection; false when Redis cannot be reached. With
+ * check_role, a server that is not a master is refused. */
+static bool connect_now(struct store *st, bool check_role)
 {
     struct timeval tv;
 
     st->last_attempt_ns = now_ns();
     tv.tv_sec = st->timeout_ms / 1000;
     tv.tv_usec = (st->timeout_ms % 1000) * 1000;
-    st->c = st->port == 0 ? redisConnectUnixWithTimeout(st->host, tv)
-                          : redisConnectWithTimeout(st->host, st->port, tv);
+    st->c = st->node.port == 0 ? redisConnectUnixWithTimeout(st->node.host, tv)
+                               : redisConnectWithTimeout(st->node.host, st->node.port, tv);
     if (st->c == NULL || st->c->err != 0) {
         if (st->c != NULL)
             redisFree(st->c);
@@ -79,7 +140,19 @@ static bool connect_now(struct store *st)
         st->c = NULL;
         return false;
     }
+    if (check_role) {
+        redisReply *r = redisCommand(st->c, "ROLE");
+        bool master = role_is_master(r);
+        if (r != NULL)
+            freeReplyObject(r);
+        if (!master) {
+            redisFree(st->c);
+            st->c = NULL;
+            return false;
+        }
+    }
     log_info(st->log, "redis: connected");
+    st->told_noreplicas = false;
     st->was_up = true;
     return true;
 }
@@ -90,7 +163,8 @@ bool store_up(struct store *st)
         return true;
     if (st->base != NULL || now_ns() - st->last_attempt_ns < STORE_RETRY_NS)
         return false;
-    return connect_now(st);
+    st->last_attempt_ns = now_ns();
+    return locate(st) && connect_now(st, redis_target_uses_sentinels(&st->target));
 }
 
 /* The probe: hiredis async on the loop, so a Redis that accepts but does
@@ -118,18 +192,20 @@ static void on_probe_disconnect(const redisAsyncContext *ac, int status)
         probe_end(st, false);
 }
 
-static void on_probe_pong(redisAsyncContext *ac, void *reply, void *arg)
+static void on_probe_role(redisAsyncContext *ac, void *reply, void *arg)
 {
     struct store *st = arg;
     const redisReply *r = reply;
-    bool pong = r != NULL && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0;
+    bool master = role_is_master(r);
 
     if (r == NULL || st->probe != ac)
         return; /* the probe is being torn down */
     probe_end(st, false);
     redisAsyncDisconnect(ac); /* deferred by hiredis until this returns */
     /* Redis has just answered: the synchronous connect is quick now. */
-    if (pong && st->c == NULL && !connect_now(st))
+    if (!master)
+        log_debug(st->log, "redis: answered a probe but is not a master");
+    else if (st->c == NULL && !connect_now(st, false))
         log_debug(st->log, "redis: answered a probe but refused the connection");
 }
 
@@ -140,8 +216,8 @@ static void on_probe_timeout(evutil_socket_t fd, short what, void *arg)
 
 static void probe_start(struct store *st)
 {
-    redisAsyncContext *ac =
-        st->port == 0 ? redisAsyncConnectUnix(st->host) : redisAsyncConnect(st->host, st->port);
+    redisAsyncContext *ac = st->node.port == 0 ? redisAsyncConnectUnix(st->node.host)
+                                               : redisAsyncConnect(st->node.host, st->node.port);
     struct timeval tv = {st->timeout_ms / 1000, (st->timeout_ms % 1000) * 1000};
 
     st->last_attempt_ns = now_ns();
@@ -155,17 +231,77 @@ static void probe_start(struct store *st)
     st->probe = ac;
     redisAsyncSetConnectCallback(ac, on_probe_connect);
     redisAsyncSetDisconnectCallback(ac, on_probe_disconnect);
-    if (redisAsyncCommand(ac, on_probe_pong, st, "PING") != REDIS_OK) {
+    if (redisAsyncCommand(ac, on_probe_role, st, "ROLE") != REDIS_OK) {
         probe_end(st, true);
         return;
     }
     evtimer_add(st->probe_timeout, &tv);
 }
 
+static void on_sub_connect(const redisAsyncContext *ac, int status)
+{
+    struct store *st = ac->data;
+    if (status != REDIS_OK && st->sub == ac)
+        st->sub = NULL; /* hiredis frees it after this callback */
+}
+
+static void on_sub_disconnect(const redisAsyncContext *ac, int status)
+{
+    struct store *st = ac->data;
+    if (st->sub == ac)
+        st->sub = NULL;
+}
+
+static void on_sub_message(redisAsyncContext *ac, void *reply, void *arg)
+{
+    struct store *st = arg;
+    const redisReply *r = reply;
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+        r->element[0]->type != REDIS_REPLY_STRING || strcmp(r->element[0]->str, "message") != 0 ||
+        r->element[2]->type != REDIS_REPLY_STRING)
+        return;
+    st->sub_cb(st->sub_arg, r->element[2]->str, r->element[2]->len);
+}
+
+/* On the master just connected to (st->node): asynchronous, never blocks. */
+static void sub_start(struct store *st)
+{
+    redisAsyncContext *ac = st->node.port == 0 ? redisAsyncConnectUnix(st->node.host)
+                                               : redisAsyncConnect(st->node.host, st->node.port);
+    if (ac == NULL)
+        return;
+    if (ac->err != 0 || redisLibeventAttach(ac, st->base) != REDIS_OK) {
+        redisAsyncFree(ac);
+        return;
+    }
+    ac->data = st;
+    st->sub = ac;
+    redisAsyncSetConnectCallback(ac, on_sub_connect);
+    redisAsyncSetDisconnectCallback(ac, on_sub_disconnect);
+    if (redisAsyncCommand(ac, on_sub_message, st, "SUBSCRIBE %s", st->sub_channel) != REDIS_OK) {
+        st->sub = NULL;
+        redisAsyncFree(ac);
+    }
+}
+
+int store_subscribe(struct store *st, const char *channel, store_message_cb cb, void *arg)
+{
+    if (st->base == NULL || st->sub_cb != NULL || strlen(channel) >= sizeof(st->sub_channel))
+        return -1;
+    snprintf(st->sub_channel, sizeof(st->sub_channel), "%s", channel);
+    st->sub_cb = cb;
+    st->sub_arg = arg;
+    if (st->c != NULL)
+        sub_start(st);
+    return 0;
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct store *st = arg;
-    if (st->c == NULL && st->probe == NULL)
+    if (st->c != NULL && st->sub == NULL && st->sub_cb != NULL)
+        sub_start(st);
+    if (st->c == NULL && st->probe == NULL && locate(st))
         probe_start(st);
 }
 
@@ -192,6 +328,11 @@ void store_free(struct store *st)
         return;
     if (st->base != NULL) {
         probe_end(st, true);
+        if (st->sub != NULL) {
+            redisAsyncContext *ac = st->sub;
+            st->sub = NULL;
+            redisAsyncFree(ac);
+        }
         event_free(st->tick);
         event_free(st->probe_timeout);
     }
@@ -279,6 +420,7 @@ int store_batch_run(struct store *st, const struct store_batch *b, struct store_
 {
     int rc = 0;
     size_t got = 0;
+    bool demoted = false;
 
     if (b->overflow)
         abort(); /* a programming error: a batch is built from constants */
@@ -304,13 +446,26 @@ int store_batch_run(struct store *st, const struct store_batch *b, struct store_
             rc = STORE_EDOWN;
             break;
         }
-        if (r->type == REDIS_REPLY_ERROR) {
+        if (r->type == REDIS_REPLY_ERROR && not_master_error(r)) {
+            demoted = true;
+        } else if (r->type == REDIS_REPLY_ERROR && no_replicas_error(r)) {
+            if (!st->told_noreplicas)
+                log_warn(st->log, "redis: the master refuses writes: too few replicas");
+            st->told_noreplicas = true;
+            rc = STORE_EDOWN;
+        } else if (r->type == REDIS_REPLY_ERROR) {
             log_warn(st->log, "redis: command %zu of %zu refused: %.80s", got + 1, b->n, r->str);
-            rc = STORE_EREPLY;
+            if (rc == 0)
+                rc = STORE_EREPLY;
         } else if (outs != NULL && copy_reply(r, &outs[got]) != 0) {
             rc = STORE_EREPLY;
         }
         freeReplyObject(r);
+    }
+    if (demoted && st->c != NULL) {
+        log_warn(st->log, "redis: the server no longer takes writes as master; looking again");
+        drop(st);
+        rc = STORE_EDOWN;
     }
     if (rc != 0 && outs != NULL)
         for (size_t i = 0; i < b->n; i++)

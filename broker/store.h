@@ -11,6 +11,14 @@
  * redis-timeout-ms) finds Redis again, and only then is the synchronous
  * connection made. An unwatched store (tools, unit tests) reconnects inside
  * a later command instead, at most every STORE_PROBE_MS.
+ * With Redis Sentinel (store_new_target), finding Redis again starts by
+ * asking the sentinels where the master is (common/redis_target.h; at most
+ * redis-timeout-ms of blocking, at most once a second while none answers),
+ * and only a server that answers ROLE with "master" is connected. A reply
+ * READONLY, LOADING or MASTERDOWN (a demoted master, a replica) counts as
+ * the connection lost: the command returns STORE_EDOWN and the master is
+ * looked for again. NOREPLICAS (the master's min-replicas-to-write is not
+ * met) returns STORE_EDOWN too: nothing was written.
  * A store is used by one thread. It never logs keys or values. */
 #ifndef UMBRA_BROKER_STORE_H
 #define UMBRA_BROKER_STORE_H
@@ -50,14 +58,26 @@ struct store_batch {
 
 struct store;
 struct event_base;
+struct redis_target;
 
 /* host is a unix socket path when port is 0. Never fails for an
  * unreachable Redis (the store starts down and reconnects). */
 struct store *store_new(const char *host, int port, unsigned timeout_ms, struct log_ctx *log);
+/* The same with the master's address from t (copied): fixed or through
+ * sentinels. */
+struct store *store_new_target(const struct redis_target *t, unsigned timeout_ms,
+                               struct log_ctx *log);
 /* Before the base is freed. */
 void store_free(struct store *st);
 /* From now on reconnect only through probes on base; 0 or -1 (no memory). */
 int store_watch(struct store *st, struct event_base *base);
+/* A watched store's subscription to channel on the master, for messages
+ * between brokers: made once the store is up, made again after each
+ * reconnect (through the sentinels too). Messages published while it was
+ * down are lost, so the caller keeps a slower way. cb runs on the loop.
+ * One subscription per store; 0, or -1 (unwatched store, one already). */
+typedef void (*store_message_cb)(void *arg, const char *msg, size_t len);
+int store_subscribe(struct store *st, const char *channel, store_message_cb cb, void *arg);
 /* True when a connection is up. An unwatched store that is down tries to
  * connect now (at most every STORE_PROBE_MS); a watched one never blocks. */
 bool store_up(struct store *st);

@@ -5,8 +5,10 @@ common_libumbra_common_a_SOURCES = \
 	common/log.c common/log.h \
 	common/conf.c common/conf.h \
 	common/turn_rest.c common/turn_rest.h \
-	common/tls_server.c common/tls_server.h
-common_libumbra_common_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(OPENSSL_CFLAGS) $(LIBEVENT_CFLAGS)
+	common/tls_server.c common/tls_server.h \
+	common/redis_target.c common/redis_target.h
+common_libumbra_common_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(OPENSSL_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(HIREDIS_CFLAGS)
 COMMON_LIBS = common/libumbra_common.a $(SODIUM_LIBS) $(OPENSSL_LIBS)
 
 check_PROGRAMS += tests/unit/test_addr tests/unit/test_conf tests/unit/test_turn_rest
@@ -24,3 +26,11 @@ tests_unit_test_turn_rest_LDADD = $(COMMON_LIBS) $(CMOCKA_LIBS)
 # Formatting of every C file.
 TESTS += tests/style/clang_format.sh
 EXTRA_DIST += tests/style/clang_format.sh .clang-format
+
+# Redis master resolution (redis_target): parsers, and resolution against a
+# real redis-server in sentinel mode (ports 35101-35104).
+check_PROGRAMS += tests/unit/test_redis_target
+TESTS += tests/unit/test_redis_target
+tests_unit_test_redis_target_SOURCES = tests/unit/test_redis_target.c
+tests_unit_test_redis_target_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(HIREDIS_CFLAGS)
+tests_unit_test_redis_target_LDADD = $(COMMON_LIBS) $(HIREDIS_LIBS) $(CMOCKA_LIBS)

@@ -41,8 +41,10 @@ if [ ! -s "$run/tls.key" ]; then
         -keyout "$run/tls.key" -out "$run/tls.crt" 2>/dev/null
 fi
 
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
-    --daemonize yes --pidfile "$run/redis.pid" --logfile "$run/redis.log"
+# The Redis configuration umbra ships (AOF on): state survives a restart.
+mkdir -p "$run/redis"
+redis-server "$top/contrib/redis/umbra-redis.conf" --port "$redis_port" --bind 127.0.0.1 \
+    --dir "$run/redis" --daemonize yes --pidfile "$run/redis.pid" --logfile "$run/redis.log"
 
 "$build/relay/umbra-relay" --listen=127.0.0.1:"$relay_port" --tls-listen=127.0.0.1:"$tls_port" \
     --tls-cert="$run/tls.crt" --tls-key="$run/tls.key" \

@@ -21,7 +21,7 @@ static const struct policy_rule builtin_rules[] = {
         .sets = (1u << POLICY_FIELD_COUNT) - 1,
         .value = {POLICY_ANON_PSEUDONYMOUS, POLICY_UNLINK_GRANTED, 1, 1, 1,
                   POLICY_CNAME_PER_CALL_RANDOM, POLICY_ORIGIN_STATUS_ONLY, 0, POLICY_ASSERT_ALLOW,
-                  0},
+                  0, 0},
         .origin = {"<builtin>", 1, "defaults", POLICY_SOURCE_BUILTIN, false},
     },
     {
@@ -244,6 +244,7 @@ static void fill_fields(struct policy_decision *d, const int64_t *v)
     d->org_domain_disclosure = v[POLICY_FIELD_ORG_DOMAIN_DISCLOSURE] != 0;
     d->identity_assertion = (enum policy_identity_assertion)v[POLICY_FIELD_IDENTITY_ASSERTION];
     d->log_retention_seconds = v[POLICY_FIELD_LOG_RETENTION_SECONDS];
+    d->split_relays = v[POLICY_FIELD_SPLIT_RELAYS] != 0;
 }
 
 static int check_context(const struct policy_context *ctx, char *err, size_t errlen)
@@ -354,6 +355,8 @@ int64_t policy_decision_value(const struct policy_decision *d, enum policy_field
         return d->org_domain_disclosure;
     case POLICY_FIELD_IDENTITY_ASSERTION:
         return d->identity_assertion;
+    case POLICY_FIELD_SPLIT_RELAYS:
+        return d->split_relays;
     default:
         return d->log_retention_seconds;
     }

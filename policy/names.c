@@ -25,6 +25,7 @@ static const char *const field_names[POLICY_FIELD_COUNT] = {
     "fresh_dtls_per_call", "cname",
     "origin_disclosure",   "org_domain_disclosure",
     "identity_assertion",  "log_retention_seconds",
+    "split_relays",
 };
 
 static const char *const source_names[] = {"builtin", "caller",       "callee",
@@ -107,6 +108,7 @@ const char *const *policy_field_value_names(enum policy_field f)
     case POLICY_FIELD_ICE_DELAY_UNTIL_ANSWER:
     case POLICY_FIELD_FRESH_DTLS_PER_CALL:
     case POLICY_FIELD_ORG_DOMAIN_DISCLOSURE:
+    case POLICY_FIELD_SPLIT_RELAYS:
         return bool_names;
     default:
         return NULL;

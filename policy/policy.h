@@ -78,6 +78,7 @@ enum policy_field {
     POLICY_FIELD_ORG_DOMAIN_DISCLOSURE,
     POLICY_FIELD_IDENTITY_ASSERTION,
     POLICY_FIELD_LOG_RETENTION_SECONDS,
+    POLICY_FIELD_SPLIT_RELAYS,
     POLICY_FIELD_COUNT
 };
 
@@ -156,6 +157,10 @@ struct policy_decision {
     bool org_domain_disclosure;
     enum policy_identity_assertion identity_assertion;
     int64_t log_retention_seconds;
+    /* caller and callee get relays of different operators, so no single
+     * relay sees both parties' addresses (the broker fails the call when
+     * the fleet cannot do that). */
+    bool split_relays;
     /* false when a mandatory rule asks for an identity the caller cannot
      * give (never for emergency destinations, §5.1): refuse the call. */
     bool admit;

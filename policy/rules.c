@@ -225,8 +225,8 @@ static int parse_set(struct rule_parse *rp, const json_t *s, const char *path,
             return where_err(rp->w, kpath, rp->index, rp->err, rp->errlen,
                              "unknown key \"%s\" in \"set\" (expected anonymity, unlinkability, "
                              "relay_only, ice_delay_until_answer, fresh_dtls_per_call, cname, "
-                             "origin_disclosure, org_domain_disclosure, identity_assertion or "
-                             "log_retention_seconds)",
+                             "origin_disclosure, org_domain_disclosure, identity_assertion, "
+                             "log_retention_seconds or split_relays)",
                              key);
         if (set_field(rp, f, v, kpath, r) < 0)
             return -1;

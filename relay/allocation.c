@@ -16,6 +16,16 @@
 /* recvmmsg() batches read per wakeup of a relayed socket. */
 #define ALLOC_PEER_ROUNDS 2
 
+/* The allocation's bandwidth-limit for one direction: true when len bytes
+ * may pass now. Without a limit, no clock is read. */
+static bool bandwidth_ok(struct allocation *a, struct rate_bucket *b, size_t len)
+{
+    const struct relay_config *cfg = a->w->sh->cfg;
+    if (cfg->bandwidth == 0)
+        return true;
+    return rate_bucket_take(b, cfg->bandwidth, cfg->bandwidth_burst, len, worker_now_ms());
+}
+
 void allocation_deliver(struct allocation *a, const struct umbra_addr *peer, uint8_t *data,
                         size_t len)
 {
@@ -25,6 +35,10 @@ void allocation_deliver(struct allocation *a, const struct umbra_addr *peer, uin
 
     if (!perm_allows(&a->perms, peer, now)) {
         metrics_add(&w->metrics, M_DROP_PEER_NO_PERMISSION, 1);
+        return;
+    }
+    if (!bandwidth_ok(a, &a->bw_to_client, len)) {
+        metrics_add(&w->metrics, M_DROP_BANDWIDTH_TO_CLIENT, 1);
         return;
     }
     ch = chan_number(&a->chans, peer, now);
@@ -134,6 +148,8 @@ struct allocation *allocation_new(struct worker *w, const struct client_path *pa
     a->user_len = user_len;
     memcpy(a->key, key, key_len);
     a->key_len = key_len;
+    rate_bucket_init(&a->bw_to_peer, w->sh->cfg->bandwidth_burst, worker_now_ms());
+    rate_bucket_init(&a->bw_to_client, w->sh->cfg->bandwidth_burst, worker_now_ms());
     if (perm_table_init(&a->perms, w->hash_key) != 0)
         goto fail_perm;
     if (chan_table_init(&a->chans, w->hash_key) != 0)
@@ -193,6 +209,10 @@ void allocation_send_to_peer(struct allocation *a, const struct umbra_addr *peer
     struct allocation *b = alloc_table_find_relayed(&w->allocs, peer);
     int owner;
 
+    if (!bandwidth_ok(a, &a->bw_to_peer, len)) {
+        metrics_add(&w->metrics, M_DROP_BANDWIDTH_TO_PEER, 1);
+        return;
+    }
     metrics_add(&w->metrics, M_PKTS_TO_PEER, 1);
     metrics_add(&w->metrics, M_BYTES_TO_PEER, len);
     if (b != NULL) {

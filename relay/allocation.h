@@ -17,6 +17,7 @@
 #include "htab.h"
 #include "listener.h"
 #include "permission.h"
+#include "rate_bucket.h"
 #include "relay_addr.h"
 #include "stun_msg.h"
 
@@ -49,6 +50,10 @@ struct allocation {
     size_t key_len;
     struct perm_table perms;
     struct chan_table chans;
+    /* bandwidth-limit, one bucket per direction, in application bytes;
+     * touched only by the worker's thread. */
+    struct rate_bucket bw_to_peer;
+    struct rate_bucket bw_to_client;
 };
 
 /* Takes ownership of lease (socket and port). user/key are copied. */
@@ -61,12 +66,12 @@ void allocation_free(struct allocation *a);
 /* The call id of a REST username, if any. */
 int allocation_call_id(const struct allocation *a, const char **id, size_t *len);
 /* Delivers data that came from peer to the relayed address, as if read from
- * the relayed socket: permission check, then ChannelData or a Data
+ * the relayed socket: permission check, bandwidth-limit, then ChannelData or a Data
  * indication to the client. The 4 bytes before data and the 3 after it are
  * scratch space, and data must stay valid until worker_flush(). */
 void allocation_deliver(struct allocation *a, const struct umbra_addr *peer, uint8_t *data,
                         size_t len);
-/* Relays data from the client to peer. When peer is the relayed address of
+/* Relays data from the client to peer, within bandwidth-limit. When peer is the relayed address of
  * an allocation of the same worker, the data goes straight to that
  * allocation's client (as if it had come through the kernel), and when it
  * is one of another worker, to that worker's handoff ring, so the 4

@@ -135,3 +135,13 @@ size_t chan_live_count(const struct chan_table *t, int64_t now)
             n++;
     return n;
 }
+
+size_t chan_count(const struct chan_table *t)
+{
+    return t->by_num.count;
+}
+
+bool chan_known(const struct chan_table *t, uint16_t number, const struct umbra_addr *peer)
+{
+    return by_num(t, number) != NULL || by_peer(t, peer) != NULL;
+}

@@ -45,5 +45,10 @@ uint16_t chan_number(const struct chan_table *t, const struct umbra_addr *peer, 
 size_t chan_expire(struct chan_table *t, int64_t now);
 /* Live bindings. */
 size_t chan_live_count(const struct chan_table *t, int64_t now);
+/* Bindings held, those in their cooldown included. */
+size_t chan_count(const struct chan_table *t);
+/* True when a bind of number to peer would make no new binding: the
+ * number or the peer is held already (the bind refreshes or conflicts). */
+bool chan_known(const struct chan_table *t, uint16_t number, const struct umbra_addr *peer);
 
 #endif

@@ -74,15 +74,36 @@ static void on_udp_readable(evutil_socket_t fd, short what, void *arg)
     worker_leave(u->w);
 }
 
+/* Says so (once, from the first worker) when the kernel kept the receive
+ * buffer below udp-rcvbuf. Linux reports twice the size it was asked for
+ * (the other half is its bookkeeping). */
+static void warn_rcvbuf(struct worker *w, int fd, int wanted)
+{
+    int got = 0;
+    socklen_t len = sizeof(got);
+    if (w->id != 0 || getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) != 0)
+        return;
+    if (got / 2 < wanted)
+        log_warn(w->sh->log,
+                 "udp-rcvbuf: the kernel allows %d bytes of %d; raise "
+                 "net.core.rmem_max or give the relay CAP_NET_ADMIN",
+                 got / 2, wanted);
+}
+
 static int open_udp(struct worker *w, struct udp_sock *u, const struct umbra_addr *a)
 {
-    int one = 1, sz = 4 << 20;
+    int one = 1, sz = 4 << 20, rcv = (int)w->sh->cfg->udp_rcvbuf;
     int fd = socket(addr_family(a), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+    /* Clients and floods share this buffer: when it overflows, the kernel
+     * drops legitimate datagrams too. SO_RCVBUFFORCE (CAP_NET_ADMIN) may
+     * exceed net.core.rmem_max; without it the kernel caps the size. */
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) != 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+    warn_rcvbuf(w, fd, rcv);
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
     if (addr_family(a) == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));

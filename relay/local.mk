@@ -9,6 +9,8 @@ relay_libumbra_relay_a_SOURCES = \
 	relay/relay_addr.c relay/relay_addr.h \
 	relay/revoke_list.c relay/revoke_list.h \
 	relay/quota.c relay/quota.h \
+	relay/rate_bucket.c relay/rate_bucket.h \
+	relay/unauth_limit.c relay/unauth_limit.h \
 	relay/metrics.c relay/metrics.h \
 	relay/allocation.c relay/allocation.h \
 	relay/alloc_table.c relay/alloc_table.h \
@@ -71,3 +73,38 @@ tests_unit_test_handoff_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
 # The packet paths with two workers under umbra-load (ports 26100-26199).
 TESTS += tests/integration/relay_paths.sh
 EXTRA_DIST += tests/integration/relay_paths.sh
+
+# Fleet: relays announce themselves in Redis and accept each other's
+# relayed addresses as peers (redis_link is the only hiredis user).
+relay_libumbra_relay_a_SOURCES += relay/redis_link.c relay/redis_link.h common/fleet_keys.h \
+	relay/fleet_announce.c relay/fleet_announce.h relay/fleet_view.c relay/fleet_view.h
+relay_libumbra_relay_a_CFLAGS += $(JANSSON_CFLAGS)
+RELAY_LIBS += $(JANSSON_LIBS)
+check_PROGRAMS += tests/unit/test_fleet_record
+TESTS += tests/unit/test_fleet_record
+tests_unit_test_fleet_record_SOURCES = tests/unit/test_fleet_record.c
+tests_unit_test_fleet_record_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_fleet_record_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
+# Limits and flood resistance: token buckets, the unauthenticated-request
+# limit and the limit keys.
+check_PROGRAMS += tests/unit/test_relay_limits
+TESTS += tests/unit/test_relay_limits
+tests_unit_test_relay_limits_SOURCES = tests/unit/test_relay_limits.c
+tests_unit_test_relay_limits_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_relay_limits_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)
+
+# The limits end to end (ports 31000-31199), and a flood of malformed and
+# badly signed packets while calls run (umbra_flood, ports 31200-31399).
+TESTS += tests/integration/relay_limits.sh tests/integration/relay_flood.sh
+EXTRA_DIST += tests/integration/relay_limits.sh tests/integration/relay_limits.py \
+	tests/integration/relay_flood.sh tests/integration/relay_flood.py
+check_PROGRAMS += tests/integration/umbra_flood
+tests_integration_umbra_flood_SOURCES = tests/integration/umbra_flood.c
+tests_integration_umbra_flood_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/relay $(SODIUM_CFLAGS)
+tests_integration_umbra_flood_LDADD = $(STUN_LIBS) $(SODIUM_LIBS)
+
+# The flood measures legitimate loss, so it runs alone: after every other
+# test of a parallel `make check` (but before the log audit, which reads its
+# logs too).
+tests/integration/relay_flood.log: $(filter-out tests/integration/relay_flood.log \
+	tests/integration/log_audit.log,$(TEST_LOGS))

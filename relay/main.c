@@ -13,12 +13,18 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "fleet_announce.h"
+#include "fleet_view.h"
 #include "metrics.h"
 #include "relay_config.h"
+#include "redis_link.h"
+#include "redis_target.h"
 #include "revocation.h"
 #include "tls_server.h"
 #include "listener.h"
 #include "worker.h"
+
+#define RELAY_REDIS_RESOLVE_MS 500
 
 struct relay_main {
     struct relay_config cfg;
@@ -32,7 +38,11 @@ struct relay_main {
     struct worker **workers;
     struct metrics_thread **metrics;
     struct metrics_server *metrics_server;
-    struct revocation *revocation;
+    struct redis_link *redis_sub;     /* revocations and fleet messages */
+    struct redis_link *redis_cmd;     /* fleet entries */
+    struct redis_target redis_target; /* where both links connect */
+    struct fleet_view *fleet;
+    struct fleet_announce *announce;
 };
 
 static void usage(FILE *out)
@@ -46,7 +56,11 @@ static void usage(FILE *out)
                  "  listen tls-listen tls-cert tls-key relay-address relay-ports realm\n"
                  "  auth-secret-file user threads metrics-listen log-level\n"
                  "  relay-only-peers stun-binding mapped-address strict-expiry redis\n"
-                 "  user-quota revoke-hold nonce-lifetime udp-gso\n");
+                 "  user-quota revoke-hold nonce-lifetime udp-gso relay-id operator\n"
+                 "  public-uri fleet-refresh fleet-ttl max-allocations call-quota\n"
+                 "  max-permissions max-channels bandwidth-limit bandwidth-burst\n"
+                 "  unauth-rate unauth-burst unauth-sources udp-rcvbuf redis-sentinel\n"
+                 "  redis-master-name\n");
 }
 
 /* Each allocation holds a socket: allow as many as the hard limit. */
@@ -95,11 +109,37 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
     turn_rest_secrets_clear(&s);
 }
 
+/* Where Redis is: the one place of the relay that answers it (every
+ * link asks before each connect): the redis key, or the master the
+ * sentinels name (asked on this thread, at most RELAY_REDIS_RESOLVE_MS,
+ * and only a server whose ROLE is master: a subscriber left on a replica
+ * and fleet writes to one would both go wrong). */
+static int relay_redis_where(void *ctx, char *host, size_t hostcap, uint16_t *port)
+{
+    struct redis_target *t = ctx;
+    struct redis_node n;
+    if (redis_target_resolve(t, RELAY_REDIS_RESOLVE_MS, &n) != 0 || n.port == 0 ||
+        strlen(n.host) >= hostcap)
+        return -1;
+    memcpy(host, n.host, strlen(n.host) + 1);
+    *port = n.port;
+    return 0;
+}
+
+static void on_left(void *arg)
+{
+    struct relay_main *m = arg;
+    event_base_loopbreak(m->base);
+}
+
 static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 {
     struct relay_main *m = arg;
     log_info(&m->log, "stopping");
-    event_base_loopbreak(m->base);
+    if (m->announce != NULL)
+        fleet_announce_leave(m->announce, on_left, m); /* then stops */
+    else
+        event_base_loopbreak(m->base);
 }
 
 static unsigned thread_count(const struct relay_config *cfg)
@@ -139,7 +179,10 @@ static int start_workers(struct relay_main *m, const struct turn_rest_secrets *s
 
 static void stop_all(struct relay_main *m)
 {
-    revocation_free(m->revocation);
+    /* Links first: their pending callbacks point at the fleet modules. */
+    redis_link_free(m->redis_sub);
+    redis_link_free(m->redis_cmd);
+    fleet_announce_free(m->announce);
     metrics_server_free(m->metrics_server);
     for (size_t i = 0; i < m->n_workers; i++)
         worker_stop(m->workers[i]);
@@ -152,12 +195,43 @@ static void stop_all(struct relay_main *m)
     tls_server_free(m->sh.tls);
     quota_free(&m->quota);
     revoke_list_free(&m->revoked);
+    fleet_view_free(m->fleet); /* the workers read it until they stop */
     relay_addr_pool_free(&m->pool);
     auth_nonce_key_clear(&m->sh.nonce_key);
 }
 
+/* Revocations and the fleet: two links to Redis (a subscriber and one
+ * for commands). */
+static int start_redis(struct relay_main *m)
+{
+    redis_target_init(&m->redis_target, m->cfg.redis_host, m->cfg.redis_port,
+                      &m->cfg.redis_sentinels, true, &m->log);
+    m->redis_sub =
+        redis_link_start(m->base, relay_redis_where, &m->redis_target, &m->log, "redis-sub");
+    m->redis_cmd =
+        redis_link_start(m->base, relay_redis_where, &m->redis_target, &m->log, "redis-cmd");
+    if (m->redis_sub == NULL || m->redis_cmd == NULL ||
+        revocation_start(m->redis_sub, &m->log, on_revoke, m) != 0 ||
+        fleet_view_start(m->fleet, m->base, m->redis_sub, m->redis_cmd, m->workers, m->n_workers) !=
+            0) {
+        log_error(&m->log, "redis: cannot start the subscriber");
+        return -1;
+    }
+    m->announce =
+        fleet_announce_start(m->base, m->redis_cmd, &m->cfg,
+                             (struct metrics_thread *const *)m->metrics, m->n_workers, &m->log);
+    if (m->announce == NULL) {
+        log_error(&m->log, "fleet: cannot start the announcement");
+        return -1;
+    }
+    return 0;
+}
+
 static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
 {
+    struct quota_limits limits = {.total = m->cfg.max_allocations,
+                                  .per_user = m->cfg.user_quota,
+                                  .per_call = m->cfg.call_quota};
     char err[512];
     struct peer_source own = {relay_addr_contains, &m->pool};
 
@@ -168,7 +242,7 @@ static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
     }
     if (relay_addr_pool_init(&m->pool, m->cfg.relay, m->cfg.n_relay, m->cfg.relay_port_low,
                              m->cfg.relay_port_high) != 0 ||
-        revoke_list_init(&m->revoked) != 0 || quota_init(&m->quota, m->cfg.user_quota) != 0) {
+        revoke_list_init(&m->revoked) != 0 || quota_init(&m->quota, &limits) != 0) {
         log_error(&m->log, "out of memory");
         return -1;
     }
@@ -179,6 +253,16 @@ static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
     m->sh.quota = &m->quota;
     auth_nonce_key_init(&m->sh.nonce_key);
     peer_policy_init(&m->sh.policy, m->cfg.relay_only_peers);
+    if (relay_config_uses_redis(&m->cfg)) {
+        /* First: a datagram from another relay of the fleet is answered
+         * without the pool's lock. */
+        m->fleet = fleet_view_new(&m->cfg, &m->log);
+        if (m->fleet == NULL) {
+            log_error(&m->log, "out of memory");
+            return -1;
+        }
+        peer_policy_add_source(&m->sh.policy, (struct peer_source){fleet_view_contains, m->fleet});
+    }
     peer_policy_add_source(&m->sh.policy, own);
     for (size_t i = 0; i < m->cfg.n_relay; i++)
         peer_policy_add_own(&m->sh.policy, &m->cfg.relay[i]);
@@ -210,14 +294,8 @@ static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
             return -1;
         }
     }
-    if (m->cfg.redis_host != NULL) {
-        m->revocation =
-            revocation_start(m->base, m->cfg.redis_host, m->cfg.redis_port, &m->log, on_revoke, m);
-        if (m->revocation == NULL) {
-            log_error(&m->log, "redis: cannot start the subscriber");
-            return -1;
-        }
-    }
+    if (relay_config_uses_redis(&m->cfg))
+        return start_redis(m);
     return 0;
 }
 

@@ -49,11 +49,19 @@ static const struct counter_desc counters[M_COUNTERS] = {
     [M_DROP_NO_ALLOCATION] = {"umbra_relay_dropped_total{reason=\"no_allocation\"}", NULL, NULL},
     [M_DROP_MALFORMED] = {"umbra_relay_dropped_total{reason=\"malformed\"}", NULL, NULL},
     [M_DROP_CONGESTED] = {"umbra_relay_dropped_total{reason=\"congested\"}", NULL, NULL},
+    [M_DROP_BANDWIDTH_TO_PEER] = {"umbra_relay_dropped_total{reason=\"bandwidth_to_peer\"}", NULL,
+                                  NULL},
+    [M_DROP_BANDWIDTH_TO_CLIENT] = {"umbra_relay_dropped_total{reason=\"bandwidth_to_client\"}",
+                                    NULL, NULL},
     [M_BINDING_REFUSED] = {"umbra_relay_binding_refused_total",
                            "STUN Binding requests refused (stun-binding = no).", "counter"},
     [M_ALLOCATE_QUOTA] = {"umbra_relay_allocate_refused_total{reason=\"quota\"}",
                           "Allocate requests refused.", "counter"},
     [M_ALLOCATE_CAPACITY] = {"umbra_relay_allocate_refused_total{reason=\"capacity\"}", NULL, NULL},
+    [M_ALLOCATE_CALL_QUOTA] = {"umbra_relay_allocate_refused_total{reason=\"call_quota\"}", NULL,
+                               NULL},
+    [M_ALLOCATE_MAX] = {"umbra_relay_allocate_refused_total{reason=\"max_allocations\"}", NULL,
+                        NULL},
     [M_REVOKED_ALLOCATIONS] = {"umbra_relay_revoked_allocations_total",
                                "Allocations torn down by revocation.", "counter"},
     [M_PEER_PATH_LOCAL] = {"umbra_relay_peer_path_total{path=\"same_worker\"}",
@@ -65,6 +73,14 @@ static const struct counter_desc counters[M_COUNTERS] = {
                       "counter"},
     [M_SEND_GSO] = {"umbra_relay_udp_gso_messages_total",
                     "Messages sent as one UDP GSO run of datagrams.", "counter"},
+    [M_LIMIT_PERMISSIONS] = {"umbra_relay_limit_refused_total{limit=\"permissions\"}",
+                             "Requests refused by a per-allocation limit (508).", "counter"},
+    [M_LIMIT_CHANNELS] = {"umbra_relay_limit_refused_total{limit=\"channels\"}", NULL, NULL},
+    [M_UNAUTH_LIMITED] = {"umbra_relay_unauth_rate_limited_total",
+                          "Unauthenticated requests over unauth-rate, not answered.", "counter"},
+    [M_UNAUTH_EVICTED] = {"umbra_relay_unauth_sources_evicted_total",
+                          "Sources pushed out of a full unauth-rate table by newer ones.",
+                          "counter"},
 };
 
 static const struct counter_desc gauges[M_GAUGES] = {
@@ -72,6 +88,9 @@ static const struct counter_desc gauges[M_GAUGES] = {
     [G_PERMISSIONS] = {"umbra_relay_permissions", "Live permissions.", "gauge"},
     [G_CHANNELS] = {"umbra_relay_channels", "Live channel bindings.", "gauge"},
     [G_CONNECTIONS] = {"umbra_relay_stream_connections", "Open TCP and TLS connections.", "gauge"},
+    [G_UNAUTH_SOURCES] = {"umbra_relay_unauth_sources",
+                          "Sources held in the unauth-rate tables (bounded by unauth-sources).",
+                          "gauge"},
 };
 
 static int family_of(const char *name, char *out, size_t cap)
@@ -134,7 +153,7 @@ int metrics_render(struct metrics_thread *const *threads, size_t n, char *buf, s
 static void on_request(struct evhttp_request *req, void *arg)
 {
     struct metrics_server *s = arg;
-    char text[8192];
+    char text[16384];
     struct evbuffer *out;
     int len;
 

@@ -35,19 +35,34 @@ enum metric_counter {
     M_DROP_NO_ALLOCATION,
     M_DROP_MALFORMED,
     M_DROP_CONGESTED,
+    M_DROP_BANDWIDTH_TO_PEER, /* over the allocation's bandwidth-limit */
+    M_DROP_BANDWIDTH_TO_CLIENT,
     M_BINDING_REFUSED,
     M_ALLOCATE_QUOTA,
     M_ALLOCATE_CAPACITY,
+    M_ALLOCATE_CALL_QUOTA, /* call-quota: 486 */
+    M_ALLOCATE_MAX,        /* max-allocations: 508 */
     M_REVOKED_ALLOCATIONS,
     M_PEER_PATH_LOCAL,   /* peer is an allocation of the same worker */
     M_PEER_PATH_HANDOFF, /* of another worker: handed over in memory */
     M_PEER_PATH_KERNEL,  /* anything else: sent on the relayed socket */
     M_SEND_CALLS,        /* sendmmsg()/sendto() calls of the send batches */
     M_SEND_GSO,          /* GSO messages among them */
+    M_LIMIT_PERMISSIONS, /* CreatePermission/ChannelBind over max-permissions: 508 */
+    M_LIMIT_CHANNELS,    /* ChannelBind over max-channels: 508 */
+    M_UNAUTH_LIMITED,    /* unauthenticated requests over unauth-rate: not answered */
+    M_UNAUTH_EVICTED,    /* sources pushed out of a full unauth table */
     M_COUNTERS
 };
 
-enum metric_gauge { G_ALLOCATIONS, G_PERMISSIONS, G_CHANNELS, G_CONNECTIONS, M_GAUGES };
+enum metric_gauge {
+    G_ALLOCATIONS,
+    G_PERMISSIONS,
+    G_CHANNELS,
+    G_CONNECTIONS,
+    G_UNAUTH_SOURCES, /* sources in the unauth-rate tables */
+    M_GAUGES
+};
 
 struct metrics_thread {
     _Atomic uint64_t c[M_COUNTERS];

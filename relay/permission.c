@@ -88,3 +88,8 @@ size_t perm_count(const struct perm_table *t)
 {
     return t->h.count;
 }
+
+bool perm_known(const struct perm_table *t, const struct umbra_addr *peer)
+{
+    return lookup(t, peer) != NULL;
+}

@@ -30,6 +30,10 @@ int perm_install(struct perm_table *t, const struct umbra_addr *peer, int64_t no
 bool perm_allows(const struct perm_table *t, const struct umbra_addr *peer, int64_t now);
 /* Removes expired permissions; returns how many. */
 size_t perm_expire(struct perm_table *t, int64_t now);
+/* Entries held, expired ones not yet removed included. */
 size_t perm_count(const struct perm_table *t);
+/* True when an entry for peer's IP is held, live or expired (installing
+ * it again makes no new entry). */
+bool perm_known(const struct perm_table *t, const struct umbra_addr *peer);
 
 #endif

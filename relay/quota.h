@@ -1,8 +1,15 @@
-/* quota: live allocations per username across all worker threads, for the
- * user-quota limit (486 Allocation Quota Reached).
+/* quota: live allocations across all worker threads, counted three ways
+ * for the relay's allocation limits: in total (max-allocations, 508
+ * Insufficient Capacity), per username (user-quota, 486 Allocation Quota
+ * Reached) and per call id of a TURN REST username "expiry:call:pseudonym"
+ * (call-quota, 486), so the two parties of a call and their devices share
+ * one budget. A username that is not in REST form has no call id and only
+ * counts toward the total and its user.
  *
  * Thread-safe (one mutex); used on Allocate and when an allocation ends,
- * never per packet. A limit of 0 means no limit and takes no lock. */
+ * never per packet. A limit of 0 means no limit; with no limit at all no
+ * lock is taken. Nothing is kept about a user or call without live
+ * allocations. */
 #ifndef UMBRA_QUOTA_H
 #define UMBRA_QUOTA_H
 
@@ -11,18 +18,34 @@
 
 #include "htab.h"
 
+struct quota_limits {
+    unsigned total;    /* live allocations on the relay */
+    unsigned per_user; /* per username */
+    unsigned per_call; /* per REST call id */
+};
+
 struct quota {
     pthread_mutex_t lock;
-    struct htab h;
-    unsigned limit;
+    struct htab users;
+    struct htab calls;
+    unsigned total;
+    struct quota_limits limits;
     unsigned char key[HTAB_HASH_KEY_BYTES];
 };
 
-int quota_init(struct quota *q, unsigned limit);
+enum quota_result {
+    QUOTA_OK = 0,
+    QUOTA_TOTAL = -1, /* max-allocations reached: 508 */
+    QUOTA_USER = -2,  /* user-quota reached: 486 */
+    QUOTA_CALL = -3,  /* call-quota reached: 486 */
+    QUOTA_NOMEM = -4, /* 508 */
+};
+
+int quota_init(struct quota *q, const struct quota_limits *limits);
 void quota_free(struct quota *q);
-/* Takes one unit for user. Returns 0, or -1 when the user is at the limit
- * (or out of memory). */
-int quota_take(struct quota *q, const char *user, size_t len);
+/* Takes one unit for user (and its call id, and the total), all or none. */
+enum quota_result quota_take(struct quota *q, const char *user, size_t len);
+/* Gives back what quota_take took for user. */
 void quota_give_back(struct quota *q, const char *user, size_t len);
 
 #endif

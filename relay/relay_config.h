@@ -13,12 +13,16 @@
 
 #include "addr.h"
 #include "log.h"
+#include "redis_target.h"
 #include "stun_auth.h"
 
 #define RELAY_CONFIG_MAX_LISTEN 8
 #define RELAY_CONFIG_MAX_USERS 64
 #define RELAY_DEFAULT_PORT 3478
 #define RELAY_DEFAULT_TLS_PORT 5349
+#define RELAY_CONFIG_MAX_URIS 8
+#define RELAY_CONFIG_URI_MAX 256
+#define RELAY_CONFIG_LABEL_MAX 64 /* relay-id and operator */
 
 enum relay_mapped_address { RELAY_MAPPED_REAL, RELAY_MAPPED_OMIT };
 
@@ -50,11 +54,40 @@ struct relay_config {
     unsigned user_quota;       /* allocations per username at once; 0: no limit */
     unsigned revoke_hold_s;    /* how long a revoked call id stays refused */
     unsigned nonce_lifetime_s; /* how long a NONCE we hand out stays valid */
+    /* Fleet (with redis): how this relay announces itself. relay_id and
+     * operator_label are set by finish() when redis is (derived defaults);
+     * public_uris are derived from the listen addresses when none given. */
+    char *relay_id;
+    char *operator_label;
+    size_t n_public_uris;
+    char *public_uris[RELAY_CONFIG_MAX_URIS];
+    unsigned fleet_refresh_s; /* how often the announcement is written */
+    unsigned fleet_ttl_s;     /* how long it lives unless written again */
+    unsigned max_allocations; /* live allocations on the relay; 0: no limit */
+    unsigned call_quota;      /* live allocations per REST call id; 0: no limit */
+    unsigned max_permissions; /* per allocation */
+    unsigned max_channels;    /* channel bindings per allocation, cooldown included */
+    uint64_t bandwidth;       /* bytes/s per allocation and direction; 0: no cap */
+    uint64_t bandwidth_burst; /* bytes; 0 until finish(): one second of bandwidth */
+    unsigned unauth_rate;     /* unauthenticated answers/s per source and worker; 0: off */
+    unsigned unauth_burst;
+    unsigned unauth_sources; /* sources each worker keeps a bucket for */
+    unsigned udp_rcvbuf;     /* SO_RCVBUF of the listening UDP sockets, bytes */
     /* For repeatable keys: set once the current source (defaults, file,
      * flags) has given the key, so the first occurrence in a later source
      * replaces the earlier list instead of adding to it. */
-    bool listen_set, tls_listen_set, relay_set, users_set;
+    bool listen_set, tls_listen_set, relay_set, users_set, public_uris_set;
+    /* redis-sentinel / redis-master-name: the revocation subscriber finds
+     * the master through these (n == 0: the redis key alone). */
+    struct redis_sentinels redis_sentinels;
+    bool redis_sentinel_set;
 };
+
+/* Redis is configured: the redis key, or sentinels. */
+static inline bool relay_config_uses_redis(const struct relay_config *c)
+{
+    return c->redis_host != NULL || c->redis_sentinels.n > 0;
+}
 
 void relay_config_init(struct relay_config *c);
 /* conf_setter: applies one key. */

@@ -1,9 +1,9 @@
-/* revocation: the Redis subscriber that ends revoked calls (the only file
- * of relay/ that includes hiredis headers).
+/* revocation: the Redis subscriber that ends revoked calls.
  *
- * Subscribes to REVOCATION_CHANNEL on the given event base (main thread);
- * each message's payload is a call id, handed to on_revoke on that thread.
- * When Redis goes away it reconnects by itself every second. */
+ * Subscribes a subscriber link (redis_link.h, main thread) to
+ * REVOCATION_CHANNEL; each message's payload is a call id, handed to
+ * on_revoke on that thread. The link reconnects and subscribes again by
+ * itself when Redis goes away and comes back. */
 #ifndef UMBRA_REVOCATION_H
 #define UMBRA_REVOCATION_H
 
@@ -11,16 +11,14 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "redis_link.h"
 
 #define REVOCATION_CHANNEL "umbra:revoke"
 
-struct event_base;
-struct revocation;
-
 typedef void (*revocation_cb)(void *ctx, const char *call_id, size_t len);
 
-struct revocation *revocation_start(struct event_base *base, const char *host, uint16_t port,
-                                    struct log_ctx *log, revocation_cb on_revoke, void *ctx);
-void revocation_free(struct revocation *r);
+/* 0, or -1 when the link has no room for another subscription. */
+int revocation_start(struct redis_link *sub, struct log_ctx *log, revocation_cb on_revoke,
+                     void *ctx);
 
 #endif

@@ -36,9 +36,38 @@ static void req_wipe(struct request *r)
     sodium_memzero(r->user, sizeof(r->user));
 }
 
-static void reply_start(struct request *r, struct stun_builder *b, enum stun_class cls)
+/* A request that proved no credentials is answered only within its
+ * source's unauth-rate (unauth_limit.h): over it, the relay stays silent,
+ * so a flood (of spoofed sources too) gets no answers to amplify or
+ * reflect. Authenticated requests are never limited. */
+static bool answer_allowed(struct request *r)
 {
+    struct worker *w = r->w;
+    struct unauth_limit *l = &w->unauth;
+    size_t used = l->used;
+    uint64_t evicted = l->evicted;
+    bool ok;
+
+    if (r->authed)
+        return true;
+    ok = unauth_limit_allow(l, &r->p->client, worker_now_ms());
+    if (l->used != used)
+        metrics_gauge(&w->metrics, G_UNAUTH_SOURCES, (int64_t)(l->used - used));
+    if (l->evicted != evicted)
+        metrics_add(&w->metrics, M_UNAUTH_EVICTED, l->evicted - evicted);
+    if (!ok)
+        metrics_add(&w->metrics, M_UNAUTH_LIMITED, 1);
+    return ok;
+}
+
+/* Starts the answer; false (nothing to send) when answer_allowed() says
+ * no. */
+static bool reply_start(struct request *r, struct stun_builder *b, enum stun_class cls)
+{
+    if (!answer_allowed(r))
+        return false;
     stun_build_start(b, r->w->tx, sizeof(r->w->tx) - 4, r->msg->method, cls, r->msg->txid);
+    return true;
 }
 
 static void reply_send(struct request *r, struct stun_builder *b)
@@ -60,7 +89,8 @@ static void reply_send(struct request *r, struct stun_builder *b)
 static void reply_error(struct request *r, int code)
 {
     struct stun_builder b;
-    reply_start(r, &b, STUN_CLASS_ERROR);
+    if (!reply_start(r, &b, STUN_CLASS_ERROR))
+        return;
     stun_put_error(&b, code, stun_error_reason(code));
     reply_send(r, &b);
 }
@@ -73,9 +103,10 @@ static void reply_challenge(struct request *r, int code)
     char nonce[AUTH_NONCE_MAX];
     const char *realm = w->sh->cfg->realm;
 
-    auth_nonce_make(&w->sh->nonce_key, worker_wall(), w->sh->cfg->nonce_lifetime_s, nonce);
     r->authed = false;
-    reply_start(r, &b, STUN_CLASS_ERROR);
+    if (!reply_start(r, &b, STUN_CLASS_ERROR))
+        return;
+    auth_nonce_make(&w->sh->nonce_key, worker_wall(), w->sh->cfg->nonce_lifetime_s, nonce);
     stun_put_error(&b, code, stun_error_reason(code));
     stun_put_bytes(&b, STUN_ATTR_REALM, realm, strlen(realm));
     stun_put_bytes(&b, STUN_ATTR_NONCE, nonce, strlen(nonce));
@@ -207,7 +238,8 @@ static void reply_allocate_success(struct request *r, const struct allocation *a
 {
     struct stun_builder b;
     int64_t left = a->expires - worker_now();
-    reply_start(r, &b, STUN_CLASS_SUCCESS);
+    if (!reply_start(r, &b, STUN_CLASS_SUCCESS))
+        return;
     stun_put_xor_address(&b, STUN_ATTR_XOR_RELAYED_ADDRESS, &a->relayed);
     stun_put_u32(&b, STUN_ATTR_LIFETIME, left > 0 ? (uint32_t)left : 0);
     if (a->has_token)
@@ -287,8 +319,9 @@ static int allocate_options(struct request *r, struct alloc_request *o)
     return 0;
 }
 
-/* Takes quota and a relayed port and makes the allocation; answers 486,
- * 440 or 508 and returns NULL when that fails. */
+/* Takes quota (max-allocations, user-quota, call-quota) and a relayed port
+ * and makes the allocation; answers 486, 440 or 508 and returns NULL when
+ * that fails. */
 static struct allocation *allocate_create(struct request *r, const struct alloc_request *o)
 {
     struct worker *w = r->w;
@@ -296,9 +329,25 @@ static struct allocation *allocate_create(struct request *r, const struct alloc_
     enum relay_addr_status st;
     struct allocation *a;
 
-    if (quota_take(w->sh->quota, r->user, r->user_len) != 0) {
+    switch (quota_take(w->sh->quota, r->user, r->user_len)) {
+    case QUOTA_OK:
+        break;
+    case QUOTA_USER:
         metrics_add(&w->metrics, M_ALLOCATE_QUOTA, 1);
         reply_error(r, 486);
+        return NULL;
+    case QUOTA_CALL:
+        metrics_add(&w->metrics, M_ALLOCATE_CALL_QUOTA, 1);
+        reply_error(r, 486);
+        return NULL;
+    case QUOTA_TOTAL:
+        metrics_add(&w->metrics, M_ALLOCATE_MAX, 1);
+        reply_error(r, 508);
+        return NULL;
+    case QUOTA_NOMEM:
+    default:
+        metrics_add(&w->metrics, M_ALLOCATE_CAPACITY, 1);
+        reply_error(r, 508);
         return NULL;
     }
     st = relay_addr_open(w->sh->pool, o->family, o->even, o->token, worker_now(), &lease);
@@ -388,14 +437,16 @@ static void handle_refresh(struct request *r)
     at = stun_find(r->msg, STUN_ATTR_LIFETIME);
     if (at != NULL && stun_attr_u32(at, &want) == 0 && want == 0) {
         alloc_table_delete(&w->allocs, a);
-        reply_start(r, &b, STUN_CLASS_SUCCESS);
+        if (!reply_start(r, &b, STUN_CLASS_SUCCESS))
+            return;
         stun_put_u32(&b, STUN_ATTR_LIFETIME, 0);
         reply_send(r, &b);
         return;
     }
     want = grant_lifetime(r, a->cred_expiry);
     a->expires = worker_now() + want;
-    reply_start(r, &b, STUN_CLASS_SUCCESS);
+    if (!reply_start(r, &b, STUN_CLASS_SUCCESS))
+        return;
     stun_put_u32(&b, STUN_ATTR_LIFETIME, want);
     reply_send(r, &b);
 }
@@ -450,6 +501,21 @@ static size_t attr_limit(const struct stun_msg *m)
     return limit;
 }
 
+/* How many entries installing permissions for peers would add: their
+ * distinct IPs that the allocation holds no entry for. */
+static size_t new_permissions(const struct allocation *a, const struct umbra_addr *peers, size_t n)
+{
+    size_t fresh = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool seen = perm_known(&a->perms, &peers[i]);
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = addr_equal_ip(&peers[j], &peers[i]);
+        if (!seen)
+            fresh++;
+    }
+    return fresh;
+}
+
 static void handle_create_permission(struct request *r)
 {
     struct worker *w = r->w;
@@ -481,6 +547,11 @@ static void handle_create_permission(struct request *r)
         reply_error(r, 400);
         return;
     }
+    if (perm_count(&a->perms) + new_permissions(a, peers, n) > w->sh->cfg->max_permissions) {
+        metrics_add(&w->metrics, M_LIMIT_PERMISSIONS, 1);
+        reply_error(r, 508);
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         int rc = perm_install(&a->perms, &peers[i], now);
         if (rc < 0) {
@@ -489,8 +560,8 @@ static void handle_create_permission(struct request *r)
         }
         metrics_gauge(&w->metrics, G_PERMISSIONS, rc);
     }
-    reply_start(r, &b, STUN_CLASS_SUCCESS);
-    reply_send(r, &b);
+    if (reply_start(r, &b, STUN_CLASS_SUCCESS))
+        reply_send(r, &b);
 }
 
 static void handle_channel_bind(struct request *r)
@@ -518,6 +589,18 @@ static void handle_channel_bind(struct request *r)
     }
     if (check_peer(r, a, peer_at, &peer) != 0)
         return;
+    /* The limits hold before anything is bound: all or nothing. */
+    if (!chan_known(&a->chans, number, &peer) &&
+        chan_count(&a->chans) >= w->sh->cfg->max_channels) {
+        metrics_add(&w->metrics, M_LIMIT_CHANNELS, 1);
+        reply_error(r, 508);
+        return;
+    }
+    if (!perm_known(&a->perms, &peer) && perm_count(&a->perms) >= w->sh->cfg->max_permissions) {
+        metrics_add(&w->metrics, M_LIMIT_PERMISSIONS, 1);
+        reply_error(r, 508);
+        return;
+    }
     switch (chan_bind(&a->chans, number, &peer, now)) {
     case CHAN_BOUND_NEW:
         metrics_gauge(&w->metrics, G_CHANNELS, 1);
@@ -535,8 +618,8 @@ static void handle_channel_bind(struct request *r)
     rc = perm_install(&a->perms, &peer, now);
     if (rc > 0)
         metrics_gauge(&w->metrics, G_PERMISSIONS, 1);
-    reply_start(r, &b, STUN_CLASS_SUCCESS);
-    reply_send(r, &b);
+    if (reply_start(r, &b, STUN_CLASS_SUCCESS))
+        reply_send(r, &b);
 }
 
 static void handle_binding(struct request *r)
@@ -548,7 +631,8 @@ static void handle_binding(struct request *r)
         reply_error(r, 403);
         return;
     }
-    reply_start(r, &b, STUN_CLASS_SUCCESS);
+    if (!reply_start(r, &b, STUN_CLASS_SUCCESS))
+        return;
     stun_put_xor_address(&b, STUN_ATTR_XOR_MAPPED_ADDRESS, &r->p->client);
     reply_send(r, &b);
 }
@@ -666,7 +750,8 @@ static void handle_stun(struct worker *w, const struct client_path *p, const uin
     n_unknown = stun_unknown_required(&msg, unknown, 16);
     if (n_unknown > 0) {
         struct stun_builder b;
-        reply_start(&r, &b, STUN_CLASS_ERROR);
+        if (!reply_start(&r, &b, STUN_CLASS_ERROR))
+            return;
         stun_put_error(&b, 420, stun_error_reason(420));
         stun_put_unknown(&b, unknown, n_unknown);
         reply_send(&r, &b);

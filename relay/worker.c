@@ -18,6 +18,13 @@ int64_t worker_now(void)
     return (int64_t)ts.tv_sec;
 }
 
+int64_t worker_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int64_t worker_wall(void)
 {
     return (int64_t)time(NULL);
@@ -236,6 +243,8 @@ static void apply(struct worker *w, struct worker_msg *m)
         w->secrets = *m->secrets;
     } else if (m->kind == WORKER_MSG_STOP) {
         event_base_loopbreak(w->base);
+    } else if (m->kind == WORKER_MSG_QUIESCE) {
+        m->quiesce(m->quiesce_arg);
     }
 }
 
@@ -307,6 +316,17 @@ int worker_post_secrets(struct worker *w, const struct turn_rest_secrets *s)
     return post(w, m);
 }
 
+int worker_post_quiesce(struct worker *w, void (*fn)(void *arg), void *arg)
+{
+    struct worker_msg *m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        return -1;
+    m->kind = WORKER_MSG_QUIESCE;
+    m->quiesce = fn;
+    m->quiesce_arg = arg;
+    return post(w, m);
+}
+
 int worker_init(struct worker *w, unsigned id, struct relay_shared *sh,
                 const struct turn_rest_secrets *secrets)
 {
@@ -321,7 +341,9 @@ int worker_init(struct worker *w, unsigned id, struct relay_shared *sh,
     set_auth(w);
     pthread_mutex_init(&w->inbox_lock, NULL);
     w->base = event_base_new();
-    if (w->base == NULL || alloc_table_init(&w->allocs, w->hash_key) != 0)
+    if (w->base == NULL || alloc_table_init(&w->allocs, w->hash_key) != 0 ||
+        unauth_limit_init(&w->unauth, sh->cfg->unauth_rate, sh->cfg->unauth_burst,
+                          sh->cfg->unauth_sources) != 0)
         goto fail;
     w->tick = event_new(w->base, -1, EV_PERSIST, on_tick, w);
     w->inbox_ev = event_new(w->base, -1, 0, on_inbox, w);
@@ -403,6 +425,8 @@ void worker_free(struct worker *w)
     m = w->inbox_head;
     while (m != NULL) {
         struct worker_msg *next = m->next;
+        if (m->kind == WORKER_MSG_QUIESCE) /* stopped: nothing of it is in use */
+            m->quiesce(m->quiesce_arg);
         msg_free(m);
         m = next;
     }
@@ -412,4 +436,5 @@ void worker_free(struct worker *w)
     w->base = NULL;
     pthread_mutex_destroy(&w->inbox_lock);
     turn_rest_secrets_clear(&w->secrets);
+    unauth_limit_free(&w->unauth);
 }

@@ -31,6 +31,7 @@
 #include "stun_auth.h"
 #include "stun_msg.h"
 #include "turn_rest.h"
+#include "unauth_limit.h"
 
 struct tls_server;
 
@@ -64,7 +65,7 @@ enum worker_tag {
     WORKER_TAG_CHANNEL_TO_CLIENT /* ChannelData to a UDP client: 4-byte header */
 };
 
-enum worker_msg_kind { WORKER_MSG_REVOKE, WORKER_MSG_SECRETS, WORKER_MSG_STOP };
+enum worker_msg_kind { WORKER_MSG_REVOKE, WORKER_MSG_SECRETS, WORKER_MSG_STOP, WORKER_MSG_QUIESCE };
 
 struct worker_msg {
     struct worker_msg *next;
@@ -72,6 +73,8 @@ struct worker_msg {
     size_t len;
     char id[REVOKE_ID_MAX];
     struct turn_rest_secrets *secrets; /* owned by the message */
+    void (*quiesce)(void *arg);        /* WORKER_MSG_QUIESCE */
+    void *quiesce_arg;
 };
 
 struct worker {
@@ -86,7 +89,8 @@ struct worker {
     struct auth_config auth;
     struct metrics_thread metrics;
     struct listener listener;
-    struct send_batch out; /* UDP datagrams of the batch being handled */
+    struct send_batch out;      /* UDP datagrams of the batch being handled */
+    struct unauth_limit unauth; /* unauth-rate buckets of this thread's sources */
     /* handoff: in[i] is the ring worker i writes to this worker; wake_fd
      * (an eventfd) tells this worker that a ring has records. */
     struct handoff_ring *in;
@@ -117,6 +121,12 @@ void worker_free(struct worker *w);
 int worker_post_revoke(struct worker *w, const char *id, size_t len);
 /* Thread-safe: hand the worker a copy of new REST secrets. */
 int worker_post_secrets(struct worker *w, const struct turn_rest_secrets *s);
+/* Thread-safe: fn(arg) runs on the worker's thread between two callbacks
+ * (or in worker_free when the worker has stopped), so by then the worker
+ * holds no pointer it read before this call: a grace period for data
+ * published to workers by pointer swap (fleet_view.h). 0 or -1 (out of
+ * memory: fn is never called). */
+int worker_post_quiesce(struct worker *w, void (*fn)(void *arg), void *arg);
 
 /* Sends what the send batch holds and counts it. Called at the end of
  * each receive batch and before anything the batch points into changes. */
@@ -136,6 +146,8 @@ int worker_handoff(struct worker *w, unsigned owner, const struct umbra_addr *ds
 
 /* Monotonic seconds, for lifetimes. */
 int64_t worker_now(void);
+/* Monotonic milliseconds (coarse: a few ms), for rate buckets. */
+int64_t worker_now_ms(void);
 /* Wall-clock seconds, for REST credential expiry. */
 int64_t worker_wall(void);
 

@@ -22,6 +22,16 @@ EXTRA_DIST += $(RELAY_IT_TESTS) tests/integration/relay_logs.sh \
 	tests/integration/relay_logs.py \
 	tests/lib/umbra_harness.py tests/lib/umbra_stun.py tests/lib/README.md
 
+# A relay fleet and two brokers on one Redis (ports 34000-34299).
+TESTS += tests/integration/fleet.sh
+EXTRA_DIST += tests/integration/fleet.sh tests/integration/fleet.py
+
+# Redis Sentinel failover under a broker and a relay, and two brokers on one
+# Redis sharing a call (ports 35000-35299).
+TESTS += tests/integration/sentinel.sh tests/integration/two_brokers.sh
+EXTRA_DIST += tests/integration/sentinel.sh tests/integration/sentinel.py \
+	tests/integration/two_brokers.sh tests/integration/two_brokers.py
+
 # The log audit: every test hands what umbra's programs wrote (and a ledger
 # of the secrets it saw) to UMBRA_LOG_AUDIT_DIR; log_audit.sh reads all of
 # it, so it depends on every other test's log and runs last, also with -j.

@@ -190,11 +190,19 @@ def drain_udp(sock, verdict):
         verdict.answer(data, "UDP flood")
 
 
+# The flood comes from another address than the good client's: the relay
+# answers unauthenticated requests only within a rate per source address
+# (unauth-rate), so a good client sharing the flood's address could wait
+# for its first, unauthenticated Allocate to be answered.
+FLOOD_SOURCE = "127.0.0.2"
+
+
 def udp_flood(relay, verdict, stop_at):
     socks = []
     for _ in range(8):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+        s.bind((FLOOD_SOURCE, 0))
         s.connect((relay.host, relay.port))
         s.setblocking(False)
         socks.append(s)
@@ -246,7 +254,8 @@ def tcp_flood(relay, verdict, stop_at):
     n = 0
     while time.monotonic() < stop_at:
         try:
-            s = socket.create_connection((relay.host, relay.port), timeout=2)
+            s = socket.create_connection((relay.host, relay.port), timeout=2,
+                                         source_address=(FLOOD_SOURCE, 0))
         except OSError as e:
             verdict.bad.append("TCP flood: connect failed: %s" % e)
             return

@@ -189,6 +189,7 @@ class Harness:
             shutil.rmtree(self.dir)
         os.makedirs(self.dir, exist_ok=True)
         self.procs = []
+        self._redis_tmp = None
         self._cleaned = False
         self._lock = None
         self._lock_ports()
@@ -433,20 +434,41 @@ class Harness:
                             "accepting on TCP port %d" % port)
         return p
 
-    def start_redis(self, port=None, name="redis"):
-        """redis-server on 127.0.0.1:port without persistence. .port, .url.
+    def start_redis(self, port=None, name="redis", data_dir=None):
+        """redis-server on 127.0.0.1:port with the configuration umbra ships
+        (contrib/redis/umbra-redis.conf: AOF, appendfsync always), its data
+        in data_dir (default: one directory per test and port on tmpfs,
+        removed at clean-up). .port, .url, .data_dir.
         Talk to it with redis_command(p.host, p.port, "PUBLISH", ch, msg).
-        Stopping and starting it again on the same port (port=old.port)
-        tests reconnection."""
+        Stopping (or kill -9) and starting it again on the same port
+        (port=old.port) tests reconnection, and finds the state again.
+        tmpfs: the same settings, but an fsync costs nothing there, so a
+        disk that other jobs keep busy cannot stall Redis past the
+        broker's redis-timeout-ms and turn a test's request into a 503."""
         port = port or self.port()
-        argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", self.dir,
-                "--protected-mode", "yes", "--daemonize", "no"]
-        p = self.spawn(name, argv, port=port, host="127.0.0.1",
+        if data_dir is None:
+            data_dir = os.path.join(self._redis_root(), "redis-%d" % port)
+        os.makedirs(data_dir, exist_ok=True)
+        argv = ["redis-server", redis_conf(), "--port", str(port), "--bind", "127.0.0.1",
+                "--dir", data_dir, "--daemonize", "no"]
+        p = self.spawn(name, argv, port=port, host="127.0.0.1", data_dir=data_dir,
                        url="redis://127.0.0.1:%d" % port)
         p.kind = "redis"
         self.wait_ready(p, lambda: redis_ping("127.0.0.1", port), 10.0, "answering PING")
         return p
+
+    def _redis_root(self):
+        if self._redis_tmp is None:
+            shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+            self._redis_tmp = tempfile.mkdtemp(prefix="umbra-%s-redis." % self.name, dir=shm)
+        return self._redis_tmp
+
+    def kill9(self, p):
+        """SIGKILL, no clean-up by the process: a crash. Returns at once
+        after the process is gone."""
+        os.killpg(p.pid, signal.SIGKILL)
+        p.proc.wait()
+        p.exit_status = p.proc.returncode
 
     def relay_binary(self):
         b = os.environ.get("UMBRA_RELAY") or os.path.join(top_builddir(), "relay", "umbra-relay")
@@ -455,12 +477,14 @@ class Harness:
         return b
 
     def start_relay(self, name="relay", tls=True, relay_port_count=40, args=(),
-                    timeout=15.0, **config):
+                    timeout=15.0, host="127.0.0.1", **config):
         """umbra-relay with a config file NAME.conf. Defaults: UDP+TCP listen
         on a fresh port, TLS on another (tls=False to leave it out), relayed
         addresses on 127.0.0.1 from a block of relay_port_count ports, realm
         "umbra.test", log-level debug. port= and tls_port= pick the listen
-        ports; other keyword arguments override or add config keys
+        ports; host= another loopback IP to listen and relay on (127.0.0.2
+        ...: a fleet of relays on one host); other keyword arguments
+        override or add config keys
         (auth_secret_file=..., user=[...], stun_binding=True); args= adds
         command-line flags.
         Ready once TCP (and TLS) accept and a UDP Allocate gets any STUN
@@ -473,7 +497,8 @@ class Harness:
         started again on fresh ports (twice at most)."""
         fixed = "port" in config or "tls_port" in config
         for attempt in range(3):
-            p = self._start_relay_once(name, tls, relay_port_count, args, timeout, dict(config))
+            p = self._start_relay_once(name, tls, relay_port_count, args, timeout, dict(config),
+                                       host)
             shared = shared_ports(p.pid, [p.port] + ([p.tls_port] if p.tls_port else []))
             if not shared:
                 return p
@@ -485,8 +510,7 @@ class Harness:
                  % (name, shared))
         raise AssertionError("unreachable")
 
-    def _start_relay_once(self, name, tls, relay_port_count, args, timeout, config):
-        host = "127.0.0.1"
+    def _start_relay_once(self, name, tls, relay_port_count, args, timeout, config, host):
         port = config.pop("port", None) or self.port()
         cfg = {"listen": "%s:%d" % (host, port)}
         tls_port = None
@@ -618,6 +642,8 @@ class Harness:
                     p.proc.wait()
                 except PermissionError:
                     pass
+        if self._redis_tmp is not None:
+            shutil.rmtree(self._redis_tmp, ignore_errors=True)
         if self._lock is not None:
             self._lock.close()  # releases the port block
             self._lock = None
@@ -631,6 +657,14 @@ class Harness:
                     problems.append("sanitizer report in %s's log %s:\n%s"
                                     % (p.name, p.log, text[max(0, m.start() - 200):][:3000]))
         return problems
+
+
+def redis_conf():
+    """The Redis configuration umbra ships, which every test's Redis uses."""
+    p = os.path.join(top_srcdir(), "contrib", "redis", "umbra-redis.conf")
+    if not os.path.exists(p):
+        raise HarnessError("missing %s" % p)
+    return p
 
 
 def check_sanitizers(p):
@@ -709,6 +743,20 @@ def stun_answers(host, port, timeout=0.3):
         return False
     finally:
         s.close()
+
+
+def relay_metrics(port, host="127.0.0.1", timeout=5.0):
+    """The relay's /metrics on metrics-listen host:port as a dict of
+    series (name with labels, as printed) to number."""
+    import urllib.request
+    with urllib.request.urlopen("http://%s:%d/metrics" % (host, port), timeout=timeout) as resp:
+        text = resp.read().decode()
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            values[name] = float(value)
+    return values
 
 
 def redis_ping(host, port):

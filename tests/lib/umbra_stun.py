@@ -292,7 +292,7 @@ class TurnClient:
     payload) or ('stun', Message)."""
 
     def __init__(self, host, port, transport="udp", username=None, password=None,
-                 timeout=5.0, server_hostname=None, cafile=None):
+                 timeout=5.0, server_hostname=None, cafile=None, source=None):
         self.server = (host, port)
         self.transport = transport
         self.username = username
@@ -309,6 +309,8 @@ class TurnClient:
         fam = socket.AF_INET6 if ":" in host else socket.AF_INET
         if transport == "udp":
             self.sock = socket.socket(fam, socket.SOCK_DGRAM)
+            if source is not None:  # e.g. 127.0.0.2: another client IP on loopback
+                self.sock.bind((source, 0))
             self.sock.connect(self.server)
         elif transport in ("tcp", "tls"):
             raw = socket.create_connection(self.server, timeout=timeout)

@@ -81,7 +81,7 @@ want = {"anonymity": "pseudonymous", "unlinkability": "granted", "relay_only": T
         "ice_delay_until_answer": False, "fresh_dtls_per_call": True,
         "cname": "per-call-random", "origin_disclosure": "status-only",
         "org_domain_disclosure": False, "identity_assertion": "require",
-        "log_retention_seconds": 0, "admit": True}
+        "log_retention_seconds": 0, "split_relays": False, "admit": True}
 assert d == want, d
 by = j["explanation"]["identity_assertion"]["set_by"]
 assert by["source"] == "organisation" and by["mandatory"] is True, by

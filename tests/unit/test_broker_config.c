@@ -75,6 +75,12 @@ static void test_values(void **state)
     for (int i = 0; i < CONFIG_MAX_RELAYS - 1; i++)
         assert_int_equal(set(&c, "relay", "turn:r:3478"), 0);
     assert_int_equal(set(&c, "relay", "turn:r:3478"), -1); /* list full */
+    assert_int_equal(c.fleet_cache_ms, 1000);
+    assert_int_equal(set(&c, "fleet-cache-ms", "0"), 0); /* static relays only */
+    assert_int_equal(c.fleet_cache_ms, 0);
+    assert_int_equal(set(&c, "fleet-cache-ms", "250"), 0);
+    assert_int_equal(c.fleet_cache_ms, 250);
+    assert_int_equal(set(&c, "fleet-cache-ms", "60001"), -1);
 }
 
 static void test_file_errors_name_the_line(void **state)
@@ -109,6 +115,30 @@ static void test_contrib_example(void **state)
     assert_true(c.tls_cert[0] != '\0');
 }
 
+/* redis-sentinel and redis-master-name go together. */
+static void test_sentinel_keys(void **state)
+{
+    struct broker_config c;
+    char err[256];
+    broker_config_defaults(&c);
+    assert_int_equal(set(&c, "relay", "turn:relay.example:3478?transport=udp"), 0);
+    assert_int_equal(set(&c, "auth-secret-file", "/etc/umbra/secrets"), 0);
+    assert_int_equal(set(&c, "broker-key-file", "/etc/umbra/broker.key"), 0);
+    assert_int_equal(set(&c, "policy", "/etc/umbra/policy.json"), 0);
+    assert_int_equal(set(&c, "redis-sentinel", "s1:26379,s2:26379"), 0);
+    assert_int_equal(set(&c, "redis-sentinel", "s3:26379"), 0);
+    assert_int_equal(set(&c, "redis-sentinel", "s4"), -1);
+    assert_int_equal(c.redis_sentinels.n, 3);
+    assert_int_equal(broker_config_check(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "redis-master-name"));
+    assert_int_equal(set(&c, "redis-master-name", "um bra"), -1);
+    assert_int_equal(set(&c, "redis-master-name", "umbra"), 0);
+    assert_int_equal(broker_config_check(&c, err, sizeof(err)), 0);
+    c.redis_sentinels.n = 0;
+    assert_int_equal(broker_config_check(&c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "redis-sentinel"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -116,6 +146,7 @@ int main(void)
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_file_errors_name_the_line),
         cmocka_unit_test(test_contrib_example),
+        cmocka_unit_test(test_sentinel_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* Unit tests for broker/store against a real redis-server (started here on
  * port 22300, in the broker's port range): replies, pipelines, errors,
- * and recovery after Redis goes away and returns. */
+ * recovery after Redis goes away and returns, and a server that is no
+ * writable master (a replica on port 35105, NOREPLICAS) counted as down. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -107,6 +108,51 @@ static void test_batch(void **state)
     store_free(st);
 }
 
+/* A replica (what a demoted master becomes) answers READONLY to writes:
+ * the store counts as down (503, not 500) and drops the connection so the
+ * master is looked for again; reads before that still work. */
+static void test_replica_is_down(void **state)
+{
+    pid_t replica = fork();
+    struct store *st;
+    struct store_batch b = {0};
+    struct store_val v, vs[2];
+
+    if (replica == 0) {
+        if (freopen("/dev/null", "w", stdout) == NULL)
+            _exit(127);
+        execlp("redis-server", "redis-server", "--port", "35105", "--bind", "127.0.0.1", "--save",
+               "", "--appendonly", "no", "--dir", "/tmp", "--replicaof", "127.0.0.1", "22300",
+               (char *)NULL);
+        _exit(127);
+    }
+    sleep_ms(500);
+    st = store_new("127.0.0.1", 35105, 200, &test_log);
+    assert_int_equal(store_cmd(st, &v, "GET", "t:absent", NULL), 0);
+    assert_int_equal(v.type, STORE_NIL);
+    store_batch_add(&b, "GET", "t:absent", NULL);
+    store_batch_add(&b, "SET", "t:r", "x", NULL);
+    assert_int_equal(store_batch_run(st, &b, vs), STORE_EDOWN);
+    assert_int_equal(vs[0].type, STORE_NIL); /* freed and zeroed */
+    assert_false(store_up(st));              /* dropped; the next try waits STORE_PROBE_MS */
+    store_free(st);
+    stop_redis(replica);
+
+    /* NOREPLICAS: nothing written, 503, the connection stays. */
+    st = store_new("127.0.0.1", PORT, 200, &test_log);
+    assert_int_equal(store_cmd(st, &v, "CONFIG", "SET", "min-replicas-to-write", "3", NULL), 0);
+    store_val_free(&v);
+    assert_int_equal(store_cmd(st, &v, "SET", "t:n", "x", NULL), STORE_EDOWN);
+    assert_true(store_up(st));
+    assert_int_equal(store_cmd(st, &v, "EXISTS", "t:n", NULL), 0);
+    assert_int_equal(v.num, 0);
+    assert_int_equal(store_cmd(st, &v, "CONFIG", "SET", "min-replicas-to-write", "0", NULL), 0);
+    store_val_free(&v);
+    assert_int_equal(store_cmd(st, &v, "SET", "t:n", "x", "EX", "60", NULL), 0);
+    store_val_free(&v);
+    store_free(st);
+}
+
 static void test_down_then_recovers(void **state)
 {
     struct store *st = store_new("127.0.0.1", PORT, 100, &test_log);
@@ -143,9 +189,8 @@ static void test_never_up(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_replies),
-        cmocka_unit_test(test_batch),
-        cmocka_unit_test(test_down_then_recovers),
+        cmocka_unit_test(test_replies),         cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_replica_is_down), cmocka_unit_test(test_down_then_recovers),
         cmocka_unit_test(test_never_up),
     };
     if (sodium_init() < 0)

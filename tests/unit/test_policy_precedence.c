@@ -348,6 +348,53 @@ static void test_request_preferences(void **state)
     policy_set_free(set);
 }
 
+/* split_relays follows the ordinary rule (true is the more private
+ * value): off by default, a party alone can turn it on but not off, a
+ * mandatory operator rule decides. */
+static void test_split_relays(void **state)
+{
+    struct policy_set *set = NULL;
+    struct policy_decision d;
+    char err[256];
+    assert_int_equal(policy_set_load(&set, NULL, 0, err, sizeof(err)), 0);
+    decide(set, &plain, &d);
+    assert_false(d.split_relays);
+    assert_int_equal(d.set_by[POLICY_FIELD_SPLIT_RELAYS].source, POLICY_SOURCE_BUILTIN);
+    policy_set_free(set);
+
+    set = load("{\"version\": 1, \"rules\": [\n"
+               "{\"id\": \"c\", \"source\": \"caller\", \"set\": {\"split_relays\": true}},\n"
+               "{\"id\": \"e\", \"source\": \"callee\", \"set\": {\"split_relays\": false}}]}");
+    decide(set, &plain, &d);
+    assert_true(d.split_relays);
+    assert_by(&d.set_by[POLICY_FIELD_SPLIT_RELAYS], "c");
+    assert_int_equal(d.n_refused, 1);
+    assert_int_equal(d.refused[0].field, POLICY_FIELD_SPLIT_RELAYS);
+    assert_by(&d.refused[0].by, "e");
+    assert_int_equal(d.refused[0].reason, POLICY_REFUSED_MORE_PRIVATE);
+    policy_set_free(set);
+
+    set = load("{\"version\": 1, \"rules\": [\n"
+               "{\"id\": \"m\", \"source\": \"service\", \"mandatory\": true,\n"
+               " \"set\": {\"split_relays\": false}},\n"
+               "{\"id\": \"c\", \"source\": \"caller\", \"set\": {\"split_relays\": true}}]}");
+    decide(set, &plain, &d);
+    assert_false(d.split_relays);
+    assert_by(&d.set_by[POLICY_FIELD_SPLIT_RELAYS], "m");
+    assert_int_equal(d.n_refused, 1);
+    assert_int_equal(d.refused[0].reason, POLICY_REFUSED_MANDATORY);
+    policy_set_free(set);
+
+    /* Not a bool: refused with the field's name. */
+    const char *names[1] = {"p.json"};
+    const char *texts[1] = {"{\"version\": 1, \"rules\": [{\"source\": \"service\", "
+                            "\"set\": {\"split_relays\": \"yes\"}}]}"};
+    set = NULL;
+    assert_int_equal(policy_set_load_texts(&set, names, texts, 1, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "\"split_relays\" must be true or false"));
+    assert_null(set);
+}
+
 static void test_names_round_trip(void **state)
 {
     enum policy_service s;
@@ -387,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_undetectable_caller_asserts_nothing),
         cmocka_unit_test(test_request_preferences),
         cmocka_unit_test(test_names_round_trip),
+        cmocka_unit_test(test_split_relays),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -219,13 +219,127 @@ static void test_inconsistent(void **state)
     relay_config_free(&c);
 }
 
+/* The fleet keys: given, derived when redis is set, and refused when bad. */
+static void test_fleet_keys(void **state)
+{
+    struct relay_config c;
+    char err[512] = "";
+    char host[128], want[160];
+    char *flags[] = {"--public-uri=turns:relay.example.org:5349?transport=tcp"};
+
+    assert_int_equal(load(&c,
+                          "listen = 127.0.0.2:3478\nuser = a:b\nredis = 127.0.0.1:6379\n"
+                          "relay-id = r-1.example:a\noperator = op_b\n"
+                          "public-uri = turn:relay.example.org:3478?transport=udp\n"
+                          "public-uri = turn:relay.example.org:3478?transport=tcp\n"
+                          "fleet-refresh = 1\nfleet-ttl = 3\n",
+                          1, flags, err, sizeof(err)),
+                     0);
+    assert_string_equal(c.relay_id, "r-1.example:a");
+    assert_string_equal(c.operator_label, "op_b");
+    /* a flag replaces the file's list */
+    assert_int_equal(c.n_public_uris, 1);
+    assert_string_equal(c.public_uris[0], "turns:relay.example.org:5349?transport=tcp");
+    assert_int_equal(c.fleet_refresh_s, 1);
+    assert_int_equal(c.fleet_ttl_s, 3);
+    relay_config_free(&c);
+
+    /* Derived: hostname-first relayed IP, operator "default", URIs from the
+     * listen address; the defaults are 2 s and 6 s. */
+    assert_int_equal(load(&c, "listen = 127.0.0.2:3478\nuser = a:b\nredis = 127.0.0.1:6379\n", 0,
+                          NULL, err, sizeof(err)),
+                     0);
+    assert_int_equal(gethostname(host, sizeof(host)), 0);
+    host[sizeof(host) - 1] = '\0';
+    snprintf(want, sizeof(want), "%.20s-127.0.0.2", host);
+    assert_string_equal(c.relay_id, want);
+    assert_string_equal(c.operator_label, "default");
+    assert_int_equal(c.n_public_uris, 2);
+    assert_string_equal(c.public_uris[0], "turn:127.0.0.2:3478?transport=udp");
+    assert_string_equal(c.public_uris[1], "turn:127.0.0.2:3478?transport=tcp");
+    assert_int_equal(c.fleet_refresh_s, 2);
+    assert_int_equal(c.fleet_ttl_s, 6);
+    relay_config_free(&c);
+
+    /* Without redis nothing is derived. */
+    assert_int_equal(load(&c, "listen = 127.0.0.2:3478\nuser = a:b\n", 0, NULL, err, sizeof(err)),
+                     0);
+    assert_null(c.relay_id);
+    assert_int_equal(c.n_public_uris, 0);
+    relay_config_free(&c);
+
+    /* Bad values name the line. */
+    assert_int_equal(load(&c, "user = a:b\nrelay-id = has space\n", 0, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":2:"));
+    relay_config_free(&c);
+    assert_int_equal(load(&c, "user = a:b\noperator = \n", 0, NULL, err, sizeof(err)), -1);
+    relay_config_free(&c);
+    assert_int_equal(load(&c, "user = a:b\npublic-uri = http://x\n", 0, NULL, err, sizeof(err)),
+                     -1);
+    assert_non_null(strstr(err, "turn:"));
+    relay_config_free(&c);
+    assert_int_equal(load(&c, "user = a:b\nfleet-ttl = 1\n", 0, NULL, err, sizeof(err)), -1);
+    relay_config_free(&c);
+    assert_int_equal(load(&c,
+                          "listen = 127.0.0.2:3478\nuser = a:b\nredis = 127.0.0.1:6379\n"
+                          "fleet-refresh = 5\nfleet-ttl = 5\n",
+                          0, NULL, err, sizeof(err)),
+                     -1);
+    assert_non_null(strstr(err, "fleet-ttl must be longer than fleet-refresh"));
+    relay_config_free(&c);
+}
+
+/* redis-sentinel: repeatable and comma lists; flags replace the file's
+ * list; the master's name is required with it and only with it. */
+static void test_sentinel(void **state)
+{
+    struct relay_config c;
+    char err[512] = "";
+    char *extra[] = {"--redis-sentinel=10.0.0.9:26379"};
+    const char *base = "user = a:b\nrelay-address = 192.0.2.1\n";
+    char text[512];
+
+    snprintf(text, sizeof(text),
+             "%sredis-sentinel = 10.0.0.1:26379, 10.0.0.2:26379\n"
+             "redis-sentinel = [2001:db8::3]:26380\nredis-master-name = umbra\n",
+             base);
+    assert_int_equal(load(&c, text, 0, NULL, err, sizeof(err)), 0);
+    assert_int_equal(c.redis_sentinels.n, 3);
+    assert_string_equal(c.redis_sentinels.node[1].host, "10.0.0.2");
+    assert_string_equal(c.redis_sentinels.node[2].host, "2001:db8::3");
+    assert_int_equal(c.redis_sentinels.node[2].port, 26380);
+    assert_string_equal(c.redis_sentinels.master_name, "umbra");
+    assert_true(relay_config_uses_redis(&c));
+    assert_null(c.redis_host);
+    relay_config_free(&c);
+    assert_int_equal(load(&c, text, 1, extra, err, sizeof(err)), 0);
+    assert_int_equal(c.redis_sentinels.n, 1);
+    assert_string_equal(c.redis_sentinels.node[0].host, "10.0.0.9");
+    relay_config_free(&c);
+
+    snprintf(text, sizeof(text), "%sredis-sentinel = 10.0.0.1:26379\n", base);
+    assert_int_equal(load(&c, text, 0, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "redis-master-name"));
+    relay_config_free(&c);
+    snprintf(text, sizeof(text), "%sredis-master-name = umbra\n", base);
+    assert_int_equal(load(&c, text, 0, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "redis-sentinel"));
+    relay_config_free(&c);
+    snprintf(text, sizeof(text), "%sredis-sentinel = 10.0.0.1:26379,nope\n", base);
+    assert_int_equal(load(&c, text, 0, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":3:"));
+    assert_int_equal(c.redis_sentinels.n, 0);
+    relay_config_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_file),    cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_flags),        cmocka_unit_test(test_flags_replace_lists),
         cmocka_unit_test(test_bad_lines),    cmocka_unit_test(test_bad_flag),
-        cmocka_unit_test(test_inconsistent),
+        cmocka_unit_test(test_inconsistent), cmocka_unit_test(test_fleet_keys),
+        cmocka_unit_test(test_sentinel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -125,7 +125,8 @@ static int rig_setup(void **state)
     log_init(&r->log, "test", LOG_LEVEL_ERROR, stderr);
     assert_int_equal(relay_addr_pool_init(&r->pool, r->cfg.relay, 1, 20960, 20967), 0);
     assert_int_equal(revoke_list_init(&r->revoked), 0);
-    assert_int_equal(quota_init(&r->quota, 0), 0);
+    struct quota_limits none = {0, 0, 0};
+    assert_int_equal(quota_init(&r->quota, &none), 0);
     r->sh.cfg = &r->cfg;
     r->sh.log = &r->log;
     r->sh.pool = &r->pool;

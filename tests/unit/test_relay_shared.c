@@ -40,28 +40,83 @@ static void test_revoke_hold(void **state)
 static void test_quota_limit(void **state)
 {
     struct quota q;
-    assert_int_equal(quota_init(&q, 2), 0);
+    struct quota_limits lim = {.per_user = 2};
+    assert_int_equal(quota_init(&q, &lim), 0);
     assert_int_equal(quota_take(&q, "alice", 5), 0);
     assert_int_equal(quota_take(&q, "alice", 5), 0);
-    assert_int_equal(quota_take(&q, "alice", 5), -1);
+    assert_int_equal(quota_take(&q, "alice", 5), QUOTA_USER);
     assert_int_equal(quota_take(&q, "bob", 3), 0); /* per user */
     quota_give_back(&q, "alice", 5);
     assert_int_equal(quota_take(&q, "alice", 5), 0);
-    assert_int_equal(quota_take(&q, "alice", 5), -1);
+    assert_int_equal(quota_take(&q, "alice", 5), QUOTA_USER);
     quota_give_back(&q, "alice", 5);
     quota_give_back(&q, "alice", 5);
     quota_give_back(&q, "bob", 3);
-    assert_int_equal(q.h.count, 0); /* nothing kept about users without allocations */
+    assert_int_equal(q.users.count, 0); /* nothing kept about users without allocations */
+    assert_int_equal(q.total, 0);
+    quota_free(&q);
+}
+
+/* call-quota: the REST usernames of one call, whatever their pseudonym or
+ * expiry, share one budget; other calls and static users do not count. */
+static void test_quota_per_call(void **state)
+{
+    struct quota q;
+    struct quota_limits lim = {.per_call = 2};
+    const char *a = "1900000000:call-A:alice", *b = "1900000001:call-A:bob";
+    const char *c = "1900000000:call-A:carol", *other = "1900000000:call-B:alice";
+    assert_int_equal(quota_init(&q, &lim), 0);
+    assert_int_equal(quota_take(&q, a, strlen(a)), QUOTA_OK);
+    assert_int_equal(quota_take(&q, b, strlen(b)), QUOTA_OK);
+    assert_int_equal(quota_take(&q, c, strlen(c)), QUOTA_CALL);
+    assert_int_equal(quota_take(&q, a, strlen(a)), QUOTA_CALL);
+    assert_int_equal(quota_take(&q, other, strlen(other)), QUOTA_OK);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(quota_take(&q, "static-user", 11), QUOTA_OK); /* no call id */
+    quota_give_back(&q, b, strlen(b));
+    assert_int_equal(quota_take(&q, c, strlen(c)), QUOTA_OK);
+    quota_give_back(&q, a, strlen(a));
+    quota_give_back(&q, c, strlen(c));
+    quota_give_back(&q, other, strlen(other));
+    for (int i = 0; i < 5; i++)
+        quota_give_back(&q, "static-user", 11);
+    assert_int_equal(q.calls.count, 0);
+    assert_int_equal(q.total, 0);
+    quota_free(&q);
+}
+
+/* max-allocations counts everyone; a refusal by any limit takes nothing. */
+static void test_quota_total(void **state)
+{
+    struct quota q;
+    struct quota_limits lim = {.total = 3, .per_user = 2, .per_call = 5};
+    const char *u1 = "1900000000:call-A:alice";
+    assert_int_equal(quota_init(&q, &lim), 0);
+    assert_int_equal(quota_take(&q, u1, strlen(u1)), QUOTA_OK);
+    assert_int_equal(quota_take(&q, u1, strlen(u1)), QUOTA_OK);
+    assert_int_equal(quota_take(&q, u1, strlen(u1)), QUOTA_USER);
+    assert_int_equal(q.total, 2);
+    assert_int_equal(quota_take(&q, "bob", 3), QUOTA_OK);
+    assert_int_equal(quota_take(&q, "carol", 5), QUOTA_TOTAL);
+    quota_give_back(&q, "bob", 3);
+    assert_int_equal(quota_take(&q, "carol", 5), QUOTA_OK);
+    quota_give_back(&q, "carol", 5);
+    quota_give_back(&q, u1, strlen(u1));
+    quota_give_back(&q, u1, strlen(u1));
+    assert_int_equal(q.total, 0);
+    assert_int_equal(q.users.count, 0);
+    assert_int_equal(q.calls.count, 0);
     quota_free(&q);
 }
 
 static void test_quota_unlimited(void **state)
 {
     struct quota q;
-    assert_int_equal(quota_init(&q, 0), 0);
+    struct quota_limits none = {0, 0, 0};
+    assert_int_equal(quota_init(&q, &none), 0);
     for (int i = 0; i < 1000; i++)
         assert_int_equal(quota_take(&q, "alice", 5), 0);
-    assert_int_equal(q.h.count, 0);
+    assert_int_equal(q.users.count, 0);
     quota_free(&q);
 }
 
@@ -86,7 +141,8 @@ static void test_quota_threads(void **state)
     pthread_t t[4];
     struct racer r[4];
     int total = 0;
-    assert_int_equal(quota_init(&q, 37), 0);
+    struct quota_limits lim = {.per_user = 37};
+    assert_int_equal(quota_init(&q, &lim), 0);
     for (int i = 0; i < 4; i++) {
         r[i].q = &q;
         r[i].granted = 0;
@@ -104,7 +160,7 @@ static void test_metrics_sum(void **state)
 {
     static struct metrics_thread a, b;
     struct metrics_thread *threads[] = {&a, &b};
-    char text[8192];
+    char text[16384];
     metrics_add(&a, M_PKTS_TO_PEER, 5);
     metrics_add(&b, M_PKTS_TO_PEER, 7);
     metrics_add(&b, M_DENY_NOT_RELAYED, 1);
@@ -126,7 +182,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_revoke_hold),     cmocka_unit_test(test_quota_limit),
         cmocka_unit_test(test_quota_unlimited), cmocka_unit_test(test_quota_threads),
-        cmocka_unit_test(test_metrics_sum),
+        cmocka_unit_test(test_metrics_sum),     cmocka_unit_test(test_quota_per_call),
+        cmocka_unit_test(test_quota_total),
     };
     if (sodium_init() < 0)
         return 1;

@@ -1,0 +1,28 @@
+/* rate_bucket: a token bucket (rate units per second, at most burst units
+ * saved up), for the relay's bandwidth caps and its limit on
+ * unauthenticated requests.
+ *
+ * Pure and tiny: the caller passes monotonic milliseconds and owns the
+ * bucket; nothing here locks or allocates, so one thread may call it per
+ * packet. Tokens are kept in thousandths, so slow rates checked often
+ * (20 per second, every millisecond) still fill. */
+#ifndef UMBRA_RATE_BUCKET_H
+#define UMBRA_RATE_BUCKET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct rate_bucket {
+    uint64_t milli_tokens;
+    int64_t last_ms;
+};
+
+/* A full bucket of burst units at now_ms. */
+void rate_bucket_init(struct rate_bucket *b, uint64_t burst, int64_t now_ms);
+/* Refills for the time since the last call (rate units per second, capped
+ * at burst), then takes n units if there are that many: true when taken,
+ * false when the caller is over the rate (nothing is taken then). */
+bool rate_bucket_take(struct rate_bucket *b, uint64_t rate, uint64_t burst, uint64_t n,
+                      int64_t now_ms);
+
+#endif
