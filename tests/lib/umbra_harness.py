@@ -335,6 +335,10 @@ class Harness:
         wait = float(os.environ.get("UMBRA_TEST_PORT_WAIT", "600"))
         deadline = time.monotonic() + wait
         told = False
+        if self._next_port + count > self.port_end:
+            # Ports are handed out once: waiting cannot make room.
+            raise HarnessError("no room for %d more ports in %d-%d (this test's block)"
+                               % (count, self._next_port, self.port_end - 1))
         while True:
             low = self._next_port
             while low + count - 1 < self.port_end:
