@@ -508,6 +508,7 @@ class Harness:
                 return p
             p.proc.kill()
             p.proc.wait()
+            p.ready = False  # killed at once: its log need not say anything
             if fixed or attempt == 2:
                 raise HarnessError("%s: port(s) %s shared with another process" % (name, shared))
             note("%s: port(s) %s shared with another process; starting again elsewhere"
