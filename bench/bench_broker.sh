@@ -36,8 +36,9 @@ echo "== Redis appendfsync $(redis-cli -p $REDIS_PORT config get appendfsync | t
 echo "== in process (one thread; redis-server on another process)"
 "$BUILDDIR/bench/bench_broker" inproc $REDIS_PORT "$N"
 
-head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/broker.key"
-echo "bench-secret" >"$work/secrets"
+# umbra-broker refuses secret files that group or others can read.
+(umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/broker.key")
+(umask 077 && echo "bench-secret" >"$work/secrets")
 printf '{"version": 1, "source": "service", "rules": []}\n' >"$work/policy.json"
 "$BUILDDIR/broker/umbra-broker" --listen=127.0.0.1:$BROKER_PORT --redis=127.0.0.1:$REDIS_PORT \
     --relay=turn:127.0.0.1:3478 --auth-secret-file="$work/secrets" --policy="$work/policy.json" \

@@ -204,6 +204,10 @@ int broker_config_set(void *ctx, const char *key, const char *value, char *err, 
         return set_uint(value, 64, 1u << 24, &c->client_table, err, errlen);
     if (strcmp(key, "trusted-proxy") == 0)
         return set_proxy(c, value, err, errlen);
+    if (strcmp(key, "proc-user") == 0)
+        return copy_str(c->proc_user, sizeof(c->proc_user), value, err, errlen);
+    if (strcmp(key, "proc-group") == 0)
+        return copy_str(c->proc_group, sizeof(c->proc_group), value, err, errlen);
     snprintf(err, errlen, "unknown key");
     return -1;
 }
@@ -265,6 +269,8 @@ void broker_config_usage(FILE *out)
           "                              repeatable (none)\n"
           "  redis-sentinel HOST:PORT[,HOST:PORT...]  find the Redis master through these\n"
           "                              sentinels (repeatable; replaces redis)\n"
-          "  redis-master-name NAME      the master's name known to the sentinels\n",
+          "  redis-master-name NAME      the master's name known to the sentinels\n"
+          "  proc-user USER              started as root: run as USER once listening (off)\n"
+          "  proc-group GROUP            with proc-user: run with this group (USER's own)\n",
           out);
 }

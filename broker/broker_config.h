@@ -55,6 +55,8 @@ struct broker_config {
     struct umbra_addr trusted_proxies[CONFIG_MAX_PROXIES];
     /* redis-sentinel, redis-master-name; n == 0: the fixed redis address. */
     struct redis_sentinels redis_sentinels;
+    char proc_user[64];  /* switch to this user once listening; "": stay */
+    char proc_group[64]; /* and this group; "": the user's own */
 };
 
 void broker_config_defaults(struct broker_config *c);

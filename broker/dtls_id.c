@@ -44,8 +44,7 @@ void dtls_id_free(struct dtls_id *id)
 {
     if (id == NULL)
         return;
-    dtls_id_wipe(id->key_pem);
-    free(id->key_pem);
+    sodium_free(id->key_pem); /* wipes */
     free(id->cert_pem);
     memset(id, 0, sizeof(*id));
 }
@@ -65,12 +64,14 @@ static void dtls_id_format_fp(const unsigned char md[crypto_hash_sha256_BYTES],
     out[o] = '\0';
 }
 
-/* PEM text of DER bytes: base64 in 64-column lines between the armour. */
-static char *dtls_id_pem(const char *label, const unsigned char *der, size_t len)
+/* PEM text of DER bytes: base64 in 64-column lines between the armour. A
+ * private key's goes to sodium_malloc memory (locked, left out of core
+ * dumps; released with sodium_free), a certificate's to malloc. */
+static char *dtls_id_pem(const char *label, const unsigned char *der, size_t len, int secret)
 {
     size_t lines = (len + 47) / 48;
     size_t cap = 2 * (strlen(label) + 32) + lines * 65 + 1;
-    char *pem = malloc(cap);
+    char *pem = secret ? sodium_malloc(cap) : malloc(cap);
     size_t o;
     if (pem == NULL)
         return NULL;
@@ -184,7 +185,7 @@ static char *dtls_id_key_pem(EVP_PKEY *key, const unsigned char pt[DTLS_ID_POINT
         memcpy(der + o, dtls_id_p8_mid, sizeof(dtls_id_p8_mid));
         o += sizeof(dtls_id_p8_mid);
         memcpy(der + o, pt, DTLS_ID_POINT_BYTES);
-        pem = dtls_id_pem("PRIVATE KEY", der, sizeof(der));
+        pem = dtls_id_pem("PRIVATE KEY", der, sizeof(der), 1);
     }
     BN_clear_free(priv);
     sodium_memzero(der, sizeof(der));
@@ -201,7 +202,7 @@ static int dtls_id_export_cert(X509 *x, struct dtls_id *out)
         return -1;
     crypto_hash_sha256(md, der, (unsigned long long)len);
     dtls_id_format_fp(md, out->fingerprint);
-    out->cert_pem = dtls_id_pem("CERTIFICATE", der, (size_t)len);
+    out->cert_pem = dtls_id_pem("CERTIFICATE", der, (size_t)len, 0);
     OPENSSL_free(der);
     return out->cert_pem != NULL ? 0 : -1;
 }

@@ -23,17 +23,19 @@
 #define DTLS_ID_VALID_AFTER_SECONDS (24 * 3600)
 
 struct dtls_id {
-    char *key_pem;  /* PKCS#8 PEM ("BEGIN PRIVATE KEY"); wiped and freed by dtls_id_free */
+    char *key_pem;  /* PKCS#8 PEM ("BEGIN PRIVATE KEY") in sodium_malloc memory (out of
+                       core dumps); wiped and freed by dtls_id_free */
     char *cert_pem; /* "BEGIN CERTIFICATE" */
     char fingerprint[DTLS_ID_FINGERPRINT_MAX]; /* "sha-256 AB:CD:..." of the DER cert,
                                                   as in SDP a=fingerprint */
 };
 
 int dtls_id_generate(struct dtls_id *out, char *err, size_t errlen);
-/* Wipes key_pem (dtls_id_wipe), frees both PEMs, zeroes *id. NULL is fine. */
+/* Wipes and frees key_pem (sodium_free), frees cert_pem, zeroes *id. NULL
+ * is fine. */
 void dtls_id_free(struct dtls_id *id);
 /* Zeroes a NUL-terminated string in place (sodium_memzero over strlen
- * bytes); what dtls_id_free does to key_pem. */
+ * bytes), for copies of key_pem. */
 void dtls_id_wipe(char *s);
 /* The SHA-256 fingerprint of a PEM certificate, in the format above. */
 int dtls_id_fingerprint_of_pem(const char *cert_pem, char out[DTLS_ID_FINGERPRINT_MAX], char *err,

@@ -20,6 +20,7 @@ void keys_derive(const uint8_t master[KEYS_BYTES], struct keys *out)
 int keys_load(const char *path, struct keys *out, char *err, size_t errlen)
 {
     char line[256];
+    char iobuf[512]; /* stdio's own buffer would keep the key after fclose */
     uint8_t master[KEYS_BYTES];
     size_t bin_len = 0, n;
     const char *end = NULL;
@@ -30,6 +31,7 @@ int keys_load(const char *path, struct keys *out, char *err, size_t errlen)
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
+    setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
     if (fgets(line, sizeof(line), f) == NULL) {
         snprintf(err, errlen, "%s: empty", path);
         goto done;
@@ -48,6 +50,7 @@ done:
     sodium_memzero(line, sizeof(line));
     sodium_memzero(master, sizeof(master));
     fclose(f);
+    sodium_memzero(iobuf, sizeof(iobuf));
     return rc;
 }
 

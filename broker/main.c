@@ -13,6 +13,7 @@
 #include "keys.h"
 #include "redis_target.h"
 #include "policy.h"
+#include "privs.h"
 #include "tls_server.h"
 #include "turn_rest.h"
 #include "wipe.h"
@@ -48,7 +49,7 @@ static int load_config(int argc, char **argv, struct broker_config *cfg, char *e
 struct broker {
     struct broker_config cfg;
     struct log_ctx log;
-    struct keys keys;
+    struct keys *keys; /* sodium_malloc: locked, out of core dumps */
     struct turn_rest_secrets *secrets;
     struct policy_set *policy;
     struct dtls_pool *pool;
@@ -59,7 +60,20 @@ struct broker {
     struct fleet fleet;
     struct calls calls;
     struct api api;
+    struct privs_target privs;
 };
+
+/* Before anything is opened: secret files that group or others could
+ * read, and a proc-user or proc-group that cannot be switched to. */
+static int check_start(struct broker *b, char *err, size_t errlen)
+{
+    if (privs_check_secret_file("auth-secret-file", b->cfg.auth_secret_file, err, errlen) != 0 ||
+        privs_check_secret_file("broker-key-file", b->cfg.broker_key_file, err, errlen) != 0 ||
+        (b->cfg.tls_key[0] != '\0' &&
+         privs_check_secret_file("tls-key", b->cfg.tls_key, err, errlen) != 0))
+        return -1;
+    return privs_resolve(b->cfg.proc_user, b->cfg.proc_group, &b->privs, err, errlen);
+}
 
 static int start(struct broker *b, char *err, size_t errlen)
 {
@@ -70,9 +84,14 @@ static int start(struct broker *b, char *err, size_t errlen)
         b->cfg.n_trusted_proxies};
     struct redis_target target;
 
-    if (keys_load(b->cfg.broker_key_file, &b->keys, err, errlen) != 0)
+    b->keys = sodium_malloc(sizeof(*b->keys));
+    if (b->keys == NULL) {
+        snprintf(err, errlen, "out of memory");
         return -1;
-    b->secrets = calloc(1, sizeof(*b->secrets));
+    }
+    if (keys_load(b->cfg.broker_key_file, b->keys, err, errlen) != 0)
+        return -1;
+    b->secrets = turn_rest_secrets_new();
     if (b->secrets == NULL ||
         turn_rest_secrets_load(b->cfg.auth_secret_file, b->secrets, err, errlen) != 0)
         return -1;
@@ -96,11 +115,11 @@ static int start(struct broker *b, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    b->ids = (struct identities){b->store, &b->keys, b->cfg.identity_ttl};
+    b->ids = (struct identities){b->store, b->keys, b->cfg.identity_ttl};
     fleet_init(&b->fleet, b->store, b->cfg.fleet_cache_ms, &b->log);
     b->calls = (struct calls){.store = b->store,
                               .ids = &b->ids,
-                              .keys = &b->keys,
+                              .keys = b->keys,
                               .policy = b->policy,
                               .secrets = b->secrets,
                               .cfg = &b->cfg,
@@ -125,6 +144,11 @@ static int start(struct broker *b, char *err, size_t errlen)
                            &limits, &b->log, err, errlen);
     if (b->api.http == NULL)
         return -1;
+    /* Listening, keys and secrets read: root is no longer needed. */
+    if (privs_drop(&b->privs, err, errlen) != 0)
+        return -1;
+    if (b->privs.set)
+        log_info(&b->log, "running as %s", b->privs.user);
     if (!store_up(b->store))
         log_warn(&b->log, "redis: unreachable at start; answering 503 until it is up");
     if (store_watch(b->store, b->base) != 0 ||
@@ -146,10 +170,8 @@ static void stop(struct broker *b)
     dtls_pool_free(b->pool);
     tls_server_free(b->tls);
     policy_set_free(b->policy);
-    if (b->secrets != NULL)
-        turn_rest_secrets_clear(b->secrets);
-    free(b->secrets);
-    keys_clear(&b->keys);
+    turn_rest_secrets_free(b->secrets); /* wipes */
+    sodium_free(b->keys);               /* wipes */
 }
 
 int main(int argc, char **argv)
@@ -169,11 +191,16 @@ int main(int argc, char **argv)
         printf("umbra-broker %s\n", UMBRA_VERSION);
         return 0;
     }
-    if (sodium_init() < 0) {
-        fprintf(stderr, "umbra-broker: libsodium cannot start\n");
+    /* Before the first secret is read: no core dump, no ptrace by others. */
+    if (privs_no_dump() != 0 || sodium_init() < 0) {
+        fprintf(stderr, "umbra-broker: cannot start (dumpable flag or libsodium)\n");
         return 1;
     }
-    if (load_config(argc, argv, &b.cfg, err, sizeof(err)) != 0) {
+    if (tls_secure_heap_init() != 0)
+        fprintf(stderr, "umbra-broker: no OpenSSL secure heap; TLS and DTLS keys stay in "
+                        "ordinary memory\n");
+    if (load_config(argc, argv, &b.cfg, err, sizeof(err)) != 0 ||
+        check_start(&b, err, sizeof(err)) != 0) {
         fprintf(stderr, "umbra-broker: %s\n", err);
         return 2;
     }

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ int conf_load_file(const char *path, conf_setter set, void *ctx, char *err, size
 {
     FILE *f = fopen(path, "r");
     char line[4096];
+    char iobuf[4096]; /* stdio's own buffer would keep passwords after fclose */
     char where[512];
     unsigned lineno = 0;
     int rc = 0;
@@ -40,6 +42,7 @@ int conf_load_file(const char *path, conf_setter set, void *ctx, char *err, size
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
+    setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
     while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
         char *s, *eq, *hash;
         lineno++;
@@ -65,6 +68,8 @@ int conf_load_file(const char *path, conf_setter set, void *ctx, char *err, size
         rc = apply(set, ctx, where, trim(s), trim(eq + 1), err, errlen);
     }
     fclose(f);
+    sodium_memzero(iobuf, sizeof(iobuf));
+    sodium_memzero(line, sizeof(line));
     return rc;
 }
 

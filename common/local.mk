@@ -6,7 +6,8 @@ common_libumbra_common_a_SOURCES = \
 	common/conf.c common/conf.h \
 	common/turn_rest.c common/turn_rest.h \
 	common/tls_server.c common/tls_server.h \
-	common/redis_target.c common/redis_target.h
+	common/redis_target.c common/redis_target.h \
+	common/privs.c common/privs.h
 common_libumbra_common_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(OPENSSL_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(HIREDIS_CFLAGS)
 COMMON_LIBS = common/libumbra_common.a $(SODIUM_LIBS) $(OPENSSL_LIBS)

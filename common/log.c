@@ -2,6 +2,7 @@
 #include "log.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
@@ -13,13 +14,20 @@ void log_init(struct log_ctx *log, const char *prog, enum log_level level, FILE 
     log->out = out;
     log->prog = prog;
     pthread_mutex_init(&log->lock, NULL);
-    randombytes_buf(log->token_key, sizeof(log->token_key));
+    /* sodium_malloc needs sodium_init(), which may run more than once. */
+    log->token_key = sodium_init() >= 0 ? sodium_malloc(LOG_TOKEN_KEY_BYTES) : NULL;
+    if (log->token_key == NULL) {
+        fprintf(stderr, "%s: no memory for the log token key\n", prog);
+        abort();
+    }
+    randombytes_buf(log->token_key, LOG_TOKEN_KEY_BYTES);
     log->token_key_born = time(NULL);
 }
 
 void log_free(struct log_ctx *log)
 {
-    sodium_memzero(log->token_key, sizeof(log->token_key));
+    sodium_free(log->token_key); /* wipes */
+    log->token_key = NULL;
     pthread_mutex_destroy(&log->lock);
 }
 
@@ -63,10 +71,10 @@ const char *log_token(struct log_ctx *log, const void *data, size_t len, char bu
 
     pthread_mutex_lock(&log->lock);
     if (now - log->token_key_born >= LOG_TOKEN_ROTATE_SECONDS) {
-        randombytes_buf(log->token_key, sizeof(log->token_key));
+        randombytes_buf(log->token_key, LOG_TOKEN_KEY_BYTES);
         log->token_key_born = now;
     }
-    crypto_generichash(h, sizeof(h), data, len, log->token_key, sizeof(log->token_key));
+    crypto_generichash(h, sizeof(h), data, len, log->token_key, LOG_TOKEN_KEY_BYTES);
     pthread_mutex_unlock(&log->lock);
     buf[0] = 'a';
     buf[1] = ':';

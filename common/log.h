@@ -26,13 +26,14 @@ struct log_ctx {
     FILE *out; /* not owned */
     const char *prog;
     pthread_mutex_t lock;
-    unsigned char token_key[LOG_TOKEN_KEY_BYTES];
+    unsigned char *token_key; /* LOG_TOKEN_KEY_BYTES, sodium_malloc: out of core dumps */
     time_t token_key_born;
 };
 
-/* Initialises with a fresh random token key. Requires sodium_init(). */
+/* Initialises with a fresh random token key (calls sodium_init()); aborts
+ * when no memory is left for the key. */
 void log_init(struct log_ctx *log, const char *prog, enum log_level level, FILE *out);
-/* Wipes the token key. */
+/* Wipes and releases the token key. */
 void log_free(struct log_ctx *log);
 int log_level_parse(const char *text, enum log_level *out);
 

@@ -3,14 +3,58 @@
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <malloc.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct tls_server {
     SSL_CTX *ctx;
 };
+
+static void *tls_malloc(size_t n, const char *file, int line)
+{
+    return malloc(n);
+}
+
+static void tls_free(void *p, const char *file, int line)
+{
+    if (p != NULL)
+        sodium_memzero(p, malloc_usable_size(p));
+    free(p);
+}
+
+/* realloc may move the block: the old one is wiped like a free. */
+static void *tls_realloc(void *p, size_t n, const char *file, int line)
+{
+    size_t old;
+    void *q;
+    if (p == NULL)
+        return malloc(n);
+    if (n == 0) {
+        tls_free(p, file, line);
+        return NULL;
+    }
+    old = malloc_usable_size(p);
+    if (old >= n)
+        return p;
+    q = malloc(n);
+    if (q == NULL)
+        return NULL;
+    memcpy(q, p, old);
+    tls_free(p, file, line);
+    return q;
+}
+
+int tls_secure_heap_init(void)
+{
+    CRYPTO_set_mem_functions(tls_malloc, tls_realloc, tls_free);
+    return CRYPTO_secure_malloc_init(TLS_SECURE_HEAP_BYTES, 16) != 0 ? 0 : -1;
+}
 
 struct tls_server *tls_server_new(const char *cert_path, const char *key_path, char *err,
                                   size_t errlen)

@@ -13,6 +13,16 @@ struct tls_server;
 struct bufferevent;
 struct event_base;
 
+/* OpenSSL's secure heap: private key numbers (the TLS key, the broker's
+ * per-call DTLS keys) are kept in locked memory that core dumps leave out.
+ * And OpenSSL frees through a wiping free, so the decoded copies a key
+ * passes through on loading (DER, ASN.1 strings) do not stay in freed
+ * memory. Process-wide; call once, before OpenSSL allocates anything. A
+ * key that finds the heap full fails to load or be made. 0, or -1 when the
+ * heap cannot be set up (keys then stay in ordinary memory). */
+#define TLS_SECURE_HEAP_BYTES (1u << 20)
+int tls_secure_heap_init(void);
+
 /* Loads a PEM certificate chain and its key. NULL with the reason in err. */
 struct tls_server *tls_server_new(const char *cert_path, const char *key_path, char *err,
                                   size_t errlen);

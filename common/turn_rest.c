@@ -12,8 +12,9 @@
 int turn_rest_secrets_load(const char *path, struct turn_rest_secrets *out, char *err,
                            size_t errlen)
 {
-    struct turn_rest_secrets *s = calloc(1, sizeof(*s));
+    struct turn_rest_secrets *s = turn_rest_secrets_new();
     char line[TURN_REST_SECRET_MAX + 2];
+    char iobuf[4096]; /* stdio's own buffer would keep the secrets after fclose */
     unsigned lineno = 0;
     FILE *f;
 
@@ -24,9 +25,10 @@ int turn_rest_secrets_load(const char *path, struct turn_rest_secrets *out, char
     f = fopen(path, "r");
     if (f == NULL) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        free(s);
+        turn_rest_secrets_free(s);
         return -1;
     }
+    setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
     while (fgets(line, sizeof(line), f) != NULL) {
         size_t n = strlen(line);
         lineno++;
@@ -48,28 +50,42 @@ int turn_rest_secrets_load(const char *path, struct turn_rest_secrets *out, char
         s->len[s->count++] = n;
     }
     fclose(f);
+    sodium_memzero(iobuf, sizeof(iobuf));
     sodium_memzero(line, sizeof(line));
     if (s->count == 0) {
         snprintf(err, errlen, "%s: no secret in file", path);
-        free(s);
+        turn_rest_secrets_free(s);
         return -1;
     }
     turn_rest_secrets_clear(out);
     memcpy(out, s, sizeof(*s));
-    sodium_memzero(s, sizeof(*s));
-    free(s);
+    turn_rest_secrets_free(s);
     return 0;
 fail:
     fclose(f);
+    sodium_memzero(iobuf, sizeof(iobuf));
     sodium_memzero(line, sizeof(line));
-    sodium_memzero(s, sizeof(*s));
-    free(s);
+    turn_rest_secrets_free(s);
     return -1;
 }
 
 void turn_rest_secrets_clear(struct turn_rest_secrets *s)
 {
     sodium_memzero(s, sizeof(*s));
+}
+
+struct turn_rest_secrets *turn_rest_secrets_new(void)
+{
+    /* sodium_malloc needs sodium_init(), which may run more than once. */
+    struct turn_rest_secrets *s = sodium_init() >= 0 ? sodium_malloc(sizeof(*s)) : NULL;
+    if (s != NULL)
+        sodium_memzero(s, sizeof(*s));
+    return s;
+}
+
+void turn_rest_secrets_free(struct turn_rest_secrets *s)
+{
+    sodium_free(s);
 }
 
 void turn_rest_password(const uint8_t *secret, size_t secret_len, const char *username, size_t ulen,

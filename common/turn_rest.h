@@ -7,7 +7,9 @@
  * password = base64(HMAC-SHA1(secret, username)).
  * Secrets come from a file, one per line, so several can be valid while an
  * operator rotates them. A secrets set owns its bytes and wipes them in
- * turn_rest_secrets_clear(). */
+ * turn_rest_secrets_clear(). A daemon keeps its sets in memory from
+ * turn_rest_secrets_new() (sodium_malloc: locked, left out of core dumps);
+ * the loader reads through such memory only. */
 #ifndef UMBRA_TURN_REST_H
 #define UMBRA_TURN_REST_H
 
@@ -29,6 +31,10 @@ struct turn_rest_secrets {
 int turn_rest_secrets_load(const char *path, struct turn_rest_secrets *out, char *err,
                            size_t errlen);
 void turn_rest_secrets_clear(struct turn_rest_secrets *s);
+/* An empty set in guarded memory, or NULL when out of memory. */
+struct turn_rest_secrets *turn_rest_secrets_new(void);
+/* Wipes and releases a set from turn_rest_secrets_new(); NULL is fine. */
+void turn_rest_secrets_free(struct turn_rest_secrets *s);
 
 /* Writes the NUL-terminated password for username with this secret. */
 void turn_rest_password(const uint8_t *secret, size_t secret_len, const char *username, size_t ulen,

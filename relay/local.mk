@@ -108,3 +108,9 @@ tests_integration_umbra_flood_LDADD = $(STUN_LIBS) $(SODIUM_LIBS)
 # logs too).
 tests/integration/relay_flood.log: $(filter-out tests/integration/relay_flood.log \
 	tests/integration/log_audit.log,$(TEST_LOGS))
+# Privileges and secrets: secret file modes, proc-user/proc-group on
+# privileged ports, not dumpable, secrets out of gcore (ports 33000-33099
+# and two in 930-979).
+TESTS += tests/integration/relay_privs.sh
+EXTRA_DIST += tests/integration/relay_privs.sh tests/integration/relay_privs.py \
+	tests/lib/privs_check.py

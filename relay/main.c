@@ -16,6 +16,7 @@
 #include "fleet_announce.h"
 #include "fleet_view.h"
 #include "metrics.h"
+#include "privs.h"
 #include "relay_config.h"
 #include "redis_link.h"
 #include "redis_target.h"
@@ -43,6 +44,7 @@ struct relay_main {
     struct redis_target redis_target; /* where both links connect */
     struct fleet_view *fleet;
     struct fleet_announce *announce;
+    struct privs_target privs;
 };
 
 static void usage(FILE *out)
@@ -60,7 +62,7 @@ static void usage(FILE *out)
                  "  public-uri fleet-refresh fleet-ttl max-allocations call-quota\n"
                  "  max-permissions max-channels bandwidth-limit bandwidth-burst\n"
                  "  unauth-rate unauth-burst unauth-sources udp-rcvbuf redis-sentinel\n"
-                 "  redis-master-name\n");
+                 "  redis-master-name proc-user proc-group\n");
 }
 
 /* Each allocation holds a socket: allow as many as the hard limit. */
@@ -93,20 +95,31 @@ static void on_revoke(void *ctx, const char *id, size_t len)
 static void on_sighup(evutil_socket_t sig, short what, void *arg)
 {
     struct relay_main *m = arg;
-    struct turn_rest_secrets s;
+    struct turn_rest_secrets *s;
     char err[512];
 
     if (m->cfg.auth_secret_file == NULL)
         return;
-    if (turn_rest_secrets_load(m->cfg.auth_secret_file, &s, err, sizeof(err)) != 0) {
+    if (privs_check_secret_file("auth-secret-file", m->cfg.auth_secret_file, err, sizeof(err)) !=
+        0) {
         log_error(&m->log, "SIGHUP: keeping the old secrets: %s", err);
         return;
     }
+    s = turn_rest_secrets_new();
+    if (s == NULL) {
+        log_error(&m->log, "SIGHUP: keeping the old secrets: out of memory");
+        return;
+    }
+    if (turn_rest_secrets_load(m->cfg.auth_secret_file, s, err, sizeof(err)) != 0) {
+        log_error(&m->log, "SIGHUP: keeping the old secrets: %s", err);
+        turn_rest_secrets_free(s);
+        return;
+    }
     for (size_t i = 0; i < m->n_workers; i++)
-        if (worker_post_secrets(m->workers[i], &s) != 0)
+        if (worker_post_secrets(m->workers[i], s) != 0)
             log_error(&m->log, "SIGHUP: worker %zu keeps its old secrets", i);
-    log_info(&m->log, "SIGHUP: %zu secrets loaded", s.count);
-    turn_rest_secrets_clear(&s);
+    log_info(&m->log, "SIGHUP: %zu secrets loaded", s->count);
+    turn_rest_secrets_free(s);
 }
 
 /* Where Redis is: the one place of the relay that answers it (every
@@ -151,7 +164,8 @@ static unsigned thread_count(const struct relay_config *cfg)
     return n > 0 ? (unsigned)n : 1;
 }
 
-static int start_workers(struct relay_main *m, const struct turn_rest_secrets *secrets)
+/* Sets the workers up, sockets bound, without starting their threads. */
+static int init_workers(struct relay_main *m, const struct turn_rest_secrets *secrets)
 {
     unsigned n = thread_count(&m->cfg);
     m->workers = calloc(n, sizeof(*m->workers));
@@ -171,6 +185,11 @@ static int start_workers(struct relay_main *m, const struct turn_rest_secrets *s
         m->workers[m->n_workers++] = w;
         m->metrics[i] = &w->metrics;
     }
+    return 0;
+}
+
+static int start_workers(struct relay_main *m)
+{
     for (size_t i = 0; i < m->n_workers; i++)
         if (worker_start(m->workers[i]) != 0)
             return -1;
@@ -197,7 +216,47 @@ static void stop_all(struct relay_main *m)
     revoke_list_free(&m->revoked);
     fleet_view_free(m->fleet); /* the workers read it until they stop */
     relay_addr_pool_free(&m->pool);
-    auth_nonce_key_clear(&m->sh.nonce_key);
+    if (m->sh.nonce_key != NULL)
+        auth_nonce_key_clear(m->sh.nonce_key);
+    sodium_free(m->sh.nonce_key);
+}
+
+/* Before anything is opened: secret files that group or others could
+ * read, and a proc-user or proc-group that cannot be switched to, stop the
+ * relay. The configuration file is a secret file when it gave a password. */
+static int check_start(struct relay_main *m, const char *conf_path, char *err, size_t errlen)
+{
+    if (m->cfg.auth_secret_file != NULL &&
+        privs_check_secret_file("auth-secret-file", m->cfg.auth_secret_file, err, errlen) != 0)
+        return -1;
+    if (m->cfg.tls_key != NULL &&
+        privs_check_secret_file("tls-key", m->cfg.tls_key, err, errlen) != 0)
+        return -1;
+    if (m->cfg.users_from_file && conf_path != NULL &&
+        privs_check_secret_file("configuration file (it holds user passwords)", conf_path, err,
+                                errlen) != 0)
+        return -1;
+    return privs_resolve(m->cfg.proc_user, m->cfg.proc_group, &m->privs, err, errlen);
+}
+
+/* After every socket is bound and every secret read; before any thread
+ * starts. SIGHUP re-reads auth-secret-file as proc-user from then on. */
+static int drop_privileges(struct relay_main *m)
+{
+    char err[512];
+    if (privs_drop(&m->privs, err, sizeof(err)) != 0) {
+        log_error(&m->log, "%s", err);
+        return -1;
+    }
+    if (m->privs.set) {
+        log_info(&m->log, "running as %s", m->privs.user);
+        if (m->cfg.auth_secret_file != NULL && !privs_can_read(&m->privs, m->cfg.auth_secret_file))
+            log_warn(&m->log,
+                     "auth-secret-file is not readable by proc-user %s: SIGHUP cannot "
+                     "re-read it (chown it to %s, mode 600)",
+                     m->privs.user, m->privs.user);
+    }
+    return 0;
 }
 
 /* Revocations and the fleet: two links to Redis (a subscriber and one
@@ -227,7 +286,9 @@ static int start_redis(struct relay_main *m)
     return 0;
 }
 
-static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
+/* Shared state, TLS, worker sockets and the metrics listener: everything
+ * that may need root. */
+static int setup_shared(struct relay_main *m, const struct turn_rest_secrets *secrets)
 {
     struct quota_limits limits = {.total = m->cfg.max_allocations,
                                   .per_user = m->cfg.user_quota,
@@ -235,11 +296,6 @@ static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
     char err[512];
     struct peer_source own = {relay_addr_contains, &m->pool};
 
-    if (m->cfg.auth_secret_file != NULL &&
-        turn_rest_secrets_load(m->cfg.auth_secret_file, secrets, err, sizeof(err)) != 0) {
-        log_error(&m->log, "auth-secret-file: %s", err);
-        return -1;
-    }
     if (relay_addr_pool_init(&m->pool, m->cfg.relay, m->cfg.n_relay, m->cfg.relay_port_low,
                              m->cfg.relay_port_high) != 0 ||
         revoke_list_init(&m->revoked) != 0 || quota_init(&m->quota, &limits) != 0) {
@@ -251,7 +307,12 @@ static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
     m->sh.pool = &m->pool;
     m->sh.revoked = &m->revoked;
     m->sh.quota = &m->quota;
-    auth_nonce_key_init(&m->sh.nonce_key);
+    m->sh.nonce_key = sodium_malloc(sizeof(*m->sh.nonce_key));
+    if (m->sh.nonce_key == NULL) {
+        log_error(&m->log, "out of memory");
+        return -1;
+    }
+    auth_nonce_key_init(m->sh.nonce_key);
     peer_policy_init(&m->sh.policy, m->cfg.relay_only_peers);
     if (relay_config_uses_redis(&m->cfg)) {
         /* First: a datagram from another relay of the fleet is answered
@@ -283,7 +344,7 @@ static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
         log_error(&m->log, "%s", err);
         return -1;
     }
-    if (start_workers(m, m->cfg.auth_secret_file != NULL ? secrets : NULL) != 0)
+    if (init_workers(m, secrets) != 0)
         return -1;
     if (m->cfg.has_metrics) {
         m->metrics_server =
@@ -294,6 +355,32 @@ static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
             return -1;
         }
     }
+    return 0;
+}
+
+static int setup(struct relay_main *m)
+{
+    char err[512];
+    struct turn_rest_secrets *secrets = NULL;
+    int rc;
+
+    if (m->cfg.auth_secret_file != NULL) {
+        secrets = turn_rest_secrets_new();
+        if (secrets == NULL) {
+            log_error(&m->log, "out of memory");
+            return -1;
+        }
+        if (turn_rest_secrets_load(m->cfg.auth_secret_file, secrets, err, sizeof(err)) != 0) {
+            log_error(&m->log, "auth-secret-file: %s", err);
+            turn_rest_secrets_free(secrets);
+            return -1;
+        }
+    }
+    /* The workers keep their own copies: this one is wiped at once. */
+    rc = setup_shared(m, secrets);
+    turn_rest_secrets_free(secrets);
+    if (rc != 0 || drop_privileges(m) != 0 || start_workers(m) != 0)
+        return -1;
     if (relay_config_uses_redis(&m->cfg))
         return start_redis(m);
     return 0;
@@ -302,7 +389,6 @@ static int setup(struct relay_main *m, struct turn_rest_secrets *secrets)
 int main(int argc, char **argv)
 {
     static struct relay_main m; /* large; zeroed */
-    struct turn_rest_secrets secrets;
     struct event *sig_term = NULL, *sig_int = NULL, *sig_hup = NULL;
     char err[1024];
     int rc = 1;
@@ -315,13 +401,17 @@ int main(int argc, char **argv)
         printf("umbra-relay %s\n", PACKAGE_VERSION);
         return 0;
     }
-    if (sodium_init() < 0) {
-        fprintf(stderr, "umbra-relay: libsodium failed to start\n");
+    /* Before the first secret is read: no core dump, no ptrace by others. */
+    if (privs_no_dump() != 0 || sodium_init() < 0) {
+        fprintf(stderr, "umbra-relay: cannot start (dumpable flag or libsodium)\n");
         return 1;
     }
-    memset(&secrets, 0, sizeof(secrets));
+    if (tls_secure_heap_init() != 0)
+        fprintf(stderr, "umbra-relay: no OpenSSL secure heap; the TLS key stays in "
+                        "ordinary memory\n");
     relay_config_init(&m.cfg);
-    if (relay_config_load(&m.cfg, argc, argv, err, sizeof(err)) != 0) {
+    if (relay_config_load(&m.cfg, argc, argv, err, sizeof(err)) != 0 ||
+        check_start(&m, conf_config_path(argc, argv), err, sizeof(err)) != 0) {
         fprintf(stderr, "umbra-relay: %s\n", err);
         relay_config_free(&m.cfg);
         return 2;
@@ -339,7 +429,7 @@ int main(int argc, char **argv)
     if (sig_term == NULL || sig_int == NULL || sig_hup == NULL || event_add(sig_term, NULL) ||
         event_add(sig_int, NULL) || event_add(sig_hup, NULL))
         goto out;
-    if (setup(&m, &secrets) == 0) {
+    if (setup(&m) == 0) {
         log_info(&m.log, "started with %zu threads", m.n_workers);
         /* Counts and ports only: the addresses stay in the config file. */
         log_debug(&m.log,
@@ -353,7 +443,6 @@ int main(int argc, char **argv)
     }
 out:
     stop_all(&m);
-    turn_rest_secrets_clear(&secrets);
     if (sig_term != NULL)
         event_free(sig_term);
     if (sig_int != NULL)

@@ -47,7 +47,9 @@ void relay_config_free(struct relay_config *c)
     free(c->operator_label);
     for (size_t i = 0; i < c->n_public_uris; i++)
         free(c->public_uris[i]);
-    sodium_memzero(c->users, sizeof(c->users));
+    free(c->proc_user);
+    free(c->proc_group);
+    sodium_free(c->users); /* wipes */
     memset(c, 0, sizeof(*c));
 }
 
@@ -102,8 +104,18 @@ static int add_user(struct relay_config *c, const char *value, char *err, size_t
         snprintf(err, errlen, "name or password too long");
         return -1;
     }
+    if (c->users == NULL) {
+        /* sodium_allocarray needs sodium_init(), which may run more than once. */
+        if (sodium_init() >= 0)
+            c->users = sodium_allocarray(RELAY_CONFIG_MAX_USERS, sizeof(*c->users));
+        if (c->users == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        sodium_memzero(c->users, RELAY_CONFIG_MAX_USERS * sizeof(*c->users));
+    }
     if (!c->users_set) {
-        sodium_memzero(c->users, sizeof(c->users));
+        sodium_memzero(c->users, RELAY_CONFIG_MAX_USERS * sizeof(*c->users));
         c->n_users = 0;
         c->users_set = true;
     }
@@ -340,6 +352,10 @@ int relay_config_set(void *ctx, const char *key, const char *value, char *err, s
     }
     if (strcmp(key, "redis-master-name") == 0)
         return redis_target_set_name(&c->redis_sentinels, value, err, errlen);
+    if (strcmp(key, "proc-user") == 0)
+        return set_string(&c->proc_user, value, err, errlen);
+    if (strcmp(key, "proc-group") == 0)
+        return set_string(&c->proc_group, value, err, errlen);
     return set_limit(c, key, value, err, errlen);
 }
 
@@ -459,6 +475,7 @@ int relay_config_load(struct relay_config *c, int argc, char **argv, char *err, 
     const char *path = conf_config_path(argc, argv);
     if (path != NULL && conf_load_file(path, relay_config_set, c, err, errlen) != 0)
         return -1;
+    c->users_from_file = c->n_users > 0;
     c->listen_set = c->tls_listen_set = c->relay_set = c->users_set = false;
     c->public_uris_set = false;
     c->redis_sentinel_set = false;

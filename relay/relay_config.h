@@ -2,8 +2,10 @@
  * flags (common/conf.h), with defaults, validated as a whole by
  * relay_config_finish(). contrib/umbra-relay.conf documents every key.
  *
- * A relay_config owns its strings and passwords; relay_config_free() wipes
- * the passwords. After finish() it is read-only and shared by all threads. */
+ * A relay_config owns its strings and passwords; the passwords live in
+ * memory from sodium_malloc (locked, left out of core dumps) and
+ * relay_config_free() wipes them. After finish() it is read-only and shared
+ * by all threads. */
 #ifndef UMBRA_RELAY_CONFIG_H
 #define UMBRA_RELAY_CONFIG_H
 
@@ -39,8 +41,8 @@ struct relay_config {
     char *realm;
     char *auth_secret_file;
     size_t n_users;
-    struct auth_static_user users[RELAY_CONFIG_MAX_USERS];
-    unsigned threads; /* 0: one per core */
+    struct auth_static_user *users; /* RELAY_CONFIG_MAX_USERS, sodium_malloc; NULL: none */
+    unsigned threads;               /* 0: one per core */
     bool has_metrics;
     struct umbra_addr metrics_listen;
     enum log_level log_level;
@@ -73,6 +75,10 @@ struct relay_config {
     unsigned unauth_burst;
     unsigned unauth_sources; /* sources each worker keeps a bucket for */
     unsigned udp_rcvbuf;     /* SO_RCVBUF of the listening UDP sockets, bytes */
+    char *proc_user;         /* switch to this user after start-up; NULL: stay */
+    char *proc_group;        /* and this group; NULL: the user's own */
+    /* The file (-c) that gave a static user's password: a secret file. */
+    bool users_from_file;
     /* For repeatable keys: set once the current source (defaults, file,
      * flags) has given the key, so the first occurrence in a later source
      * replaces the earlier list instead of adding to it. */

@@ -106,7 +106,7 @@ static void reply_challenge(struct request *r, int code)
     r->authed = false;
     if (!reply_start(r, &b, STUN_CLASS_ERROR))
         return;
-    auth_nonce_make(&w->sh->nonce_key, worker_wall(), w->sh->cfg->nonce_lifetime_s, nonce);
+    auth_nonce_make(w->sh->nonce_key, worker_wall(), w->sh->cfg->nonce_lifetime_s, nonce);
     stun_put_error(&b, code, stun_error_reason(code));
     stun_put_bytes(&b, STUN_ATTR_REALM, realm, strlen(realm));
     stun_put_bytes(&b, STUN_ATTR_NONCE, nonce, strlen(nonce));
@@ -127,7 +127,7 @@ static bool is_revoked(struct worker *w, const char *user, size_t len)
 static int authenticate(struct request *r)
 {
     struct worker *w = r->w;
-    enum auth_result res = auth_check(&w->auth, &w->sh->nonce_key, r->msg, worker_wall(), r->user,
+    enum auth_result res = auth_check(&w->auth, w->sh->nonce_key, r->msg, worker_wall(), r->user,
                                       sizeof(r->user), &r->user_len, r->key, &r->key_len);
     switch (res) {
     case AUTH_OK:

@@ -226,7 +226,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 static void set_auth(struct worker *w)
 {
     w->auth.realm = w->sh->cfg->realm;
-    w->auth.secrets = &w->secrets;
+    w->auth.secrets = w->secrets;
     w->auth.users = w->sh->cfg->users;
     w->auth.n_users = w->sh->cfg->n_users;
 }
@@ -239,8 +239,11 @@ static void apply(struct worker *w, struct worker_msg *m)
         if (n > 0)
             log_info(w->sh->log, "worker %u: %zu allocations revoked", w->id, n);
     } else if (m->kind == WORKER_MSG_SECRETS && m->secrets != NULL) {
-        turn_rest_secrets_clear(&w->secrets);
-        w->secrets = *m->secrets;
+        /* The message takes the old set away; msg_free() wipes it. */
+        struct turn_rest_secrets *old = w->secrets;
+        w->secrets = m->secrets;
+        m->secrets = old;
+        w->auth.secrets = w->secrets;
     } else if (m->kind == WORKER_MSG_STOP) {
         event_base_loopbreak(w->base);
     } else if (m->kind == WORKER_MSG_QUIESCE) {
@@ -250,10 +253,7 @@ static void apply(struct worker *w, struct worker_msg *m)
 
 static void msg_free(struct worker_msg *m)
 {
-    if (m->secrets != NULL) {
-        turn_rest_secrets_clear(m->secrets);
-        free(m->secrets);
-    }
+    turn_rest_secrets_free(m->secrets);
     sodium_memzero(m, sizeof(*m));
     free(m);
 }
@@ -306,7 +306,7 @@ int worker_post_secrets(struct worker *w, const struct turn_rest_secrets *s)
     struct worker_msg *m = calloc(1, sizeof(*m));
     if (m == NULL)
         return -1;
-    m->secrets = malloc(sizeof(*m->secrets));
+    m->secrets = turn_rest_secrets_new();
     if (m->secrets == NULL) {
         free(m);
         return -1;
@@ -336,10 +336,13 @@ int worker_init(struct worker *w, unsigned id, struct relay_shared *sh,
     w->id = id;
     w->sh = sh;
     randombytes_buf(w->hash_key, sizeof(w->hash_key));
-    if (secrets != NULL)
-        w->secrets = *secrets;
-    set_auth(w);
     pthread_mutex_init(&w->inbox_lock, NULL);
+    w->secrets = turn_rest_secrets_new();
+    if (w->secrets == NULL)
+        goto fail;
+    if (secrets != NULL)
+        *w->secrets = *secrets;
+    set_auth(w);
     w->base = event_base_new();
     if (w->base == NULL || alloc_table_init(&w->allocs, w->hash_key) != 0 ||
         unauth_limit_init(&w->unauth, sh->cfg->unauth_rate, sh->cfg->unauth_burst,
@@ -435,6 +438,7 @@ void worker_free(struct worker *w)
         event_base_free(w->base);
     w->base = NULL;
     pthread_mutex_destroy(&w->inbox_lock);
-    turn_rest_secrets_clear(&w->secrets);
+    turn_rest_secrets_free(w->secrets);
+    w->secrets = NULL;
     unauth_limit_free(&w->unauth);
 }

@@ -40,7 +40,7 @@ struct relay_shared {
     struct log_ctx *log;
     struct relay_addr_pool *pool;
     struct peer_policy policy;
-    struct auth_nonce_key nonce_key;
+    struct auth_nonce_key *nonce_key; /* sodium_malloc: out of core dumps */
     struct revoke_list *revoked;
     struct quota *quota;
     struct tls_server *tls; /* NULL without TLS */
@@ -85,7 +85,9 @@ struct worker {
     bool started;
     unsigned char hash_key[ADDR_HASH_KEY_BYTES];
     struct alloc_table allocs;
-    struct turn_rest_secrets secrets; /* this thread's copy, swapped on SIGHUP */
+    /* This thread's copy (turn_rest_secrets_new: out of core dumps),
+     * swapped on SIGHUP. */
+    struct turn_rest_secrets *secrets;
     struct auth_config auth;
     struct metrics_thread metrics;
     struct listener listener;

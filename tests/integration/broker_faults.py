@@ -409,7 +409,11 @@ def main():
         b.start()
         rc = Resp(redis.port)
         test_oversize(b)
-        test_secrets_in_memory(b)
+        # The broker is not dumpable: only root may read its memory.
+        if os.geteuid() == 0:
+            test_secrets_in_memory(b)
+        else:
+            print("note: not root: the scan of the broker's memory is left out")
         test_policy_file_name(b)
         test_queued_sdp(b, rc)
         rc.close()

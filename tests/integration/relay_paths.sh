@@ -32,7 +32,7 @@ metric() { # name-with-labels
 . "$top_srcdir/tests/lib/audit.sh"
 umbra_audit_init relay_paths
 secret="paths-secret-$$-$RANDOM$RANDOM"
-echo "$secret" > "$work/secret"
+(umask 077 && echo "$secret" > "$work/secret") # secret files must be 0600
 umbra_audit_secret "$secret"
 
 # run GSO CALLS PROFILE: relay with two workers, one load run, metrics kept.

@@ -50,7 +50,7 @@ check_clean() { # summary calls
 }
 
 secret="load-secret-$$-$RANDOM$RANDOM"
-echo "$secret" > "$work/secret"
+(umask 077 && echo "$secret" > "$work/secret") # umbra-relay wants secret files 0600
 umbra_audit_secret "$secret"
 
 # --- umbra-relay ----------------------------------------------------------

@@ -5,11 +5,15 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,12 +25,34 @@
 #define PORT 22300
 
 static pid_t redis_pid;
+static pid_t replica_pid; /* stopped by teardown when an assertion ends a test early */
 static struct log_ctx test_log;
 
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
+}
+
+/* A redis-server answers PING on port within 10 s: a fixed sleep is too
+ * short on a busy machine. */
+static bool redis_ready(int port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    char buf[16];
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int i = 0; i < 200; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+                  write(fd, "PING\r\n", 6) == 6 && read(fd, buf, sizeof(buf)) >= 5 &&
+                  memcmp(buf, "+PONG", 5) == 0;
+        if (fd >= 0)
+            close(fd);
+        if (ok)
+            return true;
+        sleep_ms(50);
+    }
+    return false;
 }
 
 static pid_t start_redis(void)
@@ -38,7 +64,11 @@ static pid_t start_redis(void)
                "", "--appendonly", "no", "--dir", "/tmp", (char *)NULL);
         _exit(127);
     }
-    sleep_ms(300);
+    if (pid > 0 && !redis_ready(PORT)) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return -1;
+    }
     return pid;
 }
 
@@ -59,6 +89,8 @@ static int teardown(void **state)
 {
     if (redis_pid > 0)
         stop_redis(redis_pid);
+    if (replica_pid > 0)
+        stop_redis(replica_pid);
     log_free(&test_log);
     return 0;
 }
@@ -113,12 +145,12 @@ static void test_batch(void **state)
  * master is looked for again; reads before that still work. */
 static void test_replica_is_down(void **state)
 {
-    pid_t replica = fork();
     struct store *st;
     struct store_batch b = {0};
     struct store_val v, vs[2];
 
-    if (replica == 0) {
+    replica_pid = fork();
+    if (replica_pid == 0) {
         if (freopen("/dev/null", "w", stdout) == NULL)
             _exit(127);
         execlp("redis-server", "redis-server", "--port", "35105", "--bind", "127.0.0.1", "--save",
@@ -126,7 +158,7 @@ static void test_replica_is_down(void **state)
                (char *)NULL);
         _exit(127);
     }
-    sleep_ms(500);
+    assert_true(redis_ready(35105));
     st = store_new("127.0.0.1", 35105, 200, &test_log);
     assert_int_equal(store_cmd(st, &v, "GET", "t:absent", NULL), 0);
     assert_int_equal(v.type, STORE_NIL);
@@ -136,7 +168,8 @@ static void test_replica_is_down(void **state)
     assert_int_equal(vs[0].type, STORE_NIL); /* freed and zeroed */
     assert_false(store_up(st));              /* dropped; the next try waits STORE_PROBE_MS */
     store_free(st);
-    stop_redis(replica);
+    stop_redis(replica_pid);
+    replica_pid = 0;
 
     /* NOREPLICAS: nothing written, 503, the connection stays. */
     st = store_new("127.0.0.1", PORT, 200, &test_log);
@@ -170,7 +203,8 @@ static void test_down_then_recovers(void **state)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 1000);
     redis_pid = start_redis();
-    sleep_ms(300); /* past the reconnect interval */
+    assert_true(redis_pid > 0);
+    sleep_ms(STORE_PROBE_MS + 50); /* past the reconnect interval */
     assert_int_equal(store_cmd(st, &v, "PING", NULL), 0);
     assert_string_equal(v.str, "PONG");
     store_val_free(&v);

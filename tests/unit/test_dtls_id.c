@@ -219,7 +219,7 @@ static void test_fingerprint_of_bad_pem(void **state)
     assert_int_equal(dtls_id_fingerprint_of_pem(NULL, out, err, sizeof(err)), -1);
 }
 
-/* dtls_id_free wipes key_pem with this before freeing it. */
+/* dtls_id_wipe zeroes a string in place (for copies of key_pem). */
 static void test_wipe(void **state)
 {
     struct dtls_id id;
