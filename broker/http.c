@@ -311,6 +311,21 @@ static void on_complete(struct evhttp_request *ev, void *arg)
     int code = evhttp_request_get_response_code(ev);
     if (code >= 100 && code < 600)
         s->m.status[code / 100]++;
+    log_debug(s->log, "http: answered %d", code);
+}
+
+static const char *method_name(enum evhttp_cmd_type method)
+{
+    switch (method) {
+    case EVHTTP_REQ_GET:
+        return "GET";
+    case EVHTTP_REQ_POST:
+        return "POST";
+    case EVHTTP_REQ_DELETE:
+        return "DELETE";
+    default:
+        return "other method";
+    }
 }
 
 static const char *bearer_of(struct evhttp_request *ev)
@@ -399,6 +414,8 @@ static void dispatch(struct evhttp_request *ev, void *arg)
         path_known = true;
         if (s->routes[i].method != method)
             continue;
+        /* The route's pattern, never the path: segments hold tokens. */
+        log_debug(s->log, "http: %s %s", method_name(method), s->routes[i].pattern);
         req.bearer = bearer_of(ev);
         if (read_body(s, &req) == 0) {
             s->routes[i].handler(s->ctx, &req);

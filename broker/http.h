@@ -9,7 +9,9 @@
  * with http_reply_json/http_reply_error, or keeps the evhttp_request to
  * answer later (long poll); the http_req itself lives only during the
  * handler. Errors are {"error": name, "detail": text}; 503 and 429 carry
- * Retry-After. http never logs a path, query or header (they hold tokens). */
+ * Retry-After. http never logs a path, query or header (they hold tokens);
+ * at debug level it logs each request's method and route pattern, and the
+ * code of each answer. */
 #ifndef UMBRA_BROKER_HTTP_H
 #define UMBRA_BROKER_HTTP_H
 

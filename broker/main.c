@@ -221,6 +221,11 @@ int main(int argc, char **argv)
     }
     log_info(&b.log, "listening on port %u (%s), %zu relay URI(s), %zu policy file(s)",
              b.cfg.listen_port, b.tls != NULL ? "https" : "http", b.cfg.n_relays, b.cfg.n_policies);
+    log_debug(&b.log,
+              "config: credential ttl %u s, call ttl %u s, identity ttl %u s, long poll %u s, "
+              "max body %lu bytes, DTLS pool %u",
+              b.cfg.credential_ttl, b.cfg.call_ttl, b.cfg.identity_ttl, b.cfg.long_poll_timeout,
+              b.cfg.max_body, b.cfg.dtls_pool);
     event_base_dispatch(b.base);
     log_info(&b.log, "stopping");
     rc = 0;

@@ -2,7 +2,10 @@
 # Installs what is missing, builds umbra with ASan+UBSan, and runs every test:
 # unit tests, integration tests against real Redis and turnutils_uclient, and
 # headless Chromium calls; then a short libFuzzer run of every fuzz target
-# (make fuzz-check, clang). Usage: contrib/test.sh [build-dir]
+# (make fuzz-check, clang); then the integration tests again with the
+# daemons and tools under valgrind memcheck in a plain build (BUILD-valgrind;
+# about 5 minutes; UMBRA_VALGRIND=no leaves it out).
+# Usage: contrib/test.sh [build-dir]
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build-test}
@@ -17,3 +20,7 @@ cd "$build"
 make -j"$(nproc)"
 make -j"$(nproc)" check || { cat tests/*/*.log tests/*.log 2>/dev/null | tail -200; exit 1; }
 make -j"$(nproc)" fuzz-check || { echo "fuzz-check failed: see tests/fuzz/lf/*.log"; exit 1; }
+if [ "${UMBRA_VALGRIND:-yes}" != no ]; then
+    "$top/tests/valgrind/run.sh" "$build-valgrind" ||
+        { tail -100 "$build-valgrind"/tests/out/valgrind/check.out; exit 1; }
+fi

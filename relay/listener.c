@@ -258,7 +258,6 @@ static struct evconnlistener *open_stream(struct worker *w, const struct umbra_a
 static int probe_bind(const struct umbra_addr *a, int type, const char *key, char *err,
                       size_t errlen)
 {
-    char text[ADDR_TEXT_MAX];
     int one = 1, rc;
     int fd = socket(addr_family(a), type | SOCK_CLOEXEC, 0);
     if (fd < 0) {
@@ -271,9 +270,11 @@ static int probe_bind(const struct umbra_addr *a, int type, const char *key, cha
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
     rc = bind(fd, &a->u.sa, (socklen_t)addr_len(a));
     if (rc != 0) {
-        /* The operator's own configured address, not a client's: safe to show. */
-        addr_format(a, text, sizeof(text));
-        snprintf(err, errlen, "%s = %s: %s port: %s", key, text,
+        /* No address even here: on a host whose clients share the
+         * listen address (loopback, NAT), the log would hold theirs. The
+         * family and port name the entry. */
+        snprintf(err, errlen, "%s (an IPv%c address, port %u): cannot bind %s: %s", key,
+                 addr_family(a) == AF_INET6 ? '6' : '4', (unsigned)addr_port(a),
                  type == SOCK_STREAM ? "TCP" : "UDP", strerror(errno));
     }
     close(fd);

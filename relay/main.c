@@ -431,6 +431,13 @@ int main(int argc, char **argv)
         goto out;
     if (setup(&m) == 0) {
         log_info(&m.log, "started with %zu threads", m.n_workers);
+        /* Counts and ports only: the addresses stay in the config file. */
+        log_debug(&m.log,
+                  "config: %zu UDP/TCP and %zu TLS listeners, %zu relay addresses, relay ports "
+                  "%u-%u, %zu static users, revocation %s, metrics %s",
+                  m.cfg.n_listen, m.cfg.n_tls_listen, m.cfg.n_relay, (unsigned)m.cfg.relay_port_low,
+                  (unsigned)m.cfg.relay_port_high, m.cfg.n_users,
+                  m.cfg.redis_host != NULL ? "on" : "off", m.cfg.has_metrics ? "on" : "off");
         event_base_dispatch(m.base);
         rc = 0;
     }

@@ -131,7 +131,12 @@ static void poll_once(struct load_worker *w, int64_t wait_ns)
         wait_ns = LOAD_MAX_WAIT_NS;
     ts.tv_sec = 0;
     ts.tv_nsec = wait_ns;
-    n = epoll_pwait2(w->epfd, ev, LOAD_EVENTS, &ts, NULL);
+    n = w->no_pwait2 ? -1 : epoll_pwait2(w->epfd, ev, LOAD_EVENTS, &ts, NULL);
+    if (n < 0 && (w->no_pwait2 || errno == ENOSYS)) {
+        /* Millisecond waits, rounded up so a due send is never early. */
+        w->no_pwait2 = true;
+        n = epoll_wait(w->epfd, ev, LOAD_EVENTS, (int)((wait_ns + 999999) / 1000000));
+    }
     for (int i = 0; i < n; i++)
         load_call_on_event(w, ev[i].data.ptr, ev[i].events);
 }

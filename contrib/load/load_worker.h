@@ -14,6 +14,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -46,6 +47,7 @@ struct load_worker {
     struct load_broker *broker; /* --broker: this thread's identities */
     struct load_shape shape;
     int epfd;
+    bool no_pwait2; /* epoll_pwait2 is missing (Linux < 5.11, valgrind) */
 
     struct load_call *calls;
     unsigned n_calls;

@@ -28,7 +28,6 @@ Ports: from 32100-32199.
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
 
@@ -250,8 +249,8 @@ def test_trusted_proxy(h, redis):
     expect(codes == [200, 200, 200, 429], "proxy: without X-Forwarded-For the proxy's own "
            "bucket (%s)" % codes)
     b.stop()
-    out = subprocess.run([h.broker_binary(), "--trusted-proxy=192.0.2.1:80"],
-                         capture_output=True, text=True, timeout=30)
+    out = h.run_tool("broker-cli", [h.broker_binary(), "--trusted-proxy=192.0.2.1:80"],
+                     timeout=30)
     expect(out.returncode == 2 and "trusted-proxy" in out.stderr,
            "proxy: trusted-proxy with a port is a configuration error: %s" % out.stderr.strip())
 

@@ -31,3 +31,12 @@ EXTRA_DIST += tests/integration/fleet.sh tests/integration/fleet.py
 TESTS += tests/integration/sentinel.sh tests/integration/two_brokers.sh
 EXTRA_DIST += tests/integration/sentinel.sh tests/integration/sentinel.py \
 	tests/integration/two_brokers.sh tests/integration/two_brokers.py
+
+# The log audit: every test hands what umbra's programs wrote (and a ledger
+# of the secrets it saw) to UMBRA_LOG_AUDIT_DIR; log_audit.sh reads all of
+# it, so it depends on every other test's log and runs last, also with -j.
+AM_TESTS_ENVIRONMENT += UMBRA_LOG_AUDIT_DIR=$${UMBRA_LOG_AUDIT_DIR:-'$(abs_top_builddir)/tests/out/log-audit'}; export UMBRA_LOG_AUDIT_DIR;
+TESTS += tests/integration/log_audit.sh
+tests/integration/log_audit.log: $(TEST_LOGS:tests/integration/log_audit.log=)
+EXTRA_DIST += tests/integration/log_audit.sh tests/lib/log_audit.py tests/lib/audit.sh \
+	tests/lib/harness_selftest.py tests/valgrind/run.sh tests/valgrind/summary.py

@@ -12,7 +12,6 @@ broken secrets file.
 
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -25,12 +24,8 @@ NEW_SECRET = "cli-rest-secret-repaired-0c9"
 
 
 def run_relay(h, argv, timeout=10):
-    try:
-        r = subprocess.run([h.relay_binary()] + argv, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        fail("umbra-relay %s did not exit within %d s" % (" ".join(argv), timeout))
-    return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+    r = h.run_tool("cli-relay", [h.relay_binary()] + argv, timeout=timeout)
+    return r.returncode, r.stdout, r.stderr
 
 
 def expect_refused(h, what, argv, must_name, port):

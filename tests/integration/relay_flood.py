@@ -24,7 +24,8 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
 import umbra_stun as stun  # noqa: E402
-from umbra_harness import Harness, fail, note, relay_metrics, run, top_builddir  # noqa: E402
+from umbra_harness import (Harness, check_sanitizers, fail, note, relay_metrics, run,  # noqa: E402
+                           top_builddir)
 
 SECRET = "flood-secret"
 CALLS = 16
@@ -105,16 +106,18 @@ def main():
                 fail("probe allocation from %s: %s" % (src, r.describe()))
             probers.append(Prober(c))
         summary = h.path("load.summary")
-        load = subprocess.Popen(
+        # Through the harness: its output goes to load.log, which the
+        # sanitizer check and the log audit read.
+        load = h.spawn(
+            "load",
             [load_bin, "--server=%s:%d" % (relay.host, relay.port), "--secret-file=" + secrets,
              "--calls=%d" % CALLS, "--profile=audio", "--duration=%d" % LOAD_SECONDS,
-             "--threads=1", "--quiet", "--summary=" + summary, "--relay-pid=%d" % relay.pid],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+             "--threads=1", "--quiet", "--summary=" + summary, "--relay-pid=%d" % relay.pid])
         for p in probers:
             p.start()
         time.sleep(3)  # the calls are up and media flows before the flood
-        if load.poll() is not None:
-            fail("umbra-load ended early: %s" % load.stdout.read().decode(errors="replace"))
+        if not load.alive():
+            fail("umbra-load ended early: %s" % load.log_text())
         flood = subprocess.run(
             [flood_bin, "--target=%s:%d" % (relay.host, relay.port), "--sources=" + SOURCES,
              "--malformed=%d" % MALFORMED, "--bad-creds=%d" % BAD_CREDS, "--rate=%d" % RATE,
@@ -129,16 +132,17 @@ def main():
         if not relay.alive():
             fail("the relay died during the flood; log:\n%s" % relay.log_tail())
         try:
-            lout, _ = load.communicate(timeout=LOAD_SECONDS + 60)
+            load.proc.wait(timeout=LOAD_SECONDS + 60)
         except subprocess.TimeoutExpired:
-            load.kill()
+            load.proc.kill()
             fail("umbra-load did not finish")
+        check_sanitizers(load)
         for p in probers:
             p.stop_flag.set()
         for p in probers:
             p.join(10)
-        if load.returncode != 0:
-            fail("umbra-load exited %d: %s" % (load.returncode, lout.decode(errors="replace")))
+        if load.proc.returncode != 0:
+            fail("umbra-load exited %d: %s" % (load.proc.returncode, load.log_text()))
         with open(summary) as fh:
             s = kv(fh.read())
 

@@ -28,24 +28,33 @@ metric() { # name-with-labels
 
 [ -x "$RELAY" ] || fail "umbra-relay not built"
 [ -x "$LOAD" ] || fail "umbra-load not built"
-(umask 077 && echo "paths-secret-$$" > "$work/secret") # secret files must be 0600
+# shellcheck source=../lib/audit.sh
+. "$top_srcdir/tests/lib/audit.sh"
+umbra_audit_init relay_paths
+secret="paths-secret-$$-$RANDOM$RANDOM"
+(umask 077 && echo "$secret" > "$work/secret") # secret files must be 0600
+umbra_audit_secret "$secret"
 
 # run GSO CALLS PROFILE: relay with two workers, one load run, metrics kept.
 run() {
-    "$RELAY" --listen=127.0.0.1:26101 --relay-address=127.0.0.1 --relay-ports=26110-26199 \
-        --realm=umbra --auth-secret-file="$work/secret" --threads=2 --log-level=warn \
-        --metrics-listen=127.0.0.1:26102 --udp-gso="$1" > "$work/relay.log" 2>&1 &
+    umbra_spawn "$RELAY" --listen=127.0.0.1:26101 --relay-address=127.0.0.1 --relay-ports=26110-26199 \
+        --realm=umbra --auth-secret-file="$work/secret" --threads=2 --log-level="$(umbra_log_level warn)" \
+        --metrics-listen=127.0.0.1:26102 --udp-gso="$1" > "$work/relay.log" 2>&1
     pid=$!
-    for _ in $(seq 50); do ss -Hlun "sport = :26101" | grep -q . && break; sleep 0.1; done
+    for _ in $(seq $((50 * ${UMBRA_TIMEOUT_SCALE:-1}))); do ss -Hlun "sport = :26101" | grep -q . && break; sleep 0.1; done
     ss -Hlun "sport = :26101" | grep -q . || fail "relay did not start"
     [ "$(ss -Hlun "sport = :26101" | wc -l)" = 2 ] || fail "not one UDP socket per worker"
-    "$LOAD" --server=127.0.0.1:26101 --secret-file="$work/secret" --calls="$2" \
+    umbra_run "$LOAD" --server=127.0.0.1:26101 --secret-file="$work/secret" --calls="$2" \
         --profile="$3" --bitrate=1M --offered-pps=4000 --duration=2 --threads=2 --quiet \
         --summary="$work/summary" > "$work/load.out" 2>&1 || fail "umbra-load: $(cat "$work/load.out")"
+    umbra_check_log load load "$work/load.out" || exit 1
     curl -sf http://127.0.0.1:26102/metrics > "$work/metrics" || fail "no metrics"
     kill "$pid"
-    wait "$pid" 2>/dev/null
+    wait "$pid"
+    rc=$?
     pid=""
+    umbra_check_log relay relay "$work/relay.log" debug || exit 1
+    [ "$rc" = 0 ] || fail "umbra-relay exited $rc on SIGTERM"
     [ "$(val "$work/summary" calls_ready)" = "$2" ] || fail "calls_ready $(val "$work/summary" calls_ready)"
     [ "$(val "$work/summary" lost)" = 0 ] || fail "lost $(val "$work/summary" lost)"
     [ "$(val "$work/summary" corrupt)" = 0 ] || fail "corrupt $(val "$work/summary" corrupt)"

@@ -14,6 +14,28 @@ import socket
 import ssl
 import time
 
+# Fields of the broker's JSON replies that hold a secret: bearer tokens,
+# per-party secrets, TURN credentials and usernames (which hold the call
+# id), the call id itself, DTLS private keys. Every reply the harness sees
+# adds their values to the test's ledger of things no log may hold.
+SECRET_FIELDS = ("token", "caller_secret", "callee_secret", "secret", "username", "credential",
+                 "password", "private_key", "call_id")
+
+
+def secret_values(doc):
+    """The string values of SECRET_FIELDS anywhere in a JSON document."""
+    out = []
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            if k in SECRET_FIELDS and isinstance(v, str):
+                out.append(v)
+            else:
+                out += secret_values(v)
+    elif isinstance(doc, list):
+        for v in doc:
+            out += secret_values(v)
+    return out
+
 
 class Resp:
     """A minimal RESP2 client for checking what the broker stored."""
@@ -128,7 +150,9 @@ class Broker:
         self.secret = secret
         self.tls = tls
         self.port = h.port()
-        self.key_path = h.write_file(name + ".key", os.urandom(32).hex() + "\n")
+        broker_key = os.urandom(32).hex()
+        h.record_sensitive(broker_key)
+        self.key_path = h.write_file(name + ".key", broker_key + "\n")
         self.secret_path = h.write_secrets([secret], name=name + "-turn-secrets")
         self.policy_path = h.write_file(name + "-policy.json", json.dumps(
             policy or {"version": 1, "source": "service", "rules": []}))
@@ -179,7 +203,11 @@ class Broker:
         try:
             conn.request(method, path, body=data, headers=headers)
             r = conn.getresponse()
-            return Reply(r.status, dict(r.getheaders()), r.read().decode())
+            reply = Reply(r.status, dict(r.getheaders()), r.read().decode())
+            self.remember(*secret_values(reply.json))
+            if bearer:
+                self.remember(bearer)
+            return reply
         finally:
             conn.close()
 

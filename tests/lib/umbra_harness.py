@@ -39,13 +39,21 @@ Environment:
   UMBRA_BROKER               umbra-broker binary (default builddir/broker/umbra-broker)
   UMBRA_TEST_VERBOSE=1       print each started command line
   UMBRA_TEST_PORT_WAIT       seconds to wait for a port block in use
+  UMBRA_LOG_AUDIT_DIR        when set (make check sets it), each test copies
+                             what umbra-relay, umbra-broker, umbra-load and
+                             umbra-policy wrote, and a ledger of every secret
+                             it made or was handed, to DIR/NAME/ for
+                             tests/integration/log_audit.sh (see log_audit.py)
+  UMBRA_WRAP                 a command prefix for those four programs, e.g.
+                             "valgrind --error-exitcode=99" (tests/valgrind/run.sh)
+  UMBRA_TIMEOUT_SCALE        multiplies the harness's waits (default 1), for
+                             slow runs such as valgrind's
 """
 
 import atexit
 import fcntl
-import ipaddress
 import os
-import re
+import shlex
 import shutil
 import signal
 import socket
@@ -57,7 +65,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-import umbra_stun  # noqa: E402  (after the path tweak on purpose)
+import log_audit  # noqa: E402  (after the path tweak on purpose)
+import umbra_stun  # noqa: E402
 
 
 class HarnessError(Exception):
@@ -111,9 +120,31 @@ def out_root():
     return os.path.join(top_builddir(), "tests", "out")
 
 
-SANITIZER_PATTERNS = re.compile(
-    r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|ThreadSanitizer|"
-    r"==\d+==ERROR")
+SANITIZER_PATTERNS = log_audit.SANITIZER
+
+# The programs whose output the log audit reads and UMBRA_WRAP wraps.
+UMBRA_PROGRAMS = {"umbra-relay": "relay", "umbra-broker": "broker", "umbra-load": "load",
+                  "umbra-policy": "policy"}
+
+
+def timeout_scale():
+    try:
+        return max(1.0, float(os.environ.get("UMBRA_TIMEOUT_SCALE", "1")))
+    except ValueError:
+        return 1.0
+
+
+def program_kind(argv):
+    """relay, broker, load or policy for one of umbra's programs, else None."""
+    return UMBRA_PROGRAMS.get(os.path.basename(argv[0])) if argv else None
+
+
+def wrap(argv):
+    """argv behind UMBRA_WRAP when it starts one of umbra's programs."""
+    prefix = os.environ.get("UMBRA_WRAP", "").strip()
+    if prefix and program_kind(argv):
+        return shlex.split(prefix) + list(argv)
+    return list(argv)
 
 
 class Process:
@@ -125,6 +156,8 @@ class Process:
         self.proc = proc
         self.log = log_path
         self.exit_status = None
+        self.kind = program_kind(argv)
+        self.ready = False
         self.__dict__.update(info)
 
     @property
@@ -161,7 +194,13 @@ class Harness:
         self._lock = None
         self._lock_ports()
         self.sensitive_path = os.path.join(self.dir, "sensitive.txt")
-        atexit.register(self.cleanup)
+        self.audit_dir = None
+        if os.environ.get("UMBRA_LOG_AUDIT_DIR"):
+            self.audit_dir = os.path.join(os.environ["UMBRA_LOG_AUDIT_DIR"], name)
+            shutil.rmtree(self.audit_dir, ignore_errors=True)
+            os.makedirs(self.audit_dir)
+        self._tools = []  # (name, kind, log) of run_tool() runs
+        atexit.register(self._cleanup_at_exit)
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._on_signal)
 
@@ -193,8 +232,22 @@ class Harness:
         return self
 
     def __exit__(self, etype, evalue, tb):
-        self.cleanup()
+        problems = self.cleanup()
+        if problems and etype is None:
+            fail("\n".join(problems))
+        for p in problems:
+            sys.stderr.write("FAIL: %s\n" % p)
         return False
+
+    def _cleanup_at_exit(self):
+        if self._cleaned:
+            return
+        problems = self.cleanup()
+        if problems:
+            for p in problems:
+                sys.stderr.write("FAIL: %s\n" % p)
+            sys.stderr.flush()
+            os._exit(1)
 
     def _on_signal(self, signum, frame):
         self.cleanup()
@@ -214,11 +267,16 @@ class Harness:
         return p
 
     def record_sensitive(self, *values):
-        """Remembers strings that must never appear in any log."""
-        with open(self.sensitive_path, "a") as f:
-            for v in values:
-                if v:
-                    f.write("%s\n" % v)
+        """Remembers strings that must never appear in any log (also in the
+        audit ledger, where log_audit.py looks for other encodings too)."""
+        paths = [self.sensitive_path]
+        if self.audit_dir:
+            paths.append(os.path.join(self.audit_dir, "ledger.txt"))
+        for path in paths:
+            with open(path, "a") as f:
+                for v in values:
+                    if v:
+                        f.write("%s\n" % v)
 
     def write_secrets(self, secrets, name="auth-secrets"):
         self.record_sensitive(*secrets)
@@ -244,6 +302,8 @@ class Harness:
         if r.returncode != 0:
             raise HarnessError("openssl req failed: %s" % r.stdout.decode(errors="replace"))
         os.chmod(key, 0o600)
+        with open(key) as f:
+            self.record_sensitive(f.read().strip())
         return cert, key
 
     @staticmethod
@@ -275,6 +335,10 @@ class Harness:
         wait = float(os.environ.get("UMBRA_TEST_PORT_WAIT", "600"))
         deadline = time.monotonic() + wait
         told = False
+        if self._next_port + count > self.port_end:
+            # Ports are handed out once: waiting cannot make room.
+            raise HarnessError("no room for %d more ports in %d-%d (this test's block)"
+                               % (count, self._next_port, self.port_end - 1))
         while True:
             low = self._next_port
             while low + count - 1 < self.port_end:
@@ -294,19 +358,24 @@ class Harness:
 
     # -- processes ---------------------------------------------------------
 
-    def spawn(self, name, argv, env=None, **info):
-        """Starts argv with stdout+stderr in NAME.log. No readiness wait."""
-        log_path = self.path(name + ".log")
-        logf = open(log_path, "ab")
+    def _child_env(self, env):
         full_env = dict(os.environ)
         # Sanitizer reports go to the log; leaks are real failures.
         full_env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         full_env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
         if env:
             full_env.update(env)
+        return full_env
+
+    def spawn(self, name, argv, env=None, **info):
+        """Starts argv (behind UMBRA_WRAP if it is one of umbra's programs)
+        with stdout+stderr in NAME.log. No readiness wait."""
+        log_path = self.path(name + ".log")
+        logf = open(log_path, "ab")
+        full_env = self._child_env(env)
         if os.environ.get("UMBRA_TEST_VERBOSE"):
             note("start %s: %s" % (name, " ".join(argv)))
-        proc = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(wrap(argv), stdout=logf, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, env=full_env,
                                 start_new_session=True)
         logf.close()
@@ -314,8 +383,36 @@ class Harness:
         self.procs.append(p)
         return p
 
+    def run_tool(self, name, argv, timeout=60.0, env=None, input=None):
+        """Runs a program to its end (behind UMBRA_WRAP if it is one of
+        umbra's) and returns the subprocess.CompletedProcess, stdout and
+        stderr as text. Both also go to NAME.log (appended, one file for
+        every run of that name); a sanitizer report in them fails the test;
+        the log audit reads them."""
+        log_path = self.path(name + ".log")
+        try:
+            r = subprocess.run(wrap(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               stdin=subprocess.DEVNULL if input is None else None,
+                               input=input.encode() if input is not None else None,
+                               env=self._child_env(env), timeout=timeout * timeout_scale())
+        except subprocess.TimeoutExpired:
+            fail("%s did not finish within %.0f s" % (" ".join(argv), timeout * timeout_scale()))
+        r.stdout = r.stdout.decode(errors="replace")
+        r.stderr = r.stderr.decode(errors="replace")
+        with open(log_path, "a") as f:
+            f.write(r.stdout + r.stderr)
+        kind = program_kind(argv)
+        if kind and (name, kind, log_path) not in self._tools:
+            self._tools.append((name, kind, log_path))
+        m = SANITIZER_PATTERNS.search(r.stdout + r.stderr)
+        if m:
+            fail("sanitizer report from %s (%s):\n%s" % (name, " ".join(argv),
+                                                        (r.stdout + r.stderr)[max(0, m.start() - 200):][:3000]))
+        return r
+
     def wait_ready(self, p, check, timeout=15.0, what="ready"):
         """Polls check() until it returns true; fails if p dies first."""
+        timeout *= timeout_scale()
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
@@ -324,6 +421,7 @@ class Harness:
                                    % (p.name, p.proc.returncode, what, p.log_tail()))
             try:
                 if check():
+                    p.ready = True
                     return p
             except (OSError, umbra_stun.StunError) as e:
                 last = e
@@ -359,6 +457,7 @@ class Harness:
                 "--dir", data_dir, "--daemonize", "no"]
         p = self.spawn(name, argv, port=port, host="127.0.0.1", data_dir=data_dir,
                        url="redis://127.0.0.1:%d" % port)
+        p.kind = "redis"
         self.wait_ready(p, lambda: redis_ping("127.0.0.1", port), 10.0, "answering PING")
         return p
 
@@ -409,6 +508,7 @@ class Harness:
                 return p
             p.proc.kill()
             p.proc.wait()
+            p.ready = False  # killed at once: its log need not say anything
             if fixed or attempt == 2:
                 raise HarnessError("%s: port(s) %s shared with another process" % (name, shared))
             note("%s: port(s) %s shared with another process; starting again elsewhere"
@@ -429,6 +529,9 @@ class Harness:
         cfg.update({"relay_address": host, "relay_ports": "%d-%d" % (low, high),
                     "realm": "umbra.test", "log_level": "debug"})
         cfg.update(config)
+        users = cfg.get("user") or []
+        for u in users if isinstance(users, (list, tuple)) else [users]:
+            self.record_sensitive(str(u).partition(":")[2])
         conf = self.write_file(name + ".conf", self.config_text(cfg))
         argv = [self.relay_binary(), "-c", conf] + list(args)
         p = self.spawn(name, argv, host=host, port=port, tls_port=tls_port,
@@ -460,6 +563,9 @@ class Harness:
         """SIGTERM, then SIGKILL after timeout. With expect_clean, a
         non-zero exit or a sanitizer report fails the test. Returns the
         exit status."""
+        timeout *= timeout_scale()
+        if p.kind == "redis" and p.alive():
+            self._ledger_from_redis(p)
         if p.alive():
             p.proc.send_signal(signal.SIGTERM)
             try:
@@ -477,10 +583,57 @@ class Harness:
             check_sanitizers(p)
         return p.exit_status
 
-    def cleanup(self):
-        if self._cleaned:
+    def _ledger_from_redis(self, p):
+        """Surrogate keys the broker keeps in this Redis go to the ledger."""
+        if not self.audit_dir:
             return
+        try:
+            cursor, keys = "0", []
+            while True:
+                cursor, batch = redis_command(p.host, p.port, "SCAN", cursor, "MATCH",
+                                              "umbra:id:*", "COUNT", "1000", timeout=2.0)
+                keys += batch
+                if cursor == "0":
+                    break
+            for k in keys:
+                if redis_command(p.host, p.port, "TYPE", k, timeout=2.0) == "hash":
+                    self.record_sensitive(redis_command(p.host, p.port, "HGET", k, "sk",
+                                                        timeout=2.0))
+        except (OSError, HarnessError):
+            pass  # a Redis the test stopped or broke holds nothing new
+
+    def _audit_collect(self):
+        """Copies the logs of umbra's programs to the audit directory and
+        lists them in its manifest (see log_audit.py)."""
+        if not self.audit_dir:
+            return
+        rows = {}  # name -> [kind, log, debug]: a name started twice shares its log
+        for p in self.procs:
+            if p.kind not in log_audit.TOOL_KINDS:
+                continue
+            level = (getattr(p, "config", None) or {}).get("log_level")
+            debug = p.kind in log_audit.DAEMON_KINDS and p.ready and level == "debug"
+            row = rows.setdefault(p.name, [p.kind, p.log, False])
+            row[2] = row[2] or debug
+        for name, kind, log in self._tools:
+            rows.setdefault(name, [kind, log, False])
+        with open(os.path.join(self.audit_dir, "manifest.tsv"), "a") as man:
+            for name, (kind, log, debug) in rows.items():
+                if os.path.exists(log):
+                    shutil.copy(log, os.path.join(self.audit_dir, name + ".log"))
+                    man.write("%s.log\t%s\t%s\n" % (name, kind, "debug" if debug else ""))
+
+    def cleanup(self):
+        """Stops what is still running, hands the logs to the audit, and
+        returns the sanitizer reports found in any log of umbra's programs
+        (a daemon killed here or one that exited on its own was never
+        checked by stop())."""
+        if self._cleaned:
+            return []
         self._cleaned = True
+        for p in self.procs:
+            if p.kind == "redis" and p.alive():
+                self._ledger_from_redis(p)
         for p in reversed(self.procs):
             if p.alive():
                 try:
@@ -499,6 +652,16 @@ class Harness:
         if self._lock is not None:
             self._lock.close()  # releases the port block
             self._lock = None
+        self._audit_collect()
+        problems = []
+        for p in self.procs:
+            if p.kind in log_audit.TOOL_KINDS:
+                text = p.log_text()
+                m = SANITIZER_PATTERNS.search(text)
+                if m:
+                    problems.append("sanitizer report in %s's log %s:\n%s"
+                                    % (p.name, p.log, text[max(0, m.start() - 200):][:3000]))
+        return problems
 
 
 def redis_conf():
@@ -646,35 +809,10 @@ def _resp_read(f):
 
 # -- log privacy scan --------------------------------------------------------
 
-# Candidates are cut out by loose patterns and then judged by the ipaddress
-# module, so only strings that really parse as an address count.
-_V4 = re.compile(r"(?<![0-9A-Za-z.])(\d{1,3}(?:\.\d{1,3}){3})(?![0-9A-Za-z])")
-_V6 = re.compile(r"(?<![0-9A-Za-z:.])((?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|\d{1,3}(?:\.\d{1,3}){3}))"
-                 r"(?![0-9A-Za-z:.])")
-
-
 def find_addresses(text):
-    """Every IPv4 or IPv6 address in text, as (line number, match)."""
-    hits = []
-    for no, line in enumerate(text.splitlines(), 1):
-        for m in _V4.finditer(line):
-            try:
-                ipaddress.IPv4Address(m.group(1))
-                hits.append((no, m.group(1)))
-            except ValueError:
-                pass
-        for m in _V6.finditer(line):
-            cand = m.group(1).strip("[]")
-            if cand.count(":") < 2:
-                continue
-            # "12:34:56" (a time of day) has no "::" and fewer than 8 groups,
-            # so ipaddress rejects it; anything it accepts is an address.
-            try:
-                ipaddress.IPv6Address(cand)
-                hits.append((no, cand))
-            except ValueError:
-                pass
-    return hits
+    """Every IPv4 or IPv6 address in text, as (line number, match); see
+    log_audit.find_addresses for what counts."""
+    return log_audit.find_addresses(text)
 
 
 def find_sensitive(text, values):

@@ -11,7 +11,6 @@ the run the broker has ended the calls (revocation reaches the relay).
 Ports: 23400-23499 (developer range).
 """
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
@@ -32,8 +31,7 @@ def summary(path):
 def load(h, *args):
     exe = os.path.join(top_builddir(), "contrib", "load", "umbra-load")
     s = h.path("summary-%d.txt" % len(os.listdir(h.dir)))
-    p = subprocess.run([exe, "--summary=" + s] + list(args),
-                       capture_output=True, text=True, timeout=120)
+    p = h.run_tool("load", [exe, "--summary=" + s] + list(args), timeout=120)
     return p, (summary(s) if os.path.exists(s) else {})
 
 

@@ -10,19 +10,25 @@ fails=0
 out=$(mktemp)
 err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
+# shellcheck source=../lib/audit.sh
+. "$top_srcdir/tests/lib/audit.sh"
+umbra_audit_init policy_cli
 
 fail() {
     echo "FAIL: $*"
     fails=$((fails + 1))
 }
 
-# expect STATUS CMD...: runs CMD, output in $out and $err
+# expect STATUS CMD...: runs CMD (behind UMBRA_WRAP), output in $out and
+# $err; a sanitizer report in either fails, whatever the exit status.
 expect() {
     local want=$1
     shift
-    "$@" >"$out" 2>"$err"
+    umbra_run "$@" >"$out" 2>"$err"
     local got=$?
     [ "$got" -eq "$want" ] || fail "exit $got, want $want: $* ($(head -c 300 "$err"))"
+    umbra_check_log policy policy "$out" || fail "sanitizer report: $*"
+    umbra_check_log policy policy "$err" || fail "sanitizer report: $*"
 }
 
 expect 0 "$bin" --version
