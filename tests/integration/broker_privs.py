@@ -50,9 +50,8 @@ def subkey(master, n):
 
 def refused(h, b, what, path, mode):
     conf = h.write_file("refused.conf", h.config_text(b.config))
-    r = subprocess.run([h.broker_binary(), "-c", conf], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=20)
-    text = r.stdout.decode(errors="replace")
+    r = h.run_tool("broker-refused", [h.broker_binary(), "-c", conf], timeout=20)
+    text = r.stdout + r.stderr
     want = "%s %s: mode %04o lets group/others read it; chmod 600 %s" % (what, path, mode, path)
     if r.returncode == 0 or want not in text or not port_free(b.port):
         fail("%s %04o: expected a refusal with %r; got exit %d: %r"

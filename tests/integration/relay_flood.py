@@ -92,7 +92,7 @@ def main():
         secrets = h.write_secrets([SECRET])
         mport = h.port()
         relay = h.start_relay(name="relay", tls=False, relay_port_count=100,
-                              auth_secret_file=secrets, threads=THREADS, log_level="info",
+                              auth_secret_file=secrets, threads=THREADS, log_level="debug",
                               unauth_rate=UNAUTH_RATE, unauth_burst=UNAUTH_BURST,
                               udp_rcvbuf=16 << 20, metrics_listen="127.0.0.1:%d" % mport)
         before = relay_metrics(mport)

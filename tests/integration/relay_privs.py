@@ -46,9 +46,8 @@ def expect(cond, what):
 
 def refused(h, what, args, key, path, mode, port):
     """The relay must refuse to start and name path, mode and the fix."""
-    r = subprocess.run([h.relay_binary()] + args, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=20)
-    text = r.stdout.decode(errors="replace")
+    r = h.run_tool("relay-refused", [h.relay_binary()] + args, timeout=20)
+    text = r.stdout + r.stderr
     want = "%s %s: mode %04o lets group/others read it; chmod 600 %s" % (key, path, mode, path)
     if r.returncode == 0 or want not in text or not port_free(port):
         fail("%s %04o: expected a refusal with %r; got exit %d: %r"
