@@ -214,20 +214,31 @@ static void on_probe_timeout(evutil_socket_t fd, short what, void *arg)
     probe_end(arg, true);
 }
 
-static void probe_start(struct store *st)
+/* An asynchronous connection to the master last found (st->node) on the
+ * store's event base, or NULL. */
+static redisAsyncContext *async_connect(struct store *st)
 {
     redisAsyncContext *ac = st->node.port == 0 ? redisAsyncConnectUnix(st->node.host)
                                                : redisAsyncConnect(st->node.host, st->node.port);
-    struct timeval tv = {st->timeout_ms / 1000, (st->timeout_ms % 1000) * 1000};
-
-    st->last_attempt_ns = now_ns();
     if (ac == NULL)
-        return;
+        return NULL;
     if (ac->err != 0 || redisLibeventAttach(ac, st->base) != REDIS_OK) {
         redisAsyncFree(ac);
-        return;
+        return NULL;
     }
     ac->data = st;
+    return ac;
+}
+
+static void probe_start(struct store *st)
+{
+    struct timeval tv = {st->timeout_ms / 1000, (st->timeout_ms % 1000) * 1000};
+    redisAsyncContext *ac;
+
+    st->last_attempt_ns = now_ns();
+    ac = async_connect(st);
+    if (ac == NULL)
+        return;
     st->probe = ac;
     redisAsyncSetConnectCallback(ac, on_probe_connect);
     redisAsyncSetDisconnectCallback(ac, on_probe_disconnect);
@@ -266,15 +277,9 @@ static void on_sub_message(redisAsyncContext *ac, void *reply, void *arg)
 /* On the master just connected to (st->node): asynchronous, never blocks. */
 static void sub_start(struct store *st)
 {
-    redisAsyncContext *ac = st->node.port == 0 ? redisAsyncConnectUnix(st->node.host)
-                                               : redisAsyncConnect(st->node.host, st->node.port);
+    redisAsyncContext *ac = async_connect(st);
     if (ac == NULL)
         return;
-    if (ac->err != 0 || redisLibeventAttach(ac, st->base) != REDIS_OK) {
-        redisAsyncFree(ac);
-        return;
-    }
-    ac->data = st;
     st->sub = ac;
     redisAsyncSetConnectCallback(ac, on_sub_connect);
     redisAsyncSetDisconnectCallback(ac, on_sub_disconnect);

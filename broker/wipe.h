@@ -9,7 +9,7 @@
  *                   requests and replies, header lines and values) free
  *                   through a wiping free. Called once at the start of
  *                   main, before either library allocates; process-wide.
- * OpenSSL clears its own key material; its TLS record buffers are its own. */
+ * OpenSSL frees through the same wiping free (common/tls_server.c). */
 #ifndef UMBRA_BROKER_WIPE_H
 #define UMBRA_BROKER_WIPE_H
 

@@ -7,7 +7,8 @@ common_libumbra_common_a_SOURCES = \
 	common/turn_rest.c common/turn_rest.h \
 	common/tls_server.c common/tls_server.h \
 	common/redis_target.c common/redis_target.h \
-	common/privs.c common/privs.h
+	common/privs.c common/privs.h \
+	common/wipe_alloc.c common/wipe_alloc.h
 common_libumbra_common_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(OPENSSL_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(HIREDIS_CFLAGS)
 COMMON_LIBS = common/libumbra_common.a $(SODIUM_LIBS) $(OPENSSL_LIBS)

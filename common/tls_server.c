@@ -1,12 +1,12 @@
 /* tls_server: see tls_server.h. */
 #include "tls_server.h"
+#include "wipe_alloc.h"
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <malloc.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,38 +16,20 @@ struct tls_server {
     SSL_CTX *ctx;
 };
 
+/* OpenSSL's allocator hooks take the caller's file and line. */
 static void *tls_malloc(size_t n, const char *file, int line)
 {
     return malloc(n);
 }
 
-static void tls_free(void *p, const char *file, int line)
-{
-    if (p != NULL)
-        sodium_memzero(p, malloc_usable_size(p));
-    free(p);
-}
-
-/* realloc may move the block: the old one is wiped like a free. */
 static void *tls_realloc(void *p, size_t n, const char *file, int line)
 {
-    size_t old;
-    void *q;
-    if (p == NULL)
-        return malloc(n);
-    if (n == 0) {
-        tls_free(p, file, line);
-        return NULL;
-    }
-    old = malloc_usable_size(p);
-    if (old >= n)
-        return p;
-    q = malloc(n);
-    if (q == NULL)
-        return NULL;
-    memcpy(q, p, old);
-    tls_free(p, file, line);
-    return q;
+    return wipe_alloc_realloc(p, n);
+}
+
+static void tls_free(void *p, const char *file, int line)
+{
+    wipe_alloc_free(p);
 }
 
 int tls_secure_heap_init(void)

@@ -24,11 +24,12 @@ import secrets as rnd
 import struct
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
 from broker_harness import Broker  # noqa: E402
-from umbra_harness import Harness, fail, note, port_free, run  # noqa: E402
+from umbra_harness import Harness, fail, note, port_free, run, timeout_scale  # noqa: E402
 import privs_check  # noqa: E402
 
 SECRET = "privs-broker-rest-secret-" + rnd.token_hex(8)
@@ -96,6 +97,11 @@ def test_privileged(h, redis):
     master = bytes.fromhex(master_hex)
     b.start()
     pid = b.proc.pid
+    # The broker switches right after it starts listening: wait for the
+    # line it logs then, or a slow run (valgrind) looks at it too early.
+    deadline = time.monotonic() + 10 * timeout_scale()
+    while "running as nobody" not in b.log() and time.monotonic() < deadline:
+        time.sleep(0.05)
     ids = privs_check.proc_ids(pid)
     bad = {t: v for t, v in ids.items() if v != ([nobody] * 4, [nogroup] * 4, [nogroup])}
     expect(len(ids) >= 2 and not bad,

@@ -694,7 +694,8 @@ def port_free(port, host="127.0.0.1"):
 
 def _proc_net_inodes(port):
     """Inodes of the sockets bound to local port (any address), from
-    /proc/net; TIME_WAIT entries (inode 0) left out."""
+    /proc/net: UDP sockets and listening TCP sockets. Connections are left
+    out: one the relay accepts while we look would seem another process's."""
     inodes = set()
     for table in ("udp", "udp6", "tcp", "tcp6"):
         try:
@@ -704,7 +705,9 @@ def _proc_net_inodes(port):
             continue
         for line in lines:
             fields = line.split()
-            if len(fields) > 9 and int(fields[1].rsplit(":", 1)[1], 16) == port and fields[9] != "0":
+            listening = table.startswith("udp") or (len(fields) > 3 and fields[3] == "0A")
+            if (len(fields) > 9 and listening and int(fields[1].rsplit(":", 1)[1], 16) == port
+                    and fields[9] != "0"):
                 inodes.add(fields[9])
     return inodes
 
