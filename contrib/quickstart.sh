@@ -49,6 +49,9 @@ redis-server "$top/contrib/redis/umbra-redis.conf" --port "$redis_port" --bind 1
 "$build/relay/umbra-relay" --listen=127.0.0.1:"$relay_port" --tls-listen=127.0.0.1:"$tls_port" \
     --tls-cert="$run/tls.crt" --tls-key="$run/tls.key" \
     --relay-address=127.0.0.1 --auth-secret-file="$run/auth-secret" \
+    --public-uri="turn:127.0.0.1:$relay_port?transport=udp" \
+    --public-uri="turn:127.0.0.1:$relay_port?transport=tcp" \
+    --public-uri="turns:localhost:$tls_port?transport=tcp" \
     --redis=127.0.0.1:"$redis_port" >"$run/relay.log" 2>&1 &
 echo $! > "$run/relay.pid"
 
