@@ -3,6 +3,7 @@
 
 #include <event2/event.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,13 +26,18 @@ struct fleet_announce {
     bool joined;    /* "join" said since the link came up */
     bool in_flight; /* a refresh waits for its answer */
     bool leaving;
+    bool clash_logged;
+    /* Random per process: tells this relay's entry from one another relay
+     * wrote under the same relay-id. */
+    char instance[FLEET_INSTANCE_HEX + 1];
     uint64_t last_pkts; /* for packets per second */
     struct timespec last_at;
     void (*done)(void *ctx);
     void *done_ctx;
 };
 
-char *fleet_announce_record(const struct relay_config *cfg, long long allocations, long long pps)
+char *fleet_announce_record(const struct relay_config *cfg, const char *instance,
+                            long long allocations, long long pps)
 {
     json_t *uris = json_array(), *ranges = json_array(), *o;
     char *text;
@@ -44,9 +50,9 @@ char *fleet_announce_record(const struct relay_config *cfg, long long allocation
                                                 (json_int_t)cfg->relay_port_low, "high",
                                                 (json_int_t)cfg->relay_port_high));
     }
-    o = json_pack("{s:s, s:s, s:o, s:o, s:{s:I, s:I}, s:i}", "id", cfg->relay_id, "operator",
-                  cfg->operator_label, "uris", uris, "ranges", ranges, "load", "allocations",
-                  (json_int_t)allocations, "pps", (json_int_t)pps, "ttl",
+    o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:{s:I, s:I}, s:i}", "id", cfg->relay_id, "instance",
+                  instance, "operator", cfg->operator_label, "uris", uris, "ranges", ranges, "load",
+                  "allocations", (json_int_t)allocations, "pps", (json_int_t)pps, "ttl",
                   (json_int_t)cfg->fleet_ttl_s);
     if (o == NULL)
         return NULL;
@@ -93,17 +99,38 @@ static void say(struct fleet_announce *a, const char *what)
     command(a, NULL, 3, argv);
 }
 
+/* prev is the entry our SET replaced. Once we have written ours, an entry
+ * from another instance means a second relay uses our relay-id: the two
+ * overwrite each other, and the fleet sees only one of them at a time. */
+static void check_clash(struct fleet_announce *a, const struct redis_link_reply *prev)
+{
+    json_t *root;
+    const char *other;
+    if (!a->joined || a->clash_logged || prev->type != REDIS_LINK_STR)
+        return;
+    root = json_loadb(prev->str, prev->len, 0, NULL);
+    other = json_string_value(json_object_get(root, "instance"));
+    if (other != NULL && strcmp(other, a->instance) != 0) {
+        log_error(a->log, "fleet: another relay announces itself under this relay's relay-id; "
+                          "give every relay its own relay-id");
+        a->clash_logged = true;
+    }
+    json_decref(root);
+}
+
 static void on_set(void *ctx, const struct redis_link_reply *r)
 {
     struct fleet_announce *a = ctx;
     a->in_flight = false;
     if (a->leaving)
         return;
-    if (r == NULL || r->type != REDIS_LINK_STR) {
+    /* SET ... GET answers with the entry replaced, or nil. */
+    if (r == NULL || (r->type != REDIS_LINK_STR && r->type != REDIS_LINK_NIL)) {
         a->joined = false;
         log_warn(a->log, "fleet: announcement not written");
         return;
     }
+    check_clash(a, r);
     if (!a->joined) {
         say(a, "join");
         a->joined = true;
@@ -124,15 +151,15 @@ static void refresh(struct fleet_announce *a)
         a->joined = false;
         return;
     }
-    json = fleet_announce_record(a->cfg, allocations, pps);
+    json = fleet_announce_record(a->cfg, a->instance, allocations, pps);
     if (json == NULL)
         return;
     snprintf(ttl, sizeof(ttl), "%u", a->cfg->fleet_ttl_s);
     {
-        const char *set[] = {"SET", a->key, json, "EX", ttl};
+        const char *set[] = {"SET", a->key, json, "EX", ttl, "GET"};
         const char *sadd[] = {"SADD", FLEET_SET_KEY, a->cfg->relay_id};
         const char *expire[] = {"EXPIRE", FLEET_SET_KEY, ttl};
-        if (command(a, on_set, 5, set) == 0) {
+        if (command(a, on_set, 6, set) == 0) {
             a->in_flight = true;
             command(a, NULL, 3, sadd);
             command(a, NULL, 3, expire);
@@ -170,6 +197,11 @@ struct fleet_announce *fleet_announce_start(struct event_base *base, struct redi
     a->n_threads = n;
     a->log = log;
     snprintf(a->key, sizeof(a->key), "%s%s", FLEET_KEY_PREFIX, cfg->relay_id);
+    {
+        unsigned char raw[FLEET_INSTANCE_HEX / 2];
+        randombytes_buf(raw, sizeof(raw));
+        sodium_bin2hex(a->instance, sizeof(a->instance), raw, sizeof(raw));
+    }
     clock_gettime(CLOCK_MONOTONIC, &a->last_at);
     if (cfg->n_public_uris == 0)
         log_warn(log, "fleet: no public-uri and no listen address that is not a wildcard: "

@@ -33,8 +33,11 @@ struct fleet_announce *fleet_announce_start(struct event_base *base, struct redi
 void fleet_announce_leave(struct fleet_announce *a, void (*done)(void *ctx), void *ctx);
 void fleet_announce_free(struct fleet_announce *a);
 
-/* The entry's JSON text for the given load (malloc'd, NULL when out of
- * memory). Pure; exposed for tests. */
-char *fleet_announce_record(const struct relay_config *cfg, long long allocations, long long pps);
+#define FLEET_INSTANCE_HEX 32
+
+/* The entry's JSON text for the given load, with this process's instance
+ * (hex) (malloc'd, NULL when out of memory). Pure; exposed for tests. */
+char *fleet_announce_record(const struct relay_config *cfg, const char *instance,
+                            long long allocations, long long pps);
 
 #endif

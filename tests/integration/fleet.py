@@ -272,6 +272,16 @@ def main():
         expect(entry(redis, "r3") is None and "r3" not in redis_command(
             "127.0.0.1", redis.port, "SMEMBERS", "umbra:fleet:relays"),
             "a relay stopped with SIGTERM deleted its entry")
+        # A second relay under r1's relay-id: the two overwrite one entry,
+        # and both say so (the entry carries a random instance per process).
+        twin = h.start_relay("twin", host="127.0.0.5", relay_id="r1", operator="op-b", **common)
+        clash = "another relay announces itself under this relay's relay-id"
+        wait_for("both relays under relay-id r1 log the clash",
+                 lambda: clash in twin.log_text() and clash in relays["r1"].log_text(),
+                 4 * REFRESH + 5)
+        expect(clash not in relays["r2"].log_text(), "a relay with its own relay-id logs no clash")
+        note("ok   a second relay under relay-id r1: both log the clash")
+        h.stop(twin)
         h.stop(relays["r1"])
         b1.stop()
         b2.stop()

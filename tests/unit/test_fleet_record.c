@@ -42,8 +42,9 @@ static void test_round_trip(void **state)
     char *json;
 
     config(&c);
-    json = fleet_announce_record(&c, 12, 3400);
+    json = fleet_announce_record(&c, "00112233445566778899aabbccddeeff", 12, 3400);
     assert_non_null(json);
+    assert_non_null(strstr(json, "\"instance\":\"00112233445566778899aabbccddeeff\""));
     assert_non_null(strstr(json, "\"id\":\"r7\""));
     assert_non_null(strstr(json, "\"operator\":\"op-x\""));
     assert_non_null(strstr(json, "\"turn:192.0.2.10:3478?transport=udp\""));
