@@ -57,26 +57,6 @@ void client_limit_free(struct client_limit *cl)
     free(cl);
 }
 
-/* The client's key: the address without its port; for IPv6 its /64. An
- * IPv4-mapped IPv6 address counts as the IPv4 address it holds. */
-static uint64_t client_hash(const struct client_limit *cl, const struct umbra_addr *peer)
-{
-    struct umbra_addr a, client;
-    const uint8_t *ip;
-    uint8_t bytes[16];
-    size_t len;
-
-    if (addr_normalise(peer, &a) != ADDR_NORM_OK)
-        a = *peer;
-    ip = addr_ip_bytes(&a, &len);
-    memcpy(bytes, ip, len);
-    if (len == 16)
-        memset(bytes + 8, 0, 8);
-    if (addr_from_bytes(&client, addr_family(&a), bytes, 0) != 0)
-        client = a;
-    return addr_hash(&client, cl->key) | 1; /* never 0, which marks an empty entry */
-}
-
 static uint64_t capacity(const struct client_limit *cl)
 {
     return (uint64_t)cl->conf.burst * MILLI;
@@ -165,7 +145,7 @@ int client_limit_open(struct client_limit *cl, int fd, const struct umbra_addr *
     }
     if (cl->by_fd[fd] != 0)
         return 0;
-    e = find(cl, client_hash(cl, peer), now_ms);
+    e = find(cl, addr_hash_host(peer, cl->key), now_ms);
     if (cl->conf.max_conns > 0 && e->conns >= cl->conf.max_conns) {
         cl->m.conns_refused++;
         return CLIENT_LIMIT_EBUSY;
@@ -216,7 +196,7 @@ int client_limit_request_addr(struct client_limit *cl, const struct umbra_addr *
 {
     if (cl->conf.rate == 0)
         return 0;
-    return take(cl, find(cl, client_hash(cl, client), now_ms), now_ms, retry_after_s);
+    return take(cl, find(cl, addr_hash_host(client, cl->key), now_ms), now_ms, retry_after_s);
 }
 
 const struct client_limit_metrics *client_limit_metrics(const struct client_limit *cl)

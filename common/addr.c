@@ -184,6 +184,26 @@ uint64_t addr_hash(const struct umbra_addr *a, const unsigned char key[ADDR_HASH
     return out;
 }
 
+uint64_t addr_hash_host(const struct umbra_addr *a, const unsigned char key[ADDR_HASH_KEY_BYTES])
+{
+    struct umbra_addr host;
+    uint8_t in[16];
+    size_t n;
+    const uint8_t *ip;
+    uint64_t out;
+    unsigned char h[crypto_shorthash_BYTES];
+
+    if (addr_normalise(a, &host) != ADDR_NORM_OK)
+        host = *a;
+    ip = addr_ip_bytes(&host, &n);
+    memcpy(in, ip, n);
+    if (n == 16)
+        memset(in + 8, 0, 8);
+    crypto_shorthash(h, in, n, key);
+    memcpy(&out, h, sizeof(out));
+    return out != 0 ? out : 1;
+}
+
 static bool all_zero(const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)

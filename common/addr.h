@@ -51,6 +51,11 @@ bool addr_equal_ip(const struct umbra_addr *a, const struct umbra_addr *b);
  * random per table keeps clients from choosing colliding addresses. */
 #define ADDR_HASH_KEY_BYTES 16
 uint64_t addr_hash(const struct umbra_addr *a, const unsigned char key[ADDR_HASH_KEY_BYTES]);
+/* A keyed hash of the host behind a source, for per-client limits: its
+ * IPv4 address, or the /64 of an IPv6 one (a host picks its low 64 bits
+ * freely); IPv6 forms that embed an IPv4 address count as that address;
+ * the port is left out. Never 0, so tables may mark free entries with 0. */
+uint64_t addr_hash_host(const struct umbra_addr *a, const unsigned char key[ADDR_HASH_KEY_BYTES]);
 
 /* Normalisation for peer checks. IPv6 forms that embed an IPv4 address
  * (IPv4-mapped ::ffff:0:0/96, IPv4-compatible ::/96, 6to4 2002::/16, NAT64

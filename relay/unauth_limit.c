@@ -35,23 +35,6 @@ size_t unauth_limit_capacity(const struct unauth_limit *l)
     return l->n_sets * UNAUTH_LIMIT_WAYS;
 }
 
-/* The keyed hash of the source's IPv4 address or IPv6 /64, never 0. An
- * IPv6 client picks its low 64 bits freely, so they must not make it a new
- * source. */
-static uint64_t source_tag(const struct unauth_limit *l, const struct umbra_addr *source)
-{
-    struct umbra_addr key = *source;
-    uint64_t h;
-    addr_set_port(&key, 0);
-    if (addr_family(&key) == AF_INET6) {
-        memset(&key.u.in6.sin6_addr.s6_addr[8], 0, 8);
-        key.u.in6.sin6_flowinfo = 0;
-        key.u.in6.sin6_scope_id = 0;
-    }
-    h = addr_hash(&key, l->key);
-    return h != 0 ? h : 1;
-}
-
 bool unauth_limit_allow(struct unauth_limit *l, const struct umbra_addr *source, int64_t now_ms)
 {
     uint64_t tag;
@@ -59,7 +42,7 @@ bool unauth_limit_allow(struct unauth_limit *l, const struct umbra_addr *source,
 
     if (l->rate == 0)
         return true;
-    tag = source_tag(l, source);
+    tag = addr_hash_host(source, l->key);
     set = &l->e[(tag & (l->n_sets - 1)) * UNAUTH_LIMIT_WAYS];
     victim = &set[0];
     for (int i = 0; i < UNAUTH_LIMIT_WAYS; i++) {

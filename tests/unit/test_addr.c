@@ -107,13 +107,33 @@ static void test_scopes(void **state)
     }
 }
 
+/* Per-client limits key on the host: IPv4 address or IPv6 /64, port left
+ * out, embedded IPv4 forms counted as the IPv4 address. */
+static void test_hash_host(void **state)
+{
+    unsigned char key[ADDR_HASH_KEY_BYTES] = {7};
+    struct umbra_addr a, b;
+    assert_int_equal(addr_parse(&a, "192.0.2.1:1000", 0), 0);
+    assert_int_equal(addr_parse(&b, "192.0.2.1:2000", 0), 0);
+    assert_true(addr_hash_host(&a, key) == addr_hash_host(&b, key));
+    assert_int_equal(addr_parse(&b, "[::ffff:192.0.2.1]:3000", 0), 0);
+    assert_true(addr_hash_host(&a, key) == addr_hash_host(&b, key));
+    assert_int_equal(addr_parse(&b, "192.0.2.2:1000", 0), 0);
+    assert_true(addr_hash_host(&a, key) != addr_hash_host(&b, key));
+    assert_int_equal(addr_parse(&a, "[2001:db8:1:2:aaaa::1]:1", 0), 0);
+    assert_int_equal(addr_parse(&b, "[2001:db8:1:2:bbbb::9]:2", 0), 0);
+    assert_true(addr_hash_host(&a, key) == addr_hash_host(&b, key));
+    assert_int_equal(addr_parse(&b, "[2001:db8:1:3::1]:1", 0), 0);
+    assert_true(addr_hash_host(&a, key) != addr_hash_host(&b, key));
+    assert_true(addr_hash_host(&a, key) != 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_and_format),
-        cmocka_unit_test(test_equal_and_hash),
-        cmocka_unit_test(test_normalise),
-        cmocka_unit_test(test_scopes),
+        cmocka_unit_test(test_parse_and_format), cmocka_unit_test(test_equal_and_hash),
+        cmocka_unit_test(test_normalise),        cmocka_unit_test(test_scopes),
+        cmocka_unit_test(test_hash_host),
     };
     if (sodium_init() < 0)
         return 1;
