@@ -185,6 +185,7 @@ struct fleet_announce *fleet_announce_start(struct event_base *base, struct redi
                                             struct log_ctx *log)
 {
     struct fleet_announce *a = calloc(1, sizeof(*a));
+    unsigned char instance[FLEET_INSTANCE_HEX / 2];
     /* The link connects asynchronously: the first write a moment after the
      * start rather than one whole period. */
     struct timeval soon = {0, 200 * 1000};
@@ -197,11 +198,8 @@ struct fleet_announce *fleet_announce_start(struct event_base *base, struct redi
     a->n_threads = n;
     a->log = log;
     snprintf(a->key, sizeof(a->key), "%s%s", FLEET_KEY_PREFIX, cfg->relay_id);
-    {
-        unsigned char raw[FLEET_INSTANCE_HEX / 2];
-        randombytes_buf(raw, sizeof(raw));
-        sodium_bin2hex(a->instance, sizeof(a->instance), raw, sizeof(raw));
-    }
+    randombytes_buf(instance, sizeof(instance));
+    sodium_bin2hex(a->instance, sizeof(a->instance), instance, sizeof(instance));
     clock_gettime(CLOCK_MONOTONIC, &a->last_at);
     if (cfg->n_public_uris == 0)
         log_warn(log, "fleet: no public-uri and no listen address that is not a wildcard: "
