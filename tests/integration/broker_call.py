@@ -19,15 +19,9 @@ sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from broker_harness import Broker, Resp  # noqa: E402
-from umbra_harness import Harness, find_addresses, find_sensitive, fail, note  # noqa: E402
+from umbra_harness import Harness, find_addresses, find_sensitive, fail, note, expect  # noqa: E402
 import umbra_stun as stun  # noqa: E402
 import broker_sdp_fixtures as fx  # noqa: E402
-
-
-def expect(cond, what):
-    if not cond:
-        fail(what)
-    note("ok   " + what)
 
 
 def turn_client(relay, ice):

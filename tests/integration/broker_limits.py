@@ -35,13 +35,7 @@ sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from broker_harness import Broker  # noqa: E402
-from umbra_harness import Harness, fail, note, run  # noqa: E402
-
-
-def expect(cond, what):
-    if not cond:
-        fail(what)
-    note("ok   " + what)
+from umbra_harness import Harness, fail, note, run, expect  # noqa: E402
 
 
 def connect(port, source="127.0.0.1", timeout=5.0):

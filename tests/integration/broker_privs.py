@@ -29,17 +29,11 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
 from broker_harness import Broker  # noqa: E402
-from umbra_harness import Harness, fail, note, port_free, run, timeout_scale  # noqa: E402
+from umbra_harness import Harness, fail, note, port_free, run, timeout_scale, expect  # noqa: E402
 import privs_check  # noqa: E402
 
 SECRET = "privs-broker-rest-secret-" + rnd.token_hex(8)
 MARKER = "turn:privs-marker-%s.invalid:3478?transport=udp" % rnd.token_hex(8)
-
-
-def expect(cond, what):
-    if not cond:
-        fail(what)
-    note("ok   " + what)
 
 
 def subkey(master, n):

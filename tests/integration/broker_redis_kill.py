@@ -40,19 +40,13 @@ sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from broker_harness import Broker  # noqa: E402
-from umbra_harness import Harness, fail, note, redis_command, run  # noqa: E402
+from umbra_harness import Harness, fail, note, redis_command, run, expect  # noqa: E402
 import umbra_stun as stun  # noqa: E402
 
 CHANNEL = 0x4001
 PPS = 50  # per direction
 MAX_LOSS = 0.01
 REVOKE = "umbra:revoke"
-
-
-def expect(cond, what):
-    if not cond:
-        fail(what)
-    note("ok   " + what)
 
 
 def ok_response(r):

@@ -27,19 +27,13 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
 from broker_harness import Broker  # noqa: E402
-from umbra_harness import (Harness, fail, find_addresses, find_sensitive, note,  # noqa: E402
-                           redis_command, run)
+from umbra_harness import (Harness, expect, fail, find_addresses, find_sensitive,  # noqa: E402
+                           note, redis_command, run)
 import umbra_stun as stun  # noqa: E402
 
 TTL = 3      # fleet-ttl of the relays, seconds
 REFRESH = 1  # fleet-refresh
 SPLIT = {"set": {"split_relays": True}}
-
-
-def expect(cond, what):
-    if not cond:
-        fail(what)
-    note("ok   " + what)
 
 
 def entry(redis, rid):

@@ -28,7 +28,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 
-from umbra_harness import Harness, fail, note, port_free, run  # noqa: E402
+from umbra_harness import Harness, fail, note, port_free, run, expect  # noqa: E402
 import privs_check  # noqa: E402
 import umbra_stun as stun  # noqa: E402
 
@@ -36,12 +36,6 @@ SECRET = "privs-rest-secret-" + rnd.token_hex(8)
 NEW_SECRET = "privs-rest-secret-rotated-" + rnd.token_hex(8)
 STATIC_USER, STATIC_PASS = "privs-static", "privs-static-pass-" + rnd.token_hex(8)
 MARKER = "privs-realm-marker-" + rnd.token_hex(8)
-
-
-def expect(cond, what):
-    if not cond:
-        fail(what)
-    note("ok   " + what)
 
 
 def refused(h, what, args, key, path, mode, port):

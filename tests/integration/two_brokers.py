@@ -32,18 +32,12 @@ sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from broker_harness import Broker  # noqa: E402
-from umbra_harness import (Harness, fail, find_addresses, find_sensitive, note,  # noqa: E402
-                           redis_command, run)
+from umbra_harness import (Harness, expect, fail, find_addresses, find_sensitive,  # noqa: E402
+                           note, redis_command, run)
 import umbra_stun as stun  # noqa: E402
 import broker_sdp_fixtures as fx  # noqa: E402
 
 WAIT = 10  # seconds a long poll may wait; a wake-up must come well before
-
-
-def expect(cond, what):
-    if not cond:
-        fail(what)
-    note("ok   " + what)
 
 
 class Poll(threading.Thread):

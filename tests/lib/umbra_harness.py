@@ -101,6 +101,13 @@ def note(message):
     sys.stdout.flush()
 
 
+def expect(cond, what):
+    """Fails the test with what unless cond; notes it as checked."""
+    if not cond:
+        fail(what)
+    note("ok   " + what)
+
+
 def top_srcdir():
     return os.environ.get("top_srcdir") or os.path.dirname(os.path.dirname(HERE))
 
