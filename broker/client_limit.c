@@ -4,14 +4,13 @@
 #include <string.h>
 
 #include "client_limit.h"
+#include "rate_bucket.h"
 
 #define WAYS 4
-#define MILLI 1000ULL /* one request in milli-tokens */
 
 struct entry {
-    uint64_t tag;    /* keyed hash of the client; 0: empty */
-    uint64_t tokens; /* milli-tokens, at most burst * MILLI */
-    uint64_t last_ms;
+    uint64_t tag;              /* keyed hash of the client; 0: empty */
+    struct rate_bucket bucket; /* its last_ms: when the client was last seen */
     uint32_t conns;
 };
 
@@ -57,29 +56,15 @@ void client_limit_free(struct client_limit *cl)
     free(cl);
 }
 
-static uint64_t capacity(const struct client_limit *cl)
-{
-    return (uint64_t)cl->conf.burst * MILLI;
-}
-
 static void refill(const struct client_limit *cl, struct entry *e, uint64_t now_ms)
 {
-    uint64_t cap = capacity(cl);
-    if (now_ms > e->last_ms && e->tokens < cap) {
-        uint64_t dt = now_ms - e->last_ms;
-        /* rate requests/s is rate milli-tokens per ms. */
-        uint64_t add = dt > cap ? cap : dt * cl->conf.rate;
-        e->tokens = add >= cap - e->tokens ? cap : e->tokens + add;
-    }
-    if (now_ms > e->last_ms)
-        e->last_ms = now_ms;
+    rate_bucket_refill(&e->bucket, cl->conf.rate, cl->conf.burst, (int64_t)now_ms);
 }
 
 static void fresh(const struct client_limit *cl, struct entry *e, uint64_t tag, uint64_t now_ms)
 {
     e->tag = tag;
-    e->tokens = capacity(cl);
-    e->last_ms = now_ms;
+    rate_bucket_init(&e->bucket, cl->conf.burst, (int64_t)now_ms);
     e->conns = 0;
 }
 
@@ -98,13 +83,13 @@ static struct entry *find(struct client_limit *cl, uint64_t tag, uint64_t now_ms
         struct entry *e = &set[w];
         if (e->tag != 0 && e->conns == 0)
             refill(cl, e, now_ms);
-        if (e->tag == 0 || (e->conns == 0 && e->tokens == capacity(cl))) {
+        if (e->tag == 0 || (e->conns == 0 && rate_bucket_full(&e->bucket, cl->conf.burst))) {
             fresh(cl, e, tag, now_ms);
             return e;
         }
-        if (e->conns == 0 && (lru == NULL || e->last_ms < lru->last_ms))
+        if (e->conns == 0 && (lru == NULL || e->bucket.last_ms < lru->bucket.last_ms))
             lru = e;
-        if (lru_any == NULL || e->last_ms < lru_any->last_ms)
+        if (lru_any == NULL || e->bucket.last_ms < lru_any->bucket.last_ms)
             lru_any = e;
     }
     if (lru != NULL) {
@@ -171,13 +156,10 @@ static int take(struct client_limit *cl, struct entry *e, uint64_t now_ms, unsig
 {
     uint64_t wait_ms;
 
-    refill(cl, e, now_ms);
-    if (e->tokens >= MILLI) {
-        e->tokens -= MILLI;
+    if (rate_bucket_take(&e->bucket, cl->conf.rate, cl->conf.burst, 1, (int64_t)now_ms))
         return 0;
-    }
     cl->m.requests_refused++;
-    wait_ms = (MILLI - e->tokens + cl->conf.rate - 1) / cl->conf.rate;
+    wait_ms = rate_bucket_wait_ms(&e->bucket, cl->conf.rate, 1);
     *retry_after_s = (unsigned)((wait_ms + 999) / 1000);
     if (*retry_after_s == 0)
         *retry_after_s = 1;

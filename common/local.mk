@@ -8,7 +8,8 @@ common_libumbra_common_a_SOURCES = \
 	common/tls_server.c common/tls_server.h \
 	common/redis_target.c common/redis_target.h \
 	common/privs.c common/privs.h \
-	common/wipe_alloc.c common/wipe_alloc.h
+	common/wipe_alloc.c common/wipe_alloc.h \
+	common/rate_bucket.c common/rate_bucket.h
 common_libumbra_common_a_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(OPENSSL_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(HIREDIS_CFLAGS)
 COMMON_LIBS = common/libumbra_common.a $(SODIUM_LIBS) $(OPENSSL_LIBS)

@@ -9,7 +9,6 @@ relay_libumbra_relay_a_SOURCES = \
 	relay/relay_addr.c relay/relay_addr.h \
 	relay/revoke_list.c relay/revoke_list.h \
 	relay/quota.c relay/quota.h \
-	relay/rate_bucket.c relay/rate_bucket.h \
 	relay/unauth_limit.c relay/unauth_limit.h \
 	relay/metrics.c relay/metrics.h \
 	relay/allocation.c relay/allocation.h \
