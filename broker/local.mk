@@ -42,6 +42,11 @@ EXTRA_DIST += tests/integration/broker_api.sh tests/integration/broker_api.py \
 TESTS += tests/integration/broker_faults.sh
 EXTRA_DIST += tests/integration/broker_faults.sh tests/integration/broker_faults.py
 
+# Documented limits at N, N+1 and the largest body max-body lets through:
+# ports 38000-38099.
+TESTS += tests/integration/broker_edges.sh
+EXTRA_DIST += tests/integration/broker_edges.sh tests/integration/broker_edges.py
+
 # Benchmark: bench/bench_broker.sh starts redis-server (and umbra-broker for
 # the HTTP figure) on ports 22200-22299 and runs bench/bench_broker.
 noinst_PROGRAMS += bench/bench_broker
