@@ -98,3 +98,10 @@ tests_unit_test_broker_client_limit_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
 # one in 980-999).
 TESTS += tests/integration/broker_privs.sh
 EXTRA_DIST += tests/integration/broker_privs.sh tests/integration/broker_privs.py
+
+# Bearer secrets out of URLs (identity token only in Authorization: Bearer;
+# ports 38100-38199) and counters for the operator only (/metrics only on
+# metrics-listen; ports 38200-38299).
+TESTS += tests/integration/broker_bearer.sh tests/integration/broker_metrics.sh
+EXTRA_DIST += tests/integration/broker_bearer.sh tests/integration/broker_bearer.py \
+	tests/integration/broker_metrics.sh tests/integration/broker_metrics.py

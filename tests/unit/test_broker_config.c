@@ -113,6 +113,39 @@ static void test_contrib_example(void **state)
     assert_int_equal(c.n_relays, 3);
     assert_int_equal(c.listen_port, 8443);
     assert_true(c.tls_cert[0] != '\0');
+    /* The example shows the operator's counters on loopback. */
+    assert_string_equal(c.metrics_host, "127.0.0.1");
+    assert_int_equal(c.metrics_port, 9642);
+}
+
+/* metrics-listen: off by default; HOST:PORT like listen; never the listen
+ * address itself. */
+static void test_metrics_listen(void **state)
+{
+    struct broker_config c;
+    char err[256];
+    broker_config_defaults(&c);
+    assert_int_equal(c.metrics_port, 0);
+    assert_int_equal(set(&c, "relay", "turn:relay.example:3478?transport=udp"), 0);
+    assert_int_equal(set(&c, "auth-secret-file", "/etc/umbra/secrets"), 0);
+    assert_int_equal(set(&c, "broker-key-file", "/etc/umbra/broker.key"), 0);
+    assert_int_equal(set(&c, "policy", "/etc/umbra/policy.json"), 0);
+    assert_int_equal(broker_config_check(&c, err, sizeof(err)), 0);
+    assert_int_equal(set(&c, "metrics-listen", "nowhere"), -1);
+    assert_int_equal(set(&c, "metrics-listen", "127.0.0.1:0"), -1);
+    assert_int_equal(set(&c, "metrics-listen", "127.0.0.1:65536"), -1);
+    assert_int_equal(set(&c, "metrics-listen", ":9642"), -1);
+    assert_int_equal(c.metrics_port, 0); /* refused values change nothing */
+    assert_int_equal(set(&c, "metrics-listen", "[::1]:9642"), 0);
+    assert_string_equal(c.metrics_host, "::1");
+    assert_int_equal(c.metrics_port, 9642);
+    assert_int_equal(set(&c, "metrics-listen", "127.0.0.1:65535"), 0);
+    assert_int_equal(c.metrics_port, 65535);
+    assert_int_equal(set(&c, "metrics-listen", "127.0.0.1:8080"), 0);
+    assert_int_equal(broker_config_check(&c, err, sizeof(err)), -1); /* = listen */
+    assert_non_null(strstr(err, "metrics-listen"));
+    assert_int_equal(set(&c, "metrics-listen", "127.0.0.1:8081"), 0);
+    assert_int_equal(broker_config_check(&c, err, sizeof(err)), 0);
 }
 
 /* redis-sentinel and redis-master-name go together. */
@@ -146,6 +179,7 @@ int main(void)
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_file_errors_name_the_line),
         cmocka_unit_test(test_contrib_example),
+        cmocka_unit_test(test_metrics_listen),
         cmocka_unit_test(test_sentinel_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
