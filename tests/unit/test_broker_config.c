@@ -83,6 +83,51 @@ static void test_values(void **state)
     assert_int_equal(set(&c, "fleet-cache-ms", "60001"), -1);
 }
 
+/* A string of n copies of c (n < cap). */
+static const char *repeat(char *buf, size_t cap, const char *prefix, size_t n)
+{
+    size_t p = strlen(prefix);
+    assert_true(p <= n && n < cap);
+    memcpy(buf, prefix, p);
+    memset(buf + p, 'a', n - p);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* Every list and string key at its limit N, N+1 and the longest value a
+ * line can carry: refused with a reason, never written past its array. */
+static void test_limits(void **state)
+{
+    static char big[1 << 16];
+    struct broker_config c;
+    char ip[32];
+    (void)state;
+    broker_config_defaults(&c);
+    assert_int_equal(set(&c, "tls-cert", repeat(big, sizeof(big), "/", CONFIG_PATH_MAX - 1)), 0);
+    assert_int_equal(strlen(c.tls_cert), CONFIG_PATH_MAX - 1);
+    assert_int_equal(set(&c, "tls-cert", repeat(big, sizeof(big), "/", CONFIG_PATH_MAX)), -1);
+    assert_int_equal(set(&c, "tls-cert", repeat(big, sizeof(big), "/", sizeof(big) - 1)), -1);
+    assert_int_equal(strlen(c.tls_cert), CONFIG_PATH_MAX - 1);
+    assert_int_equal(set(&c, "relay", repeat(big, sizeof(big), "turn:", CONFIG_URI_MAX - 1)), 0);
+    assert_int_equal(set(&c, "relay", repeat(big, sizeof(big), "turn:", CONFIG_URI_MAX)), -1);
+    assert_int_equal(set(&c, "relay", repeat(big, sizeof(big), "turn:", sizeof(big) - 1)), -1);
+    assert_int_equal(c.n_relays, 1);
+    for (int i = 0; i < CONFIG_MAX_POLICIES; i++)
+        assert_int_equal(set(&c, "policy", "/etc/umbra/p.json"), 0);
+    assert_int_equal(set(&c, "policy", "/etc/umbra/p.json"), -1);
+    assert_int_equal(c.n_policies, CONFIG_MAX_POLICIES);
+    for (int i = 0; i < CONFIG_MAX_PROXIES; i++) {
+        snprintf(ip, sizeof(ip), "10.0.0.%d", i + 1);
+        assert_int_equal(set(&c, "trusted-proxy", ip), 0);
+    }
+    assert_int_equal(set(&c, "trusted-proxy", "10.0.1.1"), -1);
+    assert_int_equal(set(&c, "proc-user", repeat(big, sizeof(big), "", sizeof(c.proc_user) - 1)),
+                     0);
+    assert_int_equal(set(&c, "proc-user", repeat(big, sizeof(big), "", sizeof(c.proc_user))), -1);
+    assert_int_equal(set(&c, "redis", repeat(big, sizeof(big), "", sizeof(big) - 1)), -1);
+    assert_int_equal(set(&c, "listen", repeat(big, sizeof(big), "", sizeof(big) - 1)), -1);
+}
+
 static void test_file_errors_name_the_line(void **state)
 {
     char path[] = "/tmp/umbra-bconf-XXXXXX", err[512];
@@ -177,6 +222,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_need_required_keys),
         cmocka_unit_test(test_values),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_file_errors_name_the_line),
         cmocka_unit_test(test_contrib_example),
         cmocka_unit_test(test_metrics_listen),
