@@ -27,6 +27,7 @@ SDP_MAX_INPUT = 65536   # broker/sdp_sanitize.h
 MAX_CANDIDATES = 32     # docs/api.md: POST /v1/calls/{id}/candidates
 MAX_FINGERPRINTS = 8    # docs/api.md: distinct a=fingerprint values per SDP
 HASH_NAME_MAX = 16
+CONTEXT_MAX = 256       # docs/api.md: a pseudonym context
 PAIRS_MAX = 64
 POLICY = {"version": 1, "source": "service", "rules": [
     {"match": {"service": "click-to-link"}, "set": {"ice_delay_until_answer": False}}]}
@@ -175,6 +176,21 @@ def test_sizes(b, rc, t1, t2, pn2):
             raw=body[:-2] + "x\"}")
 
 
+def test_contexts(b, rc, t1):
+    pn = b.pseudonym(t1, "c" * CONTEXT_MAX)
+    expect(len(pn) > 0, "context: %d bytes accepted" % CONTEXT_MAX)
+    r = b.pending(t1, "c" * CONTEXT_MAX)
+    expect(r.status == 200, "pending: a %d-byte context accepted (got %d)" % (CONTEXT_MAX, r.status))
+    refused(b, rc, "POST", "/v1/pseudonyms", {"context": "c" * (CONTEXT_MAX + 1)}, t1, 400,
+            "context: %d bytes" % (CONTEXT_MAX + 1))
+    refused(b, rc, "GET", "/v1/pending?context=" + "c" * (CONTEXT_MAX + 1), None, t1, 400,
+            "pending: a %d-byte context" % (CONTEXT_MAX + 1))
+    raw = json.dumps({"context": "c" * (MAX_BODY - len('{"context": ""}'))})
+    assert len(raw) == MAX_BODY
+    refused(b, rc, "POST", "/v1/pseudonyms", None, t1, 400, "context: in a %d-byte body" % MAX_BODY,
+            raw=raw)
+
+
 def main():
     with Harness("broker_edges", port_base=38000, port_count=100) as h:
         redis = h.start_redis()
@@ -187,6 +203,7 @@ def main():
         test_candidates(b, rc, t1, t2, pn2)
         test_fingerprints(b, rc, t1, t2, pn2)
         test_sizes(b, rc, t1, t2, pn2)
+        test_contexts(b, rc, t1)
         rc.close()
         b.stop()
         h.stop(redis)
