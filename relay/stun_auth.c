@@ -115,8 +115,8 @@ static bool auth_try_password(const struct stun_msg *msg, const char *user, size
                               const char *realm, size_t rlen, const char *password, size_t plen,
                               uint8_t key[AUTH_MD5_KEY_LEN])
 {
-    stun_long_term_key_md5(user, ulen, realm, rlen, password, plen, key);
-    if (stun_check_integrity(msg, key, AUTH_MD5_KEY_LEN) == 0)
+    if (stun_long_term_key_md5(user, ulen, realm, rlen, password, plen, key) == 0 &&
+        stun_check_integrity(msg, key, AUTH_MD5_KEY_LEN) == 0)
         return true;
     sodium_memzero(key, AUTH_MD5_KEY_LEN);
     return false;

@@ -103,16 +103,18 @@ static enum load_turn_verdict take_challenge(struct load_turn_auth *a, const str
             return LOAD_TURN_FAILED;
         if (copy_text(m, STUN_ATTR_REALM, a->realm, sizeof(a->realm)) != 0)
             return LOAD_TURN_FAILED;
-        stun_long_term_key_md5(a->username, strlen(a->username), a->realm, strlen(a->realm),
-                               a->password, strlen(a->password), a->key);
+        if (stun_long_term_key_md5(a->username, strlen(a->username), a->realm, strlen(a->realm),
+                                   a->password, strlen(a->password), a->key) != 0)
+            return LOAD_TURN_FAILED;
         a->have_key = true;
     } else {
         char realm[sizeof(a->realm)];
         if (copy_text(m, STUN_ATTR_REALM, realm, sizeof(realm)) == 0 &&
             strcmp(realm, a->realm) != 0) {
             memcpy(a->realm, realm, sizeof(realm));
-            stun_long_term_key_md5(a->username, strlen(a->username), a->realm, strlen(a->realm),
-                                   a->password, strlen(a->password), a->key);
+            if (stun_long_term_key_md5(a->username, strlen(a->username), a->realm, strlen(a->realm),
+                                       a->password, strlen(a->password), a->key) != 0)
+                return LOAD_TURN_FAILED;
             a->have_key = true;
         }
     }
