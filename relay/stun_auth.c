@@ -129,7 +129,9 @@ static bool auth_try_rest(const struct auth_config *cfg, const struct stun_msg *
     char password[TURN_REST_PASSWORD_MAX];
     bool ok = false;
     for (size_t i = 0; !ok && i < cfg->secrets->count; i++) {
-        turn_rest_password(cfg->secrets->bytes[i], cfg->secrets->len[i], user, ulen, password);
+        if (turn_rest_password(cfg->secrets->bytes[i], cfg->secrets->len[i], user, ulen,
+                               password) != 0)
+            continue;
         ok = auth_try_password(msg, user, ulen, realm, rlen, password, strlen(password), key);
     }
     sodium_memzero(password, sizeof(password));

@@ -19,8 +19,8 @@ void load_turn_auth_init(struct load_turn_auth *a, const struct load_config *cfg
         char pw[TURN_REST_PASSWORD_MAX];
         snprintf(a->username, sizeof(a->username), "%" PRId64 ":load-%u-%u:p%u", now_unix + 86400,
                  call, leg, leg);
-        turn_rest_password((const uint8_t *)cfg->secret, cfg->secret_len, a->username,
-                           strlen(a->username), pw);
+        (void)turn_rest_password((const uint8_t *)cfg->secret, cfg->secret_len, a->username,
+                                 strlen(a->username), pw); /* empty on failure: refused */
         snprintf(a->password, sizeof(a->password), "%s", pw);
         sodium_memzero(pw, sizeof(pw));
     } else {
