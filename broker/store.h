@@ -45,10 +45,10 @@ struct store_val {
 
 #define STORE_PROBE_MS 250
 
-/* The largest batch a caller builds sets STORE_BATCH_MAX: a request's
- * trickled candidates (one RPUSH each, up to CALLS_MAX_CANDIDATES, and an
- * EXPIREAT). Each caller whose batch grows with its input checks at compile
- * time that its largest batch fits (see calls_signal.c, fleet.c). */
+/* Batches are built from constants (at most 11 commands, calls_create.c)
+ * or grow with their input up to a limit: an SDP's fingerprints (one GET
+ * or SET each, calls_signal.c), a chunk of fleet entries (fleet.c). Each
+ * of the latter checks at compile time that its largest batch fits. */
 #define STORE_BATCH_MAX 40
 #define STORE_ARGV_MAX 16
 
