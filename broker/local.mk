@@ -12,10 +12,11 @@ broker_libumbra_broker_a_SOURCES = \
 	broker/calls.h broker/calls_internal.h broker/calls_record.c broker/calls_material.c \
 	broker/calls_create.c broker/calls_signal.c broker/calls_events.c broker/calls_candidate.c \
 	broker/http.c broker/http.h broker/http_json.c broker/http_limit.c broker/http_limit.h \
-	broker/client_limit.c broker/client_limit.h \
+	broker/client_limit.c broker/client_limit.h broker/create_limit.c broker/create_limit.h \
 	broker/wipe.c broker/wipe.h \
 	broker/api.c broker/api.h broker/api_req.c broker/api_req.h \
-	broker/api_identities.c broker/api_calls.c broker/api_health.c broker/api_demo.c \
+	broker/api_identities.c broker/api_create.c broker/api_calls.c broker/api_health.c \
+	broker/api_demo.c \
 	broker/status.h
 BROKER_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/policy -I$(top_srcdir)/broker $(LIBEVENT_CFLAGS) \
 	$(OPENSSL_CFLAGS) $(HIREDIS_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS)
