@@ -178,9 +178,10 @@ static int pseudonym_get(struct identities *ids, const char *token, const char *
         store_batch_add(&b, "DEL", oldkey, NULL);
     }
     /* One pipeline, so the record never lacks its TTL. A peek refreshes
-     * a live record only (XX). */
+     * a live record only (EXPIRE creates nothing, and works while Redis
+     * is at maxmemory). */
     if (peek)
-        store_batch_add(&b, "SET", pnkey, tokhash, "EX", ttl, "XX", NULL);
+        store_batch_add(&b, "EXPIRE", pnkey, ttl, NULL);
     else
         store_batch_add(&b, "SET", pnkey, tokhash, "EX", ttl, NULL);
     store_batch_add(&b, "EXPIRE", key, ttl, NULL);

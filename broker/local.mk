@@ -83,6 +83,10 @@ tests_unit_test_broker_fleet_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
 TESTS += tests/integration/broker_redis_kill.sh tests/integration/broker_limits.sh
 EXTRA_DIST += tests/integration/broker_redis_kill.sh tests/integration/broker_redis_kill.py \
 	tests/integration/broker_limits.sh tests/integration/broker_limits.py
+# What strangers can make it store: creation limits and a full Redis
+# (ports 37300-37399).
+TESTS += tests/integration/broker_flood.sh
+EXTRA_DIST += tests/integration/broker_flood.sh tests/integration/broker_flood.py
 check_PROGRAMS += tests/unit/test_broker_client_limit
 TESTS += tests/unit/test_broker_client_limit
 tests_unit_test_broker_client_limit_SOURCES = tests/unit/test_broker_client_limit.c
