@@ -92,6 +92,11 @@ TESTS += tests/unit/test_broker_client_limit
 tests_unit_test_broker_client_limit_SOURCES = tests/unit/test_broker_client_limit.c
 tests_unit_test_broker_client_limit_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_broker_client_limit_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
+check_PROGRAMS += tests/unit/test_broker_create_limit
+TESTS += tests/unit/test_broker_create_limit
+tests_unit_test_broker_create_limit_SOURCES = tests/unit/test_broker_create_limit.c
+tests_unit_test_broker_create_limit_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_broker_create_limit_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
 
 # Privileges and secrets: secret file modes, proc-user/proc-group on a
 # privileged port, not dumpable, keys out of gcore (ports 33100-33199 and
