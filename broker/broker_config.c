@@ -28,9 +28,9 @@ void broker_config_defaults(struct broker_config *c)
     c->client_burst = 200;
     c->client_table = 16384;
     c->identity_rate = 10;
-    c->identity_global_rate = 300;
+    c->identity_global_rate = 120;
     c->pseudonym_rate = 30;
-    c->pseudonym_global_rate = 1200;
+    c->pseudonym_global_rate = 600;
 }
 
 static int copy_str(char *dst, size_t cap, const char *value, char *err, size_t errlen)
@@ -279,12 +279,12 @@ void broker_config_usage(FILE *out)
           "  client-table N              client addresses tracked at once (16384)\n"
           "  identity-rate N             identities a client address may create a minute\n"
           "                              (10; 0 = any)\n"
-          "  identity-global-rate N      identities all clients may create a minute (300;\n"
+          "  identity-global-rate N      identities all clients may create a minute (120;\n"
           "                              0 = any)\n"
           "  pseudonym-rate N            new pseudonym contexts a client address may create\n"
           "                              a minute (30; 0 = any)\n"
           "  pseudonym-global-rate N     new pseudonym contexts of all clients a minute\n"
-          "                              (1200; 0 = any)\n"
+          "                              (600; 0 = any)\n"
           "  trusted-proxy IP            a proxy whose X-Forwarded-For names the client;\n"
           "                              repeatable (none)\n"
           "  redis-sentinel HOST:PORT[,HOST:PORT...]  find the Redis master through these\n"
