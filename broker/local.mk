@@ -49,7 +49,7 @@ noinst_PROGRAMS += bench/bench_broker
 bench_bench_broker_SOURCES = bench/bench_broker.c
 bench_bench_broker_CFLAGS = $(BROKER_CFLAGS)
 bench_bench_broker_LDADD = $(BROKER_LIBS)
-EXTRA_DIST += bench/bench_broker.sh bench/redis_aof_kill.py
+EXTRA_DIST += bench/bench_broker.sh bench/redis_aof_kill.py bench/redis_memory.py
 
 # Unit tests (test_broker_store starts its own redis-server on port 22300).
 BROKER_UNIT_TESTS = tests/unit/test_broker_identities tests/unit/test_broker_creds \
