@@ -20,7 +20,8 @@ Clients are told apart by their source address (127.0.0.1, 127.0.0.2,
 * a Redis at its maxmemory (noeviction) refuses writes: the broker answers
   503 {"error": "store_full"} with Retry-After (never 500), keeps
   answering reads, logs it once, and takes writes again once keys are
-  removed; it never crashes (stopped cleanly, sanitizers silent);
+  removed; it never crashes (stopped cleanly, sanitizers silent); a relay
+  whose fleet announcements it refuses keeps allocating and logs it once;
 * the shipped defaults let a user's first steps through.
 
 Ports: from 37300-37399.
@@ -28,6 +29,7 @@ Ports: from 37300-37399.
 import json
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -35,6 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from broker_harness import Broker, Resp  # noqa: E402
 from broker_limits import connect, ask, read_reply, metric  # noqa: E402
 from umbra_harness import Harness, note, run, expect  # noqa: E402
+import umbra_stun  # noqa: E402
 
 RELAYS = ["turn:127.0.0.1:3478?transport=udp"]
 ID_RATE, ID_GLOBAL, PN_RATE = 3, 5, 4
@@ -208,6 +211,7 @@ def test_full(h):
     expect(health.status == 200 and pend.status == 200,
            "full: reads still answer (healthz %d, pending calls %d)"
            % (health.status, pend.status))
+    test_relay_full(h, redis)
     keys = [k for k in r.all_keys() if k.startswith(b"umbra:id:")]
     for i in range(0, len(keys), 500):
         r.cmd("UNLINK", *keys[i:i + 500])
@@ -220,6 +224,27 @@ def test_full(h):
     expect(fives == 5, "full: 5 answers of class 5xx, no 500 among the others (%d)" % fives)
     b.stop()
     h.stop(redis)
+
+
+def test_relay_full(h, redis):
+    """A relay whose fleet announcements a full Redis refuses keeps
+    relaying and says so once."""
+    secrets = h.write_secrets(["relay-full-secret"], name="relay-full-secrets")
+    relay = h.start_relay("relay-full", tls=False, auth_secret_file=secrets, relay_id="rf",
+                          operator="op", redis="127.0.0.1:%d" % redis.port, fleet_refresh=1,
+                          fleet_ttl=3)
+    time.sleep(3.5)  # the first announcement and three refreshes, all refused
+    user, password = h.rest_credentials("relay-full-secret")
+    c = umbra_stun.TurnClient("127.0.0.1", relay.port, username=user, password=password)
+    try:
+        resp = c.allocate()
+    finally:
+        c.close()
+    expect(resp.cls == umbra_stun.SUCCESS, "relay: with Redis full it still allocates")
+    h.stop(relay)
+    with open(h.path("relay-full.log"), errors="replace") as f:
+        said = f.read().count("announcement not written")
+    expect(said == 1, "relay: refused announcements logged once (%d lines)" % said)
 
 
 def test_defaults(h, redis):
