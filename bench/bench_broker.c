@@ -100,7 +100,7 @@ static int inproc(int redis_port, int n)
                        .pool = inline_pool,
                        .log = &log};
     if (identities_create(&ids, token) != 0 || identities_create(&ids, callee_tok) != 0 ||
-        identities_pseudonym_for(&ids, callee_tok, "bench", false, pn) != 0) {
+        identities_pseudonym_for(&ids, callee_tok, "bench", false, NULL, pn) != 0) {
         fprintf(stderr, "redis refused the set-up\n");
         return 1;
     }

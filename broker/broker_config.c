@@ -27,6 +27,10 @@ void broker_config_defaults(struct broker_config *c)
     c->client_rate = 100;
     c->client_burst = 200;
     c->client_table = 16384;
+    c->identity_rate = 10;
+    c->identity_global_rate = 120;
+    c->pseudonym_rate = 30;
+    c->pseudonym_global_rate = 600;
 }
 
 static int copy_str(char *dst, size_t cap, const char *value, char *err, size_t errlen)
@@ -205,6 +209,14 @@ int broker_config_set(void *ctx, const char *key, const char *value, char *err, 
         return set_uint(value, 1, 1000000, &c->client_burst, err, errlen);
     if (strcmp(key, "client-table") == 0)
         return set_uint(value, 64, 1u << 24, &c->client_table, err, errlen);
+    if (strcmp(key, "identity-rate") == 0)
+        return set_uint(value, 0, 1000000, &c->identity_rate, err, errlen);
+    if (strcmp(key, "identity-global-rate") == 0)
+        return set_uint(value, 0, 1000000, &c->identity_global_rate, err, errlen);
+    if (strcmp(key, "pseudonym-rate") == 0)
+        return set_uint(value, 0, 1000000, &c->pseudonym_rate, err, errlen);
+    if (strcmp(key, "pseudonym-global-rate") == 0)
+        return set_uint(value, 0, 1000000, &c->pseudonym_global_rate, err, errlen);
     if (strcmp(key, "trusted-proxy") == 0)
         return set_proxy(c, value, err, errlen);
     if (strcmp(key, "proc-user") == 0)
@@ -275,6 +287,14 @@ void broker_config_usage(FILE *out)
           "  client-rate N               requests per second per client address (100; 0 = any)\n"
           "  client-burst N              requests a client may send at once (200)\n"
           "  client-table N              client addresses tracked at once (16384)\n"
+          "  identity-rate N             identities a client address may create a minute\n"
+          "                              (10; 0 = any)\n"
+          "  identity-global-rate N      identities all clients may create a minute (120;\n"
+          "                              0 = any)\n"
+          "  pseudonym-rate N            new pseudonym contexts a client address may create\n"
+          "                              a minute (30; 0 = any)\n"
+          "  pseudonym-global-rate N     new pseudonym contexts of all clients a minute\n"
+          "                              (600; 0 = any)\n"
           "  trusted-proxy IP            a proxy whose X-Forwarded-For names the client;\n"
           "                              repeatable (none)\n"
           "  redis-sentinel HOST:PORT[,HOST:PORT...]  find the Redis master through these\n"

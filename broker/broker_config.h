@@ -53,7 +53,11 @@ struct broker_config {
     unsigned client_rate;           /* requests per second per client address; 0: no limit */
     unsigned client_burst;          /* requests a client may send at once */
     unsigned client_table;          /* client addresses tracked (entries) */
-    size_t n_trusted_proxies;       /* peers whose X-Forwarded-For names the client */
+    /* Creations per minute (create_limit.h), per client address and for
+     * all clients together; 0: no limit. */
+    unsigned identity_rate, identity_global_rate;
+    unsigned pseudonym_rate, pseudonym_global_rate;
+    size_t n_trusted_proxies; /* peers whose X-Forwarded-For names the client */
     struct umbra_addr trusted_proxies[CONFIG_MAX_PROXIES];
     /* redis-sentinel, redis-master-name; n == 0: the fixed redis address. */
     struct redis_sentinels redis_sentinels;

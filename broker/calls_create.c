@@ -39,7 +39,7 @@ static int create_caller_pseudonym(struct calls *c, const struct calls_create_re
         identities_one_call_pseudonym(pn);
         rc = store_cmd(c->store, &v, "EXISTS", callee_key, NULL);
         if (rc != 0)
-            return rc == STORE_EDOWN ? BROKER_EDOWN : BROKER_EINTERNAL;
+            return broker_status_of_store(rc);
         callee_exists = v.type == STORE_INT && v.num == 1;
     } else {
         rc = identities_resolve(c->ids, req->caller_token,

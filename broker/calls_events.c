@@ -94,7 +94,7 @@ int calls_pending(struct calls *c, const char *token, const char *context, json_
     char pn[IDENTITIES_PSEUDONYM_LEN], pend[CALLS_KEY_MAX], now[24];
     struct store_batch b = {0};
     struct store_val v[2];
-    int rc = identities_pseudonym_for(c->ids, token, context, false, pn);
+    int rc = identities_pseudonym_peek(c->ids, token, context, pn);
 
     if (rc == BROKER_ENOTFOUND)
         return calls_fail(err, errlen, BROKER_ENOTFOUND, "unknown identity token");

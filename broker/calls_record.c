@@ -13,7 +13,7 @@
 
 int calls_store_status(int rc)
 {
-    return rc == STORE_EDOWN ? BROKER_EDOWN : rc != 0 ? BROKER_EINTERNAL : 0;
+    return broker_status_of_store(rc);
 }
 
 int calls_fail(char *err, size_t errlen, int status, const char *why)

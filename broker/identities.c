@@ -90,7 +90,7 @@ int identities_create(struct identities *ids, char token[IDENTITIES_TOKEN_LEN])
     sodium_memzero(skhex, sizeof(skhex));
     if (rc != 0)
         sodium_memzero(token, IDENTITIES_TOKEN_LEN);
-    return rc == STORE_EDOWN ? BROKER_EDOWN : rc != 0 ? BROKER_EINTERNAL : 0;
+    return broker_status_of_store(rc);
 }
 
 /* Adds the reads of the identity's secret key and of the rotation count
@@ -117,8 +117,30 @@ static int identities_sk_of(const struct store_val *v, uint8_t sk[IDENTITIES_SK_
     return 0;
 }
 
-int identities_pseudonym_for(struct identities *ids, const char *token, const char *context,
-                             bool rotate, char out[IDENTITIES_PSEUDONYM_LEN])
+/* Asks admit, when there is one, whether pnkey (the context's live
+ * pseudonym) may be written for the first time: 0 when it is live or
+ * admitted, else the refusal or a store error. */
+static int admit_new(struct identities *ids, const char *pnkey,
+                     const struct identities_admit *admit)
+{
+    struct store_val v;
+    bool live;
+    int rc;
+
+    if (admit == NULL)
+        return 0;
+    rc = store_cmd(ids->store, &v, "EXISTS", pnkey, NULL);
+    if (rc != 0)
+        return broker_status_of_store(rc);
+    live = v.type == STORE_INT && v.num == 1;
+    store_val_free(&v);
+    return live ? 0 : admit->fn(admit->arg);
+}
+
+/* identities_pseudonym_for, and with peek identities_pseudonym_peek. */
+static int pseudonym_get(struct identities *ids, const char *token, const char *context,
+                         bool rotate, const struct identities_admit *admit, bool peek,
+                         char out[IDENTITIES_PSEUDONYM_LEN])
 {
     char key[KEY_MAX], tokhash[KEYS_HASH_HEX], field[KEYS_HASH_HEX + 2], pnkey[KEY_MAX];
     char oldpn[IDENTITIES_PSEUDONYM_LEN], oldkey[KEY_MAX], ttl[16];
@@ -133,7 +155,7 @@ int identities_pseudonym_for(struct identities *ids, const char *token, const ch
     identities_lookup(ids, &b, key, context, field);
     rc = store_batch_run(ids->store, &b, v);
     if (rc != 0)
-        return rc == STORE_EDOWN ? BROKER_EDOWN : BROKER_EINTERNAL;
+        return broker_status_of_store(rc);
     rc = identities_sk_of(&v[0], sk);
     if (rc != 0)
         goto done;
@@ -141,26 +163,49 @@ int identities_pseudonym_for(struct identities *ids, const char *token, const ch
         rot = strtoull(v[1].str, NULL, 10);
     if (rotate) {
         identities_pseudonym(ids->keys->pseudonym, sk, rot, context, strlen(context), oldpn);
+        snprintf(oldkey, sizeof(oldkey), "umbra:pn:%s", oldpn);
         rot++;
     }
     identities_pseudonym(ids->keys->pseudonym, sk, rot, context, strlen(context), out);
     snprintf(pnkey, sizeof(pnkey), "umbra:pn:%s", out);
+    /* A rotation replaces the live pseudonym: new only without one. */
+    rc = admit_new(ids, rotate ? oldkey : pnkey, admit);
+    if (rc != 0)
+        goto done;
     b.n = 0;
     if (rotate) {
-        snprintf(oldkey, sizeof(oldkey), "umbra:pn:%s", oldpn);
         store_batch_add(&b, "HINCRBY", key, field, "1", NULL);
         store_batch_add(&b, "DEL", oldkey, NULL);
     }
-    /* One pipeline, so the record never lacks its TTL. */
-    store_batch_add(&b, "SET", pnkey, tokhash, "EX", ttl, NULL);
+    /* One pipeline, so the record never lacks its TTL. A peek refreshes
+     * a live record only (EXPIRE creates nothing, and works while Redis
+     * is at maxmemory). */
+    if (peek)
+        store_batch_add(&b, "EXPIRE", pnkey, ttl, NULL);
+    else
+        store_batch_add(&b, "SET", pnkey, tokhash, "EX", ttl, NULL);
     store_batch_add(&b, "EXPIRE", key, ttl, NULL);
-    rc = store_batch_run(ids->store, &b, NULL);
-    rc = rc == STORE_EDOWN ? BROKER_EDOWN : rc != 0 ? BROKER_EINTERNAL : 0;
+    rc = broker_status_of_store(store_batch_run(ids->store, &b, NULL));
 done:
     store_val_free(&v[0]);
     store_val_free(&v[1]);
     sodium_memzero(sk, sizeof(sk));
+    if (rc != 0)
+        sodium_memzero(out, IDENTITIES_PSEUDONYM_LEN);
     return rc;
+}
+
+int identities_pseudonym_for(struct identities *ids, const char *token, const char *context,
+                             bool rotate, const struct identities_admit *admit,
+                             char out[IDENTITIES_PSEUDONYM_LEN])
+{
+    return pseudonym_get(ids, token, context, rotate, admit, false, out);
+}
+
+int identities_pseudonym_peek(struct identities *ids, const char *token, const char *context,
+                              char out[IDENTITIES_PSEUDONYM_LEN])
+{
+    return pseudonym_get(ids, token, context, false, NULL, true, out);
 }
 
 int identities_resolve(struct identities *ids, const char *token, const char *context,
@@ -181,7 +226,7 @@ int identities_resolve(struct identities *ids, const char *token, const char *co
         store_batch_add(&b, "EXISTS", also_exists, NULL);
     rc = store_batch_run(ids->store, &b, v);
     if (rc != 0)
-        return rc == STORE_EDOWN ? BROKER_EDOWN : BROKER_EINTERNAL;
+        return broker_status_of_store(rc);
     if (also_exists != NULL)
         *exists = v[2].type == STORE_INT && v[2].num == 1;
     rc = identities_sk_of(&v[0], sk);
@@ -213,7 +258,7 @@ int identities_owns(struct identities *ids, const char *token, const char *pseud
     snprintf(pnkey, sizeof(pnkey), "umbra:pn:%s", pseudonym);
     rc = store_cmd(ids->store, &v, "GET", pnkey, NULL);
     if (rc != 0)
-        return rc == STORE_EDOWN ? BROKER_EDOWN : BROKER_EINTERNAL;
+        return broker_status_of_store(rc);
     rc = v.type == STORE_STR && v.len == KEYS_HASH_HEX - 1 &&
                  sodium_memcmp(v.str, tokhash, KEYS_HASH_HEX - 1) == 0
              ? 0

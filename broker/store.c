@@ -16,6 +16,8 @@
 /* After no sentinel answered, the next round waits this long: a round may
  * have cost redis-timeout-ms of the loop. */
 #define STORE_RESOLVE_BACKOFF_NS (1000LL * 1000 * 1000)
+/* A Redis at maxmemory refuses every write: one warning a minute at most. */
+#define STORE_OOM_LOG_NS (60LL * 1000 * 1000 * 1000)
 
 struct store {
     redisContext *c;
@@ -25,7 +27,8 @@ struct store {
     unsigned timeout_ms;
     long long last_attempt_ns;
     bool was_up;
-    bool told_noreplicas; /* one warning per connection */
+    bool told_noreplicas;  /* one warning per connection */
+    long long oom_told_ns; /* last warning of -OOM replies; 0: none yet */
     struct log_ctx *log;
     /* Watched stores only: the probe timer and the probe in flight. */
     struct event_base *base;
@@ -116,6 +119,13 @@ static bool not_master_error(const redisReply *r)
 static bool no_replicas_error(const redisReply *r)
 {
     return strncmp(r->str, "NOREPLICAS", 10) == 0;
+}
+
+/* Redis is at maxmemory (noeviction) and refuses commands that could
+ * grow it; the connection is fine, and reads and deletes still work. */
+static bool oom_error(const redisReply *r)
+{
+    return strncmp(r->str, "OOM", 3) == 0;
 }
 
 /* The synchronous connection; false when Redis cannot be reached. With
@@ -425,7 +435,7 @@ int store_batch_run(struct store *st, const struct store_batch *b, struct store_
 {
     int rc = 0;
     size_t got = 0;
-    bool demoted = false;
+    bool demoted = false, oom = false;
 
     if (outs != NULL)
         memset(outs, 0, b->n * sizeof(*outs));
@@ -463,6 +473,10 @@ int store_batch_run(struct store *st, const struct store_batch *b, struct store_
                 log_warn(st->log, "redis: the master refuses writes: too few replicas");
             st->told_noreplicas = true;
             rc = STORE_EDOWN;
+        } else if (r->type == REDIS_REPLY_ERROR && oom_error(r)) {
+            oom = true;
+            if (rc == 0 || rc == STORE_EREPLY)
+                rc = STORE_EFULL;
         } else if (r->type == REDIS_REPLY_ERROR) {
             log_warn(st->log, "redis: command %zu of %zu refused: %.80s", got + 1, b->n, r->str);
             if (rc == 0)
@@ -471,6 +485,10 @@ int store_batch_run(struct store *st, const struct store_batch *b, struct store_
             rc = STORE_EREPLY;
         }
         freeReplyObject(r);
+    }
+    if (oom && (st->oom_told_ns == 0 || now_ns() - st->oom_told_ns >= STORE_OOM_LOG_NS)) {
+        log_warn(st->log, "redis: at maxmemory, refusing writes; answering 503 while it is full");
+        st->oom_told_ns = now_ns();
     }
     if (demoted && st->c != NULL) {
         log_warn(st->log, "redis: the server no longer takes writes as master; looking again");

@@ -18,7 +18,10 @@
  * READONLY, LOADING or MASTERDOWN (a demoted master, a replica) counts as
  * the connection lost: the command returns STORE_EDOWN and the master is
  * looked for again. NOREPLICAS (the master's min-replicas-to-write is not
- * met) returns STORE_EDOWN too: nothing was written.
+ * met) returns STORE_EDOWN too: nothing was written. OOM (Redis at its
+ * maxmemory, with maxmemory-policy noeviction) returns STORE_EFULL: that
+ * write was refused, the connection stays, reads still work; a warning at
+ * most once a minute while it lasts.
  * A store is used by one thread. It never logs keys or values. */
 #ifndef UMBRA_BROKER_STORE_H
 #define UMBRA_BROKER_STORE_H
@@ -30,7 +33,8 @@
 
 #define STORE_EDOWN (-1)  /* no connection: answer 503 */
 #define STORE_EREPLY (-2) /* Redis answered with an error */
-#define STORE_EBATCH (-3) /* the batch overflowed: nothing was sent */
+#define STORE_EFULL (-3)  /* Redis refused a write: at maxmemory (-OOM); answer 503 */
+#define STORE_EBATCH (-4) /* the batch overflowed: nothing was sent */
 
 enum store_type { STORE_NIL = 0, STORE_INT, STORE_STR, STORE_ARRAY };
 
@@ -93,7 +97,8 @@ bool store_up(struct store *st);
 int store_cmd(struct store *st, struct store_val *out, ...);
 void store_batch_add(struct store_batch *b, ...);
 /* outs may be NULL (replies dropped) or hold b->n values. Returns 0,
- * STORE_EDOWN, or STORE_EREPLY when any reply is an error. */
+ * STORE_EDOWN, STORE_EFULL when a command was refused for want of memory,
+ * or STORE_EREPLY when any other reply is an error. */
 int store_batch_run(struct store *st, const struct store_batch *b, struct store_val *outs);
 void store_val_free(struct store_val *v);
 

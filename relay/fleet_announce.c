@@ -27,6 +27,7 @@ struct fleet_announce {
     bool in_flight; /* a refresh waits for its answer */
     bool leaving;
     bool clash_logged;
+    bool unwritten_logged; /* "not written" said since the last write */
     /* Random per process: tells this relay's entry from one another relay
      * wrote under the same relay-id. */
     char instance[FLEET_INSTANCE_HEX + 1];
@@ -126,10 +127,20 @@ static void on_set(void *ctx, const struct redis_link_reply *r)
         return;
     /* SET ... GET answers with the entry replaced, or nil. */
     if (r == NULL || (r->type != REDIS_LINK_STR && r->type != REDIS_LINK_NIL)) {
+        /* Redis refuses it (at maxmemory: -OOM, or lost): relaying goes
+         * on, the entry expires, and the next refresh tries again. Said
+         * once until a write succeeds, not every refresh. */
         a->joined = false;
-        log_warn(a->log, "fleet: announcement not written");
+        if (!a->unwritten_logged)
+            log_warn(a->log, "fleet: announcement not written (%s); retrying every refresh",
+                     r != NULL && r->type == REDIS_LINK_ERROR && r->len >= 3 &&
+                             strncmp(r->str, "OOM", 3) == 0
+                         ? "redis is at maxmemory"
+                         : "redis refused or did not answer");
+        a->unwritten_logged = true;
         return;
     }
+    a->unwritten_logged = false;
     check_clash(a, r);
     if (!a->joined) {
         say(a, "join");
