@@ -145,6 +145,7 @@ void api_calls_notify(void *arg, const char *call_id)
 void api_calls_create(void *ctx, struct http_req *req)
 {
     struct api *a = ctx;
+    struct api_create limit = {a, req, CREATE_LIMIT_CALL, 0, 0};
     struct calls_create_req cr;
     char *out = NULL;
     char err[512];
@@ -152,6 +153,10 @@ void api_calls_create(void *ctx, struct http_req *req)
 
     if (api_req_create(req->body, &cr, err, sizeof(err)) != 0) {
         http_reply_error(req->ev, 400, "invalid_request", err);
+        return;
+    }
+    if (api_create_admit(&limit) != 0) {
+        api_create_refuse(&limit);
         return;
     }
     rc = calls_create(a->calls, &cr, &out, err, sizeof(err));

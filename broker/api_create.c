@@ -25,8 +25,9 @@ int api_create_admit(void *arg)
 
 void api_create_refuse(const struct api_create *c)
 {
-    static const char *const what[CREATE_LIMIT_KINDS] = {"identities", "new pseudonym contexts"};
-    static const char *const key[CREATE_LIMIT_KINDS] = {"identity", "pseudonym"};
+    static const char *const what[CREATE_LIMIT_KINDS] = {"identities", "new pseudonym contexts",
+                                                         "calls"};
+    static const char *const key[CREATE_LIMIT_KINDS] = {"identity", "pseudonym", "call"};
     const struct create_limit_conf *conf = create_limit_conf(c->a->create);
     bool global = c->refused == CREATE_LIMIT_EGLOBAL;
     char value[16], detail[200];

@@ -75,7 +75,9 @@ void api_health_metrics(void *ctx, struct http_req *req)
         "umbra_broker_creations_refused_total{kind=\"identity\",limit=\"client\"} %llu\n"
         "umbra_broker_creations_refused_total{kind=\"identity\",limit=\"global\"} %llu\n"
         "umbra_broker_creations_refused_total{kind=\"pseudonym\",limit=\"client\"} %llu\n"
-        "umbra_broker_creations_refused_total{kind=\"pseudonym\",limit=\"global\"} %llu\n",
+        "umbra_broker_creations_refused_total{kind=\"pseudonym\",limit=\"global\"} %llu\n"
+        "umbra_broker_creations_refused_total{kind=\"call\",limit=\"client\"} %llu\n"
+        "umbra_broker_creations_refused_total{kind=\"call\",limit=\"global\"} %llu\n",
         h->requests, h->status[2], h->status[4], h->status[5], a->identities_created,
         a->pseudonyms_issued, m->created, m->refused, m->accepted, m->ended, m->fingerprint_refused,
         m->sdp_rejected, m->candidates_kept, m->candidates_dropped, m->events_held,
@@ -83,7 +85,8 @@ void api_health_metrics(void *ctx, struct http_req *req)
         cl->conns_refused, cl->requests_refused, cl->evictions, cl->shared,
         cr->created[CREATE_LIMIT_PSEUDONYM], cr->refused_client[CREATE_LIMIT_IDENTITY],
         cr->refused_global[CREATE_LIMIT_IDENTITY], cr->refused_client[CREATE_LIMIT_PSEUDONYM],
-        cr->refused_global[CREATE_LIMIT_PSEUDONYM]);
+        cr->refused_global[CREATE_LIMIT_PSEUDONYM], cr->refused_client[CREATE_LIMIT_CALL],
+        cr->refused_global[CREATE_LIMIT_CALL]);
     if (n < 0 || (size_t)n >= sizeof(text)) {
         http_reply_error(req->ev, 500, "internal", "metrics text too long");
         return;

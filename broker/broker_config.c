@@ -31,6 +31,8 @@ void broker_config_defaults(struct broker_config *c)
     c->identity_global_rate = 120;
     c->pseudonym_rate = 30;
     c->pseudonym_global_rate = 600;
+    c->call_rate = 60;
+    c->call_global_rate = 1200;
 }
 
 static int copy_str(char *dst, size_t cap, const char *value, char *err, size_t errlen)
@@ -217,6 +219,10 @@ int broker_config_set(void *ctx, const char *key, const char *value, char *err, 
         return set_uint(value, 0, 1000000, &c->pseudonym_rate, err, errlen);
     if (strcmp(key, "pseudonym-global-rate") == 0)
         return set_uint(value, 0, 1000000, &c->pseudonym_global_rate, err, errlen);
+    if (strcmp(key, "call-rate") == 0)
+        return set_uint(value, 0, 1000000, &c->call_rate, err, errlen);
+    if (strcmp(key, "call-global-rate") == 0)
+        return set_uint(value, 0, 1000000, &c->call_global_rate, err, errlen);
     if (strcmp(key, "trusted-proxy") == 0)
         return set_proxy(c, value, err, errlen);
     if (strcmp(key, "proc-user") == 0)
@@ -295,6 +301,10 @@ void broker_config_usage(FILE *out)
           "                              a minute (30; 0 = any)\n"
           "  pseudonym-global-rate N     new pseudonym contexts of all clients a minute\n"
           "                              (600; 0 = any)\n"
+          "  call-rate N                 calls a client address may create a minute\n"
+          "                              (60; 0 = any)\n"
+          "  call-global-rate N          calls all clients may create a minute (1200;\n"
+          "                              0 = any)\n"
           "  trusted-proxy IP            a proxy whose X-Forwarded-For names the client;\n"
           "                              repeatable (none)\n"
           "  redis-sentinel HOST:PORT[,HOST:PORT...]  find the Redis master through these\n"

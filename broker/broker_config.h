@@ -57,6 +57,7 @@ struct broker_config {
      * all clients together; 0: no limit. */
     unsigned identity_rate, identity_global_rate;
     unsigned pseudonym_rate, pseudonym_global_rate;
+    unsigned call_rate, call_global_rate;
     size_t n_trusted_proxies; /* peers whose X-Forwarded-For names the client */
     struct umbra_addr trusted_proxies[CONFIG_MAX_PROXIES];
     /* redis-sentinel, redis-master-name; n == 0: the fixed redis address. */

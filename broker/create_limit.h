@@ -1,8 +1,9 @@
 /* create_limit: how fast strangers may make the broker store something
  * that lives for identity-ttl: new identities (POST /v1/identities) and
  * new pseudonym contexts (a pseudonym written for a context its identity
- * had none in). Without it a loop of such requests fills Redis, and then
- * every call fails.
+ * had none in), and calls (POST /v1/calls, which lives for call-ttl and
+ * needs no identity from an undetectable caller). Without it a loop of such requests fills Redis,
+ * and then every call fails.
  *
  * Two limits per kind, both counted per minute, both 0 for none:
  *   - per client: a token bucket of client_per_min (at most that many at
@@ -27,7 +28,12 @@
 #define CREATE_LIMIT_ECLIENT (-1) /* over this client's rate */
 #define CREATE_LIMIT_EGLOBAL (-2) /* over the rate of all clients together */
 
-enum create_limit_kind { CREATE_LIMIT_IDENTITY = 0, CREATE_LIMIT_PSEUDONYM, CREATE_LIMIT_KINDS };
+enum create_limit_kind {
+    CREATE_LIMIT_IDENTITY = 0,
+    CREATE_LIMIT_PSEUDONYM,
+    CREATE_LIMIT_CALL,
+    CREATE_LIMIT_KINDS
+};
 
 struct create_limit_conf {
     unsigned client_per_min[CREATE_LIMIT_KINDS]; /* per client address; 0: no limit */

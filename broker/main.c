@@ -101,9 +101,10 @@ static int start(struct broker *b, char *err, size_t errlen)
                                   b->cfg.client_burst, b->cfg.client_table, 1},
                                  b->cfg.trusted_proxies,
                                  b->cfg.n_trusted_proxies};
-    struct create_limit_conf creates = {{b->cfg.identity_rate, b->cfg.pseudonym_rate},
-                                        {b->cfg.identity_global_rate, b->cfg.pseudonym_global_rate},
-                                        b->cfg.client_table};
+    struct create_limit_conf creates = {
+        {b->cfg.identity_rate, b->cfg.pseudonym_rate, b->cfg.call_rate},
+        {b->cfg.identity_global_rate, b->cfg.pseudonym_global_rate, b->cfg.call_global_rate},
+        b->cfg.client_table};
     unsigned char hash_key[ADDR_HASH_KEY_BYTES];
     struct redis_target target;
 

@@ -261,6 +261,42 @@ def test_defaults(h, redis):
     b.stop()
 
 
+def test_calls(h, redis):
+    """call-rate 3, call-global-rate 5: undetectable callers need no
+    identity, so calls are limited on their own."""
+    b = Broker(h, redis.port, RELAYS, name="broker-calls", client_rate=0, call_rate=3,
+               call_global_rate=5)
+    b.start()
+    callee = b.pseudonym(b.identity(), "callee")
+    body = {"callee": callee, "service": "contact-list", "call_model": "single-cs",
+            "destination": "trusted", "caller_state": "undetectable"}
+    made = [post(b.port, "/v1/calls", body) for _ in range(3)]
+    for r in made:
+        if r[2]:
+            b.remember(r[2].get("caller_secret"))
+    expect([r[0] for r in made] == [201] * 3, "call-rate 3: the first 3 calls of a client pass")
+    before = snapshot(redis)
+    over = post(b.port, "/v1/calls", body)
+    expect(refused(over, "call-rate", 60), "call-rate: the 4th is 429 (%s)" % (over[2],))
+    bad = post(b.port, "/v1/calls", {"callee": 7})
+    expect(bad[0] == 400, "call-rate: a malformed request is 400, not counted (%d)" % bad[0])
+    expect(snapshot(redis) == before, "call-rate: the refused requests wrote nothing")
+    other = [post(b.port, "/v1/calls", body, source="127.0.0.2") for _ in range(2)]
+    for r in other:
+        if r[2]:
+            b.remember(r[2].get("caller_secret"))
+    expect([r[0] for r in other] == [201, 201], "call-rate: another client is not affected")
+    g = post(b.port, "/v1/calls", body, source="127.0.0.3")
+    expect(refused(g, "call-global-rate", 60), "call-global-rate 5: the 6th call of all is 429")
+    n = metric(b.metrics_port, 'umbra_broker_creations_refused_total{kind="call",limit="client"}',
+               "127.0.0.3")
+    m = metric(b.metrics_port, 'umbra_broker_creations_refused_total{kind="call",limit="global"}',
+               "127.0.0.3")
+    expect((n, m) == (1, 1), "metrics: calls refused by client limit %d, by global limit %d"
+           % (n, m))
+    b.stop()
+
+
 def main():
     with Harness("broker_flood", port_base=37300, port_count=100) as h:
         redis = h.start_redis()
@@ -276,6 +312,7 @@ def main():
         test_pseudonyms(b, redis, b.identity())
         b.stop()
         test_proxy(h, redis)
+        test_calls(h, redis)
         test_defaults(h, redis)
         h.stop(redis)
         test_full(h)

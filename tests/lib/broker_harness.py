@@ -168,7 +168,8 @@ class Broker:
                        # Tests make identities and contexts faster than any
                        # user; tests/integration/broker_flood.py sets these.
                        "identity_rate": 0, "identity_global_rate": 0,
-                       "pseudonym_rate": 0, "pseudonym_global_rate": 0}
+                       "pseudonym_rate": 0, "pseudonym_global_rate": 0,
+                       "call_rate": 0, "call_global_rate": 0}
         if tls:
             self.cert, key = h.make_cert(name + "-tls")
             self.config.update(tls_cert=self.cert, tls_key=key)
