@@ -86,6 +86,9 @@ struct calls_create_req {
     const char *callee;         /* the callee's pseudonym */
     bool native;                /* hand out a DTLS identity */
     const json_t *preferences;  /* caller's policy rules, or NULL */
+    /* Asked before the caller's pseudonym is stored for a context that had
+     * none (it lives for identity-ttl); NULL: no limit. Not from JSON. */
+    const struct identities_admit *admit_context;
 };
 
 bool calls_id_valid(const char *id);

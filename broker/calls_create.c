@@ -20,6 +20,21 @@ static int create_decide(struct calls *c, const struct calls_create_req *req,
     return rc == 0 ? 0 : BROKER_EINVALID;
 }
 
+/* A context the caller had no live pseudonym in becomes one with the
+ * call: counted as a new context, as POST /v1/pseudonyms counts it. */
+static int create_admit_context(struct calls *c, const struct identities_admit *admit,
+                                const struct identities_resolved *r)
+{
+    struct store_val v;
+    bool live;
+    int rc = store_cmd(c->store, &v, "EXISTS", r->pn_key, NULL);
+    if (rc != 0)
+        return broker_status_of_store(rc);
+    live = v.type == STORE_INT && v.num == 1;
+    store_val_free(&v);
+    return live ? 0 : admit->fn(admit->arg);
+}
+
 /* The pseudonym the relays and the callee see for the caller, and whether
  * the callee exists: one round trip. *record tells whether r holds a
  * mapping to write with the call. */
@@ -47,6 +62,8 @@ static int create_caller_pseudonym(struct calls *c, const struct calls_create_re
                                 callee_key, &callee_exists, r);
         if (rc == BROKER_ENOTFOUND)
             return calls_fail(err, errlen, BROKER_EAUTH, "unknown caller token");
+        if (rc == 0 && callee_exists && req->admit_context != NULL)
+            rc = create_admit_context(c, req->admit_context, r);
         if (rc != 0)
             return rc;
         snprintf(pn, IDENTITIES_PSEUDONYM_LEN, "%s", r->pseudonym);

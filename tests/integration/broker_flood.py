@@ -147,6 +147,23 @@ def test_pseudonyms(b, redis, token):
     made = metric(b.metrics_port, "umbra_broker_pseudonym_contexts_created_total", "127.0.0.3")
     expect((n, made) == (2, PN_RATE + 1), "metrics: pseudonym contexts refused %d, created %d"
            % (n, made))
+    # A call in a context the caller has no pseudonym in makes one: counted
+    # the same way (this client's bucket is empty by now).
+    callee = post(b.port, path, {"context": "callee"}, source="127.0.0.4",
+                  bearer=b.identity())[2]["pseudonym"]
+    body = {"callee": callee, "caller": token, "caller_context": "via-a-call",
+            "service": "contact-list", "call_model": "single-cs", "destination": "trusted",
+            "caller_state": "pseudonymous"}
+    before = snapshot(redis)
+    r = post(b.port, "/v1/calls", body)
+    expect(refused(r, "pseudonym-rate", 60) and snapshot(redis) == before,
+           "pseudonym-rate: a call in a new caller context is 429, nothing written (%s)"
+           % (r[2],))
+    body["caller_context"] = "c1"
+    r = post(b.port, "/v1/calls", body)
+    if r[2]:
+        b.remember(r[2].get("caller_secret"))
+    expect(r[0] == 201, "pseudonym-rate: a call in a live caller context passes (%d)" % r[0])
 
 
 def test_proxy(h, redis):
