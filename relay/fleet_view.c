@@ -185,6 +185,14 @@ static void members_free(struct fleet_view *v)
 
 static void rebuild(struct fleet_view *v);
 
+/* on_members sends one MGET of FLEET_VIEW_MAX_RELAYS keys at most, however
+ * many ids the set holds, and builds each key from an id of at most
+ * RELAY_CONFIG_LABEL_MAX bytes (longer ones become a key no relay has). */
+_Static_assert(1 + FLEET_VIEW_MAX_RELAYS <= REDIS_LINK_MAX_ARGS,
+               "one MGET holds every member the view reads");
+_Static_assert(sizeof(FLEET_KEY_PREFIX) + RELAY_CONFIG_LABEL_MAX <= FLEET_KEY_MAX,
+               "a key of the longest relay id fits FLEET_KEY_MAX");
+
 static void rebuild_done(struct fleet_view *v)
 {
     members_free(v);

@@ -70,6 +70,27 @@ static int set_string(char **slot, const char *value, char *err, size_t errlen)
     return 0;
 }
 
+/* REALM (RFC 8489 §14.9): fewer than 128 characters of UTF-8, at most 763
+ * bytes; the relay sends it in every challenge and checks what clients
+ * send back with the same limit (stun_attr_text), so a longer one would
+ * lock every client out. */
+#define RELAY_CONFIG_REALM_CHARS 127
+#define RELAY_CONFIG_REALM_BYTES 763
+
+static int set_realm(struct relay_config *c, const char *value, char *err, size_t errlen)
+{
+    size_t bytes = strlen(value), chars = 0;
+    for (size_t i = 0; i < bytes; i++)
+        if (((unsigned char)value[i] & 0xC0) != 0x80) /* not a UTF-8 continuation byte */
+            chars++;
+    if (chars > RELAY_CONFIG_REALM_CHARS || bytes > RELAY_CONFIG_REALM_BYTES) {
+        snprintf(err, errlen, "at most %d characters (%d bytes of UTF-8)", RELAY_CONFIG_REALM_CHARS,
+                 RELAY_CONFIG_REALM_BYTES);
+        return -1;
+    }
+    return set_string(&c->realm, value, err, errlen);
+}
+
 static int add_addr(struct umbra_addr *list, size_t *n, bool *replaced, const char *value,
                     uint16_t default_port, bool need_port, char *err, size_t errlen)
 {
@@ -262,7 +283,7 @@ int relay_config_set(void *ctx, const char *key, const char *value, char *err, s
     if (strcmp(key, "relay-ports") == 0)
         return conf_parse_port_range(value, &c->relay_port_low, &c->relay_port_high, err, errlen);
     if (strcmp(key, "realm") == 0)
-        return set_string(&c->realm, value, err, errlen);
+        return set_realm(c, value, err, errlen);
     if (strcmp(key, "auth-secret-file") == 0)
         return set_string(&c->auth_secret_file, value, err, errlen);
     if (strcmp(key, "user") == 0)

@@ -373,8 +373,8 @@ static void warm_crypto(void)
     char password[TURN_REST_PASSWORD_MAX];
     uint8_t key[16];
     stun_thread_init();
-    turn_rest_password((const uint8_t *)"x", 1, "0:x:x", 5, password);
-    stun_long_term_key_md5("x", 1, "x", 1, password, strlen(password), key);
+    (void)turn_rest_password((const uint8_t *)"x", 1, "0:x:x", 5, password);
+    (void)stun_long_term_key_md5("x", 1, "x", 1, password, strlen(password), key);
     sodium_memzero(password, sizeof(password));
     sodium_memzero(key, sizeof(key));
 }
