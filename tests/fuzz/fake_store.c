@@ -259,7 +259,7 @@ static void fake_check(const struct store_batch *b)
         fprintf(stderr,
                 "fake_store: a batch overflowed: more than STORE_BATCH_MAX (%d) commands, or a "
                 "command of more than STORE_ARGV_MAX (%d) arguments (first: %s); "
-                "broker/store.c abort()s here\n",
+                "broker/store.c refuses it (STORE_EBATCH) and the request fails\n",
                 (int)STORE_BATCH_MAX, (int)STORE_ARGV_MAX, b->n > 0 ? b->argv[0][0] : "none");
         abort();
     }

@@ -4,9 +4,10 @@
  *
  * It implements store.h: store_batch_add and store_cmd fill a struct
  * store_batch exactly as the real store does, and store_batch_run aborts,
- * with a message naming the limit, wherever the real one would abort (a
- * batch of more than STORE_BATCH_MAX commands or a command of more than
- * STORE_ARGV_MAX arguments). It checks what the real one cannot: every
+ * with a message naming the limit, wherever the batch overflowed (more
+ * than STORE_BATCH_MAX commands or a command of more than STORE_ARGV_MAX
+ * arguments), where the real one refuses the request with STORE_EBATCH:
+ * a bound a handler got wrong. It checks what the real one cannot: every
  * argument is a string, every key is under "umbra:".
  *
  * Every command run is recorded (copies of its arguments) until
