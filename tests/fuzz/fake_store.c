@@ -227,6 +227,7 @@ static void fake_reply(const struct store *st, int argc, const char *const *argv
     else if (strcmp(cmd, "EXISTS") == 0)
         fake_int(v, fake_prefix(key, "umbra:end:")    ? s->tombstone
                     : fake_prefix(key, "umbra:call:") ? fake_is_call(st, key, "")
+                    : fake_prefix(key, "umbra:pn:")   ? !s->pn_missing
                                                       : 1);
     else if (strcmp(cmd, "GET") == 0)
         fake_str(v, fake_prefix(key, "umbra:fp:")   ? s->fp_owner

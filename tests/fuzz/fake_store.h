@@ -35,6 +35,7 @@ struct fake_store_script {
     const char *pn_owner;                        /* GET umbra:pn:*: H(token), NULL: nil */
     const char *sk_hex;                          /* HGET umbra:id:* sk, NULL: nil */
     bool accept_lost;                            /* HSETNX answers 0 */
+    bool pn_missing;                             /* EXISTS umbra:pn:* answers 0 */
     const char *events[4];                       /* LRANGE of a queue: up to 4 events, NULL-ended */
     size_t fail_at;                              /* the batch holding this command fails; 0: none */
     int fail_rc;                                 /* STORE_EDOWN or STORE_EREPLY */

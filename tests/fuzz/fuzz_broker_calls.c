@@ -189,6 +189,9 @@ static void fuzz_script(const struct fuzz_world *w, struct fuzz_case *fc)
     s->pn_owner = w->tok_hash;
     s->sk_hex = FUZZ_SK_HEX;
     s->accept_lost = (m & 0x10) != 0;
+    /* fail_at past any batch: its high bit says the context is new, 0xff
+     * that the creation limits refuse it */
+    s->pn_missing = (fc->fail_at & 0x80) != 0;
     s->events[0] = "{\"type\":\"accepted\"}";
     s->events[1] = "{\"type\":\"delivered\"}";
     s->events[2] = "not json";
@@ -284,9 +287,18 @@ static void fuzz_trace(const struct fuzz_world *w, const struct fuzz_case *fc, i
     fprintf(stderr, "\n");
 }
 
-static int fuzz_create(struct fuzz_world *w, const json_t *body, char *err, size_t errlen,
-                       char issued[IDENTITIES_TOKEN_LEN])
+/* The creation limits as the handlers ask them: refused (429 in the api
+ * layer) when the head says so. */
+static int fuzz_admit(void *arg)
 {
+    const struct fuzz_case *fc = arg;
+    return fc->fail_at == 0xff ? BROKER_ELIMITED : 0;
+}
+
+static int fuzz_create(struct fuzz_world *w, const struct fuzz_case *fc, const json_t *body,
+                       char *err, size_t errlen, char issued[IDENTITIES_TOKEN_LEN])
+{
+    struct identities_admit admit = {fuzz_admit, (void *)fc};
     struct calls_create_req cr;
     char *out = NULL;
     json_t *res;
@@ -294,6 +306,7 @@ static int fuzz_create(struct fuzz_world *w, const json_t *body, char *err, size
 
     if (api_req_create(body, &cr, err, errlen) != 0)
         return BROKER_EINVALID;
+    cr.admit_context = &admit;
     rc = calls_create(&w->calls, &cr, &out, err, errlen);
     if (rc == 0) {
         res = json_loads(out, 0, NULL);
@@ -354,6 +367,7 @@ static int fuzz_identities(struct fuzz_world *w, const struct fuzz_case *fc, con
                            char *err, size_t errlen, char token[IDENTITIES_TOKEN_LEN])
 {
     char pn[IDENTITIES_PSEUDONYM_LEN];
+    struct identities_admit admit = {fuzz_admit, (void *)fc};
     struct api_req_pseudonym ps;
     json_t *out = NULL;
     int rc;
@@ -366,7 +380,7 @@ static int fuzz_identities(struct fuzz_world *w, const struct fuzz_case *fc, con
     case EP_PSEUDONYM:
         if (api_req_pseudonym(body, &ps, err, errlen) != 0)
             return BROKER_EINVALID;
-        return identities_pseudonym_for(&w->ids, fc->bearer, ps.context, ps.rotate, pn);
+        return identities_pseudonym_for(&w->ids, fc->bearer, ps.context, ps.rotate, &admit, pn);
     default:
         if (api_req_pseudonym(body, &ps, err, errlen) != 0)
             return BROKER_EINVALID;
@@ -440,14 +454,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_require(body == NULL, "a refused body was handed on");
         rc = BROKER_EINVALID;
     } else if (fc.ep == EP_CREATE) {
-        rc = fuzz_create(w, body, err, sizeof(err), issued);
+        rc = fuzz_create(w, &fc, body, err, sizeof(err), issued);
     } else if (fc.ep >= EP_IDENTITY) {
         rc = fuzz_identities(w, &fc, body, err, sizeof(err), issued);
     } else {
         rc = fuzz_call(w, &fc, body, err, sizeof(err));
     }
     json_decref(body);
-    if (rc != 0 && rc != BROKER_EDOWN && rc != BROKER_EINTERNAL)
+    /* the api layer words these refusals itself */
+    if (rc != 0 && rc != BROKER_EDOWN && rc != BROKER_EINTERNAL && rc != BROKER_ELIMITED &&
+        rc != BROKER_EFULL)
         fuzz_reason(err);
     fuzz_check_sent(w, &fc, rc, issued[0] != '\0' ? issued : NULL, data, size);
     if (getenv("FUZZ_CALLS_TRACE") != NULL)
