@@ -20,8 +20,11 @@ mkdir -p "$build"
 cd "$build"
 # Configured unless it was, with --enable-werror (a build directory from
 # before that option existed is configured again).
-./config.status --config 2>/dev/null | grep -q -- --enable-werror ||
+# Objects built with the old flags are built again.
+if ! ./config.status --config 2>/dev/null | grep -q -- --enable-werror; then
     "$top/configure" --enable-sanitizers --enable-werror
+    [ ! -f Makefile ] || make clean >/dev/null
+fi
 make -j"$(nproc)"
 make -j"$(nproc)" check || { cat tests/*/*.log tests/*.log 2>/dev/null | tail -200; exit 1; }
 make -j"$(nproc)" fuzz-check || { echo "fuzz-check failed: see tests/fuzz/lf/*.log"; exit 1; }
