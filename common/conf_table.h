@@ -57,7 +57,7 @@ struct conf_key {
     const char *help;  /* what the key does, one or two sentences */
 };
 
-#define CONF_FIELD(type, field) offsetof(type, field), sizeof(((type *)0)->field)
+#define CONF_FIELD(type, field) .offset = offsetof(type, field), .size = sizeof(((type *)0)->field)
 
 /* The levels of log.h: error (or err), warn (or warning), info, debug, in
  * any case. */
