@@ -4,6 +4,7 @@ common_libumbra_common_a_SOURCES = \
 	common/addr.c common/addr.h \
 	common/log.c common/log.h \
 	common/conf.c common/conf.h \
+	common/conf_table.c common/conf_table.h \
 	common/turn_rest.c common/turn_rest.h \
 	common/tls_server.c common/tls_server.h \
 	common/redis_target.c common/redis_target.h \
