@@ -4,7 +4,7 @@ noinst_LIBRARIES += broker/libumbra_broker.a
 broker_libumbra_broker_a_SOURCES = \
 	broker/broker_config.c broker/broker_config.h \
 	broker/keys.c broker/keys.h \
-	broker/store.c broker/store.h \
+	broker/store.c broker/store.h broker/store_batch.c \
 	broker/identities.c broker/identities.h \
 	broker/creds.c broker/creds.h \
 	broker/cname.c broker/cname.h \

@@ -356,32 +356,6 @@ void store_free(struct store *st)
     free(st);
 }
 
-static void collect(struct store_batch *b, va_list ap)
-{
-    const char *arg;
-    int argc = 0;
-    if (b->n == STORE_BATCH_MAX) {
-        b->overflow = true;
-        return;
-    }
-    while ((arg = va_arg(ap, const char *)) != NULL) {
-        if (argc == STORE_ARGV_MAX) {
-            b->overflow = true;
-            return;
-        }
-        b->argv[b->n][argc++] = arg;
-    }
-    b->argc[b->n++] = argc;
-}
-
-void store_batch_add(struct store_batch *b, ...)
-{
-    va_list ap;
-    va_start(ap, b);
-    collect(b, ap);
-    va_end(ap);
-}
-
 int store_batch_run(struct store *st, const struct store_batch *b, struct redis_val *outs)
 {
     int rc = 0;
@@ -452,14 +426,4 @@ int store_batch_run(struct store *st, const struct store_batch *b, struct redis_
         for (size_t i = 0; i < b->n; i++)
             redis_val_free(&outs[i]);
     return rc;
-}
-
-int store_cmd(struct store *st, struct redis_val *out, ...)
-{
-    struct store_batch b = {0};
-    va_list ap;
-    va_start(ap, out);
-    collect(&b, ap);
-    va_end(ap);
-    return store_batch_run(st, &b, out);
 }

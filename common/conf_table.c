@@ -112,10 +112,9 @@ static int apply_str(const struct conf_key *k, void *ctx, const char *value, cha
     return 0;
 }
 
-static int apply_strdup(const struct conf_key *k, void *ctx, const char *value, char *err,
-                        size_t errlen)
+int conf_set_strdup(char **slot, const char *value, char *err, size_t errlen)
 {
-    char *copy, *old;
+    char *copy;
     if (value[0] == '\0') {
         snprintf(err, errlen, "empty value");
         return -1;
@@ -125,9 +124,19 @@ static int apply_strdup(const struct conf_key *k, void *ctx, const char *value, 
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    memcpy(&old, field(k, ctx), sizeof(old));
-    free(old);
-    memcpy(field(k, ctx), &copy, sizeof(copy));
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+static int apply_strdup(const struct conf_key *k, void *ctx, const char *value, char *err,
+                        size_t errlen)
+{
+    char *slot;
+    memcpy(&slot, field(k, ctx), sizeof(slot));
+    if (conf_set_strdup(&slot, value, err, errlen) != 0)
+        return -1;
+    memcpy(field(k, ctx), &slot, sizeof(slot));
     return 0;
 }
 

@@ -65,6 +65,9 @@ extern const struct conf_name conf_log_levels[];
 
 /* The row named key, or NULL. */
 const struct conf_key *conf_table_find(const struct conf_key *table, const char *key);
+/* A heap string key's value: a copy of value (not empty) replaces and frees
+ * *slot. 0, or -1 with a reason in err and *slot unchanged. */
+int conf_set_strdup(char **slot, const char *value, char *err, size_t errlen);
 /* Parses value into ctx as row k says; value NULL (a CONF_FLAG switch)
  * means "yes". */
 int conf_table_apply(const struct conf_key *k, void *ctx, const char *value, char *err,

@@ -41,23 +41,6 @@ void relay_config_free(struct relay_config *c)
     memset(c, 0, sizeof(*c));
 }
 
-static int set_string(char **slot, const char *value, char *err, size_t errlen)
-{
-    char *copy;
-    if (value[0] == '\0') {
-        snprintf(err, errlen, "empty value");
-        return -1;
-    }
-    copy = strdup(value);
-    if (copy == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    free(*slot);
-    *slot = copy;
-    return 0;
-}
-
 /* REALM (RFC 8489 §14.9): fewer than 128 characters of UTF-8, at most 763
  * bytes; the relay sends it in every challenge and checks what clients
  * send back with the same limit (stun_attr_text), so a longer one would
@@ -79,7 +62,7 @@ static int set_realm(void *ctx, const struct conf_key *k, const char *value, cha
                  RELAY_CONFIG_REALM_BYTES);
         return -1;
     }
-    return set_string(&c->realm, value, err, errlen);
+    return conf_set_strdup(&c->realm, value, err, errlen);
 }
 
 static int add_addr(struct umbra_addr *list, size_t *n, bool *replaced, const char *value,
@@ -168,7 +151,7 @@ static int set_redis(void *ctx, const struct conf_key *k, const char *value, cha
     memcpy(host, value, hlen);
     host[hlen] = '\0';
     c->redis_port = (uint16_t)port;
-    return set_string(&c->redis_host, host, err, errlen);
+    return conf_set_strdup(&c->redis_host, host, err, errlen);
 }
 
 /* relay-id and operator: they name Redis keys and travel in pub/sub
@@ -181,7 +164,7 @@ static int set_label(char **slot, const char *value, char *err, size_t errlen)
         snprintf(err, errlen, "expected 1 to %d of A-Z a-z 0-9 . _ : -", RELAY_CONFIG_LABEL_MAX);
         return -1;
     }
-    return set_string(slot, value, err, errlen);
+    return conf_set_strdup(slot, value, err, errlen);
 }
 
 static int add_public_uri(void *ctx, const struct conf_key *k, const char *value, char *err,
@@ -208,7 +191,7 @@ static int add_public_uri(void *ctx, const struct conf_key *k, const char *value
         return -1;
     }
     c->public_uris[c->n_public_uris] = NULL;
-    if (set_string(&c->public_uris[c->n_public_uris], value, err, errlen) != 0)
+    if (conf_set_strdup(&c->public_uris[c->n_public_uris], value, err, errlen) != 0)
         return -1;
     c->n_public_uris++;
     return 0;
@@ -423,7 +406,7 @@ static int derive_uri(struct relay_config *c, const char *scheme, const struct u
     snprintf(uri, sizeof(uri), "%s:%s%s%s:%u?transport=%s", scheme, v6 ? "[" : "", ip,
              v6 ? "]" : "", (unsigned)addr_port(a), transport);
     c->public_uris[c->n_public_uris] = NULL;
-    if (set_string(&c->public_uris[c->n_public_uris], uri, err, errlen) != 0)
+    if (conf_set_strdup(&c->public_uris[c->n_public_uris], uri, err, errlen) != 0)
         return -1;
     c->n_public_uris++;
     return 0;
@@ -452,7 +435,8 @@ static int finish_fleet(struct relay_config *c, char *err, size_t errlen)
             return -1;
         }
     }
-    if (c->operator_label == NULL && set_string(&c->operator_label, "default", err, errlen) != 0)
+    if (c->operator_label == NULL &&
+        conf_set_strdup(&c->operator_label, "default", err, errlen) != 0)
         return -1;
     if (c->n_public_uris > 0)
         return 0;

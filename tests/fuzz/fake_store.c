@@ -120,34 +120,6 @@ bool fake_store_is_write(const struct fake_store_cmd *c)
     return true;
 }
 
-/* The same filling as store.c's collect(): overflow is remembered, and
- * store_batch_run acts on it. */
-static void fake_collect(struct store_batch *b, va_list ap)
-{
-    const char *arg;
-    int argc = 0;
-    if (b->n == STORE_BATCH_MAX) {
-        b->overflow = true;
-        return;
-    }
-    while ((arg = va_arg(ap, const char *)) != NULL) {
-        if (argc == STORE_ARGV_MAX) {
-            b->overflow = true;
-            return;
-        }
-        b->argv[b->n][argc++] = arg;
-    }
-    b->argc[b->n++] = argc;
-}
-
-void store_batch_add(struct store_batch *b, ...)
-{
-    va_list ap;
-    va_start(ap, b);
-    fake_collect(b, ap);
-    va_end(ap);
-}
-
 static void fake_record(struct store *st, int argc, const char *const *argv, bool failed)
 {
     struct fake_store_cmd *c;
@@ -298,14 +270,4 @@ int store_batch_run(struct store *st, const struct store_batch *b, struct redis_
     for (size_t i = 0; outs != NULL && i < b->n; i++)
         fake_reply(st, b->argc[i], b->argv[i], &outs[i]);
     return 0;
-}
-
-int store_cmd(struct store *st, struct redis_val *out, ...)
-{
-    struct store_batch b = {0};
-    va_list ap;
-    va_start(ap, out);
-    fake_collect(&b, ap);
-    va_end(ap);
-    return store_batch_run(st, &b, out);
 }

@@ -31,7 +31,8 @@ FUZZ_BROKER_SRC = $(FUZZ_SRC)/broker/api_req.c $(FUZZ_SRC)/broker/http_json.c \
 	$(FUZZ_SRC)/broker/calls_candidate.c $(FUZZ_SDP_SRC) $(FUZZ_POLICY_SRC)
 
 # The handlers, over the recording fake store instead of broker/store.c.
-FUZZ_CALLS_SRC = $(FUZZ_SRC)/tests/fuzz/fake_store.c $(FUZZ_SRC)/broker/calls_record.c \
+FUZZ_CALLS_SRC = $(FUZZ_SRC)/tests/fuzz/fake_store.c $(FUZZ_SRC)/broker/store_batch.c \
+	$(FUZZ_SRC)/broker/calls_record.c \
 	$(FUZZ_SRC)/broker/calls_material.c $(FUZZ_SRC)/broker/calls_create.c \
 	$(FUZZ_SRC)/broker/calls_signal.c $(FUZZ_SRC)/broker/calls_events.c \
 	$(FUZZ_SRC)/broker/calls_candidate.c $(FUZZ_SRC)/broker/identities.c \
@@ -123,7 +124,7 @@ EXTRA_DIST += tests/fuzz/local.mk tests/fuzz/run_libfuzzer.sh tests/fuzz/fuzz_br
 # modules are compiled in again), under the standalone driver.
 check_PROGRAMS += tests/fuzz/fuzz_broker_calls
 tests_fuzz_fuzz_broker_calls_SOURCES = tests/fuzz/fuzz_broker_calls.c tests/fuzz/fuzz_main.c \
-	tests/fuzz/fake_store.c tests/fuzz/fake_store.h broker/calls_record.c \
+	tests/fuzz/fake_store.c tests/fuzz/fake_store.h broker/store_batch.c broker/calls_record.c \
 	broker/calls_material.c broker/calls_create.c broker/calls_signal.c broker/calls_events.c \
 	broker/calls_candidate.c broker/identities.c broker/keys.c broker/creds.c broker/cname.c \
 	broker/dtls_pool.c broker/fleet.c broker/api_req.c broker/http_json.c \
