@@ -119,3 +119,8 @@ tests/integration/relay_flood.log: $(filter-out tests/integration/relay_flood.lo
 TESTS += tests/integration/relay_privs.sh
 EXTRA_DIST += tests/integration/relay_privs.sh tests/integration/relay_privs.py \
 	tests/lib/privs_check.py
+
+# One direction of dependency: no include cycle among the modules of
+# relay/, common/ and stun/ (prints the graph).
+TESTS += tests/style/include_cycles.sh
+EXTRA_DIST += tests/style/include_cycles.sh tests/style/include_cycles.py
