@@ -59,7 +59,8 @@ static pid_t start_redis(void)
 {
     pid_t pid = fork();
     if (pid == 0) {
-        freopen("/dev/null", "w", stdout);
+        if (freopen("/dev/null", "w", stdout) == NULL)
+            _exit(127);
         execlp("redis-server", "redis-server", "--port", "22300", "--bind", "127.0.0.1", "--save",
                "", "--appendonly", "no", "--dir", "/tmp", (char *)NULL);
         _exit(127);
