@@ -2,6 +2,7 @@
 #include "recv_batch.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 int recv_batch_init(struct recv_batch *rb)
 {
