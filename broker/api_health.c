@@ -9,9 +9,9 @@
 void api_health_healthz(void *ctx, struct http_req *req)
 {
     struct api *a = ctx;
-    struct store_val v;
+    struct redis_val v;
     int rc = store_cmd(a->store, &v, "PING", NULL);
-    store_val_free(&v);
+    redis_val_free(&v);
     if (rc != 0)
         http_reply_error(req->ev, 503, "store_unavailable", "the state store is unreachable");
     else

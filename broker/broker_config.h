@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "addr.h"
+#include "conf_table.h"
 #include "log.h"
 #include "redis_target.h"
 
@@ -66,6 +67,10 @@ struct broker_config {
     char proc_group[64]; /* and this group; "": the user's own */
 };
 
+/* Every key: name, type, bounds, default, field and help (conf_table.h). */
+extern const struct conf_key broker_config_keys[];
+
+/* The defaults of broker_config_keys. */
 void broker_config_defaults(struct broker_config *c);
 /* conf_setter: ctx is a struct broker_config. */
 int broker_config_set(void *ctx, const char *key, const char *value, char *err, size_t errlen);

@@ -25,13 +25,13 @@ static int create_decide(struct calls *c, const struct calls_create_req *req,
 static int create_admit_context(struct calls *c, const struct identities_admit *admit,
                                 const struct identities_resolved *r)
 {
-    struct store_val v;
+    struct redis_val v;
     bool live;
     int rc = store_cmd(c->store, &v, "EXISTS", r->pn_key, NULL);
     if (rc != 0)
         return broker_status_of_store(rc);
-    live = v.type == STORE_INT && v.num == 1;
-    store_val_free(&v);
+    live = v.type == REDIS_VAL_INT && v.num == 1;
+    redis_val_free(&v);
     return live ? 0 : admit->fn(admit->arg);
 }
 
@@ -45,7 +45,7 @@ static int create_caller_pseudonym(struct calls *c, const struct calls_create_re
                                    size_t errlen)
 {
     bool callee_exists = false;
-    struct store_val v;
+    struct redis_val v;
     int rc;
 
     *record = false;
@@ -55,7 +55,7 @@ static int create_caller_pseudonym(struct calls *c, const struct calls_create_re
         rc = store_cmd(c->store, &v, "EXISTS", callee_key, NULL);
         if (rc != 0)
             return broker_status_of_store(rc);
-        callee_exists = v.type == STORE_INT && v.num == 1;
+        callee_exists = v.type == REDIS_VAL_INT && v.num == 1;
     } else {
         rc = identities_resolve(c->ids, req->caller_token,
                                 req->caller_context != NULL ? req->caller_context : req->callee,
@@ -260,7 +260,7 @@ int calls_accept(struct calls *c, const char *id, const char *bearer, bool nativ
     struct calls_material pm;
     enum calls_party party;
     struct store_batch b = {0};
-    struct store_val won;
+    struct redis_val won;
     struct calls_keys k;
     char pend[CALLS_KEY_MAX], expiry[24], fp_ttl[16];
     char *accepted = NULL, tok[LOG_TOKEN_LEN];
@@ -288,7 +288,7 @@ int calls_accept(struct calls *c, const char *id, const char *bearer, bool nativ
         store_cmd(c->store, &won, "HSETNX", k.hash, "callee_sec", pm.sec_hash, NULL));
     if (rc != 0)
         goto done;
-    if (won.type != STORE_INT || won.num != 1) {
+    if (won.type != REDIS_VAL_INT || won.num != 1) {
         rc = calls_fail(err, errlen, BROKER_ECONFLICT, "the call is already accepted");
         goto done;
     }

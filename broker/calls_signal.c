@@ -37,7 +37,7 @@ static int signal_push(struct calls *c, const struct calls_record *call, enum ca
 {
     char qk[CALLS_KEY_MAX], other[CALLS_KEY_MAX], max[16], *joined;
     size_t len = 0, at = 0;
-    struct store_val v;
+    struct redis_val v;
     int rc;
 
     for (size_t i = 0; i < n; i++)
@@ -57,14 +57,14 @@ static int signal_push(struct calls *c, const struct calls_record *call, enum ca
     snprintf(max, sizeof(max), "%d", CALLS_MAX_EVENTS);
     rc = calls_store_status(
         store_cmd(c->store, &v, "EVAL", push_lua, "2", qk, other, max, expiry, joined, NULL));
-    if (rc == 0 && v.type == STORE_INT && v.num < 0) {
+    if (rc == 0 && v.type == REDIS_VAL_INT && v.num < 0) {
         snprintf(err, errlen,
                  "the %s already has the most events a call may queue for a party (%d); "
                  "end this call and start a new one",
                  calls_party_name(to), CALLS_MAX_EVENTS);
         rc = BROKER_ECONFLICT;
     }
-    store_val_free(&v);
+    redis_val_free(&v);
     free(joined);
     return rc;
 }
@@ -91,7 +91,7 @@ static int signal_fps_check(struct calls *c, const struct calls_record *call,
 {
     char fp_tok[LOG_TOKEN_LEN];
     struct store_batch b = {0};
-    struct store_val v[SDP_MAX_FINGERPRINTS];
+    struct redis_val v[SDP_MAX_FINGERPRINTS];
     int rc;
 
     fps->n = 0;
@@ -106,15 +106,15 @@ static int signal_fps_check(struct calls *c, const struct calls_record *call,
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < b.n; i++) {
-        bool mine = v[i].type == STORE_NIL ||
-                    (v[i].type == STORE_STR && strcmp(v[i].str, fps->owner[i]) == 0);
+        bool mine = v[i].type == REDIS_VAL_NIL ||
+                    (v[i].type == REDIS_VAL_STR && strcmp(v[i].str, fps->owner[i]) == 0);
         if (!mine && call->fresh_dtls)
             rc = calls_fail(err, errlen, BROKER_ECONFLICT,
                             "a=fingerprint was seen in another call or party within the retention "
                             "window; a reused DTLS key would link the calls (make a fresh one)");
     }
     for (size_t i = 0; i < b.n; i++)
-        store_val_free(&v[i]);
+        redis_val_free(&v[i]);
     if (rc != 0) {
         c->m.fingerprint_refused++;
         log_info(c->log, "call %s: %s presented a fingerprint seen before; refused",

@@ -107,13 +107,13 @@ static void identities_lookup(const struct identities *ids, struct store_batch *
 
 /* The secret key in the reply to the first read of identities_lookup:
  * ENOTFOUND without one, EINTERNAL when it is malformed. */
-static int identities_sk_of(const struct store_val *v, uint8_t sk[IDENTITIES_SK_BYTES])
+static int identities_sk_of(const struct redis_val *v, uint8_t sk[IDENTITIES_SK_BYTES])
 {
     size_t bin_len = 0;
-    if (v->type != STORE_STR ||
+    if (v->type != REDIS_VAL_STR ||
         sodium_hex2bin(sk, IDENTITIES_SK_BYTES, v->str, v->len, NULL, &bin_len, NULL) != 0 ||
         bin_len != IDENTITIES_SK_BYTES)
-        return v->type == STORE_NIL ? BROKER_ENOTFOUND : BROKER_EINTERNAL;
+        return v->type == REDIS_VAL_NIL ? BROKER_ENOTFOUND : BROKER_EINTERNAL;
     return 0;
 }
 
@@ -123,7 +123,7 @@ static int identities_sk_of(const struct store_val *v, uint8_t sk[IDENTITIES_SK_
 static int admit_new(struct identities *ids, const char *pnkey,
                      const struct identities_admit *admit)
 {
-    struct store_val v;
+    struct redis_val v;
     bool live;
     int rc;
 
@@ -132,8 +132,8 @@ static int admit_new(struct identities *ids, const char *pnkey,
     rc = store_cmd(ids->store, &v, "EXISTS", pnkey, NULL);
     if (rc != 0)
         return broker_status_of_store(rc);
-    live = v.type == STORE_INT && v.num == 1;
-    store_val_free(&v);
+    live = v.type == REDIS_VAL_INT && v.num == 1;
+    redis_val_free(&v);
     return live ? 0 : admit->fn(admit->arg);
 }
 
@@ -145,7 +145,7 @@ static int pseudonym_get(struct identities *ids, const char *token, const char *
     char key[KEY_MAX], tokhash[KEYS_HASH_HEX], field[KEYS_HASH_HEX + 2], pnkey[KEY_MAX];
     char oldpn[IDENTITIES_PSEUDONYM_LEN], oldkey[KEY_MAX], ttl[16];
     uint8_t sk[IDENTITIES_SK_BYTES];
-    struct store_val v[3];
+    struct redis_val v[3];
     struct store_batch b = {0};
     uint64_t rot = 0;
     int rc;
@@ -159,7 +159,7 @@ static int pseudonym_get(struct identities *ids, const char *token, const char *
     rc = identities_sk_of(&v[0], sk);
     if (rc != 0)
         goto done;
-    if (v[1].type == STORE_STR)
+    if (v[1].type == REDIS_VAL_STR)
         rot = strtoull(v[1].str, NULL, 10);
     if (rotate) {
         identities_pseudonym(ids->keys->pseudonym, sk, rot, context, strlen(context), oldpn);
@@ -187,8 +187,8 @@ static int pseudonym_get(struct identities *ids, const char *token, const char *
     store_batch_add(&b, "EXPIRE", key, ttl, NULL);
     rc = broker_status_of_store(store_batch_run(ids->store, &b, NULL));
 done:
-    store_val_free(&v[0]);
-    store_val_free(&v[1]);
+    redis_val_free(&v[0]);
+    redis_val_free(&v[1]);
     sodium_memzero(sk, sizeof(sk));
     if (rc != 0)
         sodium_memzero(out, IDENTITIES_PSEUDONYM_LEN);
@@ -213,7 +213,7 @@ int identities_resolve(struct identities *ids, const char *token, const char *co
 {
     char field[KEYS_HASH_HEX + 2];
     uint8_t sk[IDENTITIES_SK_BYTES];
-    struct store_val v[3];
+    struct redis_val v[3];
     struct store_batch b = {0};
     uint64_t rot = 0;
     int rc;
@@ -228,16 +228,16 @@ int identities_resolve(struct identities *ids, const char *token, const char *co
     if (rc != 0)
         return broker_status_of_store(rc);
     if (also_exists != NULL)
-        *exists = v[2].type == STORE_INT && v[2].num == 1;
+        *exists = v[2].type == REDIS_VAL_INT && v[2].num == 1;
     rc = identities_sk_of(&v[0], sk);
     if (rc == 0) {
-        if (v[1].type == STORE_STR)
+        if (v[1].type == REDIS_VAL_STR)
             rot = strtoull(v[1].str, NULL, 10);
         identities_pseudonym(ids->keys->pseudonym, sk, rot, context, strlen(context), r->pseudonym);
         snprintf(r->pn_key, sizeof(r->pn_key), "umbra:pn:%s", r->pseudonym);
     }
     for (size_t i = 0; i < b.n; i++)
-        store_val_free(&v[i]);
+        redis_val_free(&v[i]);
     sodium_memzero(sk, sizeof(sk));
     return rc;
 }
@@ -251,7 +251,7 @@ void identities_record(const struct identities_resolved *r, struct store_batch *
 int identities_owns(struct identities *ids, const char *token, const char *pseudonym)
 {
     char key[KEY_MAX], tokhash[KEYS_HASH_HEX], pnkey[KEY_MAX];
-    struct store_val v;
+    struct redis_val v;
     int rc;
 
     id_key(ids, token, key, tokhash);
@@ -259,10 +259,10 @@ int identities_owns(struct identities *ids, const char *token, const char *pseud
     rc = store_cmd(ids->store, &v, "GET", pnkey, NULL);
     if (rc != 0)
         return broker_status_of_store(rc);
-    rc = v.type == STORE_STR && v.len == KEYS_HASH_HEX - 1 &&
+    rc = v.type == REDIS_VAL_STR && v.len == KEYS_HASH_HEX - 1 &&
                  sodium_memcmp(v.str, tokhash, KEYS_HASH_HEX - 1) == 0
              ? 0
              : BROKER_EAUTH;
-    store_val_free(&v);
+    redis_val_free(&v);
     return rc;
 }

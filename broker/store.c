@@ -356,55 +356,6 @@ void store_free(struct store *st)
     free(st);
 }
 
-static int copy_reply(const redisReply *r, struct store_val *out)
-{
-    memset(out, 0, sizeof(*out));
-    switch (r->type) {
-    case REDIS_REPLY_INTEGER:
-        out->type = STORE_INT;
-        out->num = r->integer;
-        return 0;
-    case REDIS_REPLY_STRING:
-    case REDIS_REPLY_STATUS:
-        out->type = STORE_STR;
-        out->str = malloc(r->len + 1);
-        if (out->str == NULL)
-            return STORE_EREPLY;
-        memcpy(out->str, r->str, r->len);
-        out->str[r->len] = '\0';
-        out->len = r->len;
-        return 0;
-    case REDIS_REPLY_ARRAY:
-        out->type = STORE_ARRAY;
-        if (r->elements == 0)
-            return 0;
-        out->elem = calloc(r->elements, sizeof(*out->elem));
-        if (out->elem == NULL)
-            return STORE_EREPLY;
-        out->n = r->elements;
-        for (size_t i = 0; i < r->elements; i++)
-            if (copy_reply(r->element[i], &out->elem[i]) != 0)
-                return STORE_EREPLY;
-        return 0;
-    case REDIS_REPLY_NIL:
-        out->type = STORE_NIL;
-        return 0;
-    default:
-        return STORE_EREPLY;
-    }
-}
-
-void store_val_free(struct store_val *v)
-{
-    if (v == NULL)
-        return;
-    for (size_t i = 0; i < v->n; i++)
-        store_val_free(&v->elem[i]);
-    free(v->elem);
-    free(v->str);
-    memset(v, 0, sizeof(*v));
-}
-
 static void collect(struct store_batch *b, va_list ap)
 {
     const char *arg;
@@ -431,7 +382,7 @@ void store_batch_add(struct store_batch *b, ...)
     va_end(ap);
 }
 
-int store_batch_run(struct store *st, const struct store_batch *b, struct store_val *outs)
+int store_batch_run(struct store *st, const struct store_batch *b, struct redis_val *outs)
 {
     int rc = 0;
     size_t got = 0;
@@ -481,7 +432,9 @@ int store_batch_run(struct store *st, const struct store_batch *b, struct store_
             log_warn(st->log, "redis: command %zu of %zu refused: %.80s", got + 1, b->n, r->str);
             if (rc == 0)
                 rc = STORE_EREPLY;
-        } else if (outs != NULL && copy_reply(r, &outs[got]) != 0) {
+        } else if (outs != NULL && redis_val_from_reply(r, &outs[got]) != 0) {
+            log_warn(st->log, "redis: reply %zu of %zu over the size bounds or out of memory",
+                     got + 1, b->n);
             rc = STORE_EREPLY;
         }
         freeReplyObject(r);
@@ -497,11 +450,11 @@ int store_batch_run(struct store *st, const struct store_batch *b, struct store_
     }
     if (rc != 0 && outs != NULL)
         for (size_t i = 0; i < b->n; i++)
-            store_val_free(&outs[i]);
+            redis_val_free(&outs[i]);
     return rc;
 }
 
-int store_cmd(struct store *st, struct store_val *out, ...)
+int store_cmd(struct store *st, struct redis_val *out, ...)
 {
     struct store_batch b = {0};
     va_list ap;

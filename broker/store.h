@@ -3,7 +3,9 @@
  * once: the command that finds it gone).
  *
  * Commands are given as NULL-terminated lists of C strings. Replies are
- * copied into struct store_val, which the caller frees with store_val_free().
+ * copied into struct redis_val (common/redis_val.h, the reply tree the
+ * relay uses too), which the caller frees with redis_val_free(). A reply
+ * over redis_val's bounds (depth, values, bytes) counts as STORE_EREPLY.
  * While Redis is known down a command returns STORE_EDOWN at once.
  * Coming back: a store watched on an event loop (store_watch) never
  * reconnects inside a command; a probe on the loop (non-blocking connect
@@ -30,22 +32,12 @@
 #include <stddef.h>
 
 #include "log.h"
+#include "redis_val.h"
 
 #define STORE_EDOWN (-1)  /* no connection: answer 503 */
 #define STORE_EREPLY (-2) /* Redis answered with an error */
 #define STORE_EFULL (-3)  /* Redis refused a write: at maxmemory (-OOM); answer 503 */
 #define STORE_EBATCH (-4) /* the batch overflowed: nothing was sent */
-
-enum store_type { STORE_NIL = 0, STORE_INT, STORE_STR, STORE_ARRAY };
-
-struct store_val {
-    enum store_type type;
-    long long num;
-    char *str; /* NUL-terminated; len excludes the NUL */
-    size_t len;
-    size_t n;
-    struct store_val *elem;
-};
 
 #define STORE_PROBE_MS 250
 
@@ -94,12 +86,11 @@ int store_subscribe(struct store *st, const char *channel, store_message_cb cb, 
  * connect now (at most every STORE_PROBE_MS); a watched one never blocks. */
 bool store_up(struct store *st);
 
-int store_cmd(struct store *st, struct store_val *out, ...);
+int store_cmd(struct store *st, struct redis_val *out, ...);
 void store_batch_add(struct store_batch *b, ...);
 /* outs may be NULL (replies dropped) or hold b->n values. Returns 0,
  * STORE_EDOWN, STORE_EFULL when a command was refused for want of memory,
  * or STORE_EREPLY when any other reply is an error. */
-int store_batch_run(struct store *st, const struct store_batch *b, struct store_val *outs);
-void store_val_free(struct store_val *v);
+int store_batch_run(struct store *st, const struct store_batch *b, struct redis_val *outs);
 
 #endif

@@ -25,17 +25,17 @@ relay_libumbra_relay_a_SOURCES = \
 	relay/listener.c relay/listener.h \
 	relay/worker.c relay/worker.h \
 	relay/revocation.c relay/revocation.h
-relay_libumbra_relay_a_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/relay $(LIBEVENT_CFLAGS) \
+relay_libumbra_relay_a_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/relay $(STUN_CPPFLAGS) $(LIBEVENT_CFLAGS) \
 	$(OPENSSL_CFLAGS) $(HIREDIS_CFLAGS) $(SODIUM_CFLAGS)
 RELAY_LIBS = relay/libumbra_relay.a $(STUN_LIBS) $(LIBEVENT_LIBS) $(HIREDIS_LIBS) \
 	$(OPENSSL_LIBS) $(SODIUM_LIBS)
 
 bin_PROGRAMS += relay/umbra-relay
 relay_umbra_relay_SOURCES = relay/main.c
-relay_umbra_relay_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/relay $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS)
+relay_umbra_relay_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/relay $(STUN_CPPFLAGS) $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS)
 relay_umbra_relay_LDADD = $(RELAY_LIBS)
 
-RELAY_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/relay $(LIBEVENT_CFLAGS) \
+RELAY_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/relay $(STUN_CPPFLAGS) $(LIBEVENT_CFLAGS) \
 	$(SODIUM_CFLAGS)
 RELAY_TESTS = tests/unit/test_peer_policy tests/unit/test_relay_expiry \
 	tests/unit/test_relay_config tests/unit/test_relay_addr tests/unit/test_relay_shared
@@ -105,7 +105,7 @@ EXTRA_DIST += tests/integration/relay_limits.sh tests/integration/relay_limits.p
 	tests/integration/relay_flood.sh tests/integration/relay_flood.py
 check_PROGRAMS += tests/integration/umbra_flood
 tests_integration_umbra_flood_SOURCES = tests/integration/umbra_flood.c
-tests_integration_umbra_flood_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/relay $(SODIUM_CFLAGS)
+tests_integration_umbra_flood_CFLAGS = $(AM_CFLAGS) $(STUN_CPPFLAGS) $(SODIUM_CFLAGS)
 tests_integration_umbra_flood_LDADD = $(STUN_LIBS) $(SODIUM_LIBS)
 
 # The flood measures legitimate loss, so it runs alone: after every other

@@ -47,20 +47,13 @@ struct relay_main {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: umbra-relay [-c FILE] [--KEY=VALUE ...]\n"
-                 "       umbra-relay --help | --version\n"
-                 "\n"
-                 "A TURN relay (RFC 8656) that enforces caller privacy itself.\n"
-                 "Every key of the configuration file may be given as --KEY=VALUE;\n"
-                 "see umbra-relay(8) and contrib/umbra-relay.conf for the keys:\n"
-                 "  listen tls-listen tls-cert tls-key relay-address relay-ports realm\n"
-                 "  auth-secret-file user threads metrics-listen log-level\n"
-                 "  relay-only-peers stun-binding mapped-address strict-expiry redis\n"
-                 "  user-quota revoke-hold nonce-lifetime udp-gso relay-id operator\n"
-                 "  public-uri fleet-refresh fleet-ttl max-allocations call-quota\n"
-                 "  max-permissions max-channels bandwidth-limit bandwidth-burst\n"
-                 "  unauth-rate unauth-burst unauth-sources udp-rcvbuf redis-sentinel\n"
-                 "  redis-master-name proc-user proc-group\n");
+    fputs("usage: umbra-relay [-c FILE] [--KEY=VALUE ...]\n"
+          "       umbra-relay --help | --version\n"
+          "\n"
+          "A TURN relay (RFC 8656) that enforces caller privacy itself.\n"
+          "See umbra-relay(8) and contrib/umbra-relay.conf.\n",
+          out);
+    relay_config_usage(out);
 }
 
 /* Each allocation holds a socket: allow as many as the hard limit. */

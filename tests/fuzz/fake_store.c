@@ -169,31 +169,31 @@ static void fake_record(struct store *st, int argc, const char *const *argv, boo
     }
 }
 
-static void fake_int(struct store_val *v, long long n)
+static void fake_int(struct redis_val *v, long long n)
 {
-    v->type = STORE_INT;
+    v->type = REDIS_VAL_INT;
     v->num = n;
 }
 
-static void fake_str(struct store_val *v, const char *s)
+static void fake_str(struct redis_val *v, const char *s)
 {
     if (s == NULL) {
-        v->type = STORE_NIL;
+        v->type = REDIS_VAL_NIL;
         return;
     }
-    v->type = STORE_STR;
+    v->type = REDIS_VAL_STR;
     v->len = strlen(s);
     v->str = fake_alloc(v->len + 1);
     memcpy(v->str, s, v->len + 1);
 }
 
 /* An array reply of the strings of list (NULL-ended, at most max). */
-static void fake_array(struct store_val *v, const char *const *list, size_t max)
+static void fake_array(struct redis_val *v, const char *const *list, size_t max)
 {
     size_t n = 0;
     while (n < max && list[n] != NULL)
         n++;
-    v->type = STORE_ARRAY;
+    v->type = REDIS_VAL_ARRAY;
     v->n = n;
     v->elem = n > 0 ? fake_alloc(n * sizeof(*v->elem)) : NULL;
     for (size_t i = 0; i < n; i++)
@@ -215,7 +215,7 @@ static bool fake_is_call(const struct store *st, const char *key, const char *su
 }
 
 static void fake_reply(const struct store *st, int argc, const char *const *argv,
-                       struct store_val *v)
+                       struct redis_val *v)
 {
     const struct fake_store_script *s = &st->script;
     const char *cmd = argv[0], *key = argc > 1 ? argv[1] : "";
@@ -278,7 +278,7 @@ static void fake_check(const struct store_batch *b)
     }
 }
 
-int store_batch_run(struct store *st, const struct store_batch *b, struct store_val *outs)
+int store_batch_run(struct store *st, const struct store_batch *b, struct redis_val *outs)
 {
     const struct fake_store_script *s = &st->script;
     size_t first = st->n + 1;
@@ -300,7 +300,7 @@ int store_batch_run(struct store *st, const struct store_batch *b, struct store_
     return 0;
 }
 
-int store_cmd(struct store *st, struct store_val *out, ...)
+int store_cmd(struct store *st, struct redis_val *out, ...)
 {
     struct store_batch b = {0};
     va_list ap;
@@ -308,15 +308,4 @@ int store_cmd(struct store *st, struct store_val *out, ...)
     fake_collect(&b, ap);
     va_end(ap);
     return store_batch_run(st, &b, out);
-}
-
-void store_val_free(struct store_val *v)
-{
-    if (v == NULL)
-        return;
-    for (size_t i = 0; i < v->n; i++)
-        store_val_free(&v->elem[i]);
-    free(v->elem);
-    free(v->str);
-    memset(v, 0, sizeof(*v));
 }

@@ -7,7 +7,8 @@
 # over its seed corpus and regression inputs; contrib/test.sh runs it after
 # make check. Neither is part of all or check, so clang is only needed here.
 # The standalone-driver builds of the same targets run in make check (see
-# relay/stun.mk, broker/sdp.mk, policy/local.mk and below).
+# stun/local.mk, broker/sdp.mk, policy/local.mk and below), all of them
+# through run_fuzz.sh.
 FUZZ_CC = clang
 FUZZ_SECONDS = 5
 FUZZ_RUNS = 2000000
@@ -16,8 +17,8 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=un
 FUZZ_DIR = tests/fuzz/lf
 FUZZ_SRC = $(top_srcdir)
 
-FUZZ_STUN_SRC = $(FUZZ_SRC)/relay/stun_msg.c $(FUZZ_SRC)/relay/stun_auth.c \
-	$(FUZZ_SRC)/relay/stream_frame.c \
+FUZZ_STUN_SRC = $(FUZZ_SRC)/stun/stun_msg.c $(FUZZ_SRC)/stun/stun_auth.c \
+	$(FUZZ_SRC)/stun/stream_frame.c \
 	$(FUZZ_SRC)/common/addr.c $(FUZZ_SRC)/common/turn_rest.c
 FUZZ_SDP_SRC = $(FUZZ_SRC)/broker/sdp_sanitize.c $(FUZZ_SRC)/broker/sdp_candidate.c \
 	$(FUZZ_SRC)/broker/sdp_fingerprint.c $(FUZZ_SRC)/broker/sdp_label.c \
@@ -38,8 +39,9 @@ FUZZ_CALLS_SRC = $(FUZZ_SRC)/tests/fuzz/fake_store.c $(FUZZ_SRC)/broker/calls_re
 	$(FUZZ_SRC)/broker/dtls_pool.c $(FUZZ_SRC)/broker/dtls_id.c $(FUZZ_SRC)/broker/fleet.c \
 	$(FUZZ_SRC)/broker/api_req.c $(FUZZ_SRC)/broker/http_json.c \
 	$(FUZZ_SRC)/broker/broker_config.c $(FUZZ_SRC)/broker/wipe.c $(FUZZ_SRC)/common/log.c \
-	$(FUZZ_SRC)/common/addr.c $(FUZZ_SRC)/common/conf.c $(FUZZ_SRC)/common/turn_rest.c \
-	$(FUZZ_SRC)/common/redis_target.c $(FUZZ_SRC)/common/wipe_alloc.c \
+	$(FUZZ_SRC)/common/addr.c $(FUZZ_SRC)/common/conf.c $(FUZZ_SRC)/common/conf_table.c \
+	$(FUZZ_SRC)/common/turn_rest.c \
+	$(FUZZ_SRC)/common/redis_target.c $(FUZZ_SRC)/common/wipe_alloc.c $(FUZZ_SRC)/common/redis_val.c \
 	$(FUZZ_SDP_SRC) $(FUZZ_POLICY_SRC)
 
 FUZZ_TARGETS = $(FUZZ_DIR)/fuzz_stun_msg $(FUZZ_DIR)/fuzz_channel_data $(FUZZ_DIR)/fuzz_sdp \
@@ -49,13 +51,13 @@ fuzz: $(FUZZ_TARGETS)
 
 $(FUZZ_DIR)/fuzz_stun_msg: $(FUZZ_SRC)/tests/fuzz/fuzz_stun_msg.c $(FUZZ_STUN_SRC)
 	@$(MKDIR_P) $(FUZZ_DIR)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(FUZZ_SRC)/relay $(SODIUM_CFLAGS) $(OPENSSL_CFLAGS) \
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(FUZZ_SRC)/stun $(SODIUM_CFLAGS) $(OPENSSL_CFLAGS) \
 		$(FUZZ_SRC)/tests/fuzz/fuzz_stun_msg.c $(FUZZ_STUN_SRC) \
 		$(SODIUM_LIBS) $(OPENSSL_LIBS) $(ZLIB_LIBS) -o $@
 
 $(FUZZ_DIR)/fuzz_channel_data: $(FUZZ_SRC)/tests/fuzz/fuzz_channel_data.c $(FUZZ_STUN_SRC)
 	@$(MKDIR_P) $(FUZZ_DIR)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(FUZZ_SRC)/relay $(SODIUM_CFLAGS) $(OPENSSL_CFLAGS) \
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(FUZZ_SRC)/stun $(SODIUM_CFLAGS) $(OPENSSL_CFLAGS) \
 		$(FUZZ_SRC)/tests/fuzz/fuzz_channel_data.c $(FUZZ_STUN_SRC) \
 		$(SODIUM_LIBS) $(OPENSSL_LIBS) $(ZLIB_LIBS) -o $@
 
@@ -96,12 +98,10 @@ clean-fuzz:
 
 .PHONY: fuzz fuzz-check clean-fuzz
 
-# Unit tests of the modules split out so they could be fuzzed.
-check_PROGRAMS += tests/unit/test_stream_frame
-TESTS += tests/unit/test_stream_frame
-tests_unit_test_stream_frame_SOURCES = tests/unit/test_stream_frame.c
-tests_unit_test_stream_frame_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/relay
-tests_unit_test_stream_frame_LDADD = $(STUN_LIBS) $(CMOCKA_LIBS)
+# Every standalone-driver target over its corpus, regressions and
+# generated inputs.
+TESTS += tests/fuzz/run_fuzz.sh
+EXTRA_DIST += tests/fuzz/run_fuzz.sh tests/fuzz/README.md tests/fuzz/make_corpus.py tests/fuzz/corpus
 
 # The broker's request parsers under the standalone driver, in make check.
 check_PROGRAMS += tests/fuzz/fuzz_broker_req

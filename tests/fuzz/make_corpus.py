@@ -191,7 +191,7 @@ CALLS_MAX_CANDIDATES = 32      # broker/calls.h
 STORE_BATCH_MAX = 24           # broker/store.h until the candidates limit set it (issue 12)
 IDENTITIES_CONTEXT_MAX = 256   # broker/identities.h
 MAX_BODY = 65536               # max-body's default, broker/broker_config.c
-STUN_MAX_ATTRS = 40            # relay/stun_msg.h
+STUN_MAX_ATTRS = 40            # stun/stun_msg.h
 STUN_MAX_BODY = 65532          # the largest STUN length that is a multiple of 4
 UDP4_MAX_PAYLOAD = 65507       # the largest IPv4 UDP datagram
 
@@ -417,8 +417,8 @@ def dict_escape(b):
 
 
 def stun_dict_entries():
-    """STUN/TURN message types and attribute types, read from relay/stun_msg.h."""
-    hdr = open(os.path.join(HERE, '..', '..', 'relay', 'stun_msg.h')).read()
+    """STUN/TURN message types and attribute types, read from stun/stun_msg.h."""
+    hdr = open(os.path.join(HERE, '..', '..', 'stun', 'stun_msg.h')).read()
     methods = [int(v, 16) for v in re.findall(r'STUN_METHOD_\w+ = (0x[0-9A-Fa-f]+)', hdr)]
     attrs = re.findall(r'STUN_ATTR_(\w+) = (0x[0-9A-Fa-f]+)', hdr)
     out = []

@@ -1,4 +1,4 @@
-/* Unit tests for relay/stun_msg: RFC 5769 vectors byte for byte, malformed
+/* Unit tests for stun/stun_msg: RFC 5769 vectors byte for byte, malformed
  * input, TURN attributes, ChannelData and stream framing, the builder. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -4,7 +4,10 @@
  * into the caller's buffer, which must outlive it. Builders write into a
  * caller-owned buffer; an overflow is remembered and reported by
  * stun_build_finish(), so callers check once. Every read is bounds-checked;
- * malformed input makes stun_parse() fail, never crash. */
+ * malformed input makes stun_parse() fail, never crash.
+ *
+ * Layer: stun/, a leaf library (umbra-relay, umbra-load and the tests link
+ * it); uses common/addr only. */
 #ifndef UMBRA_STUN_MSG_H
 #define UMBRA_STUN_MSG_H
 
