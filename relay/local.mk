@@ -11,12 +11,18 @@ relay_libumbra_relay_a_SOURCES = \
 	relay/quota.c relay/quota.h \
 	relay/unauth_limit.c relay/unauth_limit.h \
 	relay/metrics.c relay/metrics.h \
+	relay/clock.c relay/clock.h \
+	relay/client_path.c relay/client_path.h \
+	relay/send_batch.c relay/send_batch.h \
+	relay/recv_batch.c relay/recv_batch.h \
+	relay/egress.c relay/egress.h \
+	relay/relay_shared.c relay/relay_shared.h \
 	relay/allocation.c relay/allocation.h \
 	relay/alloc_table.c relay/alloc_table.h \
-	relay/send_batch.c relay/send_batch.h \
+	relay/datapath.c relay/datapath.h \
+	relay/turn_handlers.c relay/turn_handlers.h \
 	relay/handoff.c relay/handoff.h \
 	relay/listener.c relay/listener.h \
-	relay/turn_handlers.c relay/turn_handlers.h \
 	relay/worker.c relay/worker.h \
 	relay/revocation.c relay/revocation.h
 relay_libumbra_relay_a_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/relay $(STUN_CPPFLAGS) $(LIBEVENT_CFLAGS) \
@@ -113,3 +119,8 @@ tests/integration/relay_flood.log: $(filter-out tests/integration/relay_flood.lo
 TESTS += tests/integration/relay_privs.sh
 EXTRA_DIST += tests/integration/relay_privs.sh tests/integration/relay_privs.py \
 	tests/lib/privs_check.py
+
+# One direction of dependency: no include cycle among the modules of
+# relay/, common/ and stun/ (prints the graph).
+TESTS += tests/style/include_cycles.sh
+EXTRA_DIST += tests/style/include_cycles.sh tests/style/include_cycles.py
