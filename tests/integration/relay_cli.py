@@ -24,7 +24,9 @@ NEW_SECRET = "cli-rest-secret-repaired-0c9"
 
 
 def run_relay(h, argv, timeout=10):
-    r = h.run_tool("cli-relay", [h.relay_binary()] + argv, timeout=timeout)
+    usage = argv == ["--help"]
+    r = h.run_tool("cli-relay-usage" if usage else "cli-relay", [h.relay_binary()] + argv,
+                   timeout=timeout, audit=not usage)
     return r.returncode, r.stdout, r.stderr
 
 

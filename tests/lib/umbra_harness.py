@@ -390,12 +390,13 @@ class Harness:
         self.procs.append(p)
         return p
 
-    def run_tool(self, name, argv, timeout=60.0, env=None, input=None):
+    def run_tool(self, name, argv, timeout=60.0, env=None, input=None, audit=True):
         """Runs a program to its end (behind UMBRA_WRAP if it is one of
         umbra's) and returns the subprocess.CompletedProcess, stdout and
         stderr as text. Both also go to NAME.log (appended, one file for
         every run of that name); a sanitizer report in them fails the test;
-        the log audit reads them."""
+        the log audit reads them unless audit is False (usage text such as
+        --help, whose defaults and examples hold addresses, is no log)."""
         log_path = self.path(name + ".log")
         try:
             r = subprocess.run(wrap(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -409,7 +410,7 @@ class Harness:
         with open(log_path, "a") as f:
             f.write(r.stdout + r.stderr)
         kind = program_kind(argv)
-        if kind and (name, kind, log_path) not in self._tools:
+        if audit and kind and (name, kind, log_path) not in self._tools:
             self._tools.append((name, kind, log_path))
         m = SANITIZER_PATTERNS.search(r.stdout + r.stderr)
         if m:
