@@ -93,3 +93,9 @@ tests_unit_test_broker_client_limit_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
 # one in 980-999).
 TESTS += tests/integration/broker_privs.sh
 EXTRA_DIST += tests/integration/broker_privs.sh tests/integration/broker_privs.py
+
+# Generated hostile requests to every endpoint (bounded: about 3000 in 50 s;
+# UMBRA_PROPS_REQUESTS / UMBRA_PROPS_SECONDS / UMBRA_PROPS_SEED for longer
+# runs and replays). Ports 36600-36699.
+TESTS += tests/integration/broker_props.sh
+EXTRA_DIST += tests/integration/broker_props.sh tests/integration/broker_props.py
