@@ -2,7 +2,7 @@
 # Call set-ups per second of umbra-broker against a real Redis.
 #   bench/bench_broker.sh [N] [CONNS]      (APPENDFSYNC=always|everysec|no)
 # Starts redis-server on $REDIS_PORT (22201) and umbra-broker on $BROKER_PORT
-# (22200) (loopback), runs
+# (22200; its metrics-listen on $METRICS_PORT, 22202) (loopback), runs
 # bench_broker in-process (where the time goes) and over HTTP (the figure
 # a client sees), then stops both. Use a build without sanitizers for
 # figures: BUILDDIR=build-bench bench/bench_broker.sh
@@ -13,6 +13,7 @@ N=${1:-2000}
 CONNS=${2:-4}
 REDIS_PORT=${REDIS_PORT:-22201}
 BROKER_PORT=${BROKER_PORT:-22200}
+METRICS_PORT=${METRICS_PORT:-22202}
 work=$(mktemp -d /tmp/umbra-bench-broker.XXXXXX)
 pids=()
 cleanup() {
@@ -43,12 +44,14 @@ printf '{"version": 1, "source": "service", "rules": []}\n' >"$work/policy.json"
 "$BUILDDIR/broker/umbra-broker" --listen=127.0.0.1:$BROKER_PORT --redis=127.0.0.1:$REDIS_PORT \
     --relay=turn:127.0.0.1:3478 --auth-secret-file="$work/secrets" --policy="$work/policy.json" \
     --broker-key-file="$work/broker.key" --dtls-pool=256 --log-level=warn \
-    --client-rate=0 --client-connections=0 2>"$work/broker.log" &
+    --client-rate=0 --client-connections=0 \
+    --metrics-listen=127.0.0.1:$METRICS_PORT 2>"$work/broker.log" &
 pids+=($!)
 for _ in $(seq 50); do curl -sf http://127.0.0.1:$BROKER_PORT/healthz >/dev/null && break; sleep 0.1; done
 token=$(curl -sf -XPOST http://127.0.0.1:$BROKER_PORT/v1/identities |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-pn=$(curl -sf -XPOST -d '{"context":"bench"}' http://127.0.0.1:$BROKER_PORT/v1/identities/$token/pseudonyms |
+pn=$(curl -sf -XPOST -H "Authorization: Bearer $token" -d '{"context":"bench"}' \
+    http://127.0.0.1:$BROKER_PORT/v1/pseudonyms |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["pseudonym"])')
 sleep 1 # let the DTLS pool fill
 echo "== over HTTP (umbra-broker process, client threads on the same 2 cores)"
@@ -58,4 +61,4 @@ end_cpu=$(awk '{print $14+$15}' /proc/${pids[1]}/stat)
 ticks=$(getconf CLK_TCK)
 awk -v c=$((end_cpu - start_cpu)) -v t="$ticks" -v n=$(( (N / CONNS) * CONNS )) \
     'BEGIN { printf "  broker CPU (all its threads, incl. the DTLS pool): %.0f us per call set-up\n", c / t * 1e6 / n }'
-curl -sf http://127.0.0.1:$BROKER_PORT/metrics | grep -E "dtls_pool|calls_created" | grep -v '^#'
+curl -sf http://127.0.0.1:$METRICS_PORT/metrics | grep -E "dtls_pool|calls_created" | grep -v '^#'

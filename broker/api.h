@@ -31,8 +31,15 @@ struct api {
     unsigned long long identities_created, pseudonyms_issued;
 };
 
+/* The public listener's routes (listen). */
 extern const struct http_route api_routes[];
 extern const size_t api_n_routes;
+/* The operator's listener (metrics-listen, plain HTTP): GET /metrics and
+ * GET /healthz. /metrics is on no other listener: its counters follow call
+ * volume minute by minute. The counters are those of the public listener
+ * (struct api's http), not of this one. */
+extern const struct http_route api_metrics_routes[];
+extern const size_t api_n_metrics_routes;
 
 void api_identities_create(void *ctx, struct http_req *req);
 void api_identities_pseudonym(void *ctx, struct http_req *req);

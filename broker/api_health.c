@@ -1,5 +1,6 @@
-/* api_health: GET /healthz (200 when Redis answers, else 503) and
- * GET /metrics (Prometheus text; counts only, never an id or address). */
+/* api_health: GET /healthz (200 when Redis answers, else 503; on both
+ * listeners) and GET /metrics (Prometheus text; counts only, never an id
+ * or address; on metrics-listen only). */
 #include <stdio.h>
 
 #include "api.h"

@@ -1,5 +1,7 @@
-/* api_identities: POST /v1/identities, POST /v1/identities/{token}/pseudonyms,
- * GET /v1/identities/{token}/calls?context=C. */
+/* api_identities: POST /v1/identities, POST /v1/pseudonyms and
+ * GET /v1/pending?context=C. The identity token of the last two travels in
+ * "Authorization: Bearer", never in the URL (proxies and access logs keep
+ * URLs). */
 #include <sodium.h>
 #include <string.h>
 
@@ -27,6 +29,22 @@ void api_identities_create(void *ctx, struct http_req *req)
     sodium_memzero(token, sizeof(token));
 }
 
+/* 0 when the request carries a bearer of an identity token's form; else
+ * answers 401 (the token is never quoted) and returns -1. */
+static int identity_bearer(const struct http_req *req)
+{
+    if (req->bearer == NULL || req->bearer[0] == '\0') {
+        http_reply_error(req->ev, 401, "unauthorized",
+                         "missing identity token (Authorization: Bearer)");
+        return -1;
+    }
+    if (!identities_token_valid(req->bearer)) {
+        http_reply_error(req->ev, 401, "unauthorized", "the bearer is not an identity token");
+        return -1;
+    }
+    return 0;
+}
+
 void api_identities_pseudonym(void *ctx, struct http_req *req)
 {
     struct api *a = ctx;
@@ -38,11 +56,9 @@ void api_identities_pseudonym(void *ctx, struct http_req *req)
         http_reply_error(req->ev, 400, "invalid_request", err);
         return;
     }
-    if (!identities_token_valid(req->arg[0])) {
-        http_reply_error(req->ev, 404, "not_found", "unknown identity token");
+    if (identity_bearer(req) != 0)
         return;
-    }
-    rc = identities_pseudonym_for(a->ids, req->arg[0], q.context, q.rotate, pn);
+    rc = identities_pseudonym_for(a->ids, req->bearer, q.context, q.rotate, pn);
     if (rc != 0) {
         http_reply_status(req->ev, rc, "unknown identity token");
         return;
@@ -66,10 +82,8 @@ void api_identities_pending(void *ctx, struct http_req *req)
         http_reply_error(req->ev, 400, "invalid_request", err);
         return;
     }
-    if (!identities_token_valid(req->arg[0])) {
-        http_reply_error(req->ev, 404, "not_found", "unknown identity token");
+    if (identity_bearer(req) != 0)
         return;
-    }
-    rc = calls_pending(a->calls, req->arg[0], context, &out, err, sizeof(err));
+    rc = calls_pending(a->calls, req->bearer, context, &out, err, sizeof(err));
     http_reply_result(req->ev, rc, out, err);
 }

@@ -17,14 +17,14 @@
 /* POST /v1/identities, DELETE /v1/calls/{id}, and the bodies of GETs: {}. */
 int api_req_empty(const json_t *body, char *err, size_t errlen);
 
-/* POST /v1/identities/{token}/pseudonyms {"context": s, "rotate": b} */
+/* POST /v1/pseudonyms {"context": s, "rotate": b} */
 struct api_req_pseudonym {
     const char *context;
     bool rotate;
 };
 int api_req_pseudonym(const json_t *body, struct api_req_pseudonym *out, char *err, size_t errlen);
 
-/* A pseudonym context (also GET /v1/identities/{token}/calls?context=):
+/* A pseudonym context (also GET /v1/pending?context=):
  * 1 to IDENTITIES_CONTEXT_MAX bytes; NULL is "required". */
 int api_req_context(const char *context, char *err, size_t errlen);
 

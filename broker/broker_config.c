@@ -131,6 +131,9 @@ int broker_config_set(void *ctx, const char *key, const char *value, char *err, 
     if (strcmp(key, "listen") == 0)
         return parse_hostport(value, c->listen_host, sizeof(c->listen_host), &c->listen_port, err,
                               errlen);
+    if (strcmp(key, "metrics-listen") == 0)
+        return parse_hostport(value, c->metrics_host, sizeof(c->metrics_host), &c->metrics_port,
+                              err, errlen);
     if (strcmp(key, "tls-cert") == 0)
         return copy_str(c->tls_cert, sizeof(c->tls_cert), value, err, errlen);
     if (strcmp(key, "tls-key") == 0)
@@ -218,6 +221,11 @@ int broker_config_check(const struct broker_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "tls-cert and tls-key go together");
         return -1;
     }
+    if (c->metrics_port != 0 && c->metrics_port == c->listen_port &&
+        strcmp(c->metrics_host, c->listen_host) == 0) {
+        snprintf(err, errlen, "metrics-listen must not be the listen address");
+        return -1;
+    }
     if (c->n_relays == 0) {
         snprintf(err, errlen, "no relay URI: give at least one \"relay = turn:HOST:PORT\"");
         return -1;
@@ -242,6 +250,8 @@ void broker_config_usage(FILE *out)
     fputs("usage: umbra-broker [-c FILE] [--KEY=VALUE ...] [--help] [--version]\n"
           "keys (in FILE as \"key = value\", or as --key=value):\n"
           "  listen HOST:PORT            HTTP(S) address (127.0.0.1:8080)\n"
+          "  metrics-listen HOST:PORT    plain HTTP for /metrics and /healthz, for the\n"
+          "                              operator only (off: /metrics is served nowhere)\n"
           "  tls-cert FILE, tls-key FILE serve HTTPS with this PEM certificate and key\n"
           "  redis HOST:PORT|/PATH       Redis server (127.0.0.1:6379)\n"
           "  redis-timeout-ms N          connect and command timeout (200)\n"

@@ -25,6 +25,8 @@
 struct broker_config {
     char listen_host[128];
     uint16_t listen_port;
+    char metrics_host[128]; /* metrics-listen: plain HTTP for /metrics and /healthz */
+    uint16_t metrics_port;  /* 0: metrics-listen unset, /metrics served nowhere */
     char tls_cert[CONFIG_PATH_MAX];
     char tls_key[CONFIG_PATH_MAX];
     char redis_host[128]; /* host, or a unix socket path when redis_port is 0 */

@@ -43,7 +43,8 @@ int calls_events(struct calls *c, const char *id, enum calls_party party, long s
         }
     } else {
         for (size_t i = 0; i < v[2].n; i++) {
-            json_t *ev = strcmp(v[2].elem[i].str, DELIVERED) != 0
+            /* A reply from Redis is checked like any input. */
+            json_t *ev = v[2].elem[i].type == STORE_STR && strcmp(v[2].elem[i].str, DELIVERED) != 0
                              ? json_loadb(v[2].elem[i].str, v[2].elem[i].len, 0, NULL)
                              : NULL;
             if (ev != NULL)

@@ -129,6 +129,13 @@ done:
     return rc;
 }
 
+/* One RPUSH per kept candidate and an EXPIREAT go in one batch. */
+_Static_assert(CALLS_MAX_CANDIDATES + 1 <= STORE_BATCH_MAX,
+               "a request's candidates fit in one store batch");
+/* signal_check_fingerprints: one GET, then one SET, per fingerprint. */
+_Static_assert(SDP_MAX_FINGERPRINTS <= STORE_BATCH_MAX,
+               "an SDP's fingerprints fit in one store batch");
+
 int calls_candidates(struct calls *c, const char *id, const char *bearer, const json_t *cands,
                      json_t **out, char *err, size_t errlen)
 {
@@ -142,8 +149,10 @@ int calls_candidates(struct calls *c, const char *id, const char *bearer, const 
     bool hold;
     int rc;
 
-    if (!json_is_array(cands) || n == 0 || n > CALLS_MAX_CANDIDATES)
-        return calls_fail(err, errlen, BROKER_EINVALID, "candidates: an array of 1 to 32 entries");
+    if (!json_is_array(cands) || n == 0 || n > CALLS_MAX_CANDIDATES) {
+        snprintf(err, errlen, "candidates: an array of 1 to %d entries", CALLS_MAX_CANDIDATES);
+        return BROKER_EINVALID;
+    }
     rc = calls_record_load(c, id, &call, err, errlen);
     if (rc == 0)
         rc = calls_record_authorize(c, &call, bearer, &party, err, errlen);

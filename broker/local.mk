@@ -42,6 +42,11 @@ EXTRA_DIST += tests/integration/broker_api.sh tests/integration/broker_api.py \
 TESTS += tests/integration/broker_faults.sh
 EXTRA_DIST += tests/integration/broker_faults.sh tests/integration/broker_faults.py
 
+# Documented limits at N, N+1 and the largest body max-body lets through:
+# ports 38000-38099.
+TESTS += tests/integration/broker_edges.sh
+EXTRA_DIST += tests/integration/broker_edges.sh tests/integration/broker_edges.py
+
 # Benchmark: bench/bench_broker.sh starts redis-server (and umbra-broker for
 # the HTTP figure) on ports 22200-22299 and runs bench/bench_broker.
 noinst_PROGRAMS += bench/bench_broker
@@ -93,6 +98,13 @@ tests_unit_test_broker_client_limit_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
 # one in 980-999).
 TESTS += tests/integration/broker_privs.sh
 EXTRA_DIST += tests/integration/broker_privs.sh tests/integration/broker_privs.py
+
+# Bearer secrets out of URLs (identity token only in Authorization: Bearer;
+# ports 38100-38199) and counters for the operator only (/metrics only on
+# metrics-listen; ports 38200-38299).
+TESTS += tests/integration/broker_bearer.sh tests/integration/broker_metrics.sh
+EXTRA_DIST += tests/integration/broker_bearer.sh tests/integration/broker_bearer.py \
+	tests/integration/broker_metrics.sh tests/integration/broker_metrics.py
 
 # Generated hostile requests to every endpoint (bounded: about 3000 in 50 s;
 # UMBRA_PROPS_REQUESTS / UMBRA_PROPS_SECONDS / UMBRA_PROPS_SEED for longer

@@ -60,6 +60,7 @@ struct broker {
     struct fleet fleet;
     struct calls calls;
     struct api api;
+    struct http_server *metrics; /* metrics-listen; NULL when unset */
     struct privs_target privs;
 };
 
@@ -73,6 +74,24 @@ static int check_start(struct broker *b, char *err, size_t errlen)
          privs_check_secret_file("tls-key", b->cfg.tls_key, err, errlen) != 0))
         return -1;
     return privs_resolve(b->cfg.proc_user, b->cfg.proc_group, &b->privs, err, errlen);
+}
+
+/* The operator's listener: plain HTTP, no per-client limits (loopback or
+ * an operator network), GETs only (no body beyond the smallest max-body). */
+static int start_metrics(struct broker *b, char *err, size_t errlen)
+{
+    char why[256];
+
+    if (b->cfg.metrics_port == 0)
+        return 0;
+    b->metrics = http_new(b->base, b->cfg.metrics_host, b->cfg.metrics_port, NULL, 1024, 30,
+                          api_metrics_routes, api_n_metrics_routes, &b->api, NULL, &b->log, why,
+                          sizeof(why));
+    if (b->metrics == NULL) {
+        snprintf(err, errlen, "metrics-listen: %s", why);
+        return -1;
+    }
+    return 0;
 }
 
 static int start(struct broker *b, char *err, size_t errlen)
@@ -142,7 +161,7 @@ static int start(struct broker *b, char *err, size_t errlen)
     b->api.http = http_new(b->base, b->cfg.listen_host, b->cfg.listen_port, b->tls, b->cfg.max_body,
                            b->cfg.long_poll_timeout + 30, api_routes, api_n_routes, &b->api,
                            &limits, &b->log, err, errlen);
-    if (b->api.http == NULL)
+    if (b->api.http == NULL || start_metrics(b, err, errlen) != 0)
         return -1;
     /* Listening, keys and secrets read: root is no longer needed. */
     if (privs_drop(&b->privs, err, errlen) != 0)
@@ -163,6 +182,7 @@ static void stop(struct broker *b)
 {
     if (b->api.waiters != NULL)
         api_calls_free(&b->api);
+    http_free(b->metrics);
     http_free(b->api.http);
     store_free(b->store); /* its probe lives on the base */
     if (b->base != NULL)
@@ -219,8 +239,9 @@ int main(int argc, char **argv)
         log_error(&b.log, "cannot install signal handlers");
         goto out;
     }
-    log_info(&b.log, "listening on port %u (%s), %zu relay URI(s), %zu policy file(s)",
-             b.cfg.listen_port, b.tls != NULL ? "https" : "http", b.cfg.n_relays, b.cfg.n_policies);
+    log_info(&b.log, "listening on port %u (%s), %zu relay URI(s), %zu policy file(s), metrics %s",
+             b.cfg.listen_port, b.tls != NULL ? "https" : "http", b.cfg.n_relays, b.cfg.n_policies,
+             b.metrics != NULL ? "on metrics-listen" : "off");
     log_debug(&b.log,
               "config: credential ttl %u s, call ttl %u s, identity ttl %u s, long poll %u s, "
               "max body %lu bytes, DTLS pool %u",

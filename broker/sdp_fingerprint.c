@@ -25,8 +25,16 @@ int sdp_fingerprint_normalise(const char *p, size_t n, char out[SDP_FINGERPRINT_
     int count = sdp_text_tokens(p, n, tok, 3);
     if (count != 2)
         return sdp_text_fail(err, errlen, "fingerprint is not \"<hash> <hex>\"");
-    if (tok[0].n == 0 || tok[0].n > 16)
+    if (tok[0].n == 0 || tok[0].n > SDP_FINGERPRINT_HASH_MAX)
         return sdp_text_fail(err, errlen, "fingerprint hash name is malformed");
+    if (tok[1].n % 3 != 2 || tok[1].n / 3 + 1 < SDP_FINGERPRINT_PAIRS_MIN ||
+        tok[1].n / 3 + 1 > SDP_FINGERPRINT_PAIRS_MAX)
+        return sdp_text_fail(err, errlen,
+                             "fingerprint value is not 2 to %d colon-separated hex pairs",
+                             SDP_FINGERPRINT_PAIRS_MAX);
+    /* name, space, value, NUL: what the loops below write */
+    if (tok[0].n + 1 + tok[1].n + 1 > SDP_FINGERPRINT_MAX)
+        return sdp_text_fail(err, errlen, "fingerprint is too long");
     for (size_t i = 0; i < tok[0].n; i++) {
         char c = tok[0].p[i];
         if (c >= 'A' && c <= 'Z')
@@ -36,9 +44,6 @@ int sdp_fingerprint_normalise(const char *p, size_t n, char out[SDP_FINGERPRINT_
         out[o++] = c;
     }
     out[o++] = ' ';
-    /* pairs: "XX" then ":XX"*, 2 to 64 bytes */
-    if (tok[1].n < 5 || tok[1].n % 3 != 2 || tok[1].n / 3 + 1 > 64)
-        return sdp_text_fail(err, errlen, "fingerprint value is not colon-separated hex pairs");
     for (size_t i = 0; i < tok[1].n; i++) {
         char c = tok[1].p[i];
         if (i % 3 == 2) {

@@ -50,8 +50,14 @@
 #define SDP_MAX_INPUT (64 * 1024)
 #define SDP_LABEL_KEY_BYTES 32
 #define SDP_MAX_FINGERPRINTS 8
-/* "sha-512 " + 64 hex pairs with colons + NUL fits. */
-#define SDP_FINGERPRINT_MAX 200
+/* A fingerprint's parts as sdp_fingerprint accepts them (RFC 8122 §5
+ * allows longer hash names; none registered is over 16 characters) and
+ * the buffer that holds the normalised form, derived from them:
+ * "<name> " + pairs "XX" joined by ':' + NUL. */
+#define SDP_FINGERPRINT_HASH_MAX 16
+#define SDP_FINGERPRINT_PAIRS_MIN 2
+#define SDP_FINGERPRINT_PAIRS_MAX 64
+#define SDP_FINGERPRINT_MAX (SDP_FINGERPRINT_HASH_MAX + 1 + 3 * SDP_FINGERPRINT_PAIRS_MAX - 1 + 1)
 /* A kept candidate always fits: "a=candidate:", the six fields (an IP
  * literal), " typ relay raddr 0.0.0.0 rport 0" and at most one each of
  * generation, ufrag, tcptype with values of up to 256 ice-chars come to

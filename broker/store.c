@@ -427,10 +427,15 @@ int store_batch_run(struct store *st, const struct store_batch *b, struct store_
     size_t got = 0;
     bool demoted = false;
 
-    if (b->overflow)
-        abort(); /* a programming error: a batch is built from constants */
     if (outs != NULL)
         memset(outs, 0, b->n * sizeof(*outs));
+    if (b->overflow) {
+        /* A caller's compile-time bound is wrong: refuse this request, keep
+         * serving the others. */
+        log_error(st->log, "redis: a batch of more than %d commands (or %d arguments) refused",
+                  STORE_BATCH_MAX, STORE_ARGV_MAX);
+        return STORE_EBATCH;
+    }
     if (!store_up(st))
         return STORE_EDOWN;
     for (size_t i = 0; i < b->n; i++) {

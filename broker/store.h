@@ -30,6 +30,7 @@
 
 #define STORE_EDOWN (-1)  /* no connection: answer 503 */
 #define STORE_EREPLY (-2) /* Redis answered with an error */
+#define STORE_EBATCH (-3) /* the batch overflowed: nothing was sent */
 
 enum store_type { STORE_NIL = 0, STORE_INT, STORE_STR, STORE_ARRAY };
 
@@ -44,11 +45,18 @@ struct store_val {
 
 #define STORE_PROBE_MS 250
 
-#define STORE_BATCH_MAX 24
+/* The largest batch a caller builds sets STORE_BATCH_MAX: a request's
+ * trickled candidates (one RPUSH each, up to CALLS_MAX_CANDIDATES, and an
+ * EXPIREAT). Each caller whose batch grows with its input checks at compile
+ * time that its largest batch fits (see calls_signal.c, fleet.c). */
+#define STORE_BATCH_MAX 40
 #define STORE_ARGV_MAX 16
 
 /* A pipeline of commands sent in one round trip. The strings must live
- * until store_batch_run() returns; store_batch_add copies only pointers. */
+ * until store_batch_run() returns; store_batch_add copies only pointers.
+ * A command past STORE_BATCH_MAX, or with more than STORE_ARGV_MAX
+ * arguments, marks the batch overflowed: store_batch_run then sends
+ * nothing, logs an error and returns STORE_EBATCH. */
 struct store_batch {
     size_t n;
     int argc[STORE_BATCH_MAX];

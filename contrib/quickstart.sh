@@ -11,6 +11,7 @@ redis_port=${UMBRA_REDIS_PORT:-6390}
 relay_port=${UMBRA_RELAY_PORT:-3478}
 tls_port=${UMBRA_RELAY_TLS_PORT:-5349}
 broker_port=${UMBRA_BROKER_PORT:-8480}
+broker_metrics_port=${UMBRA_BROKER_METRICS_PORT:-9642}
 
 stop_all() {
     for p in broker relay redis; do
@@ -56,6 +57,7 @@ redis-server "$top/contrib/redis/umbra-redis.conf" --port "$redis_port" --bind 1
 echo $! > "$run/relay.pid"
 
 "$build/broker/umbra-broker" --listen=127.0.0.1:"$broker_port" --redis=127.0.0.1:"$redis_port" \
+    --metrics-listen=127.0.0.1:"$broker_metrics_port" \
     --auth-secret-file="$run/auth-secret" --broker-key-file="$run/broker-key" \
     --relay="turn:127.0.0.1:$relay_port?transport=udp" --relay="turns:localhost:$tls_port?transport=tcp" \
     --policy="$top/contrib/policies/7.1-anonymous-caller-call-centre.json" \
@@ -77,6 +79,7 @@ umbra is running on loopback:
   Redis         127.0.0.1:$redis_port
   umbra-relay   turn:127.0.0.1:$relay_port (UDP+TCP), turns:localhost:$tls_port
   umbra-broker  http://127.0.0.1:$broker_port   (logs in $run/)
+                metrics: http://127.0.0.1:$broker_metrics_port/metrics (loopback only)
 
 Make a call in a browser: open http://127.0.0.1:$broker_port/demo/ (one page plays
 both parties and shows the decision, the pseudonyms and live relay figures).
@@ -85,7 +88,8 @@ Or with curl (python3 only picks fields out of the JSON):
   B=http://127.0.0.1:$broker_port
   field() { python3 -c "import json,sys; print(json.load(sys.stdin)['\$1'])"; }
   TOKEN=\$(curl -s -X POST \$B/v1/identities | field token)        # the callee's identity
-  CALLEE=\$(curl -s -X POST \$B/v1/identities/\$TOKEN/pseudonyms -d '{"context":"clinic"}' | field pseudonym)
+  AUTH="Authorization: Bearer \$TOKEN"                             # never in a URL
+  CALLEE=\$(curl -s -X POST -H "\$AUTH" \$B/v1/pseudonyms -d '{"context":"clinic"}' | field pseudonym)
   curl -s -X POST \$B/v1/calls -d '{"callee":"'\$CALLEE'","service":"click-to-link",
     "call_model":"single-cs","destination":"untrusted","caller_state":"undetectable"}'
   The answer holds the call id, the privacy decision and why, TURN credentials

@@ -104,8 +104,8 @@ int load_broker_call_create(struct load_broker *b, unsigned index, struct load_b
 
     memset(c, 0, sizeof(*c));
     snprintf(ctx, sizeof(ctx), "load-%u", index);
-    snprintf(path, sizeof(path), "/v1/identities/%s/pseudonyms", b->callee_token);
-    j = call_api(b, "POST", path, NULL, json_pack("{s:s}", "context", ctx), 200, err, errlen);
+    j = call_api(b, "POST", "/v1/pseudonyms", b->callee_token, json_pack("{s:s}", "context", ctx),
+                 200, err, errlen);
     rc = j ? copy_str(j, "pseudonym", pn, sizeof(pn)) : -1;
     json_decref(j);
     if (rc != 0)

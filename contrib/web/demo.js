@@ -37,14 +37,10 @@
     return out;
   }
 
-  // Paths can hold an identity token: never show one in a message.
-  function redact(path) {
-    return path.replace(/\/v1\/identities\/[^/?]+/, '/v1/identities/{token}');
-  }
-
   async function api(method, path, body, bearer) {
     const headers = {};
     if (body !== undefined) headers['Content-Type'] = 'application/json';
+    // Tokens and secrets travel only here, never in a path or query.
     if (bearer) headers.Authorization = 'Bearer ' + bearer;
     const r = await fetch(path, {
       method, headers, cache: 'no-store',
@@ -55,7 +51,7 @@
     try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
     if (!r.ok) {
       const why = json ? `${json.error}: ${json.detail}` : text.slice(0, 120);
-      const err = new Error(`${method} ${redact(path)}: ${r.status} ${why}`);
+      const err = new Error(`${method} ${path}: ${r.status} ${why}`);
       err.status = r.status;
       err.body = json;
       throw err;
@@ -194,7 +190,7 @@
     async newIdentity() {
       const r = await api('POST', '/v1/identities');
       this.token = r.token;
-      const p = await api('POST', `/v1/identities/${this.token}/pseudonyms`, { context: CONTEXT });
+      const p = await api('POST', '/v1/pseudonyms', { context: CONTEXT }, this.token);
       this.own = p.pseudonym;
       this.show('own', this.own);
     }
@@ -469,7 +465,8 @@
     let id = null;
     const gen = bob.gen;
     while (!id && !bob.stopped && gen === bob.gen) {
-      const r = await api('GET', `/v1/identities/${bob.token}/calls?context=${CONTEXT}`, undefined);
+      const r = await api('GET', `/v1/pending?context=${encodeURIComponent(CONTEXT)}`, undefined,
+                          bob.token);
       id = r.calls[0] || null;
       if (!id) await sleep(200);
     }

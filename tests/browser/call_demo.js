@@ -296,7 +296,7 @@ async function leakyParty(page) {
     });
     const tokL = (await api('POST', '/v1/identities')).token;
     const tokG = (await api('POST', '/v1/identities')).token;
-    const pnG = (await api('POST', `/v1/identities/${tokG}/pseudonyms`, { context: 'leak' })).pseudonym;
+    const pnG = (await api('POST', '/v1/pseudonyms', { context: 'leak' }, tokG)).pseudonym;
     const c = await api('POST', '/v1/calls', { caller: tokL, callee: pnG, service: 'contact-list',
       call_model: 'single-cs', destination: 'trusted', caller_state: 'pseudonymous' });
     const accepted = await api('POST', `/v1/calls/${c.call_id}/accept`, {}, tokG);

@@ -87,7 +87,7 @@ def test_identities(b, rc):
     check(b.pseudonym(t1, "clinic.example") == c1, "pseudonym: rotation of one context keeps others")
     r = b.create_call(a1)
     check(r.status == 404, "pseudonym: a rotated-away pseudonym cannot be called (404)")
-    r = b.request("POST", "/v1/identities/%s/pseudonyms" % ("A" * 43), {"context": "x"})
+    r = b.request("POST", "/v1/pseudonyms", {"context": "x"}, bearer="A" * 43)
     check(r.status == 404 and r.json["error"] == "not_found", "pseudonym: unknown token is 404")
     return t1, t2, r1, o1
 
@@ -125,9 +125,9 @@ def test_call_flow(b, rc, t1, t2, pn2):
           "create: decision with explanation and refusals")
 
     # Callee learns of the call by listing and by long poll.
-    r = b.request("GET", "/v1/identities/%s/calls?context=peer" % t2)
+    r = b.pending(t2, "peer")
     check(r.status == 200 and cid in r.json["calls"], "pending: the callee lists the call")
-    r = b.request("GET", "/v1/identities/%s/calls?context=peer" % t1)
+    r = b.pending(t1, "peer")
     check(r.status == 200 and cid not in r.json["calls"], "pending: another identity does not")
     ev = b.events(cid, "callee", t2)
     check(ev.status == 200 and ev.json["events"][0]["type"] == "invited"
@@ -465,7 +465,7 @@ def test_outage(h, b, redis, t2, pn2):
 
 
 def test_metrics(b):
-    r = b.request("GET", "/metrics")
+    r = b.metrics()
     check(r.status == 200 and "umbra_broker_calls_created_total" in r.raw
           and "umbra:" not in r.raw, "metrics: Prometheus counts")
     created = [l for l in r.raw.splitlines() if l.startswith("umbra_broker_calls_created_total ")]

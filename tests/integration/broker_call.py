@@ -73,7 +73,7 @@ def main():
         th.join()
         expect([e["type"] for e in box["r"].json["events"]] == ["invited"],
                "callee: long poll says invited")
-        pend = b.request("GET", "/v1/identities/%s/calls?context=friends" % callee_tok)
+        pend = b.pending(callee_tok, "friends")
         expect(cid in pend.json["calls"], "callee: the call is in its pending list")
 
         # Offer with the caller's real relayed address among host/srflx ones.

@@ -90,7 +90,7 @@ def once(port, method="GET", path="/healthz", source="127.0.0.1", xff=None):
 
 def metric(port, name, source):
     status, _, body = once(port, "GET", "/metrics", source)
-    expect(status == 200, "metrics: /metrics answers (from %s)" % source)
+    expect(status == 200, "metrics: /metrics answers on metrics-listen (from %s)" % source)
     for line in body.decode().splitlines():
         if line.startswith(name + " "):
             return int(line.split()[1])
@@ -146,7 +146,7 @@ def test_connections(b):
         if status != 200:
             time.sleep(0.05)
     expect(status == 200, "connections: after one of the 5 closes, the client connects again")
-    refused = metric(b.port, "umbra_broker_connections_refused_total", "127.0.0.3")
+    refused = metric(b.metrics_port, "umbra_broker_connections_refused_total", "127.0.0.3")
     expect(refused >= 2, "metrics: umbra_broker_connections_refused_total = %d" % refused)
     for s in held:
         s.close()
@@ -156,7 +156,7 @@ RATE, BURST = 5, 10
 
 
 def test_rate(b):
-    created0 = metric(b.port, "umbra_broker_identities_created_total", "127.0.0.3")
+    created0 = metric(b.metrics_port, "umbra_broker_identities_created_total", "127.0.0.3")
     s = connect(b.port)
     t0 = time.monotonic()
     replies = [ask(s, "POST", "/v1/identities") for _ in range(40)]
@@ -185,10 +185,10 @@ def test_rate(b):
            "detail} (%d refused, %d bad)" % (codes.count(429), len(bad)))
     other = [once(b.port, source="127.0.0.2")[0] for _ in range(5)]
     expect(other == [200] * 5, "rate: another client address is not limited (%s)" % other)
-    created = metric(b.port, "umbra_broker_identities_created_total", "127.0.0.3")
+    created = metric(b.metrics_port, "umbra_broker_identities_created_total", "127.0.0.3")
     expect(created - created0 == passed, "rate: refused POSTs created nothing (%d created, %d passed)"
            % (created - created0, passed))
-    limited = metric(b.port, "umbra_broker_requests_rate_limited_total", "127.0.0.3")
+    limited = metric(b.metrics_port, "umbra_broker_requests_rate_limited_total", "127.0.0.3")
     expect(limited == codes.count(429), "metrics: umbra_broker_requests_rate_limited_total = %d"
            % limited)
     wait = max(int(r[1]["retry-after"]) for r in replies if r[0] == 429)

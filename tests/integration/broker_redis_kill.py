@@ -183,8 +183,8 @@ def outage_requests(b, t1, t2, pn2, cid, csec):
     """Every endpoint class while Redis is gone: (name, reply, seconds)."""
     reqs = [
         ("create identity", "POST", "/v1/identities", None, None),
-        ("pseudonym", "POST", "/v1/identities/%s/pseudonyms" % t2, {"context": "friends"}, None),
-        ("pending calls", "GET", "/v1/identities/%s/calls?context=friends" % t2, None, None),
+        ("pseudonym", "POST", "/v1/pseudonyms", {"context": "friends"}, t2),
+        ("pending calls", "GET", "/v1/pending?context=friends", None, t2),
         ("create call", "POST", "/v1/calls",
          {"callee": pn2, "caller": t1, "service": "contact-list", "call_model": "single-cs",
           "destination": "trusted", "caller_state": "pseudonymous"}, None),
@@ -223,7 +223,7 @@ def redis_kill(h, b, redis, relay):
     call2 = r.json
     b.remember(call2["caller_secret"], call2["ice_servers"][0]["credential"])
     events_before = b.events(cid, "caller", csec).json
-    pending_before = b.request("GET", "/v1/identities/%s/calls?context=friends" % t2).json
+    pending_before = b.pending(t2, "friends").json
     expect(call2["call_id"] in pending_before["calls"], "broker: call 2 is in the callee's pending list")
     expect(wait_subscribed(redis, 1) is not None, "relay: subscribed to %s" % REVOKE)
 
@@ -271,13 +271,13 @@ def redis_kill(h, b, redis, relay):
            "Redis answered PING; outage %.1f s)" % ((back or 0) * 1000, t_up - t_kill))
     lost = []
     for tok in writer.acked:
-        r = b.request("POST", "/v1/identities/%s/pseudonyms" % tok, {"context": "check"})
+        r = b.request("POST", "/v1/pseudonyms", {"context": "check"}, bearer=tok)
         if r.status != 200:
             lost.append((r.status, r.raw[:100]))
     expect(lost == [], "recovery: all %d identities acknowledged before the kill are there "
            "(lost: %d %s)" % (len(writer.acked), len(lost), lost[:2]))
     expect(b.pseudonym(t2, "friends") == pn2, "recovery: same pseudonym for the same context")
-    pending = b.request("GET", "/v1/identities/%s/calls?context=friends" % t2)
+    pending = b.pending(t2, "friends")
     expect(pending.status == 200 and pending.json == pending_before,
            "recovery: the callee's pending calls are the same (%d)" % len(pending.json["calls"]))
     ev = b.events(cid, "caller", csec)

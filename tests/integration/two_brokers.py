@@ -77,7 +77,7 @@ def woken_by(poll, action, what):
 
 
 def open_polls(b):
-    text = b.request("GET", "/metrics").raw
+    text = b.metrics().raw
     for line in text.splitlines():
         if line.startswith("umbra_broker_long_polls "):
             return int(float(line.split()[-1]))
@@ -123,7 +123,7 @@ def main():
         call = r.json
         cid, csec = call["call_id"], call["caller_secret"]
         A.remember(csec, call["ice_servers"][0]["credential"], call["ice_servers"][0]["username"])
-        pend = B.request("GET", "/v1/identities/%s/calls?context=friends" % callee_tok)
+        pend = B.pending(callee_tok, "friends")
         expect(pend.status == 200 and cid in pend.json["calls"], "B lists the call made on A")
         ev = A.events(cid, "callee", callee_tok)
         expect([e["type"] for e in ev.json["events"]] == ["invited"], "A: callee invited")
@@ -222,7 +222,7 @@ def main():
                "the wake-ups came through umbra:notify, not the once-a-second re-check")
 
         for b in (A, B):
-            expect(b.request("GET", "/metrics").status == 200, "%s: /metrics" % b.name)
+            expect(b.metrics().status == 200, "%s: /metrics on metrics-listen" % b.name)
             b.stop()
         h.stop(relay)
         with open(h.sensitive_path) as f:

@@ -150,6 +150,9 @@ class Broker:
         self.secret = secret
         self.tls = tls
         self.port = h.port()
+        # The operator's listener (/metrics, /healthz), as the shipped
+        # config has it; metrics_listen=None turns it off.
+        self.metrics_port = h.port()
         broker_key = os.urandom(32).hex()
         h.record_sensitive(broker_key)
         self.key_path = h.write_file(name + ".key", broker_key + "\n")
@@ -160,7 +163,8 @@ class Broker:
                        "redis": "127.0.0.1:%d" % redis_port,
                        "auth_secret_file": self.secret_path, "policy": self.policy_path,
                        "broker_key_file": self.key_path, "relay": list(relays),
-                       "log_level": "debug", "long_poll_timeout": 5, "dtls_pool": 4}
+                       "log_level": "debug", "long_poll_timeout": 5, "dtls_pool": 4,
+                       "metrics_listen": "127.0.0.1:%d" % self.metrics_port}
         if tls:
             self.cert, key = h.make_cert(name + "-tls")
             self.config.update(tls_cert=self.cert, tls_key=key)
@@ -192,8 +196,11 @@ class Broker:
                                                context=ctx)
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
-    def request(self, method, path, body=None, bearer=None, raw=None, timeout=15):
-        conn = self.connection(timeout)
+    def request(self, method, path, body=None, bearer=None, raw=None, timeout=15, port=None):
+        """One request to the public listener, or (port) to another of the
+        broker's listeners over plain HTTP (metrics-listen)."""
+        conn = (http.client.HTTPConnection("127.0.0.1", port, timeout=timeout) if port
+                else self.connection(timeout))
         headers = {}
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
         if data is not None:
@@ -222,9 +229,17 @@ class Broker:
         body = {"context": context}
         if rotate is not None:
             body["rotate"] = rotate
-        r = self.request("POST", "/v1/identities/%s/pseudonyms" % token, body)
+        r = self.request("POST", "/v1/pseudonyms", body, bearer=token)
         assert r.status == 200, r
         return r.json["pseudonym"]
+
+    def pending(self, token, context):
+        """GET /v1/pending?context=: the identity's pending calls (Reply)."""
+        return self.request("GET", "/v1/pending?context=%s" % context, bearer=token)
+
+    def metrics(self):
+        """GET /metrics on metrics-listen (Reply)."""
+        return self.request("GET", "/metrics", port=self.metrics_port)
 
     def create_call(self, callee, caller=None, **kw):
         body = {"callee": callee, "service": "contact-list", "call_model": "single-cs",

@@ -83,6 +83,51 @@ static void test_values(void **state)
     assert_int_equal(set(&c, "fleet-cache-ms", "60001"), -1);
 }
 
+/* A string of n copies of c (n < cap). */
+static const char *repeat(char *buf, size_t cap, const char *prefix, size_t n)
+{
+    size_t p = strlen(prefix);
+    assert_true(p <= n && n < cap);
+    memcpy(buf, prefix, p);
+    memset(buf + p, 'a', n - p);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* Every list and string key at its limit N, N+1 and the longest value a
+ * line can carry: refused with a reason, never written past its array. */
+static void test_limits(void **state)
+{
+    static char big[1 << 16];
+    struct broker_config c;
+    char ip[32];
+    (void)state;
+    broker_config_defaults(&c);
+    assert_int_equal(set(&c, "tls-cert", repeat(big, sizeof(big), "/", CONFIG_PATH_MAX - 1)), 0);
+    assert_int_equal(strlen(c.tls_cert), CONFIG_PATH_MAX - 1);
+    assert_int_equal(set(&c, "tls-cert", repeat(big, sizeof(big), "/", CONFIG_PATH_MAX)), -1);
+    assert_int_equal(set(&c, "tls-cert", repeat(big, sizeof(big), "/", sizeof(big) - 1)), -1);
+    assert_int_equal(strlen(c.tls_cert), CONFIG_PATH_MAX - 1);
+    assert_int_equal(set(&c, "relay", repeat(big, sizeof(big), "turn:", CONFIG_URI_MAX - 1)), 0);
+    assert_int_equal(set(&c, "relay", repeat(big, sizeof(big), "turn:", CONFIG_URI_MAX)), -1);
+    assert_int_equal(set(&c, "relay", repeat(big, sizeof(big), "turn:", sizeof(big) - 1)), -1);
+    assert_int_equal(c.n_relays, 1);
+    for (int i = 0; i < CONFIG_MAX_POLICIES; i++)
+        assert_int_equal(set(&c, "policy", "/etc/umbra/p.json"), 0);
+    assert_int_equal(set(&c, "policy", "/etc/umbra/p.json"), -1);
+    assert_int_equal(c.n_policies, CONFIG_MAX_POLICIES);
+    for (int i = 0; i < CONFIG_MAX_PROXIES; i++) {
+        snprintf(ip, sizeof(ip), "10.0.0.%d", i + 1);
+        assert_int_equal(set(&c, "trusted-proxy", ip), 0);
+    }
+    assert_int_equal(set(&c, "trusted-proxy", "10.0.1.1"), -1);
+    assert_int_equal(set(&c, "proc-user", repeat(big, sizeof(big), "", sizeof(c.proc_user) - 1)),
+                     0);
+    assert_int_equal(set(&c, "proc-user", repeat(big, sizeof(big), "", sizeof(c.proc_user))), -1);
+    assert_int_equal(set(&c, "redis", repeat(big, sizeof(big), "", sizeof(big) - 1)), -1);
+    assert_int_equal(set(&c, "listen", repeat(big, sizeof(big), "", sizeof(big) - 1)), -1);
+}
+
 static void test_file_errors_name_the_line(void **state)
 {
     char path[] = "/tmp/umbra-bconf-XXXXXX", err[512];
@@ -113,6 +158,39 @@ static void test_contrib_example(void **state)
     assert_int_equal(c.n_relays, 3);
     assert_int_equal(c.listen_port, 8443);
     assert_true(c.tls_cert[0] != '\0');
+    /* The example shows the operator's counters on loopback. */
+    assert_string_equal(c.metrics_host, "127.0.0.1");
+    assert_int_equal(c.metrics_port, 9642);
+}
+
+/* metrics-listen: off by default; HOST:PORT like listen; never the listen
+ * address itself. */
+static void test_metrics_listen(void **state)
+{
+    struct broker_config c;
+    char err[256];
+    broker_config_defaults(&c);
+    assert_int_equal(c.metrics_port, 0);
+    assert_int_equal(set(&c, "relay", "turn:relay.example:3478?transport=udp"), 0);
+    assert_int_equal(set(&c, "auth-secret-file", "/etc/umbra/secrets"), 0);
+    assert_int_equal(set(&c, "broker-key-file", "/etc/umbra/broker.key"), 0);
+    assert_int_equal(set(&c, "policy", "/etc/umbra/policy.json"), 0);
+    assert_int_equal(broker_config_check(&c, err, sizeof(err)), 0);
+    assert_int_equal(set(&c, "metrics-listen", "nowhere"), -1);
+    assert_int_equal(set(&c, "metrics-listen", "127.0.0.1:0"), -1);
+    assert_int_equal(set(&c, "metrics-listen", "127.0.0.1:65536"), -1);
+    assert_int_equal(set(&c, "metrics-listen", ":9642"), -1);
+    assert_int_equal(c.metrics_port, 0); /* refused values change nothing */
+    assert_int_equal(set(&c, "metrics-listen", "[::1]:9642"), 0);
+    assert_string_equal(c.metrics_host, "::1");
+    assert_int_equal(c.metrics_port, 9642);
+    assert_int_equal(set(&c, "metrics-listen", "127.0.0.1:65535"), 0);
+    assert_int_equal(c.metrics_port, 65535);
+    assert_int_equal(set(&c, "metrics-listen", "127.0.0.1:8080"), 0);
+    assert_int_equal(broker_config_check(&c, err, sizeof(err)), -1); /* = listen */
+    assert_non_null(strstr(err, "metrics-listen"));
+    assert_int_equal(set(&c, "metrics-listen", "127.0.0.1:8081"), 0);
+    assert_int_equal(broker_config_check(&c, err, sizeof(err)), 0);
 }
 
 /* redis-sentinel and redis-master-name go together. */
@@ -144,8 +222,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_need_required_keys),
         cmocka_unit_test(test_values),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_file_errors_name_the_line),
         cmocka_unit_test(test_contrib_example),
+        cmocka_unit_test(test_metrics_listen),
         cmocka_unit_test(test_sentinel_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

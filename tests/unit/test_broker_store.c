@@ -140,6 +140,42 @@ static void test_batch(void **state)
     store_free(st);
 }
 
+/* STORE_BATCH_MAX commands go in one round trip; one more, or a command
+ * with more than STORE_ARGV_MAX arguments, refuses the whole batch with
+ * STORE_EBATCH (no abort) and sends nothing; the store stays usable. */
+static void test_batch_limits(void **state)
+{
+    struct store *st = store_new("127.0.0.1", PORT, 200, &test_log);
+    struct store_batch b = {0};
+    struct store_val v[STORE_BATCH_MAX + 1], n;
+    (void)state;
+    store_cmd(st, NULL, "DEL", "t:n", NULL);
+    for (int i = 0; i < STORE_BATCH_MAX; i++)
+        store_batch_add(&b, "INCR", "t:n", NULL);
+    assert_int_equal(store_batch_run(st, &b, v), 0);
+    assert_int_equal(v[STORE_BATCH_MAX - 1].num, STORE_BATCH_MAX);
+    for (int i = 0; i < STORE_BATCH_MAX; i++)
+        store_val_free(&v[i]);
+    store_batch_add(&b, "INCR", "t:n", NULL);
+    assert_true(b.overflow);
+    assert_int_equal(store_batch_run(st, &b, v), STORE_EBATCH);
+    assert_int_equal(store_cmd(st, &n, "GET", "t:n", NULL), 0);
+    assert_int_equal(atoi(n.str), STORE_BATCH_MAX);
+    store_val_free(&n);
+    memset(&b, 0, sizeof(b));
+    store_batch_add(&b, "RPUSH", "t:n", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11",
+                    "12", "13", "14", NULL);
+    assert_false(b.overflow);
+    memset(&b, 0, sizeof(b));
+    store_batch_add(&b, "RPUSH", "t:n", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11",
+                    "12", "13", "14", "15", NULL);
+    assert_true(b.overflow);
+    assert_int_equal(store_batch_run(st, &b, NULL), STORE_EBATCH);
+    assert_int_equal(store_cmd(st, &n, "DEL", "t:n", NULL), 0);
+    assert_int_equal(n.num, 1);
+    store_free(st);
+}
+
 /* A replica (what a demoted master becomes) answers READONLY to writes:
  * the store counts as down (503, not 500) and drops the connection so the
  * master is looked for again; reads before that still work. */
@@ -225,7 +261,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replies),         cmocka_unit_test(test_batch),
         cmocka_unit_test(test_replica_is_down), cmocka_unit_test(test_down_then_recovers),
-        cmocka_unit_test(test_never_up),
+        cmocka_unit_test(test_never_up),        cmocka_unit_test(test_batch_limits),
     };
     if (sodium_init() < 0)
         return 1;

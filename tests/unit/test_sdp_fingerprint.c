@@ -101,12 +101,55 @@ static void test_add(void **state)
     assert_string_equal(r.fingerprints[SDP_MAX_FINGERPRINTS - 1], "sha-256 00:07");
 }
 
+/* Writes "<name> XX:XX:..." with pairs hex pairs, the first one being
+ * first; returns its length. */
+static size_t fp_make(char *buf, size_t cap, const char *name, int pairs, int first)
+{
+    size_t n = (size_t)snprintf(buf, cap, "%s %02x", name, first);
+    for (int i = 1; i < pairs; i++)
+        n += (size_t)snprintf(buf + n, cap - n, ":%02x", i);
+    return n;
+}
+
+/* The longest fingerprint the parser accepts (a 16-character hash name and
+ * 64 pairs, 208 bytes normalised) fills every slot of a result; a 17th
+ * character or a 65th pair is refused. A regression: the normalised form
+ * once overran a 200-byte buffer. */
+static void test_longest_name_and_value(void **state)
+{
+    static const char name16[] = "x-sixteen-chars0";
+    char in[512], err[128];
+    struct sdp_result r;
+    size_t n;
+    (void)state;
+    assert_int_equal(sizeof(name16) - 1, SDP_FINGERPRINT_HASH_MAX);
+    memset(&r, 0, sizeof(r));
+    for (int i = 0; i < SDP_MAX_FINGERPRINTS; i++) {
+        n = fp_make(in, sizeof(in), name16, SDP_FINGERPRINT_PAIRS_MAX, i);
+        assert_int_equal(n + 1, SDP_FINGERPRINT_MAX);
+        assert_int_equal(sdp_fingerprint_add(&r, in, n, err, sizeof(err)), 0);
+        assert_int_equal(strlen(r.fingerprints[i]), n);
+    }
+    assert_int_equal(r.n_fingerprints, SDP_MAX_FINGERPRINTS);
+    n = fp_make(in, sizeof(in), name16, SDP_FINGERPRINT_PAIRS_MAX, 0xfe);
+    assert_int_equal(sdp_fingerprint_add(&r, in, n, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "fingerprints"));
+    memset(&r, 0, sizeof(r));
+    n = fp_make(in, sizeof(in), name16, SDP_FINGERPRINT_PAIRS_MAX + 1, 0);
+    assert_int_equal(sdp_fingerprint_add(&r, in, n, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "pairs"));
+    n = fp_make(in, sizeof(in), "x-seventeen-chars", SDP_FINGERPRINT_PAIRS_MAX, 0);
+    assert_int_equal(sdp_fingerprint_add(&r, in, n, err, sizeof(err)), -1);
+    assert_int_equal(r.n_fingerprints, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_normalise),
         cmocka_unit_test(test_longest),
         cmocka_unit_test(test_add),
+        cmocka_unit_test(test_longest_name_and_value),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,215 @@
+"""umbra-broker at the edges of its documented limits, over HTTP with a real
+redis-server: each limit at N (accepted), N+1 (a 4xx with a reason, nothing
+written to Redis) and the largest input the outer limit (max-body) lets
+through. After every refused request the broker must still be up.
+
+Regressions of two one-request crashes:
+- 24 or more kept trickled candidates (end-of-candidates "" entries count)
+  once overflowed the Redis batch and aborted the broker;
+- a=fingerprint with a 16-character hash name and 64 pairs once overran a
+  stack buffer.
+
+Ports: from 38000-38099.
+"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from broker_harness import Broker, Resp  # noqa: E402
+from umbra_harness import Harness, expect, run  # noqa: E402
+import broker_sdp_fixtures as fx  # noqa: E402
+
+MAX_BODY = 100000       # the test broker's max-body: room for an SDP over its own limit
+SDP_MAX_INPUT = 65536   # broker/sdp_sanitize.h
+MAX_CANDIDATES = 32     # docs/api.md: POST /v1/calls/{id}/candidates
+MAX_FINGERPRINTS = 8    # docs/api.md: distinct a=fingerprint values per SDP
+HASH_NAME_MAX = 16
+CONTEXT_MAX = 256       # docs/api.md: a pseudonym context
+PAIRS_MAX = 64
+POLICY = {"version": 1, "source": "service", "rules": [
+    {"match": {"service": "click-to-link"}, "set": {"ice_delay_until_answer": False}}]}
+
+
+def snapshot(rc):
+    return {k: (t, v) for k, (t, ttl, v) in rc.dump_all().items()}
+
+
+def alive(b, what):
+    expect(b.proc.alive(), "%s: the broker is still running" % what)
+    r = b.request("GET", "/healthz")
+    expect(r.status == 200, "%s: the broker still answers (healthz %d)" % (what, r.status))
+
+
+def refused(b, rc, method, path, body, bearer, status, what, raw=None):
+    before = snapshot(rc)
+    r = b.request(method, path, body, bearer=bearer, raw=raw)
+    expect(r.status == status and r.json is not None and isinstance(r.json.get("detail"), str)
+           and r.json["detail"] != "",
+           "%s: %d with a reason (got %d %s)" % (what, status, r.status, r.raw[:160]))
+    expect(snapshot(rc) == before, "%s: nothing written to Redis" % what)
+    alive(b, what)
+    return r
+
+
+def fingerprint(name, pairs, first=0):
+    body = [first & 0xff] + list(os.urandom(pairs - 1))
+    return name + " " + ":".join("%02X" % x for x in body)
+
+
+def offer_with(fps):
+    """A Chromium offer carrying each of fps as an a=fingerprint line."""
+    sdp = fx.chromium_offer(fps[0], candidates=False)
+    extra = "".join("a=fingerprint:%s\r\n" % f for f in fps[1:])
+    at = sdp.index("a=setup:")
+    return sdp[:at] + extra + sdp[at:]
+
+
+def relay_candidate(i, ufrag_len=0):
+    c = "candidate:%d 1 udp 41885439 198.51.100.20 %d typ relay raddr 10.0.0.1 rport 9" % (
+        i, 50000 + i)
+    if ufrag_len:
+        c += " ufrag " + "u" * ufrag_len
+    return c
+
+
+def new_call(b, t1, t2, pn2, **kw):
+    r = b.create_call(pn2, caller=t1, **kw)
+    assert r.status == 201, r
+    b.remember(r.json["caller_secret"])
+    return r.json["call_id"], r.json["caller_secret"]
+
+
+def test_candidates(b, rc, t1, t2, pn2):
+    cid, sec = new_call(b, t1, t2, pn2, service="click-to-link")
+    path = "/v1/calls/%s/candidates" % cid
+    queue = "umbra:call:%s:ev:callee" % cid
+    for n in (23, 24):  # 24 kept was the first batch that aborted the broker
+        r = b.request("POST", path, {"candidates": [relay_candidate(i) for i in range(n)]},
+                      bearer=sec)
+        expect(r.status == 200 and r.json["kept"] == n,
+               "candidates: %d relay candidates kept (got %d %s)" % (n, r.status, r.raw[:120]))
+        alive(b, "candidates: %d kept" % n)
+    r = b.request("POST", path, {"candidates": [""] * MAX_CANDIDATES}, bearer=sec)
+    expect(r.status == 200 and r.json["kept"] == MAX_CANDIDATES,
+           "candidates: %d end-of-candidates entries kept" % MAX_CANDIDATES)
+    # N at the longest candidate the sanitizer keeps (256-char ufrag).
+    r = b.request("POST", path, {"candidates": [relay_candidate(i, 256)
+                                                for i in range(MAX_CANDIDATES)]}, bearer=sec)
+    expect(r.status == 200 and r.json["kept"] == MAX_CANDIDATES and r.json["dropped"] == 0,
+           "candidates: %d of the longest kept form" % MAX_CANDIDATES)
+    llen = rc.cmd("LLEN", queue)
+    expect(llen == 1 + 23 + 24 + 2 * MAX_CANDIDATES,
+           "candidates: every kept entry queued for the callee (LLEN %r)" % llen)
+    refused(b, rc, "POST", path, {"candidates": [""] * (MAX_CANDIDATES + 1)}, sec, 400,
+            "candidates: %d entries" % (MAX_CANDIDATES + 1))
+    # A 257-char ufrag is over the 256 ice-chars kept: the extension goes.
+    r = b.request("POST", path, {"candidates": [relay_candidate(0, 257)]}, bearer=sec)
+    last = json.loads(rc.cmd("LRANGE", queue, -1, -1)[0])
+    expect(r.status == 200 and r.json["kept"] == 1 and "ufrag" not in last["candidate"]
+           and last["candidate"].endswith("typ relay raddr 0.0.0.0 rport 0"),
+           "candidates: a 257-char ufrag is dropped from the kept candidate (%s)" % last)
+    # The largest array max-body lets through: refused on its count.
+    n = (MAX_BODY - len('{"candidates":[]}') + 1) // 3
+    raw = '{"candidates":[' + ",".join(['""'] * n) + "]}"
+    assert len(raw) <= MAX_BODY
+    refused(b, rc, "POST", path, None, sec, 400, "candidates: %d entries in max-body" % n, raw=raw)
+
+
+def test_fingerprints(b, rc, t1, t2, pn2):
+    name16 = "x-sixteen-chars0"
+    assert len(name16) == HASH_NAME_MAX
+    cid, sec = new_call(b, t1, t2, pn2)
+    path = "/v1/calls/%s/offer" % cid
+    longest = [fingerprint(name16, PAIRS_MAX, i) for i in range(MAX_FINGERPRINTS)]
+    r = b.request("POST", path, {"sdp": offer_with(longest)}, bearer=sec)
+    expect(r.status == 200, "fingerprint: %d of a %d-char name and %d pairs accepted (got %d %s)"
+           % (MAX_FINGERPRINTS, HASH_NAME_MAX, PAIRS_MAX, r.status, r.raw[:160]))
+    alive(b, "fingerprint: the longest")
+    cid, sec = new_call(b, t1, t2, pn2)
+    path = "/v1/calls/%s/offer" % cid
+    over = [fingerprint(name16, PAIRS_MAX, i) for i in range(MAX_FINGERPRINTS + 1)]
+    refused(b, rc, "POST", path, {"sdp": offer_with(over)}, sec, 422,
+            "fingerprint: %d distinct" % (MAX_FINGERPRINTS + 1))
+    refused(b, rc, "POST", path, {"sdp": offer_with([fingerprint(name16, PAIRS_MAX + 1)])}, sec,
+            422, "fingerprint: %d pairs" % (PAIRS_MAX + 1))
+    refused(b, rc, "POST", path, {"sdp": offer_with([fingerprint(name16 + "x", PAIRS_MAX)])}, sec,
+            422, "fingerprint: a %d-char hash name" % (HASH_NAME_MAX + 1))
+
+
+def padded_offer(size):
+    """A valid offer of exactly size bytes (padding in a=x-pad lines)."""
+    sdp = fx.chromium_offer(fx.random_fingerprint(), candidates=False)
+    at = sdp.index("a=setup:")
+    need = size - len(sdp)
+    pad = ""
+    while need > 0:
+        line = min(need, 1000)
+        assert line >= 9
+        if 0 < need - line < 9:
+            line -= 9
+        pad += "a=x-pad:" + "p" * (line - 10) + "\r\n"
+        need -= line
+    out = sdp[:at] + pad + sdp[at:]
+    assert len(out) == size, (len(out), size)
+    return out
+
+
+def test_sizes(b, rc, t1, t2, pn2):
+    cid, sec = new_call(b, t1, t2, pn2)
+    path = "/v1/calls/%s/offer" % cid
+    r = b.request("POST", path, {"sdp": padded_offer(SDP_MAX_INPUT)}, bearer=sec)
+    expect(r.status == 200, "sdp: %d bytes accepted (got %d %s)" % (SDP_MAX_INPUT, r.status,
+                                                                    r.raw[:160]))
+    refused(b, rc, "POST", path, {"sdp": padded_offer(SDP_MAX_INPUT + 1)}, sec, 422,
+            "sdp: %d bytes" % (SDP_MAX_INPUT + 1))
+    # The largest body max-body lets through, and one byte more.
+    sdp = padded_offer(SDP_MAX_INPUT + 1)
+    body = json.dumps({"sdp": sdp, "pad": ""})
+    body = json.dumps({"sdp": sdp, "pad": "x" * (MAX_BODY - len(body))})
+    assert len(body) == MAX_BODY
+    r = refused(b, rc, "POST", path, None, sec, 400, "body: %d bytes (max-body)" % MAX_BODY,
+                raw=body)
+    refused(b, rc, "POST", path, None, sec, 413, "body: %d bytes" % (MAX_BODY + 1),
+            raw=body[:-2] + "x\"}")
+
+
+def test_contexts(b, rc, t1):
+    pn = b.pseudonym(t1, "c" * CONTEXT_MAX)
+    expect(len(pn) > 0, "context: %d bytes accepted" % CONTEXT_MAX)
+    r = b.pending(t1, "c" * CONTEXT_MAX)
+    expect(r.status == 200, "pending: a %d-byte context accepted (got %d)" % (CONTEXT_MAX, r.status))
+    refused(b, rc, "POST", "/v1/pseudonyms", {"context": "c" * (CONTEXT_MAX + 1)}, t1, 400,
+            "context: %d bytes" % (CONTEXT_MAX + 1))
+    refused(b, rc, "GET", "/v1/pending?context=" + "c" * (CONTEXT_MAX + 1), None, t1, 400,
+            "pending: a %d-byte context" % (CONTEXT_MAX + 1))
+    raw = json.dumps({"context": "c" * (MAX_BODY - len('{"context": ""}'))})
+    assert len(raw) == MAX_BODY
+    refused(b, rc, "POST", "/v1/pseudonyms", None, t1, 400, "context: in a %d-byte body" % MAX_BODY,
+            raw=raw)
+
+
+def main():
+    with Harness("broker_edges", port_base=38000, port_count=100) as h:
+        redis = h.start_redis()
+        b = Broker(h, redis.port, ["turn:127.0.0.1:3478?transport=udp"], policy=POLICY,
+                   max_body=MAX_BODY)
+        b.start()
+        rc = Resp(redis.port)
+        t1, t2 = b.identity(), b.identity()
+        pn2 = b.pseudonym(t2, "peer")
+        test_candidates(b, rc, t1, t2, pn2)
+        test_fingerprints(b, rc, t1, t2, pn2)
+        test_sizes(b, rc, t1, t2, pn2)
+        test_contexts(b, rc, t1)
+        rc.close()
+        b.stop()
+        h.stop(redis)
+    print("all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    run(main)
