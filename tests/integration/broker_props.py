@@ -58,37 +58,38 @@ POLL_MAX = 1000000  # since, wait: 0 to 1000000
 HEADERS_MAX = 16384  # the request head the broker reads
 
 # The API as docs/api.md documents it, one row per route of broker/api.c:
-# method, path ({token}: an identity token, {call}: a call id, {file}: a
-# demo file), how the request says who it is (None; "path": the identity
-# token in the path; "bearer": Authorization: Bearer with a party's
-# secret or the callee's identity token; "body": the caller's token in the
-# JSON body), the success status, and the documented refusals of the
-# route. Every route may also answer 400 malformed_json (a body that is
-# not one JSON object), 413 (body over max-body) and 429 (client-rate, off
-# here). When the identity token leaves the URL, the pseudonym and pending
-# rows become ("POST", "/v1/pseudonyms", "bearer_token") and ("GET",
-# "/v1/pending", "bearer_token"), and /metrics leaves the public port.
-Route = collections.namedtuple("Route", "name method path auth ok errors")
+# the listener ("public", or "ops": metrics-listen), method, path
+# ({call}: a call id, {file}: a demo file), how the request says who it is
+# (None; "token": Authorization: Bearer with an identity token; "secret":
+# Authorization: Bearer with a party's secret, or the callee's identity
+# token before accepting; "body": the caller's token in the JSON body),
+# the success status, and the documented refusals of the route. Every
+# route may also answer 400 malformed_json (a body that is not one JSON
+# object), 413 (body over max-body) and 429 (client-rate, off here).
+Route = collections.namedtuple("Route", "name listener method path auth ok errors")
 ROUTES = [
-    Route("identity", "POST", "/v1/identities", None, 201, {400}),
-    Route("pseudonym", "POST", "/v1/identities/{token}/pseudonyms", "path", 200, {400, 404}),
-    Route("pending", "GET", "/v1/identities/{token}/calls", "path", 200, {400, 404}),
-    Route("create", "POST", "/v1/calls", "body", 201, {400, 401, 403, 404, 503}),
-    Route("events", "GET", "/v1/calls/{call}/events", "bearer", 200, {400, 401, 403, 404}),
-    Route("accept", "POST", "/v1/calls/{call}/accept", "bearer", 200,
+    Route("identity", "public", "POST", "/v1/identities", None, 201, {400}),
+    Route("pseudonym", "public", "POST", "/v1/pseudonyms", "token", 200, {400, 401, 404}),
+    Route("pending", "public", "GET", "/v1/pending", "token", 200, {400, 401, 404}),
+    Route("create", "public", "POST", "/v1/calls", "body", 201, {400, 401, 403, 404, 503}),
+    Route("events", "public", "GET", "/v1/calls/{call}/events", "secret", 200,
+          {400, 401, 403, 404}),
+    Route("accept", "public", "POST", "/v1/calls/{call}/accept", "secret", 200,
           {400, 401, 403, 404, 409, 410, 503}),
-    Route("offer", "POST", "/v1/calls/{call}/offer", "bearer", 200,
+    Route("offer", "public", "POST", "/v1/calls/{call}/offer", "secret", 200,
           {400, 401, 403, 404, 409, 410, 422}),
-    Route("answer", "POST", "/v1/calls/{call}/answer", "bearer", 200,
+    Route("answer", "public", "POST", "/v1/calls/{call}/answer", "secret", 200,
           {400, 401, 403, 404, 409, 410, 422}),
-    Route("candidates", "POST", "/v1/calls/{call}/candidates", "bearer", 200,
+    Route("candidates", "public", "POST", "/v1/calls/{call}/candidates", "secret", 200,
           {400, 401, 403, 404, 410, 422}),
-    Route("end", "DELETE", "/v1/calls/{call}", "bearer", 200, {400, 401, 403, 404, 410}),
-    Route("healthz", "GET", "/healthz", None, 200, set()),
-    Route("metrics", "GET", "/metrics", None, 200, set()),
-    Route("demo", "GET", "/demo", None, 301, set()),
-    Route("demo_index", "GET", "/demo/", None, 200, set()),
-    Route("demo_file", "GET", "/demo/{file}", None, 200, {404}),
+    Route("end", "public", "DELETE", "/v1/calls/{call}", "secret", 200,
+          {400, 401, 403, 404, 410}),
+    Route("healthz", "public", "GET", "/healthz", None, 200, set()),
+    Route("demo", "public", "GET", "/demo", None, 301, set()),
+    Route("demo_index", "public", "GET", "/demo/", None, 200, set()),
+    Route("demo_file", "public", "GET", "/demo/{file}", None, 200, {404}),
+    Route("metrics", "ops", "GET", "/metrics", None, 200, set()),
+    Route("ops_healthz", "ops", "GET", "/healthz", None, 200, set()),
 ]
 ALL_ROUTES = {400, 413}
 # docs/api.md: the error name of each status.
@@ -100,6 +101,10 @@ ERROR_NAMES = {
     # Redis stays up: only the split_relays refusal may be a 503 here.
     503: {"relays_unavailable"},
 }
+# docs/api.md: what libevent answers itself for a request it cannot read
+# as HTTP/1.1 (its HTML page, Connection: close). Never for a request this
+# test meant to be well-formed.
+LIBEVENT_STATUSES = {400, 413, 501}
 ROUTE = {r.name: r for r in ROUTES}
 METHODS = ["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT",
            "FOO", "get", "M-SEARCH", "PROPFIND"]
@@ -246,6 +251,7 @@ class Req:
         self.body = body
         self.headers = list(headers or [])
         self.route = route
+        self.listener = route.listener if route is not None else "public"
         self.framing = "length"  # length, chunked, none, short, truncated, raw
         self.raw = None
         self.content_type = "application/json"
@@ -286,10 +292,8 @@ class Req:
         return out
 
 
-def path_of(route, world, call=None, token=None, file=None):
+def path_of(route, world, call=None, file=None):
     p = route.path
-    if "{token}" in p:
-        p = p.replace("{token}", token or world.callee)
     if "{call}" in p:
         p = p.replace("{call}", (call or world.call()).id)
     if "{file}" in p:
@@ -433,7 +437,9 @@ def preferences(rng):
 
 def auth_for(route, world, rng, call):
     """The right secret for the route, mostly; None for none."""
-    if route.auth != "bearer":
+    if route.auth == "token":
+        return rng.choice([world.callee, world.callee, world.caller, world.other])
+    if route.auth != "secret":
         return None
     n = route.name
     if n == "accept":
@@ -604,10 +610,7 @@ def gen_request(rng, world):
     route = rng.choice(ROUTES)
     call = world.call()
     auth = auth_for(route, world, rng, call)
-    token = None
-    if route.auth == "path":
-        token = rng.choice([world.callee, world.caller, world.other])
-    path = path_of(route, world, call, token,
+    path = path_of(route, world, call,
                    rng.choice(["demo.js", "index.html", "demo.css", "README.md", "none.js"]))
     path += query_for(route, world, rng, call, auth)
     body_v = valid_body(route, world, rng, call)
@@ -716,6 +719,50 @@ def gen_protocol(rng, world):
     return req
 
 
+def fixed_requests(rng, world):
+    """The documented limits at N, N+1 and the largest max-body lets
+    through, once each before the random ones, and HTTP edges that once
+    went wrong; each a list of requests for one connection."""
+    out = []
+
+    def req(label, name, body, auth=None, method=None, call=None):
+        route = ROUTE[name]
+        call = call or world.calls[1]  # accepted
+        r = Req("fixed " + label, method or route.method, path_of(route, world, call),
+                body if isinstance(body, bytes) else enc(body, False),
+                [("Authorization", "Bearer " + auth)] if auth else [], route)
+        return r
+
+    acc = [c for c in world.calls if c.accepted][0]
+    for n in (1, 23, 24, 25, CANDIDATES_MAX, CANDIDATES_MAX + 1, 2000):
+        for kind in ("end", "relay"):  # "" end-of-candidates entries count
+            out.append([req("%d %s candidates" % (n, kind), "candidates",
+                            {"candidates": [candidate_entry(rng, kind) for _ in range(n)]},
+                            acc.caller_secret, call=acc)])
+    for name_len, pairs in ((HASH_NAME_MAX, HEX_PAIRS_MAX), (HASH_NAME_MAX, HEX_PAIRS_MAX + 1),
+                            (HASH_NAME_MAX + 1, HEX_PAIRS_MAX), (7, 2), (7, 1)):
+        fp = fingerprint(rng, hash_name(rng, name_len), pairs)
+        out.append([req("fingerprint %d-char name, %d pairs" % (name_len, pairs), "offer",
+                        {"sdp": sdp_with(rng, [fp])}, acc.caller_secret, call=acc)])
+    for n in (FINGERPRINTS_MAX, FINGERPRINTS_MAX + 1):
+        out.append([req("%d fingerprints" % n, "answer",
+                        {"sdp": sdp_with(rng, [fingerprint(rng) for _ in range(n)], False)},
+                        acc.callee_secret, call=acc)])
+    for n in (0, 1, CONTEXT_MAX, CONTEXT_MAX + 1, MAX_BODY - 40):
+        out.append([req("context of %d bytes" % n, "pseudonym", {"context": "c" * n},
+                        world.callee)])
+    for size in (MAX_BODY, MAX_BODY + 1):
+        body = b'{"context":"x"' + b" " * (size - 16) + b"}"
+        out.append([req("body of %d bytes" % size, "pseudonym", body, world.callee)])
+        r = req("chunked body of %d bytes" % size, "pseudonym", body, world.callee)
+        r.framing, r.chunks = "chunked", [1000] * (size // 1000 + 1)
+        out.append([r])
+    # A reply to HEAD carries no content: the reply after it is read right.
+    out.append([req("HEAD", "healthz", b"", method="HEAD"), req("after HEAD", "healthz", b"")])
+    out.append([req("TRACE", "create", b"", method="TRACE")])
+    return out
+
+
 # -- sending and checking --------------------------------------------------------
 
 def read_reply(s, head_only=False):
@@ -766,6 +813,7 @@ class Prober:
         self.statuses = collections.Counter()
         self.restarts = 0
         self.kinds = collections.Counter()
+        self.libevent = collections.Counter()
 
     def problem(self, i, req, what, kind=None):
         """Records a failed property; three examples of each kind."""
@@ -789,7 +837,8 @@ class Prober:
         # wait; a whole one must be answered within 10 s.
         timeout = 10.0 if all(awaits_nothing(r) for r in reqs) else 0.5
         try:
-            s = socket.create_connection(("127.0.0.1", self.b.port), timeout=timeout)
+            port = self.b.port if reqs[0].listener == "public" else self.b.metrics_port
+            s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         except ConnectionRefusedError:
             return [None] * len(reqs)
         out = []
@@ -830,6 +879,14 @@ class Prober:
             return  # closed without a reply: allowed for what cannot be framed
         status, headers, body = got
         self.statuses[status] += 1
+        if libevent_page(headers, body):
+            self.libevent[status] += 1
+            if status not in LIBEVENT_STATUSES or (framed and req.label.endswith(" valid")):
+                self.problem(i, req, "libevent answered %d itself" % status,
+                             "libevent %d" % status)
+            if before is not None:
+                self.check_unchanged(i, req, before, after)
+            return
         allowed = self.allowed(req)
         if status not in allowed:
             if os.environ.get("UMBRA_PROPS_DEBUG"):
@@ -856,7 +913,7 @@ class Prober:
         path = req.path.split("?")[0].split("#")[0]
         if path.startswith("http://"):
             path = "/" + path.split("/", 3)[-1]
-        known = [r for r in ROUTES if path_matches(r.path, path)]
+        known = [r for r in ROUTES if r.listener == req.listener and path_matches(r.path, path)]
         if not known:
             return {400, 404, 413}
         if req.method not in [r.method for r in known]:
@@ -925,12 +982,19 @@ class Prober:
         return False
 
 
+def libevent_page(headers, body):
+    """An answer from libevent itself (docs/api.md), not from the broker."""
+    return headers.get("content-type") == "text/html" and headers.get("connection") == "close" \
+        and (body.startswith(b"<HTML><HEAD>") or body == b"")
+
+
 def awaits_nothing(req):
     """False for a request after which the broker may rightly wait for
     more bytes: a body cut short or unframed, raw bytes, a
     second Content-Length or a Transfer-Encoding header (libevent waits
     for a body it cannot frame until its timeout)."""
-    return req.raw is None and req.framing in ("length", "chunked") and not any(
+    return req.raw is None and req.framing in ("length", "chunked") and \
+        req.method != "CONNECT" and not any(
         k in ("Transfer-Encoding", "Content-Length") for k, v in req.headers)
 
 
@@ -1030,23 +1094,34 @@ def main():
                 threads.append(t)
         t0 = time.monotonic()
         i = 0
+        fixed = fixed_requests(rng, world)
+        next_refresh = 40
         while i < count and time.monotonic() - t0 < seconds:
-            if i % 40 == 0 and i > 0:
+            if i >= next_refresh:
+                next_refresh = i + 40
                 if rc.cmd("DBSIZE") > 1000:
                     rc.cmd("FLUSHALL")  # the broker keeps nothing else
                     world = World(b, rng)
                 else:
                     world.refresh()
             k = rng.random()
-            if k < 0.75:
+            if fixed:
+                reqs = fixed.pop(0)
+            elif k < 0.75:
                 reqs = [gen_request(rng, world)]
             elif k < 0.9:
                 reqs = [gen_protocol(rng, world)]
             else:  # pipelined
                 reqs = [gen_request(rng, world) for _ in range(rng.randint(2, 6))]
                 for r in reqs:
+                    r.listener = reqs[0].listener
+                    if r.method == "CONNECT":  # its reply ends with the connection
+                        r.method = "OPTIONS"
                     if r.framing in ("truncated", "short"):
                         r.framing = "length"
+            if os.environ.get("UMBRA_PROPS_TRACE"):
+                for r in reqs:
+                    note("TRACE %d %s %r" % (i, r.label, r.wire()[:200]))
             before = p.snapshot()
             got = p.send(reqs)
             after = p.snapshot()
@@ -1064,8 +1139,9 @@ def main():
         ok = b.request("GET", "/healthz")
         for t in threads:
             t.join()
-        note("%d requests in %.1f s (seed %d); statuses %s" % (
-            p.count, elapsed, seed, dict(sorted(p.statuses.items()))))
+        note("%d requests in %.1f s (seed %d); statuses %s; of them libevent's own %s" % (
+            p.count, elapsed, seed, dict(sorted(p.statuses.items())),
+            dict(sorted(p.libevent.items()))))
         bad = report(p, ok, slow_results)
         if bad:  # before stop: a dead broker's sanitizer report fails there
             fail("seed %d: %d problem(s):\n%s" % (seed, len(bad), "\n".join(bad)))
