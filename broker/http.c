@@ -28,6 +28,7 @@ struct http_server {
     const struct http_route *routes;
     size_t n_routes;
     size_t max_body;
+    unsigned timeout_s; /* idle timeout, and the deadline to read one request */
     void *tls;
     void *ctx;
     struct log_ctx *log;
@@ -441,7 +442,9 @@ static struct bufferevent *make_bufferevent(struct event_base *base, void *arg)
     struct bufferevent *under = s->tls != NULL
                                     ? tls_server_evhttp_bevcb(base, s->tls)
                                     : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-    return under != NULL ? http_limit_wrap(under, s->max_body, s->limits ? &s->hooks : NULL) : NULL;
+    return under != NULL
+               ? http_limit_wrap(under, s->max_body, s->timeout_s, s->limits ? &s->hooks : NULL)
+               : NULL;
 }
 
 struct http_server *http_new(struct event_base *base, const char *host, unsigned short port,
@@ -476,6 +479,7 @@ struct http_server *http_new(struct event_base *base, const char *host, unsigned
     s->routes = routes;
     s->n_routes = n_routes;
     s->max_body = max_body;
+    s->timeout_s = timeout_s;
     s->ctx = ctx;
     s->log = log;
     /* http_limit answers oversize bodies with a JSON 413 before evhttp
