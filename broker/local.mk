@@ -106,7 +106,7 @@ TESTS += tests/integration/broker_bearer.sh tests/integration/broker_metrics.sh
 EXTRA_DIST += tests/integration/broker_bearer.sh tests/integration/broker_bearer.py \
 	tests/integration/broker_metrics.sh tests/integration/broker_metrics.py
 
-# Generated hostile requests to every endpoint (bounded: about 3000 in 50 s;
+# Generated hostile requests to every endpoint (bounded: about 3000 in 45 s;
 # UMBRA_PROPS_REQUESTS / UMBRA_PROPS_SECONDS / UMBRA_PROPS_SEED for longer
 # runs and replays). Ports 36600-36699.
 TESTS += tests/integration/broker_props.sh
