@@ -900,6 +900,8 @@ class Prober:
         """framed: every request before this one on its connection was
         one the broker could frame."""
         route = req.route
+        if got in (None, "stall") and before is not None:
+            self.check_unchanged(i, req, before, after)  # a request cut short
         if got == "stall":
             if not framed or not awaits_nothing(req):
                 return  # a body still awaited: the broker may wait for it
@@ -1163,7 +1165,10 @@ def main():
             got = p.send(reqs)
             after = p.snapshot()
             alive = p.alive_or_restart(i, reqs, got)
-            refused = all(g not in (None, "stall") and g[0] >= 400 for g in got)
+            # Nothing may change for a refused request, nor for one cut
+            # short by a close (no whole request reached the broker).
+            refused = all(g not in (None, "stall") and g[0] >= 400 for g in got) or (
+                len(reqs) == 1 and reqs[0].framing == "truncated" and got[0] in (None, "stall"))
             for j, (r, g) in enumerate(zip(reqs, got)):
                 p.check(i, r, g, before if refused and alive else None, after,
                         all(awaits_nothing(x) for x in reqs[:j]))
