@@ -1172,6 +1172,8 @@ def main():
             for j, (r, g) in enumerate(zip(reqs, got)):
                 p.check(i, r, g, before if refused and alive else None, after,
                         all(awaits_nothing(x) for x in reqs[:j]))
+            if i // 10000 != (i + len(reqs)) // 10000:
+                note("%d requests in %.0f s" % (i + len(reqs), time.monotonic() - t0))
             i += len(reqs)
             p.count += len(reqs)
             if not alive:
