@@ -876,6 +876,9 @@ class Prober:
             s.sendall(b"".join(r.wire() for r in reqs))
             if any(r.framing == "truncated" for r in reqs):
                 s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the broker answered and closed before taking it all: read that
+        try:
             rest = b""
             for r in reqs:
                 try:
@@ -884,14 +887,12 @@ class Prober:
                 except socket.timeout:
                     out.append("stall")
                     break
-                except ConnectionResetError:
+                except OSError:  # reset
                     out.append(None)
                     break
                 out.append(got)
                 if got is None:
                     break
-        except (BrokenPipeError, ConnectionResetError):
-            pass
         finally:
             s.close()
         return out + [None] * (len(reqs) - len(out))
