@@ -950,6 +950,11 @@ class Prober:
         path = req.path.split("?")[0].split("#")[0]
         if path.startswith("http://"):
             path = "/" + path.split("/", 3)[-1]
+        if path.startswith("//"):  # "//AUTHORITY/PATH" (RFC 3986), as libevent reads it
+            rest = path[2:]
+            path = rest[rest.index("/"):] if "/" in rest else ""
+        if len(path) >= 512:  # longer than any route: unknown (docs/api.md: 404)
+            return {400, 404, 413}
         known = [r for r in ROUTES if r.listener == req.listener and path_matches(r.path, path)]
         if not known:
             return {400, 404, 413}
@@ -1021,8 +1026,8 @@ class Prober:
 
 def libevent_page(headers, body):
     """An answer from libevent itself (docs/api.md), not from the broker."""
-    return headers.get("content-type") == "text/html" and headers.get("connection") == "close" \
-        and (body.startswith(b"<HTML><HEAD>") or body == b"")
+    return headers.get("content-type") == "text/html" and \
+        (body.startswith(b"<HTML><HEAD>") or body == b"")
 
 
 def awaits_nothing(req):
