@@ -100,7 +100,7 @@ static int inproc(int redis_port, int n)
                        .pool = inline_pool,
                        .log = &log};
     if (identities_create(&ids, token) != 0 || identities_create(&ids, callee_tok) != 0 ||
-        identities_pseudonym_for(&ids, callee_tok, "bench", false, pn) != 0) {
+        identities_pseudonym_for(&ids, callee_tok, "bench", false, NULL, pn) != 0) {
         fprintf(stderr, "redis refused the set-up\n");
         return 1;
     }
@@ -143,9 +143,9 @@ static int inproc(int redis_port, int n)
     report("DTLS key + certificate", n, now_s() - t0, cpu_s() - c0);
     t0 = now_s(), c0 = cpu_s();
     for (int i = 0; i < n; i++) {
-        struct store_val v;
+        struct redis_val v;
         store_cmd(st, &v, "PING", NULL);
-        store_val_free(&v);
+        redis_val_free(&v);
     }
     report("Redis round trip (PING)", n, now_s() - t0, cpu_s() - c0);
 

@@ -10,6 +10,7 @@
 
 #include "calls.h"
 #include "broker_config.h"
+#include "create_limit.h"
 #include "dtls_pool.h"
 #include "http.h"
 #include "identities.h"
@@ -28,6 +29,7 @@ struct api {
     struct http_server *http;
     struct dtls_pool *pool;
     struct api_waiters *waiters;
+    struct create_limit *create; /* identities and pseudonym contexts made */
     unsigned long long identities_created, pseudonyms_issued;
 };
 
@@ -40,6 +42,23 @@ extern const size_t api_n_routes;
  * (struct api's http), not of this one. */
 extern const struct http_route api_metrics_routes[];
 extern const size_t api_n_metrics_routes;
+
+/* api_create: the creation limits (create_limit.h) as handlers use them.
+ * A handler fills one for the creation it is about to make and asks
+ * api_create_admit first (directly, or as identities_admit's fn), so a
+ * refused request writes nothing. */
+struct api_create {
+    struct api *a;
+    const struct http_req *req;
+    enum create_limit_kind kind;
+    int refused; /* CREATE_LIMIT_ECLIENT or _EGLOBAL once refused */
+    unsigned retry_after_s;
+};
+/* arg: a struct api_create. 0, or BROKER_ELIMITED when over a limit. */
+int api_create_admit(void *arg);
+/* Answers a refused creation: 429, Retry-After, {"error": "rate_limited",
+ * "detail": the limit and its config key}. */
+void api_create_refuse(const struct api_create *c);
 
 void api_identities_create(void *ctx, struct http_req *req);
 void api_identities_pseudonym(void *ctx, struct http_req *req);

@@ -145,6 +145,9 @@ void api_calls_notify(void *arg, const char *call_id)
 void api_calls_create(void *ctx, struct http_req *req)
 {
     struct api *a = ctx;
+    struct api_create limit = {a, req, CREATE_LIMIT_CALL, 0, 0};
+    struct api_create context_limit = {a, req, CREATE_LIMIT_PSEUDONYM, 0, 0};
+    struct identities_admit admit_context = {api_create_admit, &context_limit};
     struct calls_create_req cr;
     char *out = NULL;
     char err[512];
@@ -154,7 +157,17 @@ void api_calls_create(void *ctx, struct http_req *req)
         http_reply_error(req->ev, 400, "invalid_request", err);
         return;
     }
+    if (api_create_admit(&limit) != 0) {
+        api_create_refuse(&limit);
+        return;
+    }
+    cr.admit_context = &admit_context;
     rc = calls_create(a->calls, &cr, &out, err, sizeof(err));
+    if (rc == BROKER_ELIMITED) {
+        free(out);
+        api_create_refuse(&context_limit);
+        return;
+    }
     if (rc == BROKER_EFORBIDDEN && out != NULL) {
         http_reply_json(req->ev, 403,
                         json_pack("{s:s, s:s, s:o?}", "error", "refused_by_policy", "detail", err,

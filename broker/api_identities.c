@@ -12,11 +12,16 @@
 void api_identities_create(void *ctx, struct http_req *req)
 {
     struct api *a = ctx;
+    struct api_create limit = {a, req, CREATE_LIMIT_IDENTITY, 0, 0};
     char token[IDENTITIES_TOKEN_LEN], err[256];
     int rc;
 
     if (api_req_empty(req->body, err, sizeof(err)) != 0) {
         http_reply_error(req->ev, 400, "invalid_request", err);
+        return;
+    }
+    if (api_create_admit(&limit) != 0) {
+        api_create_refuse(&limit);
         return;
     }
     rc = identities_create(a->ids, token);
@@ -48,6 +53,8 @@ static int identity_bearer(const struct http_req *req)
 void api_identities_pseudonym(void *ctx, struct http_req *req)
 {
     struct api *a = ctx;
+    struct api_create limit = {a, req, CREATE_LIMIT_PSEUDONYM, 0, 0};
+    struct identities_admit admit = {api_create_admit, &limit};
     struct api_req_pseudonym q;
     char pn[IDENTITIES_PSEUDONYM_LEN], err[256];
     int rc;
@@ -58,7 +65,11 @@ void api_identities_pseudonym(void *ctx, struct http_req *req)
     }
     if (identity_bearer(req) != 0)
         return;
-    rc = identities_pseudonym_for(a->ids, req->bearer, q.context, q.rotate, pn);
+    rc = identities_pseudonym_for(a->ids, req->bearer, q.context, q.rotate, &admit, pn);
+    if (rc == BROKER_ELIMITED) {
+        api_create_refuse(&limit);
+        return;
+    }
     if (rc != 0) {
         http_reply_status(req->ev, rc, "unknown identity token");
         return;

@@ -4,29 +4,18 @@
 #include <string.h>
 
 #include "conf.h"
+#include "conf_table.h"
 #include "broker_config.h"
 
 void broker_config_defaults(struct broker_config *c)
 {
+    char err[256];
     memset(c, 0, sizeof(*c));
-    snprintf(c->listen_host, sizeof(c->listen_host), "127.0.0.1");
-    c->listen_port = 8080;
-    snprintf(c->redis_host, sizeof(c->redis_host), "127.0.0.1");
-    c->redis_port = 6379;
-    c->redis_timeout_ms = 200;
-    c->credential_ttl = 300;
-    c->call_ttl = 3600;
-    c->identity_ttl = 30 * 86400;
-    c->fingerprint_retention = 86400;
-    c->max_body = 65536;
-    c->long_poll_timeout = 25;
-    c->dtls_pool = 64;
-    c->log_level = LOG_LEVEL_INFO;
-    c->fleet_cache_ms = 1000;
-    c->client_connections = 64;
-    c->client_rate = 100;
-    c->client_burst = 200;
-    c->client_table = 16384;
+    if (conf_table_defaults(broker_config_keys, c, err, sizeof(err)) != 0) {
+        /* The defaults are constants of the table, checked by its tests. */
+        fprintf(stderr, "umbra-broker: %s\n", err);
+        abort();
+    }
 }
 
 static int copy_str(char *dst, size_t cap, const char *value, char *err, size_t errlen)
@@ -74,18 +63,11 @@ bad:
     return -1;
 }
 
-static int set_uint(const char *value, uint64_t min, uint64_t max, unsigned *out, char *err,
-                    size_t errlen)
+static int set_relay(void *ctx, const struct conf_key *k, const char *value, char *err,
+                     size_t errlen)
 {
-    uint64_t v;
-    if (conf_parse_uint(value, min, max, &v, err, errlen) != 0)
-        return -1;
-    *out = (unsigned)v;
-    return 0;
-}
-
-static int set_relay(struct broker_config *c, const char *value, char *err, size_t errlen)
-{
+    struct broker_config *c = ctx;
+    (void)k;
     if (strncmp(value, "turn:", 5) != 0 && strncmp(value, "turns:", 6) != 0) {
         snprintf(err, errlen, "expected a turn: or turns: URI");
         return -1;
@@ -104,9 +86,12 @@ static int set_relay(struct broker_config *c, const char *value, char *err, size
     return 0;
 }
 
-static int set_proxy(struct broker_config *c, const char *value, char *err, size_t errlen)
+static int set_proxy(void *ctx, const struct conf_key *k, const char *value, char *err,
+                     size_t errlen)
 {
+    struct broker_config *c = ctx;
     struct umbra_addr a;
+    (void)k;
     if (addr_parse(&a, value, 0) != 0 || addr_port(&a) != 0) {
         snprintf(err, errlen, "expected an IP address without a port");
         return -1;
@@ -123,96 +108,154 @@ static int set_proxy(struct broker_config *c, const char *value, char *err, size
     return 0;
 }
 
-int broker_config_set(void *ctx, const char *key, const char *value, char *err, size_t errlen)
+static int set_listen(void *ctx, const struct conf_key *k, const char *value, char *err,
+                      size_t errlen)
 {
     struct broker_config *c = ctx;
-    uint64_t v;
+    (void)k;
+    return parse_hostport(value, c->listen_host, sizeof(c->listen_host), &c->listen_port, err,
+                          errlen);
+}
 
-    if (strcmp(key, "listen") == 0)
-        return parse_hostport(value, c->listen_host, sizeof(c->listen_host), &c->listen_port, err,
-                              errlen);
-    if (strcmp(key, "metrics-listen") == 0)
-        return parse_hostport(value, c->metrics_host, sizeof(c->metrics_host), &c->metrics_port,
-                              err, errlen);
-    if (strcmp(key, "tls-cert") == 0)
-        return copy_str(c->tls_cert, sizeof(c->tls_cert), value, err, errlen);
-    if (strcmp(key, "tls-key") == 0)
-        return copy_str(c->tls_key, sizeof(c->tls_key), value, err, errlen);
-    if (strcmp(key, "redis") == 0) {
-        if (value[0] == '/') {
-            c->redis_port = 0;
-            return copy_str(c->redis_host, sizeof(c->redis_host), value, err, errlen);
-        }
-        return parse_hostport(value, c->redis_host, sizeof(c->redis_host), &c->redis_port, err,
-                              errlen);
+static int set_metrics_listen(void *ctx, const struct conf_key *k, const char *value, char *err,
+                              size_t errlen)
+{
+    struct broker_config *c = ctx;
+    (void)k;
+    return parse_hostport(value, c->metrics_host, sizeof(c->metrics_host), &c->metrics_port, err,
+                          errlen);
+}
+
+/* HOST:PORT, or the path of a unix socket. */
+static int set_redis(void *ctx, const struct conf_key *k, const char *value, char *err,
+                     size_t errlen)
+{
+    struct broker_config *c = ctx;
+    (void)k;
+    if (value[0] == '/') {
+        c->redis_port = 0;
+        return copy_str(c->redis_host, sizeof(c->redis_host), value, err, errlen);
     }
-    if (strcmp(key, "redis-timeout-ms") == 0)
-        return set_uint(value, 10, 10000, &c->redis_timeout_ms, err, errlen);
-    if (strcmp(key, "relay") == 0)
-        return set_relay(c, value, err, errlen);
-    if (strcmp(key, "auth-secret-file") == 0)
-        return copy_str(c->auth_secret_file, sizeof(c->auth_secret_file), value, err, errlen);
-    if (strcmp(key, "policy") == 0) {
-        if (c->n_policies == CONFIG_MAX_POLICIES) {
-            snprintf(err, errlen, "more than %d policy files", CONFIG_MAX_POLICIES);
-            return -1;
-        }
-        if (copy_str(c->policies[c->n_policies], CONFIG_PATH_MAX, value, err, errlen) != 0)
-            return -1;
-        c->n_policies++;
-        return 0;
+    return parse_hostport(value, c->redis_host, sizeof(c->redis_host), &c->redis_port, err, errlen);
+}
+
+static int add_policy(void *ctx, const struct conf_key *k, const char *value, char *err,
+                      size_t errlen)
+{
+    struct broker_config *c = ctx;
+    (void)k;
+    if (c->n_policies == CONFIG_MAX_POLICIES) {
+        snprintf(err, errlen, "more than %d policy files", CONFIG_MAX_POLICIES);
+        return -1;
     }
-    if (strcmp(key, "broker-key-file") == 0)
-        return copy_str(c->broker_key_file, sizeof(c->broker_key_file), value, err, errlen);
-    if (strcmp(key, "credential-ttl") == 0)
-        return set_uint(value, 30, 86400, &c->credential_ttl, err, errlen);
-    if (strcmp(key, "call-ttl") == 0)
-        return set_uint(value, 60, 7 * 86400, &c->call_ttl, err, errlen);
-    if (strcmp(key, "identity-ttl") == 0)
-        return set_uint(value, 60, 365 * 86400, &c->identity_ttl, err, errlen);
-    if (strcmp(key, "fingerprint-retention") == 0)
-        return set_uint(value, 60, 365 * 86400, &c->fingerprint_retention, err, errlen);
-    if (strcmp(key, "long-poll-timeout") == 0)
-        return set_uint(value, 1, 300, &c->long_poll_timeout, err, errlen);
-    if (strcmp(key, "dtls-pool") == 0)
-        return set_uint(value, 0, 4096, &c->dtls_pool, err, errlen);
-    if (strcmp(key, "max-body") == 0) {
-        if (conf_parse_uint(value, 1024, 16 * 1024 * 1024, &v, err, errlen) != 0)
-            return -1;
-        c->max_body = (unsigned long)v;
-        return 0;
-    }
-    if (strcmp(key, "web-root") == 0)
-        return copy_str(c->web_root, sizeof(c->web_root), value, err, errlen);
-    if (strcmp(key, "redis-sentinel") == 0)
-        return redis_target_add_sentinels(&c->redis_sentinels, value, err, errlen);
-    if (strcmp(key, "redis-master-name") == 0)
-        return redis_target_set_name(&c->redis_sentinels, value, err, errlen);
-    if (strcmp(key, "log-level") == 0) {
-        if (log_level_parse(value, &c->log_level) != 0) {
-            snprintf(err, errlen, "expected error, warn, info or debug");
-            return -1;
-        }
-        return 0;
-    }
-    if (strcmp(key, "fleet-cache-ms") == 0)
-        return set_uint(value, 0, 60000, &c->fleet_cache_ms, err, errlen);
-    if (strcmp(key, "client-connections") == 0)
-        return set_uint(value, 0, 1000000, &c->client_connections, err, errlen);
-    if (strcmp(key, "client-rate") == 0)
-        return set_uint(value, 0, 1000000, &c->client_rate, err, errlen);
-    if (strcmp(key, "client-burst") == 0)
-        return set_uint(value, 1, 1000000, &c->client_burst, err, errlen);
-    if (strcmp(key, "client-table") == 0)
-        return set_uint(value, 64, 1u << 24, &c->client_table, err, errlen);
-    if (strcmp(key, "trusted-proxy") == 0)
-        return set_proxy(c, value, err, errlen);
-    if (strcmp(key, "proc-user") == 0)
-        return copy_str(c->proc_user, sizeof(c->proc_user), value, err, errlen);
-    if (strcmp(key, "proc-group") == 0)
-        return copy_str(c->proc_group, sizeof(c->proc_group), value, err, errlen);
-    snprintf(err, errlen, "unknown key");
-    return -1;
+    if (copy_str(c->policies[c->n_policies], CONFIG_PATH_MAX, value, err, errlen) != 0)
+        return -1;
+    c->n_policies++;
+    return 0;
+}
+
+static int set_sentinels(void *ctx, const struct conf_key *k, const char *value, char *err,
+                         size_t errlen)
+{
+    (void)k;
+    return redis_target_add_sentinels(&((struct broker_config *)ctx)->redis_sentinels, value, err,
+                                      errlen);
+}
+
+static int set_master_name(void *ctx, const struct conf_key *k, const char *value, char *err,
+                           size_t errlen)
+{
+    (void)k;
+    return redis_target_set_name(&((struct broker_config *)ctx)->redis_sentinels, value, err,
+                                 errlen);
+}
+
+#define B(field) CONF_FIELD(struct broker_config, field)
+#define CUSTOM(fn) .type = CONF_T_CUSTOM, .parse = (fn)
+#define UINT(field, lo, hi) .type = CONF_T_UINT, B(field), .min = (lo), .max = (hi)
+#define STR(field) .type = CONF_T_STR, B(field)
+#define PER_MINUTE(field) UINT(field, 0, 1000000), .arg = "N"
+
+/* Every key, in the order of umbra-broker(8). */
+const struct conf_key broker_config_keys[] = {
+    {"listen", CUSTOM(set_listen), .arg = "HOST:PORT", .def = "127.0.0.1:8080",
+     .help = "HTTP(S) address."},
+    {"metrics-listen", CUSTOM(set_metrics_listen), .arg = "HOST:PORT",
+     .help = "Plain HTTP for /metrics and /healthz, for the operator only (off: /metrics is "
+             "served nowhere)."},
+    {"tls-cert", STR(tls_cert), .arg = "FILE",
+     .help = "Serve HTTPS with this PEM certificate (with tls-key)."},
+    {"tls-key", STR(tls_key), .arg = "FILE", .help = "The PEM private key of tls-cert."},
+    {"redis", CUSTOM(set_redis), .arg = "HOST:PORT|/PATH", .def = "127.0.0.1:6379",
+     .help = "Redis server."},
+    {"redis-timeout-ms", UINT(redis_timeout_ms, 10, 10000), .arg = "MS", .def = "200",
+     .help = "Connect and command timeout."},
+    {"relay", CUSTOM(set_relay), .flags = CONF_REPEAT, .arg = "URI",
+     .help = "turn:/turns: URI handed to clients when no relay fleet is announced in Redis, at "
+             "most 16."},
+    {"auth-secret-file", STR(auth_secret_file), .arg = "FILE",
+     .help = "TURN REST secrets shared with umbra-relay."},
+    {"policy", CUSTOM(add_policy), .flags = CONF_REPEAT, .arg = "FILE",
+     .help = "Policy file, at most 8."},
+    {"broker-key-file", STR(broker_key_file), .arg = "FILE",
+     .help = "64 hex digits: the key behind pseudonyms and hashes."},
+    {"credential-ttl", UINT(credential_ttl, 30, 86400), .arg = "S", .def = "300",
+     .help = "TURN credential lifetime."},
+    {"call-ttl", UINT(call_ttl, 60, 7 * 86400), .arg = "S", .def = "3600",
+     .help = "Lifetime of a call's state."},
+    {"identity-ttl", UINT(identity_ttl, 60, 365 * 86400), .arg = "S", .def = "2592000",
+     .help = "Lifetime of an unused identity."},
+    {"fingerprint-retention", UINT(fingerprint_retention, 60, 365 * 86400), .arg = "S",
+     .def = "86400", .help = "How long seen DTLS fingerprints are refused."},
+    {"max-body", UINT(max_body, 1024, 16 * 1024 * 1024), .arg = "BYTES", .def = "65536",
+     .help = "Largest request body."},
+    {"long-poll-timeout", UINT(long_poll_timeout, 1, 300), .arg = "S", .def = "25",
+     .help = "Longest wait of an events request."},
+    {"dtls-pool", UINT(dtls_pool, 0, 4096), .arg = "N", .def = "64",
+     .help = "DTLS identities generated ahead; 0: inline."},
+    {"log-level", .type = CONF_T_ENUM, B(log_level), .names = conf_log_levels, .flags = CONF_NOCASE,
+     .arg = "LEVEL", .def = "info", .help = "error, warn, info or debug."},
+    {"web-root", STR(web_root), .arg = "DIR",
+     .help = "Serve the demo page from DIR at /demo/ (off)."},
+    {"fleet-cache-ms", UINT(fleet_cache_ms, 0, 60000), .arg = "MS", .def = "1000",
+     .help = "Reuse the relay fleet read from Redis this long; 0: static relay URIs only."},
+    {"client-connections", UINT(client_connections, 0, 1000000), .arg = "N", .def = "64",
+     .help = "Open connections per client address; 0: any."},
+    {"client-rate", UINT(client_rate, 0, 1000000), .arg = "N", .def = "100",
+     .help = "Requests per second per client address; 0: any."},
+    {"client-burst", UINT(client_burst, 1, 1000000), .arg = "N", .def = "200",
+     .help = "Requests a client may send at once."},
+    {"client-table", UINT(client_table, 64, 1u << 24), .arg = "N", .def = "16384",
+     .help = "Client addresses tracked at once."},
+    {"identity-rate", PER_MINUTE(identity_rate), .def = "10",
+     .help = "Identities a client address may create a minute; 0: any."},
+    {"identity-global-rate", PER_MINUTE(identity_global_rate), .def = "120",
+     .help = "Identities all clients may create a minute; 0: any."},
+    {"pseudonym-rate", PER_MINUTE(pseudonym_rate), .def = "30",
+     .help = "New pseudonym contexts a client address may create a minute; 0: any."},
+    {"pseudonym-global-rate", PER_MINUTE(pseudonym_global_rate), .def = "600",
+     .help = "New pseudonym contexts of all clients a minute; 0: any."},
+    {"call-rate", PER_MINUTE(call_rate), .def = "60",
+     .help = "Calls a client address may create a minute; 0: any."},
+    {"call-global-rate", PER_MINUTE(call_global_rate), .def = "1200",
+     .help = "Calls all clients may create a minute; 0: any."},
+    {"trusted-proxy", CUSTOM(set_proxy), .flags = CONF_REPEAT, .arg = "IP",
+     .help = "A proxy whose X-Forwarded-For names the client, at most 8 (none)."},
+    {"redis-sentinel", CUSTOM(set_sentinels), .flags = CONF_REPEAT,
+     .arg = "HOST:PORT[,HOST:PORT...]",
+     .help = "Find the Redis master through these sentinels instead of redis."},
+    {"redis-master-name", CUSTOM(set_master_name), .arg = "NAME",
+     .help = "The master's name known to the sentinels."},
+    {"proc-user", STR(proc_user), .arg = "USER",
+     .help = "Started as root: run as USER once listening (off)."},
+    {"proc-group", STR(proc_group), .arg = "GROUP",
+     .help = "With proc-user: run with this group (USER's own)."},
+    {.name = NULL},
+};
+
+int broker_config_set(void *ctx, const char *key, const char *value, char *err, size_t errlen)
+{
+    return conf_table_set(broker_config_keys, ctx, key, value, err, errlen);
 }
 
 int broker_config_check(const struct broker_config *c, char *err, size_t errlen)
@@ -248,39 +291,7 @@ int broker_config_check(const struct broker_config *c, char *err, size_t errlen)
 void broker_config_usage(FILE *out)
 {
     fputs("usage: umbra-broker [-c FILE] [--KEY=VALUE ...] [--help] [--version]\n"
-          "keys (in FILE as \"key = value\", or as --key=value):\n"
-          "  listen HOST:PORT            HTTP(S) address (127.0.0.1:8080)\n"
-          "  metrics-listen HOST:PORT    plain HTTP for /metrics and /healthz, for the\n"
-          "                              operator only (off: /metrics is served nowhere)\n"
-          "  tls-cert FILE, tls-key FILE serve HTTPS with this PEM certificate and key\n"
-          "  redis HOST:PORT|/PATH       Redis server (127.0.0.1:6379)\n"
-          "  redis-timeout-ms N          connect and command timeout (200)\n"
-          "  relay URI                   turn:/turns: URI handed to clients when no relay\n"
-          "                              fleet is announced in Redis; repeatable\n"
-          "  auth-secret-file FILE       TURN REST secrets shared with umbra-relay\n"
-          "  policy FILE                 policy file; repeatable\n"
-          "  broker-key-file FILE        64 hex digits: the key behind pseudonyms and hashes\n"
-          "  credential-ttl S            TURN credential lifetime (300)\n"
-          "  call-ttl S                  lifetime of a call's state (3600)\n"
-          "  identity-ttl S              lifetime of an unused identity (2592000)\n"
-          "  fingerprint-retention S     how long seen DTLS fingerprints are refused (86400)\n"
-          "  max-body BYTES              largest request body (65536)\n"
-          "  long-poll-timeout S         longest wait of an events request (25)\n"
-          "  dtls-pool N                 DTLS identities generated ahead (64; 0 = inline)\n"
-          "  log-level LEVEL             error, warn, info or debug (info)\n"
-          "  web-root DIR                serve the demo page from DIR at /demo/ (off)\n"
-          "  fleet-cache-ms MS           reuse the relay fleet read from Redis this long\n"
-          "                              (1000; 0 = static relay URIs only)\n"
-          "  client-connections N        open connections per client address (64; 0 = any)\n"
-          "  client-rate N               requests per second per client address (100; 0 = any)\n"
-          "  client-burst N              requests a client may send at once (200)\n"
-          "  client-table N              client addresses tracked at once (16384)\n"
-          "  trusted-proxy IP            a proxy whose X-Forwarded-For names the client;\n"
-          "                              repeatable (none)\n"
-          "  redis-sentinel HOST:PORT[,HOST:PORT...]  find the Redis master through these\n"
-          "                              sentinels (repeatable; replaces redis)\n"
-          "  redis-master-name NAME      the master's name known to the sentinels\n"
-          "  proc-user USER              started as root: run as USER once listening (off)\n"
-          "  proc-group GROUP            with proc-user: run with this group (USER's own)\n",
+          "keys (in FILE as \"key = value\", or as --key=value):\n",
           out);
+    conf_table_usage(broker_config_keys, "", out);
 }

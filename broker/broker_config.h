@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "addr.h"
+#include "conf_table.h"
 #include "log.h"
 #include "redis_target.h"
 
@@ -53,7 +54,12 @@ struct broker_config {
     unsigned client_rate;           /* requests per second per client address; 0: no limit */
     unsigned client_burst;          /* requests a client may send at once */
     unsigned client_table;          /* client addresses tracked (entries) */
-    size_t n_trusted_proxies;       /* peers whose X-Forwarded-For names the client */
+    /* Creations per minute (create_limit.h), per client address and for
+     * all clients together; 0: no limit. */
+    unsigned identity_rate, identity_global_rate;
+    unsigned pseudonym_rate, pseudonym_global_rate;
+    unsigned call_rate, call_global_rate;
+    size_t n_trusted_proxies; /* peers whose X-Forwarded-For names the client */
     struct umbra_addr trusted_proxies[CONFIG_MAX_PROXIES];
     /* redis-sentinel, redis-master-name; n == 0: the fixed redis address. */
     struct redis_sentinels redis_sentinels;
@@ -61,6 +67,10 @@ struct broker_config {
     char proc_group[64]; /* and this group; "": the user's own */
 };
 
+/* Every key: name, type, bounds, default, field and help (conf_table.h). */
+extern const struct conf_key broker_config_keys[];
+
+/* The defaults of broker_config_keys. */
 void broker_config_defaults(struct broker_config *c);
 /* conf_setter: ctx is a struct broker_config. */
 int broker_config_set(void *ctx, const char *key, const char *value, char *err, size_t errlen);

@@ -43,6 +43,10 @@
 
 #define CALLS_ID_LEN 33 /* 16 random bytes in hex + NUL */
 #define CALLS_MAX_CANDIDATES 32
+/* Events one party's queues (held and delivered) may hold in one call:
+ * offers, answers and candidates (each SDP up to 64 KiB), so that one
+ * call costs Redis a bounded amount. */
+#define CALLS_MAX_EVENTS 256
 #define CALLS_REVOKE_CHANNEL "umbra:revoke"
 /* Brokers tell each other "call X has new events" here, so a long poll
  * held by one broker wakes when another changed the call. A message is
@@ -82,6 +86,9 @@ struct calls_create_req {
     const char *callee;         /* the callee's pseudonym */
     bool native;                /* hand out a DTLS identity */
     const json_t *preferences;  /* caller's policy rules, or NULL */
+    /* Asked before the caller's pseudonym is stored for a context that had
+     * none (it lives for identity-ttl); NULL: no limit. Not from JSON. */
+    const struct identities_admit *admit_context;
 };
 
 bool calls_id_valid(const char *id);

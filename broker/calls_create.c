@@ -20,6 +20,21 @@ static int create_decide(struct calls *c, const struct calls_create_req *req,
     return rc == 0 ? 0 : BROKER_EINVALID;
 }
 
+/* A context the caller had no live pseudonym in becomes one with the
+ * call: counted as a new context, as POST /v1/pseudonyms counts it. */
+static int create_admit_context(struct calls *c, const struct identities_admit *admit,
+                                const struct identities_resolved *r)
+{
+    struct redis_val v;
+    bool live;
+    int rc = store_cmd(c->store, &v, "EXISTS", r->pn_key, NULL);
+    if (rc != 0)
+        return broker_status_of_store(rc);
+    live = v.type == REDIS_VAL_INT && v.num == 1;
+    redis_val_free(&v);
+    return live ? 0 : admit->fn(admit->arg);
+}
+
 /* The pseudonym the relays and the callee see for the caller, and whether
  * the callee exists: one round trip. *record tells whether r holds a
  * mapping to write with the call. */
@@ -30,7 +45,7 @@ static int create_caller_pseudonym(struct calls *c, const struct calls_create_re
                                    size_t errlen)
 {
     bool callee_exists = false;
-    struct store_val v;
+    struct redis_val v;
     int rc;
 
     *record = false;
@@ -39,14 +54,16 @@ static int create_caller_pseudonym(struct calls *c, const struct calls_create_re
         identities_one_call_pseudonym(pn);
         rc = store_cmd(c->store, &v, "EXISTS", callee_key, NULL);
         if (rc != 0)
-            return rc == STORE_EDOWN ? BROKER_EDOWN : BROKER_EINTERNAL;
-        callee_exists = v.type == STORE_INT && v.num == 1;
+            return broker_status_of_store(rc);
+        callee_exists = v.type == REDIS_VAL_INT && v.num == 1;
     } else {
         rc = identities_resolve(c->ids, req->caller_token,
                                 req->caller_context != NULL ? req->caller_context : req->callee,
                                 callee_key, &callee_exists, r);
         if (rc == BROKER_ENOTFOUND)
             return calls_fail(err, errlen, BROKER_EAUTH, "unknown caller token");
+        if (rc == 0 && callee_exists && req->admit_context != NULL)
+            rc = create_admit_context(c, req->admit_context, r);
         if (rc != 0)
             return rc;
         snprintf(pn, IDENTITIES_PSEUDONYM_LEN, "%s", r->pseudonym);
@@ -243,7 +260,7 @@ int calls_accept(struct calls *c, const char *id, const char *bearer, bool nativ
     struct calls_material pm;
     enum calls_party party;
     struct store_batch b = {0};
-    struct store_val won;
+    struct redis_val won;
     struct calls_keys k;
     char pend[CALLS_KEY_MAX], expiry[24], fp_ttl[16];
     char *accepted = NULL, tok[LOG_TOKEN_LEN];
@@ -271,7 +288,7 @@ int calls_accept(struct calls *c, const char *id, const char *bearer, bool nativ
         store_cmd(c->store, &won, "HSETNX", k.hash, "callee_sec", pm.sec_hash, NULL));
     if (rc != 0)
         goto done;
-    if (won.type != STORE_INT || won.num != 1) {
+    if (won.type != REDIS_VAL_INT || won.num != 1) {
         rc = calls_fail(err, errlen, BROKER_ECONFLICT, "the call is already accepted");
         goto done;
     }

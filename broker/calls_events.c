@@ -15,7 +15,7 @@ int calls_events(struct calls *c, const char *id, enum calls_party party, long s
 {
     char key[CALLS_KEY_MAX], ek[CALLS_KEY_MAX], tomb[CALLS_KEY_MAX], start[24];
     struct store_batch b = {0};
-    struct store_val v[3];
+    struct redis_val v[3];
     int rc;
 
     *ended = false;
@@ -44,16 +44,17 @@ int calls_events(struct calls *c, const char *id, enum calls_party party, long s
     } else {
         for (size_t i = 0; i < v[2].n; i++) {
             /* A reply from Redis is checked like any input. */
-            json_t *ev = v[2].elem[i].type == STORE_STR && strcmp(v[2].elem[i].str, DELIVERED) != 0
-                             ? json_loadb(v[2].elem[i].str, v[2].elem[i].len, 0, NULL)
-                             : NULL;
+            json_t *ev =
+                v[2].elem[i].type == REDIS_VAL_STR && strcmp(v[2].elem[i].str, DELIVERED) != 0
+                    ? json_loadb(v[2].elem[i].str, v[2].elem[i].len, 0, NULL)
+                    : NULL;
             if (ev != NULL)
                 json_array_append_new(*events, ev);
         }
         *next = since + (long)v[2].n;
     }
     for (int i = 0; i < 3; i++)
-        store_val_free(&v[i]);
+        redis_val_free(&v[i]);
     if (rc != 0) {
         json_decref(*events);
         *events = NULL;
@@ -73,7 +74,7 @@ int calls_ack(struct calls *c, const char *id, enum calls_party party, long sinc
               size_t errlen)
 {
     char ek[CALLS_KEY_MAX], upto[24];
-    struct store_val v;
+    struct redis_val v;
     int rc;
 
     if (!calls_id_valid(id))
@@ -84,7 +85,7 @@ int calls_ack(struct calls *c, const char *id, enum calls_party party, long sinc
     snprintf(upto, sizeof(upto), "%ld", since);
     rc = calls_store_status(
         store_cmd(c->store, &v, "EVAL", ack_lua, "1", ek, upto, DELIVERED, NULL));
-    store_val_free(&v);
+    redis_val_free(&v);
     return rc;
 }
 
@@ -93,8 +94,8 @@ int calls_pending(struct calls *c, const char *token, const char *context, json_
 {
     char pn[IDENTITIES_PSEUDONYM_LEN], pend[CALLS_KEY_MAX], now[24];
     struct store_batch b = {0};
-    struct store_val v[2];
-    int rc = identities_pseudonym_for(c->ids, token, context, false, pn);
+    struct redis_val v[2];
+    int rc = identities_pseudonym_peek(c->ids, token, context, pn);
 
     if (rc == BROKER_ENOTFOUND)
         return calls_fail(err, errlen, BROKER_ENOTFOUND, "unknown identity token");
@@ -110,7 +111,7 @@ int calls_pending(struct calls *c, const char *token, const char *context, json_
     *out = json_pack("{s:s, s:[]}", "pseudonym", pn, "calls");
     for (size_t i = 0; *out != NULL && i < v[1].n; i++)
         json_array_append_new(json_object_get(*out, "calls"), json_string(v[1].elem[i].str));
-    store_val_free(&v[0]);
-    store_val_free(&v[1]);
+    redis_val_free(&v[0]);
+    redis_val_free(&v[1]);
     return *out != NULL ? 0 : calls_fail(err, errlen, BROKER_EINTERNAL, "out of memory");
 }

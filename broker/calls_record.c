@@ -13,7 +13,7 @@
 
 int calls_store_status(int rc)
 {
-    return rc == STORE_EDOWN ? BROKER_EDOWN : rc != 0 ? BROKER_EINTERNAL : 0;
+    return broker_status_of_store(rc);
 }
 
 int calls_fail(char *err, size_t errlen, int status, const char *why)
@@ -134,19 +134,19 @@ char *calls_event_text(json_t *ev)
     return s;
 }
 
-static void record_copy_field(char *dst, size_t cap, const struct store_val *v)
+static void record_copy_field(char *dst, size_t cap, const struct redis_val *v)
 {
-    if (v->type == STORE_STR && v->len < cap)
+    if (v->type == REDIS_VAL_STR && v->len < cap)
         memcpy(dst, v->str, v->len + 1);
 }
 
-static int record_parse(const struct store_val *h, const char *id, struct calls_record *call)
+static int record_parse(const struct redis_val *h, const char *id, struct calls_record *call)
 {
     memset(call, 0, sizeof(*call));
     snprintf(call->id, sizeof(call->id), "%s", id);
     for (size_t i = 0; i + 1 < h->n; i += 2) {
         const char *f = h->elem[i].str;
-        const struct store_val *v = &h->elem[i + 1];
+        const struct redis_val *v = &h->elem[i + 1];
         if (f == NULL || v->str == NULL)
             continue;
         if (strcmp(f, "caller_pn") == 0)
@@ -193,7 +193,7 @@ int calls_record_load(struct calls *c, const char *id, struct calls_record *call
                       size_t errlen)
 {
     char key[CALLS_KEY_MAX], tomb[CALLS_KEY_MAX];
-    struct store_val v[2];
+    struct redis_val v[2];
     struct store_batch b = {0};
     int rc;
 
@@ -206,14 +206,14 @@ int calls_record_load(struct calls *c, const char *id, struct calls_record *call
     rc = store_batch_run(c->store, &b, v);
     if (rc != 0)
         return calls_store_status(rc);
-    if (v[0].type == STORE_ARRAY && v[0].n > 0)
+    if (v[0].type == REDIS_VAL_ARRAY && v[0].n > 0)
         rc = record_parse(&v[0], id, call);
-    else if (v[1].type == STORE_INT && v[1].num == 1)
+    else if (v[1].type == REDIS_VAL_INT && v[1].num == 1)
         rc = calls_fail(err, errlen, BROKER_EGONE, "the call has ended");
     else
         rc = calls_fail(err, errlen, BROKER_ENOTFOUND, "no such call (unknown or expired)");
-    store_val_free(&v[0]);
-    store_val_free(&v[1]);
+    redis_val_free(&v[0]);
+    redis_val_free(&v[1]);
     return rc;
 }
 

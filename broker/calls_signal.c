@@ -17,53 +17,122 @@ static const char flush_lua[] = "local v = redis.call('LRANGE', KEYS[1], 0, -1) 
                                 "if #v > 0 then redis.call('EXPIREAT', KEYS[2], ARGV[1]) end "
                                 "return #v";
 
+/* Appends events (ARGV[3], one per line) to KEYS[1] unless the party's two
+ * queues (KEYS[1] and KEYS[2], held and delivered) would then hold more
+ * than ARGV[1]: -1 then, and nothing is written. JSON text from jansson
+ * never holds a raw newline. */
+static const char push_lua[] =
+    "local n = redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[2]) "
+    "local add = {} "
+    "for e in string.gmatch(ARGV[3], '[^\\n]+') do add[#add + 1] = e end "
+    "if n + #add > tonumber(ARGV[1]) then return -1 end "
+    "for i = 1, #add do redis.call('RPUSH', KEYS[1], add[i]) end "
+    "redis.call('EXPIREAT', KEYS[1], ARGV[2]) "
+    "return n + #add";
+
+/* Queues n event texts for party to, held or not, within CALLS_MAX_EVENTS. */
+static int signal_push(struct calls *c, const struct calls_record *call, enum calls_party to,
+                       bool hold, const char *expiry, char *const *texts, size_t n, char *err,
+                       size_t errlen)
+{
+    char qk[CALLS_KEY_MAX], other[CALLS_KEY_MAX], max[16], *joined;
+    size_t len = 0, at = 0;
+    struct redis_val v;
+    int rc;
+
+    for (size_t i = 0; i < n; i++)
+        len += strlen(texts[i]) + 1;
+    joined = malloc(len + 1);
+    if (joined == NULL)
+        return calls_fail(err, errlen, BROKER_EINTERNAL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        size_t tl = strlen(texts[i]);
+        memcpy(joined + at, texts[i], tl);
+        at += tl;
+        joined[at++] = '\n';
+    }
+    joined[at] = '\0';
+    calls_record_queue_key(qk, call->id, to, hold);
+    calls_record_queue_key(other, call->id, to, !hold);
+    snprintf(max, sizeof(max), "%d", CALLS_MAX_EVENTS);
+    rc = calls_store_status(
+        store_cmd(c->store, &v, "EVAL", push_lua, "2", qk, other, max, expiry, joined, NULL));
+    if (rc == 0 && v.type == REDIS_VAL_INT && v.num < 0) {
+        snprintf(err, errlen,
+                 "the %s already has the most events a call may queue for a party (%d); "
+                 "end this call and start a new one",
+                 calls_party_name(to), CALLS_MAX_EVENTS);
+        rc = BROKER_ECONFLICT;
+    }
+    redis_val_free(&v);
+    free(joined);
+    return rc;
+}
+
 void calls_signal_release(struct store_batch *b, const struct calls_keys *k, const char *expiry)
 {
     for (int p = CALLS_CALLER; p <= CALLS_CALLEE; p++)
         store_batch_add(b, "EVAL", flush_lua, "2", k->held[p], k->ev[p], expiry, NULL);
 }
 
+/* An SDP's fingerprints as keys of the reuse record, and their owner. */
+struct signal_fps {
+    size_t n;
+    char keys[SDP_MAX_FINGERPRINTS][CALLS_KEY_MAX];
+    char owner[SDP_MAX_FINGERPRINTS][CALLS_FP_OWNER_LEN];
+};
+
 /* Each fingerprint must be unseen, or seen only for this call and party
- * (issued to it, or sent before in a renegotiation). Records them. */
-static int signal_check_fingerprints(struct calls *c, const struct calls_record *call,
-                                     enum calls_party party, const struct sdp_result *r, char *err,
-                                     size_t errlen)
+ * (issued to it, or sent before in a renegotiation). Fills fps for
+ * signal_fps_record, which runs once the SDP is queued. */
+static int signal_fps_check(struct calls *c, const struct calls_record *call,
+                            enum calls_party party, const struct sdp_result *r,
+                            struct signal_fps *fps, char *err, size_t errlen)
 {
-    char keys[SDP_MAX_FINGERPRINTS][CALLS_KEY_MAX], owner[SDP_MAX_FINGERPRINTS][CALLS_FP_OWNER_LEN];
-    char fp_ttl[16], fp_tok[LOG_TOKEN_LEN];
+    char fp_tok[LOG_TOKEN_LEN];
     struct store_batch b = {0};
-    struct store_val v[2 * SDP_MAX_FINGERPRINTS];
+    struct redis_val v[SDP_MAX_FINGERPRINTS];
     int rc;
 
-    if (r->n_fingerprints == 0)
-        return 0;
-    snprintf(fp_ttl, sizeof(fp_ttl), "%u", c->cfg->fingerprint_retention);
+    fps->n = 0;
     for (size_t i = 0; i < r->n_fingerprints && i < SDP_MAX_FINGERPRINTS; i++) {
-        calls_record_fp_key(c, r->fingerprints[i], call->id, party, keys[i], owner[i]);
-        store_batch_add(&b, "GET", keys[i], NULL);
+        calls_record_fp_key(c, r->fingerprints[i], call->id, party, fps->keys[i], fps->owner[i]);
+        store_batch_add(&b, "GET", fps->keys[i], NULL);
+        fps->n++;
     }
+    if (fps->n == 0)
+        return 0;
     rc = calls_store_status(store_batch_run(c->store, &b, v));
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < b.n; i++) {
-        bool mine =
-            v[i].type == STORE_NIL || (v[i].type == STORE_STR && strcmp(v[i].str, owner[i]) == 0);
+        bool mine = v[i].type == REDIS_VAL_NIL ||
+                    (v[i].type == REDIS_VAL_STR && strcmp(v[i].str, fps->owner[i]) == 0);
         if (!mine && call->fresh_dtls)
             rc = calls_fail(err, errlen, BROKER_ECONFLICT,
                             "a=fingerprint was seen in another call or party within the retention "
                             "window; a reused DTLS key would link the calls (make a fresh one)");
     }
     for (size_t i = 0; i < b.n; i++)
-        store_val_free(&v[i]);
+        redis_val_free(&v[i]);
     if (rc != 0) {
         c->m.fingerprint_refused++;
         log_info(c->log, "call %s: %s presented a fingerprint seen before; refused",
                  log_token(c->log, call->id, strlen(call->id), fp_tok), calls_party_name(party));
-        return rc;
     }
-    b.n = 0;
-    for (size_t i = 0; i < r->n_fingerprints && i < SDP_MAX_FINGERPRINTS; i++)
-        store_batch_add(&b, "SET", keys[i], owner[i], "NX", "EX", fp_ttl, NULL);
+    return rc;
+}
+
+static int signal_fps_record(struct calls *c, const struct signal_fps *fps)
+{
+    char fp_ttl[16];
+    struct store_batch b = {0};
+
+    if (fps->n == 0)
+        return 0;
+    snprintf(fp_ttl, sizeof(fp_ttl), "%u", c->cfg->fingerprint_retention);
+    for (size_t i = 0; i < fps->n; i++)
+        store_batch_add(&b, "SET", fps->keys[i], fps->owner[i], "NX", "EX", fp_ttl, NULL);
     return calls_store_status(store_batch_run(c->store, &b, NULL));
 }
 
@@ -74,8 +143,8 @@ int calls_sdp(struct calls *c, const char *id, const char *bearer, bool offer, c
     enum calls_party party, want = offer ? CALLS_CALLER : CALLS_CALLEE;
     struct sdp_options opts;
     struct sdp_result r;
-    struct store_batch b = {0};
-    char qk[CALLS_KEY_MAX], expiry[24], *text = NULL;
+    struct signal_fps fps;
+    char expiry[24], *text = NULL;
     bool hold;
     int rc = calls_record_load(c, id, &call, err, errlen);
 
@@ -97,7 +166,7 @@ int calls_sdp(struct calls *c, const char *id, const char *bearer, bool offer, c
         rc = BROKER_EUNPROCESSABLE;
         goto done;
     }
-    rc = signal_check_fingerprints(c, &call, party, &r, err, errlen);
+    rc = signal_fps_check(c, &call, party, &r, &fps, err, errlen);
     if (rc != 0)
         goto done;
     /* An answer, or an offer carrying candidates, waits for the accept. */
@@ -109,10 +178,10 @@ int calls_sdp(struct calls *c, const char *id, const char *bearer, bool offer, c
         goto done;
     }
     calls_record_expiry(c, &call, expiry);
-    calls_record_queue_key(qk, call.id, offer ? CALLS_CALLEE : CALLS_CALLER, hold);
-    store_batch_add(&b, "RPUSH", qk, text, NULL);
-    store_batch_add(&b, "EXPIREAT", qk, expiry, NULL);
-    rc = calls_store_status(store_batch_run(c->store, &b, NULL));
+    rc = signal_push(c, &call, offer ? CALLS_CALLEE : CALLS_CALLER, hold, expiry, &text, 1, err,
+                     errlen);
+    if (rc == 0)
+        rc = signal_fps_record(c, &fps);
     if (rc == 0) {
         c->m.candidates_kept += r.candidates_kept;
         c->m.candidates_dropped += r.candidates_dropped;
@@ -129,10 +198,9 @@ done:
     return rc;
 }
 
-/* One RPUSH per kept candidate and an EXPIREAT go in one batch. */
-_Static_assert(CALLS_MAX_CANDIDATES + 1 <= STORE_BATCH_MAX,
-               "a request's candidates fit in one store batch");
-/* signal_check_fingerprints: one GET, then one SET, per fingerprint. */
+/* A request's candidates go in one command; they must fit in a queue. */
+_Static_assert(CALLS_MAX_CANDIDATES <= CALLS_MAX_EVENTS, "a request's candidates fit in a queue");
+/* signal_fps_check, signal_fps_record: one GET, one SET per fingerprint. */
 _Static_assert(SDP_MAX_FINGERPRINTS <= STORE_BATCH_MAX,
                "an SDP's fingerprints fit in one store batch");
 
@@ -142,10 +210,8 @@ int calls_candidates(struct calls *c, const char *id, const char *bearer, const 
     struct calls_record call;
     enum calls_party party;
     char *texts[CALLS_MAX_CANDIDATES] = {0};
-    const char *argv_keep[CALLS_MAX_CANDIDATES];
-    char qk[CALLS_KEY_MAX], expiry[24];
+    char expiry[24];
     size_t n = json_array_size(cands), kept = 0, dropped = 0;
-    struct store_batch b = {0};
     bool hold;
     int rc;
 
@@ -170,15 +236,9 @@ int calls_candidates(struct calls *c, const char *id, const char *bearer, const 
         goto done;
     hold = call.ice_delay && !call.accepted;
     calls_record_expiry(c, &call, expiry);
-    calls_record_queue_key(qk, call.id, party == CALLS_CALLER ? CALLS_CALLEE : CALLS_CALLER, hold);
-    for (size_t i = 0; i < kept; i++) {
-        argv_keep[i] = texts[i];
-        store_batch_add(&b, "RPUSH", qk, argv_keep[i], NULL);
-    }
-    if (kept > 0) {
-        store_batch_add(&b, "EXPIREAT", qk, expiry, NULL);
-        rc = calls_store_status(store_batch_run(c->store, &b, NULL));
-    }
+    if (kept > 0)
+        rc = signal_push(c, &call, party == CALLS_CALLER ? CALLS_CALLEE : CALLS_CALLER, hold,
+                         expiry, texts, kept, err, errlen);
     if (rc == 0) {
         c->m.candidates_kept += kept;
         c->m.candidates_dropped += dropped;

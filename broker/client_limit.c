@@ -18,6 +18,8 @@ struct client_limit {
     struct client_limit_conf conf;
     unsigned char key[ADDR_HASH_KEY_BYTES];
     struct entry *table;
+    uint64_t unit;  /* bucket units one request costs: period_s (>= 1) */
+    uint64_t cap;   /* bucket size in units: burst x unit */
     size_t sets;    /* a power of two */
     int32_t *by_fd; /* entry index + 1 per open socket; 0: not open */
     size_t n_fd;
@@ -35,6 +37,10 @@ struct client_limit *client_limit_new(const struct client_limit_conf *conf,
     cl->conf = *conf;
     if (cl->conf.rate > 0 && cl->conf.burst == 0)
         cl->conf.burst = 1;
+    /* rate units a second, a request costing period_s units: rate
+     * requests per period_s seconds. */
+    cl->unit = conf->period_s > 1 ? conf->period_s : 1;
+    cl->cap = (uint64_t)cl->conf.burst * cl->unit;
     while (sets * WAYS < conf->entries && sets < ((size_t)1 << 24))
         sets *= 2;
     cl->sets = sets;
@@ -58,13 +64,13 @@ void client_limit_free(struct client_limit *cl)
 
 static void refill(const struct client_limit *cl, struct entry *e, uint64_t now_ms)
 {
-    rate_bucket_refill(&e->bucket, cl->conf.rate, cl->conf.burst, (int64_t)now_ms);
+    rate_bucket_refill(&e->bucket, cl->conf.rate, cl->cap, (int64_t)now_ms);
 }
 
 static void fresh(const struct client_limit *cl, struct entry *e, uint64_t tag, uint64_t now_ms)
 {
     e->tag = tag;
-    rate_bucket_init(&e->bucket, cl->conf.burst, (int64_t)now_ms);
+    rate_bucket_init(&e->bucket, cl->cap, (int64_t)now_ms);
     e->conns = 0;
 }
 
@@ -83,7 +89,7 @@ static struct entry *find(struct client_limit *cl, uint64_t tag, uint64_t now_ms
         struct entry *e = &set[w];
         if (e->tag != 0 && e->conns == 0)
             refill(cl, e, now_ms);
-        if (e->tag == 0 || (e->conns == 0 && rate_bucket_full(&e->bucket, cl->conf.burst))) {
+        if (e->tag == 0 || (e->conns == 0 && rate_bucket_full(&e->bucket, cl->cap))) {
             fresh(cl, e, tag, now_ms);
             return e;
         }
@@ -156,10 +162,10 @@ static int take(struct client_limit *cl, struct entry *e, uint64_t now_ms, unsig
 {
     uint64_t wait_ms;
 
-    if (rate_bucket_take(&e->bucket, cl->conf.rate, cl->conf.burst, 1, (int64_t)now_ms))
+    if (rate_bucket_take(&e->bucket, cl->conf.rate, cl->cap, cl->unit, (int64_t)now_ms))
         return 0;
     cl->m.requests_refused++;
-    wait_ms = rate_bucket_wait_ms(&e->bucket, cl->conf.rate, 1);
+    wait_ms = rate_bucket_wait_ms(&e->bucket, cl->conf.rate, cl->unit);
     *retry_after_s = (unsigned)((wait_ms + 999) / 1000);
     if (*retry_after_s == 0)
         *retry_after_s = 1;

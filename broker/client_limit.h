@@ -9,7 +9,9 @@
  *   - requests: a token bucket per client, rate per second, burst at most;
  *     a request over it is refused (the caller answers 429 with the
  *     Retry-After this module computes).
- * 0 for max_conns or rate means no such limit.
+ * 0 for max_conns or rate means no such limit. The same table serves
+ * slower limits (identities created per minute: broker/create_limit.h)
+ * through period_s.
  *
  * The table is 4-way set associative. A newcomer takes an empty entry, or
  * one whose client is idle (no connection open, bucket full: nothing of it
@@ -39,6 +41,8 @@ struct client_limit_conf {
     unsigned rate;      /* requests per second per client; 0: no limit */
     unsigned burst;     /* bucket size (requests); at least 1 when rate > 0 */
     size_t entries;     /* table size; rounded up to a power of two, >= 4 */
+    unsigned period_s;  /* rate and burst count requests per period_s seconds
+                           (0 or 1: per second), e.g. 60: rate per minute */
 };
 
 struct client_limit_metrics {

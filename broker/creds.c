@@ -16,7 +16,12 @@ int creds_make(const struct turn_rest_secrets *secrets, unsigned ttl, int64_t no
                  call_id, pseudonym);
     if (n < 0 || (size_t)n >= sizeof(out->username))
         return -1;
-    turn_rest_password(secrets->bytes[0], secrets->len[0], out->username, (size_t)n, out->password);
+    if (turn_rest_password(secrets->bytes[0], secrets->len[0], out->username, (size_t)n,
+                           out->password) != 0) {
+        /* no HMAC: never hand out the empty password anyone can sign with */
+        sodium_memzero(out, sizeof(*out));
+        return -1;
+    }
     out->ttl = ttl;
     return 0;
 }

@@ -74,10 +74,10 @@ done:
 
 /* GETs of the entries of ids[from, to) in one round trip, parsed into
  * f->relays. */
-static int read_entries(struct fleet *f, const struct store_val *ids, size_t from, size_t to)
+static int read_entries(struct fleet *f, const struct redis_val *ids, size_t from, size_t to)
 {
     char keys[STORE_BATCH_MAX][FLEET_KEY_MAX];
-    struct store_val v[STORE_BATCH_MAX];
+    struct redis_val v[STORE_BATCH_MAX];
     struct store_batch b = {0};
     int rc;
 
@@ -90,17 +90,17 @@ static int read_entries(struct fleet *f, const struct store_val *ids, size_t fro
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < b.n; i++) {
-        if (v[i].type == STORE_STR && f->n < FLEET_MAX_RELAYS &&
+        if (v[i].type == REDIS_VAL_STR && f->n < FLEET_MAX_RELAYS &&
             fleet_parse(v[i].str, v[i].len, &f->relays[f->n]) == 0)
             f->n++;
-        store_val_free(&v[i]);
+        redis_val_free(&v[i]);
     }
     return 0;
 }
 
 int fleet_refresh(struct fleet *f)
 {
-    struct store_val ids;
+    struct redis_val ids;
     long long now = now_ns();
     int rc;
 
@@ -112,18 +112,18 @@ int fleet_refresh(struct fleet *f)
     if (rc != 0)
         return STORE_EDOWN;
     f->n = 0;
-    for (size_t i = 0; ids.type == STORE_ARRAY && i < ids.n && f->n < FLEET_MAX_RELAYS;
+    for (size_t i = 0; ids.type == REDIS_VAL_ARRAY && i < ids.n && f->n < FLEET_MAX_RELAYS;
          i += STORE_BATCH_MAX) {
         size_t to = i + STORE_BATCH_MAX < ids.n ? i + STORE_BATCH_MAX : ids.n;
         rc = read_entries(f, ids.elem, i, to);
         if (rc != 0) {
-            store_val_free(&ids);
+            redis_val_free(&ids);
             f->n = 0;
             f->read_ns = 0;
             return STORE_EDOWN;
         }
     }
-    store_val_free(&ids);
+    redis_val_free(&ids);
     f->read_ns = now;
     return 0;
 }

@@ -22,6 +22,7 @@
 
 #define HTTP_MAX_SEGMENTS 8
 #define HTTP_MAX_PATH 512
+#define HTTP_FULL_RETRY_AFTER "30"
 
 struct http_server {
     struct evhttp *evh;
@@ -141,36 +142,54 @@ static int forwarded_client(const struct http_server *s, struct evhttp_request *
     return -1;
 }
 
+/* The request's client: its peer, or for a request relayed by a trusted
+ * proxy, the client the proxy names (the proxy itself when it names
+ * none). 1 when the peer is a trusted proxy, 0 when not, -1 when the
+ * connection has no address. */
+static int request_client(const struct http_server *s, struct evhttp_request *ev,
+                          struct umbra_addr *client)
+{
+    struct evhttp_connection *conn = evhttp_request_get_connection(ev);
+    const struct sockaddr *sa = conn != NULL ? evhttp_connection_get_addr(conn) : NULL;
+    struct umbra_addr peer;
+
+    if (sa == NULL || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6) ||
+        addr_from_sockaddr(&peer, sa,
+                           sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                     : sizeof(struct sockaddr_in)) != 0)
+        return -1;
+    *client = peer;
+    if (!is_proxy(s, &peer))
+        return 0;
+    if (forwarded_client(s, ev, client) != 0)
+        *client = peer;
+    return 1;
+}
+
 /* The request's bucket: its connection's client, or for a request relayed
- * by a trusted proxy, the client the proxy names. 0 or CLIENT_LIMIT_ERATE. */
-static int take_request(struct http_server *s, struct evhttp_request *ev, unsigned *retry)
+ * by a trusted proxy (via == 1), the client the proxy names. 0 or
+ * CLIENT_LIMIT_ERATE. */
+static int take_request(struct http_server *s, struct evhttp_request *ev, int via,
+                        const struct umbra_addr *client, unsigned *retry)
 {
     struct evhttp_connection *conn = evhttp_request_get_connection(ev);
     struct bufferevent *bev = conn != NULL ? evhttp_connection_get_bufferevent(conn) : NULL;
-    const struct sockaddr *sa = conn != NULL ? evhttp_connection_get_addr(conn) : NULL;
-    struct umbra_addr peer, client;
 
     if (bev == NULL)
         return 0;
-    if (s->n_proxies > 0 && sa != NULL &&
-        addr_from_sockaddr(&peer, sa,
-                           sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                     : sizeof(struct sockaddr_in)) == 0 &&
-        is_proxy(s, &peer)) {
-        if (forwarded_client(s, ev, &client) != 0)
-            client = peer;
-        return client_limit_request_addr(s->limits, &client, now_ms(), retry);
-    }
+    if (via == 1)
+        return client_limit_request_addr(s->limits, client, now_ms(), retry);
     return client_limit_request(s->limits, (int)bufferevent_getfd(bev), now_ms(), retry);
 }
 
 /* 1 when the client is over its request rate (and has been answered 429). */
-static int rate_limited(struct http_server *s, struct evhttp_request *ev)
+static int rate_limited(struct http_server *s, struct evhttp_request *ev, int via,
+                        const struct umbra_addr *client)
 {
     unsigned retry = 1;
     char value[16], detail[160];
 
-    if (take_request(s, ev, &retry) == 0)
+    if (take_request(s, ev, via, client, &retry) == 0)
         return 0;
     snprintf(value, sizeof(value), "%u", retry);
     snprintf(detail, sizeof(detail),
@@ -189,7 +208,7 @@ static void send_reply(struct evhttp_request *ev, int code, const char *type, co
     evhttp_add_header(h, "Content-Type", type);
     evhttp_add_header(h, "Cache-Control", "no-store");
     evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-    if (code == 503)
+    if (code == 503 && evhttp_find_header(h, "Retry-After") == NULL)
         evhttp_add_header(h, "Retry-After", "1");
     /* A reply to HEAD has no content (RFC 9110 §9.3.2); libevent sends
      * what it is given, and a pipelining client or a proxy would read
@@ -253,14 +272,22 @@ void http_reply_status(struct evhttp_request *ev, int status, const char *detail
         {BROKER_EGONE, 410, "gone"},
         {BROKER_EUNPROCESSABLE, 422, "unprocessable"},
         {BROKER_ENORELAY, 503, "relays_unavailable"},
+        {BROKER_ELIMITED, 429, "rate_limited"},
+        {BROKER_EFULL, 503, "store_full"},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-        if (map[i].status == status) {
-            http_reply_error(ev, map[i].code, map[i].name,
-                             status == BROKER_EDOWN ? "the state store is unreachable; retry"
-                                                    : detail);
-            return;
+        if (map[i].status != status)
+            continue;
+        if (status == BROKER_EDOWN)
+            detail = "the state store is unreachable; retry";
+        if (status == BROKER_EFULL) {
+            /* It frees room only as keys expire: not within a second. */
+            evhttp_add_header(evhttp_request_get_output_headers(ev), "Retry-After",
+                              HTTP_FULL_RETRY_AFTER);
+            detail = "the state store is full and takes no new state; retry later";
         }
+        http_reply_error(ev, map[i].code, map[i].name, detail);
+        return;
     }
     http_reply_error(ev, 500, "internal", "internal error");
 }
@@ -386,17 +413,20 @@ static void dispatch(struct evhttp_request *ev, void *arg)
     size_t n;
     bool path_known = false;
     const char *too_large;
+    int via;
 
     s->m.requests++;
     evhttp_request_set_on_complete_cb(ev, on_complete, s);
-    if (s->limits != NULL && rate_limited(s, ev))
+    memset(&req, 0, sizeof(req));
+    via = request_client(s, ev, &req.client);
+    req.has_client = via >= 0;
+    if (s->limits != NULL && rate_limited(s, ev, via, &req.client))
         return;
     too_large = evhttp_find_header(evhttp_request_get_input_headers(ev), HTTP_LIMIT_HEADER);
     if (too_large != NULL) {
         reply_too_large(ev, strtoull(too_large, NULL, 10), s->max_body);
         return;
     }
-    memset(&req, 0, sizeof(req));
     req.ev = ev;
     TAILQ_INIT(&req.query);
     if (path == NULL || strlen(path) >= sizeof(buf)) {

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "addr.h"
 #include "log.h"
 
 #define HTTP_MAX_ARGS 4
@@ -31,6 +32,12 @@ struct http_req {
     struct evkeyvalq query;
     json_t *body;       /* an object; {} when the request had no body */
     const char *bearer; /* NULL when absent */
+    /* The client, as the per-client limits count it: the peer, or for a
+     * request a trusted proxy relays, the client its X-Forwarded-For
+     * names (the proxy when it names none). has_client is false only when
+     * the connection has no address. */
+    struct umbra_addr client;
+    bool has_client;
 };
 
 typedef void (*http_handler)(void *ctx, struct http_req *req);
@@ -45,7 +52,6 @@ struct http_metrics {
     unsigned long long requests, status[6]; /* status[k] counts kxx replies */
 };
 
-#include "addr.h"
 #include "client_limit.h"
 
 struct http_server;
@@ -77,7 +83,10 @@ const struct client_limit_metrics *http_client_metrics(const struct http_server 
 /* Takes a reference to body (pass a new reference with json_pack). */
 void http_reply_json(struct evhttp_request *ev, int code, json_t *body);
 void http_reply_error(struct evhttp_request *ev, int code, const char *error, const char *detail);
-/* Maps a broker_status to its HTTP code and error name, and replies. */
+/* Maps a broker_status to its HTTP code and error name, and replies.
+ * BROKER_EDOWN and BROKER_EFULL (503) carry their own detail and
+ * Retry-After (1 and 30 s); for BROKER_ELIMITED (429) the caller adds
+ * Retry-After first. */
 void http_reply_status(struct evhttp_request *ev, int status, const char *detail);
 /* The end of most handlers: status 0 replies 200 with body (reference
  * taken), any other broker_status replies as http_reply_status (body must

@@ -90,7 +90,7 @@ int identities_create(struct identities *ids, char token[IDENTITIES_TOKEN_LEN])
     sodium_memzero(skhex, sizeof(skhex));
     if (rc != 0)
         sodium_memzero(token, IDENTITIES_TOKEN_LEN);
-    return rc == STORE_EDOWN ? BROKER_EDOWN : rc != 0 ? BROKER_EINTERNAL : 0;
+    return broker_status_of_store(rc);
 }
 
 /* Adds the reads of the identity's secret key and of the rotation count
@@ -107,23 +107,45 @@ static void identities_lookup(const struct identities *ids, struct store_batch *
 
 /* The secret key in the reply to the first read of identities_lookup:
  * ENOTFOUND without one, EINTERNAL when it is malformed. */
-static int identities_sk_of(const struct store_val *v, uint8_t sk[IDENTITIES_SK_BYTES])
+static int identities_sk_of(const struct redis_val *v, uint8_t sk[IDENTITIES_SK_BYTES])
 {
     size_t bin_len = 0;
-    if (v->type != STORE_STR ||
+    if (v->type != REDIS_VAL_STR ||
         sodium_hex2bin(sk, IDENTITIES_SK_BYTES, v->str, v->len, NULL, &bin_len, NULL) != 0 ||
         bin_len != IDENTITIES_SK_BYTES)
-        return v->type == STORE_NIL ? BROKER_ENOTFOUND : BROKER_EINTERNAL;
+        return v->type == REDIS_VAL_NIL ? BROKER_ENOTFOUND : BROKER_EINTERNAL;
     return 0;
 }
 
-int identities_pseudonym_for(struct identities *ids, const char *token, const char *context,
-                             bool rotate, char out[IDENTITIES_PSEUDONYM_LEN])
+/* Asks admit, when there is one, whether pnkey (the context's live
+ * pseudonym) may be written for the first time: 0 when it is live or
+ * admitted, else the refusal or a store error. */
+static int admit_new(struct identities *ids, const char *pnkey,
+                     const struct identities_admit *admit)
+{
+    struct redis_val v;
+    bool live;
+    int rc;
+
+    if (admit == NULL)
+        return 0;
+    rc = store_cmd(ids->store, &v, "EXISTS", pnkey, NULL);
+    if (rc != 0)
+        return broker_status_of_store(rc);
+    live = v.type == REDIS_VAL_INT && v.num == 1;
+    redis_val_free(&v);
+    return live ? 0 : admit->fn(admit->arg);
+}
+
+/* identities_pseudonym_for, and with peek identities_pseudonym_peek. */
+static int pseudonym_get(struct identities *ids, const char *token, const char *context,
+                         bool rotate, const struct identities_admit *admit, bool peek,
+                         char out[IDENTITIES_PSEUDONYM_LEN])
 {
     char key[KEY_MAX], tokhash[KEYS_HASH_HEX], field[KEYS_HASH_HEX + 2], pnkey[KEY_MAX];
     char oldpn[IDENTITIES_PSEUDONYM_LEN], oldkey[KEY_MAX], ttl[16];
     uint8_t sk[IDENTITIES_SK_BYTES];
-    struct store_val v[3];
+    struct redis_val v[3];
     struct store_batch b = {0};
     uint64_t rot = 0;
     int rc;
@@ -133,34 +155,57 @@ int identities_pseudonym_for(struct identities *ids, const char *token, const ch
     identities_lookup(ids, &b, key, context, field);
     rc = store_batch_run(ids->store, &b, v);
     if (rc != 0)
-        return rc == STORE_EDOWN ? BROKER_EDOWN : BROKER_EINTERNAL;
+        return broker_status_of_store(rc);
     rc = identities_sk_of(&v[0], sk);
     if (rc != 0)
         goto done;
-    if (v[1].type == STORE_STR)
+    if (v[1].type == REDIS_VAL_STR)
         rot = strtoull(v[1].str, NULL, 10);
     if (rotate) {
         identities_pseudonym(ids->keys->pseudonym, sk, rot, context, strlen(context), oldpn);
+        snprintf(oldkey, sizeof(oldkey), "umbra:pn:%s", oldpn);
         rot++;
     }
     identities_pseudonym(ids->keys->pseudonym, sk, rot, context, strlen(context), out);
     snprintf(pnkey, sizeof(pnkey), "umbra:pn:%s", out);
+    /* A rotation replaces the live pseudonym: new only without one. */
+    rc = admit_new(ids, rotate ? oldkey : pnkey, admit);
+    if (rc != 0)
+        goto done;
     b.n = 0;
     if (rotate) {
-        snprintf(oldkey, sizeof(oldkey), "umbra:pn:%s", oldpn);
         store_batch_add(&b, "HINCRBY", key, field, "1", NULL);
         store_batch_add(&b, "DEL", oldkey, NULL);
     }
-    /* One pipeline, so the record never lacks its TTL. */
-    store_batch_add(&b, "SET", pnkey, tokhash, "EX", ttl, NULL);
+    /* One pipeline, so the record never lacks its TTL. A peek refreshes
+     * a live record only (EXPIRE creates nothing, and works while Redis
+     * is at maxmemory). */
+    if (peek)
+        store_batch_add(&b, "EXPIRE", pnkey, ttl, NULL);
+    else
+        store_batch_add(&b, "SET", pnkey, tokhash, "EX", ttl, NULL);
     store_batch_add(&b, "EXPIRE", key, ttl, NULL);
-    rc = store_batch_run(ids->store, &b, NULL);
-    rc = rc == STORE_EDOWN ? BROKER_EDOWN : rc != 0 ? BROKER_EINTERNAL : 0;
+    rc = broker_status_of_store(store_batch_run(ids->store, &b, NULL));
 done:
-    store_val_free(&v[0]);
-    store_val_free(&v[1]);
+    redis_val_free(&v[0]);
+    redis_val_free(&v[1]);
     sodium_memzero(sk, sizeof(sk));
+    if (rc != 0)
+        sodium_memzero(out, IDENTITIES_PSEUDONYM_LEN);
     return rc;
+}
+
+int identities_pseudonym_for(struct identities *ids, const char *token, const char *context,
+                             bool rotate, const struct identities_admit *admit,
+                             char out[IDENTITIES_PSEUDONYM_LEN])
+{
+    return pseudonym_get(ids, token, context, rotate, admit, false, out);
+}
+
+int identities_pseudonym_peek(struct identities *ids, const char *token, const char *context,
+                              char out[IDENTITIES_PSEUDONYM_LEN])
+{
+    return pseudonym_get(ids, token, context, false, NULL, true, out);
 }
 
 int identities_resolve(struct identities *ids, const char *token, const char *context,
@@ -168,7 +213,7 @@ int identities_resolve(struct identities *ids, const char *token, const char *co
 {
     char field[KEYS_HASH_HEX + 2];
     uint8_t sk[IDENTITIES_SK_BYTES];
-    struct store_val v[3];
+    struct redis_val v[3];
     struct store_batch b = {0};
     uint64_t rot = 0;
     int rc;
@@ -181,18 +226,18 @@ int identities_resolve(struct identities *ids, const char *token, const char *co
         store_batch_add(&b, "EXISTS", also_exists, NULL);
     rc = store_batch_run(ids->store, &b, v);
     if (rc != 0)
-        return rc == STORE_EDOWN ? BROKER_EDOWN : BROKER_EINTERNAL;
+        return broker_status_of_store(rc);
     if (also_exists != NULL)
-        *exists = v[2].type == STORE_INT && v[2].num == 1;
+        *exists = v[2].type == REDIS_VAL_INT && v[2].num == 1;
     rc = identities_sk_of(&v[0], sk);
     if (rc == 0) {
-        if (v[1].type == STORE_STR)
+        if (v[1].type == REDIS_VAL_STR)
             rot = strtoull(v[1].str, NULL, 10);
         identities_pseudonym(ids->keys->pseudonym, sk, rot, context, strlen(context), r->pseudonym);
         snprintf(r->pn_key, sizeof(r->pn_key), "umbra:pn:%s", r->pseudonym);
     }
     for (size_t i = 0; i < b.n; i++)
-        store_val_free(&v[i]);
+        redis_val_free(&v[i]);
     sodium_memzero(sk, sizeof(sk));
     return rc;
 }
@@ -206,18 +251,18 @@ void identities_record(const struct identities_resolved *r, struct store_batch *
 int identities_owns(struct identities *ids, const char *token, const char *pseudonym)
 {
     char key[KEY_MAX], tokhash[KEYS_HASH_HEX], pnkey[KEY_MAX];
-    struct store_val v;
+    struct redis_val v;
     int rc;
 
     id_key(ids, token, key, tokhash);
     snprintf(pnkey, sizeof(pnkey), "umbra:pn:%s", pseudonym);
     rc = store_cmd(ids->store, &v, "GET", pnkey, NULL);
     if (rc != 0)
-        return rc == STORE_EDOWN ? BROKER_EDOWN : BROKER_EINTERNAL;
-    rc = v.type == STORE_STR && v.len == KEYS_HASH_HEX - 1 &&
+        return broker_status_of_store(rc);
+    rc = v.type == REDIS_VAL_STR && v.len == KEYS_HASH_HEX - 1 &&
                  sodium_memcmp(v.str, tokhash, KEYS_HASH_HEX - 1) == 0
              ? 0
              : BROKER_EAUTH;
-    store_val_free(&v);
+    redis_val_free(&v);
     return rc;
 }

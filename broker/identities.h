@@ -43,11 +43,27 @@ bool identities_token_valid(const char *text);
 bool identities_pseudonym_valid(const char *text);
 
 int identities_create(struct identities *ids, char token[IDENTITIES_TOKEN_LEN]);
+/* Asked before a pseudonym is written for a context that has no live one
+ * (a new umbra:pn key, which lives for identity-ttl): 0 lets it be
+ * written; any broker_status refuses the request with nothing written,
+ * and identities_pseudonym_for returns it. */
+struct identities_admit {
+    int (*fn)(void *arg);
+    void *arg;
+};
 /* The pseudonym of the token's identity for context; records the reverse
  * mapping. rotate first bumps the context's rotation count and forgets the
- * previous pseudonym. ENOTFOUND for an unknown token. */
+ * previous pseudonym (new only when there was none live). admit may be
+ * NULL (every context is written; one more round trip when not NULL).
+ * ENOTFOUND for an unknown token. */
 int identities_pseudonym_for(struct identities *ids, const char *token, const char *context,
-                             bool rotate, char out[IDENTITIES_PSEUDONYM_LEN]);
+                             bool rotate, const struct identities_admit *admit,
+                             char out[IDENTITIES_PSEUDONYM_LEN]);
+/* The same for a reader (pending calls): a context without a live
+ * pseudonym gets its pseudonym computed but not written, so reading
+ * creates nothing; a live one has both TTLs refreshed. */
+int identities_pseudonym_peek(struct identities *ids, const char *token, const char *context,
+                              char out[IDENTITIES_PSEUDONYM_LEN]);
 /* The same in two steps, so a caller can fold the writes into its own
  * pipeline: identities_resolve reads (one round trip, which also answers
  * EXISTS also_exists when that is not NULL); identities_record appends the

@@ -4,7 +4,7 @@ noinst_LIBRARIES += broker/libumbra_broker.a
 broker_libumbra_broker_a_SOURCES = \
 	broker/broker_config.c broker/broker_config.h \
 	broker/keys.c broker/keys.h \
-	broker/store.c broker/store.h \
+	broker/store.c broker/store.h broker/store_batch.c \
 	broker/identities.c broker/identities.h \
 	broker/creds.c broker/creds.h \
 	broker/cname.c broker/cname.h \
@@ -12,10 +12,11 @@ broker_libumbra_broker_a_SOURCES = \
 	broker/calls.h broker/calls_internal.h broker/calls_record.c broker/calls_material.c \
 	broker/calls_create.c broker/calls_signal.c broker/calls_events.c broker/calls_candidate.c \
 	broker/http.c broker/http.h broker/http_json.c broker/http_limit.c broker/http_limit.h \
-	broker/client_limit.c broker/client_limit.h \
+	broker/client_limit.c broker/client_limit.h broker/create_limit.c broker/create_limit.h \
 	broker/wipe.c broker/wipe.h \
 	broker/api.c broker/api.h broker/api_req.c broker/api_req.h \
-	broker/api_identities.c broker/api_calls.c broker/api_health.c broker/api_demo.c \
+	broker/api_identities.c broker/api_create.c broker/api_calls.c broker/api_health.c \
+	broker/api_demo.c \
 	broker/status.h
 BROKER_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/policy -I$(top_srcdir)/broker $(LIBEVENT_CFLAGS) \
 	$(OPENSSL_CFLAGS) $(HIREDIS_CFLAGS) $(SODIUM_CFLAGS) $(JANSSON_CFLAGS)
@@ -53,7 +54,7 @@ noinst_PROGRAMS += bench/bench_broker
 bench_bench_broker_SOURCES = bench/bench_broker.c
 bench_bench_broker_CFLAGS = $(BROKER_CFLAGS)
 bench_bench_broker_LDADD = $(BROKER_LIBS)
-EXTRA_DIST += bench/bench_broker.sh bench/redis_aof_kill.py
+EXTRA_DIST += bench/bench_broker.sh bench/redis_aof_kill.py bench/redis_memory.py
 
 # Unit tests (test_broker_store starts its own redis-server on port 22300).
 BROKER_UNIT_TESTS = tests/unit/test_broker_identities tests/unit/test_broker_creds \
@@ -87,11 +88,20 @@ tests_unit_test_broker_fleet_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
 TESTS += tests/integration/broker_redis_kill.sh tests/integration/broker_limits.sh
 EXTRA_DIST += tests/integration/broker_redis_kill.sh tests/integration/broker_redis_kill.py \
 	tests/integration/broker_limits.sh tests/integration/broker_limits.py
+# What strangers can make it store: creation limits and a full Redis
+# (ports 37300-37399).
+TESTS += tests/integration/broker_flood.sh
+EXTRA_DIST += tests/integration/broker_flood.sh tests/integration/broker_flood.py
 check_PROGRAMS += tests/unit/test_broker_client_limit
 TESTS += tests/unit/test_broker_client_limit
 tests_unit_test_broker_client_limit_SOURCES = tests/unit/test_broker_client_limit.c
 tests_unit_test_broker_client_limit_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_broker_client_limit_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
+check_PROGRAMS += tests/unit/test_broker_create_limit
+TESTS += tests/unit/test_broker_create_limit
+tests_unit_test_broker_create_limit_SOURCES = tests/unit/test_broker_create_limit.c
+tests_unit_test_broker_create_limit_CFLAGS = $(BROKER_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_broker_create_limit_LDADD = $(BROKER_LIBS) $(CMOCKA_LIBS)
 
 # Privileges and secrets: secret file modes, proc-user/proc-group on a
 # privileged port, not dumpable, keys out of gcore (ports 33100-33199 and

@@ -97,10 +97,15 @@ static int start_metrics(struct broker *b, char *err, size_t errlen)
 static int start(struct broker *b, char *err, size_t errlen)
 {
     const char *paths[CONFIG_MAX_POLICIES];
-    struct http_limits limits = {
-        {b->cfg.client_connections, b->cfg.client_rate, b->cfg.client_burst, b->cfg.client_table},
-        b->cfg.trusted_proxies,
-        b->cfg.n_trusted_proxies};
+    struct http_limits limits = {{b->cfg.client_connections, b->cfg.client_rate,
+                                  b->cfg.client_burst, b->cfg.client_table, 1},
+                                 b->cfg.trusted_proxies,
+                                 b->cfg.n_trusted_proxies};
+    struct create_limit_conf creates = {
+        {b->cfg.identity_rate, b->cfg.pseudonym_rate, b->cfg.call_rate},
+        {b->cfg.identity_global_rate, b->cfg.pseudonym_global_rate, b->cfg.call_global_rate},
+        b->cfg.client_table};
+    unsigned char hash_key[ADDR_HASH_KEY_BYTES];
     struct redis_target target;
 
     b->keys = sodium_malloc(sizeof(*b->keys));
@@ -154,7 +159,10 @@ static int start(struct broker *b, char *err, size_t errlen)
                           .log = &b->log,
                           .base = b->base,
                           .pool = b->pool};
-    if (api_calls_init(&b->api) != 0) {
+    randombytes_buf(hash_key, sizeof(hash_key));
+    b->api.create = create_limit_new(&creates, hash_key);
+    sodium_memzero(hash_key, sizeof(hash_key));
+    if (b->api.create == NULL || api_calls_init(&b->api) != 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -184,6 +192,7 @@ static void stop(struct broker *b)
         api_calls_free(&b->api);
     http_free(b->metrics);
     http_free(b->api.http);
+    create_limit_free(b->api.create);
     store_free(b->store); /* its probe lives on the base */
     if (b->base != NULL)
         event_base_free(b->base);

@@ -16,6 +16,8 @@
 /* After no sentinel answered, the next round waits this long: a round may
  * have cost redis-timeout-ms of the loop. */
 #define STORE_RESOLVE_BACKOFF_NS (1000LL * 1000 * 1000)
+/* A Redis at maxmemory refuses every write: one warning a minute at most. */
+#define STORE_OOM_LOG_NS (60LL * 1000 * 1000 * 1000)
 
 struct store {
     redisContext *c;
@@ -25,7 +27,8 @@ struct store {
     unsigned timeout_ms;
     long long last_attempt_ns;
     bool was_up;
-    bool told_noreplicas; /* one warning per connection */
+    bool told_noreplicas;  /* one warning per connection */
+    long long oom_told_ns; /* last warning of -OOM replies; 0: none yet */
     struct log_ctx *log;
     /* Watched stores only: the probe timer and the probe in flight. */
     struct event_base *base;
@@ -116,6 +119,13 @@ static bool not_master_error(const redisReply *r)
 static bool no_replicas_error(const redisReply *r)
 {
     return strncmp(r->str, "NOREPLICAS", 10) == 0;
+}
+
+/* Redis is at maxmemory (noeviction) and refuses commands that could
+ * grow it; the connection is fine, and reads and deletes still work. */
+static bool oom_error(const redisReply *r)
+{
+    return strncmp(r->str, "OOM", 3) == 0;
 }
 
 /* The synchronous connection; false when Redis cannot be reached. With
@@ -346,86 +356,11 @@ void store_free(struct store *st)
     free(st);
 }
 
-static int copy_reply(const redisReply *r, struct store_val *out)
-{
-    memset(out, 0, sizeof(*out));
-    switch (r->type) {
-    case REDIS_REPLY_INTEGER:
-        out->type = STORE_INT;
-        out->num = r->integer;
-        return 0;
-    case REDIS_REPLY_STRING:
-    case REDIS_REPLY_STATUS:
-        out->type = STORE_STR;
-        out->str = malloc(r->len + 1);
-        if (out->str == NULL)
-            return STORE_EREPLY;
-        memcpy(out->str, r->str, r->len);
-        out->str[r->len] = '\0';
-        out->len = r->len;
-        return 0;
-    case REDIS_REPLY_ARRAY:
-        out->type = STORE_ARRAY;
-        if (r->elements == 0)
-            return 0;
-        out->elem = calloc(r->elements, sizeof(*out->elem));
-        if (out->elem == NULL)
-            return STORE_EREPLY;
-        out->n = r->elements;
-        for (size_t i = 0; i < r->elements; i++)
-            if (copy_reply(r->element[i], &out->elem[i]) != 0)
-                return STORE_EREPLY;
-        return 0;
-    case REDIS_REPLY_NIL:
-        out->type = STORE_NIL;
-        return 0;
-    default:
-        return STORE_EREPLY;
-    }
-}
-
-void store_val_free(struct store_val *v)
-{
-    if (v == NULL)
-        return;
-    for (size_t i = 0; i < v->n; i++)
-        store_val_free(&v->elem[i]);
-    free(v->elem);
-    free(v->str);
-    memset(v, 0, sizeof(*v));
-}
-
-static void collect(struct store_batch *b, va_list ap)
-{
-    const char *arg;
-    int argc = 0;
-    if (b->n == STORE_BATCH_MAX) {
-        b->overflow = true;
-        return;
-    }
-    while ((arg = va_arg(ap, const char *)) != NULL) {
-        if (argc == STORE_ARGV_MAX) {
-            b->overflow = true;
-            return;
-        }
-        b->argv[b->n][argc++] = arg;
-    }
-    b->argc[b->n++] = argc;
-}
-
-void store_batch_add(struct store_batch *b, ...)
-{
-    va_list ap;
-    va_start(ap, b);
-    collect(b, ap);
-    va_end(ap);
-}
-
-int store_batch_run(struct store *st, const struct store_batch *b, struct store_val *outs)
+int store_batch_run(struct store *st, const struct store_batch *b, struct redis_val *outs)
 {
     int rc = 0;
     size_t got = 0;
-    bool demoted = false;
+    bool demoted = false, oom = false;
 
     if (outs != NULL)
         memset(outs, 0, b->n * sizeof(*outs));
@@ -463,14 +398,24 @@ int store_batch_run(struct store *st, const struct store_batch *b, struct store_
                 log_warn(st->log, "redis: the master refuses writes: too few replicas");
             st->told_noreplicas = true;
             rc = STORE_EDOWN;
+        } else if (r->type == REDIS_REPLY_ERROR && oom_error(r)) {
+            oom = true;
+            if (rc == 0 || rc == STORE_EREPLY)
+                rc = STORE_EFULL;
         } else if (r->type == REDIS_REPLY_ERROR) {
             log_warn(st->log, "redis: command %zu of %zu refused: %.80s", got + 1, b->n, r->str);
             if (rc == 0)
                 rc = STORE_EREPLY;
-        } else if (outs != NULL && copy_reply(r, &outs[got]) != 0) {
+        } else if (outs != NULL && redis_val_from_reply(r, &outs[got]) != 0) {
+            log_warn(st->log, "redis: reply %zu of %zu over the size bounds or out of memory",
+                     got + 1, b->n);
             rc = STORE_EREPLY;
         }
         freeReplyObject(r);
+    }
+    if (oom && (st->oom_told_ns == 0 || now_ns() - st->oom_told_ns >= STORE_OOM_LOG_NS)) {
+        log_warn(st->log, "redis: at maxmemory, refusing writes; answering 503 while it is full");
+        st->oom_told_ns = now_ns();
     }
     if (demoted && st->c != NULL) {
         log_warn(st->log, "redis: the server no longer takes writes as master; looking again");
@@ -479,16 +424,6 @@ int store_batch_run(struct store *st, const struct store_batch *b, struct store_
     }
     if (rc != 0 && outs != NULL)
         for (size_t i = 0; i < b->n; i++)
-            store_val_free(&outs[i]);
+            redis_val_free(&outs[i]);
     return rc;
-}
-
-int store_cmd(struct store *st, struct store_val *out, ...)
-{
-    struct store_batch b = {0};
-    va_list ap;
-    va_start(ap, out);
-    collect(&b, ap);
-    va_end(ap);
-    return store_batch_run(st, &b, out);
 }

@@ -3,7 +3,9 @@
  * once: the command that finds it gone).
  *
  * Commands are given as NULL-terminated lists of C strings. Replies are
- * copied into struct store_val, which the caller frees with store_val_free().
+ * copied into struct redis_val (common/redis_val.h, the reply tree the
+ * relay uses too), which the caller frees with redis_val_free(). A reply
+ * over redis_val's bounds (depth, values, bytes) counts as STORE_EREPLY.
  * While Redis is known down a command returns STORE_EDOWN at once.
  * Coming back: a store watched on an event loop (store_watch) never
  * reconnects inside a command; a probe on the loop (non-blocking connect
@@ -18,7 +20,10 @@
  * READONLY, LOADING or MASTERDOWN (a demoted master, a replica) counts as
  * the connection lost: the command returns STORE_EDOWN and the master is
  * looked for again. NOREPLICAS (the master's min-replicas-to-write is not
- * met) returns STORE_EDOWN too: nothing was written.
+ * met) returns STORE_EDOWN too: nothing was written. OOM (Redis at its
+ * maxmemory, with maxmemory-policy noeviction) returns STORE_EFULL: that
+ * write was refused, the connection stays, reads still work; a warning at
+ * most once a minute while it lasts.
  * A store is used by one thread. It never logs keys or values. */
 #ifndef UMBRA_BROKER_STORE_H
 #define UMBRA_BROKER_STORE_H
@@ -27,28 +32,19 @@
 #include <stddef.h>
 
 #include "log.h"
+#include "redis_val.h"
 
 #define STORE_EDOWN (-1)  /* no connection: answer 503 */
 #define STORE_EREPLY (-2) /* Redis answered with an error */
-#define STORE_EBATCH (-3) /* the batch overflowed: nothing was sent */
-
-enum store_type { STORE_NIL = 0, STORE_INT, STORE_STR, STORE_ARRAY };
-
-struct store_val {
-    enum store_type type;
-    long long num;
-    char *str; /* NUL-terminated; len excludes the NUL */
-    size_t len;
-    size_t n;
-    struct store_val *elem;
-};
+#define STORE_EFULL (-3)  /* Redis refused a write: at maxmemory (-OOM); answer 503 */
+#define STORE_EBATCH (-4) /* the batch overflowed: nothing was sent */
 
 #define STORE_PROBE_MS 250
 
-/* The largest batch a caller builds sets STORE_BATCH_MAX: a request's
- * trickled candidates (one RPUSH each, up to CALLS_MAX_CANDIDATES, and an
- * EXPIREAT). Each caller whose batch grows with its input checks at compile
- * time that its largest batch fits (see calls_signal.c, fleet.c). */
+/* Batches are built from constants (at most 11 commands, calls_create.c)
+ * or grow with their input up to a limit: an SDP's fingerprints (one GET
+ * or SET each, calls_signal.c), a chunk of fleet entries (fleet.c). Each
+ * of the latter checks at compile time that its largest batch fits. */
 #define STORE_BATCH_MAX 40
 #define STORE_ARGV_MAX 16
 
@@ -90,11 +86,11 @@ int store_subscribe(struct store *st, const char *channel, store_message_cb cb, 
  * connect now (at most every STORE_PROBE_MS); a watched one never blocks. */
 bool store_up(struct store *st);
 
-int store_cmd(struct store *st, struct store_val *out, ...);
+int store_cmd(struct store *st, struct redis_val *out, ...);
 void store_batch_add(struct store_batch *b, ...);
 /* outs may be NULL (replies dropped) or hold b->n values. Returns 0,
- * STORE_EDOWN, or STORE_EREPLY when any reply is an error. */
-int store_batch_run(struct store *st, const struct store_batch *b, struct store_val *outs);
-void store_val_free(struct store_val *v);
+ * STORE_EDOWN, STORE_EFULL when a command was refused for want of memory,
+ * or STORE_EREPLY when any other reply is an error. */
+int store_batch_run(struct store *st, const struct store_batch *b, struct redis_val *outs);
 
 #endif

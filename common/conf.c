@@ -29,11 +29,23 @@ static int apply(conf_setter set, void *ctx, const char *where, const char *key,
     return -1;
 }
 
+/* A line (without its "\n" or "\r\n") over CONF_LINE_MAX bytes, or one
+ * that did not fit the buffer. */
+static bool conf_line_too_long(const char *line, FILE *f)
+{
+    size_t n = strlen(line);
+    if (n > 0 && line[n - 1] == '\n')
+        n -= n > 1 && line[n - 2] == '\r' ? 2 : 1;
+    else if (!feof(f))
+        return true;
+    return n > CONF_LINE_MAX;
+}
+
 int conf_load_file(const char *path, conf_setter set, void *ctx, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
-    char line[4096];
-    char iobuf[4096]; /* stdio's own buffer would keep passwords after fclose */
+    char line[CONF_LINE_MAX + 3]; /* the line, "\r\n", NUL */
+    char iobuf[4096];             /* stdio's own buffer would keep passwords after fclose */
     char where[512];
     unsigned lineno = 0;
     int rc = 0;
@@ -47,8 +59,8 @@ int conf_load_file(const char *path, conf_setter set, void *ctx, char *err, size
         char *s, *eq, *hash;
         lineno++;
         snprintf(where, sizeof(where), "%s:%u", path, lineno);
-        if (strchr(line, '\n') == NULL && !feof(f)) {
-            snprintf(err, errlen, "%s: line too long", where);
+        if (conf_line_too_long(line, f)) {
+            snprintf(err, errlen, "%s: line longer than %d bytes", where, CONF_LINE_MAX);
             rc = -1;
             break;
         }

@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The longest line a file may hold, its line end ("\n" or "\r\n") not
+ * counted; a longer one is an error naming the line. */
+#define CONF_LINE_MAX 4096
+
 typedef int (*conf_setter)(void *ctx, const char *key, const char *value, char *err, size_t errlen);
 
 int conf_load_file(const char *path, conf_setter set, void *ctx, char *err, size_t errlen);

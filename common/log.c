@@ -31,17 +31,6 @@ void log_free(struct log_ctx *log)
     pthread_mutex_destroy(&log->lock);
 }
 
-int log_level_parse(const char *text, enum log_level *out)
-{
-    for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
-        if (strcmp(text, level_names[i]) == 0) {
-            *out = (enum log_level)i;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 void log_msg(struct log_ctx *log, enum log_level level, const char *fmt, ...)
 {
     char stamp[32];

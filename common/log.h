@@ -35,7 +35,6 @@ struct log_ctx {
 void log_init(struct log_ctx *log, const char *prog, enum log_level level, FILE *out);
 /* Wipes and releases the token key. */
 void log_free(struct log_ctx *log);
-int log_level_parse(const char *text, enum log_level *out);
 
 void log_msg(struct log_ctx *log, enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

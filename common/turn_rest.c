@@ -2,6 +2,7 @@
 #include "turn_rest.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <sodium.h>
@@ -13,7 +14,7 @@ int turn_rest_secrets_load(const char *path, struct turn_rest_secrets *out, char
                            size_t errlen)
 {
     struct turn_rest_secrets *s = turn_rest_secrets_new();
-    char line[TURN_REST_SECRET_MAX + 2];
+    char line[TURN_REST_SECRET_MAX + 3]; /* the secret, "\r\n", NUL */
     char iobuf[4096]; /* stdio's own buffer would keep the secrets after fclose */
     unsigned lineno = 0;
     FILE *f;
@@ -41,6 +42,13 @@ int turn_rest_secrets_load(const char *path, struct turn_rest_secrets *out, char
             line[--n] = '\0';
         if (n == 0 || line[0] == '#')
             continue;
+        /* Checked here, not left to what fgets() read: a slot holds
+         * TURN_REST_SECRET_MAX bytes. */
+        if (n > TURN_REST_SECRET_MAX) {
+            snprintf(err, errlen, "%s:%u: secret longer than %d bytes", path, lineno,
+                     TURN_REST_SECRET_MAX);
+            goto fail;
+        }
         if (s->count == TURN_REST_SECRETS_MAX) {
             snprintf(err, errlen, "%s:%u: more than %d secrets", path, lineno,
                      TURN_REST_SECRETS_MAX);
@@ -88,14 +96,28 @@ void turn_rest_secrets_free(struct turn_rest_secrets *s)
     sodium_free(s);
 }
 
-void turn_rest_password(const uint8_t *secret, size_t secret_len, const char *username, size_t ulen,
-                        char out[TURN_REST_PASSWORD_MAX])
+/* sodium_bin2base64() aborts (sodium_misuse) when out is too small: the
+ * base64 of an HMAC-SHA1 must fit, whatever the username. */
+_Static_assert(sodium_base64_ENCODED_LEN(20, sodium_base64_VARIANT_ORIGINAL) <=
+                   TURN_REST_PASSWORD_MAX,
+               "TURN_REST_PASSWORD_MAX holds base64(HMAC-SHA1) and its NUL");
+
+int turn_rest_password(const uint8_t *secret, size_t secret_len, const char *username, size_t ulen,
+                       char out[TURN_REST_PASSWORD_MAX])
 {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mac_len = 0;
-    HMAC(EVP_sha1(), secret, (int)secret_len, (const unsigned char *)username, ulen, mac, &mac_len);
+    if (secret_len > INT_MAX ||
+        HMAC(EVP_sha1(), secret, (int)secret_len, (const unsigned char *)username, ulen, mac,
+             &mac_len) == NULL ||
+        mac_len != 20) {
+        sodium_memzero(mac, sizeof(mac));
+        out[0] = '\0';
+        return -1;
+    }
     sodium_bin2base64(out, TURN_REST_PASSWORD_MAX, mac, mac_len, sodium_base64_VARIANT_ORIGINAL);
     sodium_memzero(mac, sizeof(mac));
+    return 0;
 }
 
 int turn_rest_expiry(const char *username, size_t ulen, int64_t *expiry)

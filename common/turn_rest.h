@@ -36,9 +36,11 @@ struct turn_rest_secrets *turn_rest_secrets_new(void);
 /* Wipes and releases a set from turn_rest_secrets_new(); NULL is fine. */
 void turn_rest_secrets_free(struct turn_rest_secrets *s);
 
-/* Writes the NUL-terminated password for username with this secret. */
-void turn_rest_password(const uint8_t *secret, size_t secret_len, const char *username, size_t ulen,
-                        char out[TURN_REST_PASSWORD_MAX]);
+/* Writes the NUL-terminated password for username with this secret.
+ * 0, or -1 with out empty when OpenSSL cannot compute the HMAC: the caller
+ * must then not use out (an empty password is anyone's). */
+int turn_rest_password(const uint8_t *secret, size_t secret_len, const char *username, size_t ulen,
+                       char out[TURN_REST_PASSWORD_MAX]);
 
 /* The expiry before the first ':' (or the whole username). 0 or -1. */
 int turn_rest_expiry(const char *username, size_t ulen, int64_t *expiry);

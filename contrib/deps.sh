@@ -7,6 +7,8 @@ libhiredis-dev libsodium-dev libjansson-dev zlib1g-dev libcmocka-dev redis-serve
 openssl ca-certificates"
 if [ "${1:-run}" = test ]; then
     need="$need clang-format coturn chromium gnuplot-nox python3 procps iproute2 valgrind gdb"
+    # tests/build/hardening.sh reads the daemons with readelf.
+    need="$need binutils"
     # make fuzz-check: clang with libFuzzer and the sanitizer runtimes.
     need="$need clang libclang-rt-14-dev"
     # Node.js may come from elsewhere (with npm built in); use Debian's only when absent.

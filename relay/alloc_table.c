@@ -4,17 +4,16 @@
 #include <string.h>
 
 #include "allocation.h"
-#include "worker.h"
 
 struct tuple_key {
     const struct umbra_addr *client;
-    const void *via;
+    const struct client_transport *transport;
 };
 
 static uint64_t tuple_hash(const struct alloc_table *t, const struct umbra_addr *client,
-                           const void *via)
+                           const struct client_transport *transport)
 {
-    uintptr_t v = (uintptr_t)via;
+    uintptr_t v = (uintptr_t)transport;
     return addr_hash(client, t->hash_key) ^ ((uint64_t)v * 0x9E3779B97F4A7C15ull);
 }
 
@@ -22,7 +21,7 @@ static int tuple_eq(const struct htab_node *node, const void *key)
 {
     const struct allocation *a = htab_entry(node, struct allocation, node);
     const struct tuple_key *k = key;
-    return a->via == k->via && addr_equal(&a->path.client, k->client);
+    return a->path.transport == k->transport && addr_equal(&a->path.client, k->client);
 }
 
 static int relayed_eq(const struct htab_node *node, const void *key)
@@ -49,43 +48,41 @@ struct allocation *alloc_table_find_relayed(const struct alloc_table *t,
     return node != NULL ? htab_entry(node, struct allocation, relayed_node) : NULL;
 }
 
-void alloc_table_free(struct alloc_table *t)
+void alloc_table_free(struct alloc_table *t, alloc_table_end_fn end, void *ctx)
 {
     struct htab_iter it;
     struct htab_node *node;
     htab_iter_init(&it, &t->h);
-    while ((node = htab_iter_next(&it)) != NULL)
-        alloc_table_delete(t, htab_entry(node, struct allocation, node));
+    while ((node = htab_iter_next(&it)) != NULL) {
+        struct allocation *a = htab_entry(node, struct allocation, node);
+        alloc_table_remove(t, a);
+        end(ctx, a);
+    }
     htab_free(&t->h);
     htab_free(&t->relayed);
 }
 
 struct allocation *alloc_table_find(const struct alloc_table *t, const struct umbra_addr *client,
-                                    const void *via)
+                                    const struct client_transport *transport)
 {
-    struct tuple_key k = {client, via};
-    struct htab_node *node = htab_find(&t->h, tuple_hash(t, client, via), tuple_eq, &k);
+    struct tuple_key k = {client, transport};
+    struct htab_node *node = htab_find(&t->h, tuple_hash(t, client, transport), tuple_eq, &k);
     return node != NULL ? htab_entry(node, struct allocation, node) : NULL;
 }
 
 void alloc_table_insert(struct alloc_table *t, struct allocation *a)
 {
-    htab_insert(&t->h, &a->node, tuple_hash(t, &a->path.client, a->via));
+    htab_insert(&t->h, &a->node, tuple_hash(t, &a->path.client, a->path.transport));
     htab_insert(&t->relayed, &a->relayed_node, addr_hash(&a->relayed, t->hash_key));
-    if (a->path.conn != NULL)
-        listener_conn_attach(a->path.conn, a);
 }
 
-void alloc_table_delete(struct alloc_table *t, struct allocation *a)
+void alloc_table_remove(struct alloc_table *t, struct allocation *a)
 {
     htab_remove(&t->h, &a->node);
     htab_remove(&t->relayed, &a->relayed_node);
-    if (a->path.conn != NULL)
-        listener_conn_detach(a->path.conn, a);
-    allocation_free(a);
 }
 
-size_t alloc_table_sweep(struct alloc_table *t, int64_t now)
+size_t alloc_table_sweep(struct alloc_table *t, int64_t now, alloc_table_end_fn end, void *ctx)
 {
     struct htab_iter it;
     struct htab_node *node;
@@ -93,19 +90,19 @@ size_t alloc_table_sweep(struct alloc_table *t, int64_t now)
     htab_iter_init(&it, &t->h);
     while ((node = htab_iter_next(&it)) != NULL) {
         struct allocation *a = htab_entry(node, struct allocation, node);
-        struct metrics_thread *m = &a->w->metrics;
         if (a->expires <= now) {
-            alloc_table_delete(t, a);
+            alloc_table_remove(t, a);
+            end(ctx, a);
             ended++;
             continue;
         }
-        metrics_gauge(m, G_PERMISSIONS, -(int64_t)perm_expire(&a->perms, now));
-        metrics_gauge(m, G_CHANNELS, -(int64_t)chan_expire(&a->chans, now));
+        allocation_expire(a, now);
     }
     return ended;
 }
 
-size_t alloc_table_revoke(struct alloc_table *t, const char *id, size_t len)
+size_t alloc_table_revoke(struct alloc_table *t, const char *id, size_t len, alloc_table_end_fn end,
+                          void *ctx)
 {
     struct htab_iter it;
     struct htab_node *node;
@@ -116,7 +113,8 @@ size_t alloc_table_revoke(struct alloc_table *t, const char *id, size_t len)
         const char *aid;
         size_t alen;
         if (allocation_call_id(a, &aid, &alen) == 0 && alen == len && memcmp(aid, id, len) == 0) {
-            alloc_table_delete(t, a);
+            alloc_table_remove(t, a);
+            end(ctx, a);
             ended++;
         }
     }

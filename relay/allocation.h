@@ -1,10 +1,17 @@
 /* allocation: one TURN allocation (RFC 8656 §2.2): the client's 5-tuple,
  * its relayed UDP socket, its credentials, lifetime, permissions and
- * channels, and the packet path between client and peers.
+ * channels, and its bandwidth-limit.
  *
- * An allocation belongs to one worker; it owns its relayed socket and its
- * port in the pool (given back by allocation_free). The socket's read
- * event lives on the worker's base. */
+ * An allocation belongs to one worker and reaches it only through a small
+ * I/O interface (struct alloc_io, owned by the worker): the event base that
+ * watches its relayed socket, the pool and quota it gives back, the
+ * metrics it counts in, and two callbacks up: its relayed socket is
+ * readable, and "flush what points at my socket" before it closes. It owns
+ * its relayed socket and its port in the pool (given back by
+ * allocation_free).
+ *
+ * Layer 2: uses client_path, permission, channel, htab, rate_bucket,
+ * relay_addr, quota, metrics, clock, stun_msg (constants), turn_rest. */
 #ifndef UMBRA_ALLOCATION_H
 #define UMBRA_ALLOCATION_H
 
@@ -15,7 +22,7 @@
 #include "addr.h"
 #include "channel.h"
 #include "htab.h"
-#include "listener.h"
+#include "client_path.h"
 #include "permission.h"
 #include "rate_bucket.h"
 #include "relay_addr.h"
@@ -25,15 +32,34 @@
 #define ALLOC_MAX_LIFETIME 3600
 #define ALLOC_USER_MAX 513
 
-struct worker;
 struct event;
+struct event_base;
+struct metrics_thread;
+struct quota;
+struct allocation;
+
+/* What an allocation uses of its worker. Filled by the worker and
+ * outliving its allocations. */
+struct alloc_io {
+    struct event_base *base;
+    struct metrics_thread *metrics;
+    struct relay_addr_pool *pool;
+    struct quota *quota;
+    const unsigned char *hash_key; /* for its permission and channel tables */
+    uint64_t bandwidth;            /* bandwidth-limit: bytes/s, 0 for none */
+    uint64_t bandwidth_burst;
+    /* The relayed socket fd of a has datagrams to read. */
+    void (*readable)(void *ctx, struct allocation *a, int fd);
+    /* Send whatever points at the allocation's socket: it closes next. */
+    void (*flush)(void *ctx);
+    void *ctx;
+};
 
 struct allocation {
     struct htab_node node;         /* in the worker's alloc_table, by 5-tuple */
     struct htab_node relayed_node; /* and by relayed address */
-    struct worker *w;
-    struct client_path path; /* path.client + via is the 5-tuple */
-    const void *via;
+    const struct alloc_io *io;
+    struct client_path path; /* path.client + path.transport: the 5-tuple */
     struct umbra_addr relayed;
     int fd;
     struct event *ev;
@@ -57,28 +83,18 @@ struct allocation {
 };
 
 /* Takes ownership of lease (socket and port). user/key are copied. */
-struct allocation *allocation_new(struct worker *w, const struct client_path *path,
+struct allocation *allocation_new(const struct alloc_io *io, const struct client_path *path,
                                   struct relay_addr_lease *lease, const char *user, size_t user_len,
                                   const uint8_t *key, size_t key_len);
-/* Closes the socket, gives the port and quota back, wipes the key. Does not
- * touch the alloc_table (see alloc_table_delete). */
+/* Flushes through io, closes the socket, gives the port and quota back,
+ * wipes the key. Does not touch the alloc_table or the client's path. */
 void allocation_free(struct allocation *a);
 /* The call id of a REST username, if any. */
 int allocation_call_id(const struct allocation *a, const char **id, size_t *len);
-/* Delivers data that came from peer to the relayed address, as if read from
- * the relayed socket: permission check, bandwidth-limit, then ChannelData or a Data
- * indication to the client. The 4 bytes before data and the 3 after it are
- * scratch space, and data must stay valid until worker_flush(). */
-void allocation_deliver(struct allocation *a, const struct umbra_addr *peer, uint8_t *data,
-                        size_t len);
-/* Relays data from the client to peer, within bandwidth-limit. When peer is the relayed address of
- * an allocation of the same worker, the data goes straight to that
- * allocation's client (as if it had come through the kernel), and when it
- * is one of another worker, to that worker's handoff ring, so the 4
- * bytes before data and the 3 after it must be scratch space. The datagram
- * goes into the worker's send batch: data must stay valid until
- * worker_flush(). */
-void allocation_send_to_peer(struct allocation *a, const struct umbra_addr *peer, uint8_t *data,
-                             size_t len);
+/* bandwidth-limit for one direction (a->bw_to_peer or a->bw_to_client):
+ * true when len bytes may pass now. Without a limit, no clock is read. */
+bool allocation_bandwidth_ok(struct allocation *a, struct rate_bucket *b, size_t len);
+/* Drops expired permissions and channels, keeping the gauges. */
+void allocation_expire(struct allocation *a, int64_t now);
 
 #endif

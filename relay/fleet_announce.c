@@ -27,6 +27,7 @@ struct fleet_announce {
     bool in_flight; /* a refresh waits for its answer */
     bool leaving;
     bool clash_logged;
+    bool unwritten_logged; /* "not written" said since the last write */
     /* Random per process: tells this relay's entry from one another relay
      * wrote under the same relay-id. */
     char instance[FLEET_INSTANCE_HEX + 1];
@@ -102,11 +103,11 @@ static void say(struct fleet_announce *a, const char *what)
 /* prev is the entry our SET replaced. Once we have written ours, an entry
  * from another instance means a second relay uses our relay-id: the two
  * overwrite each other, and the fleet sees only one of them at a time. */
-static void check_clash(struct fleet_announce *a, const struct redis_link_reply *prev)
+static void check_clash(struct fleet_announce *a, const struct redis_val *prev)
 {
     json_t *root;
     const char *other;
-    if (!a->joined || a->clash_logged || prev->type != REDIS_LINK_STR)
+    if (!a->joined || a->clash_logged || prev->type != REDIS_VAL_STR)
         return;
     root = json_loadb(prev->str, prev->len, 0, NULL);
     other = json_string_value(json_object_get(root, "instance"));
@@ -118,18 +119,28 @@ static void check_clash(struct fleet_announce *a, const struct redis_link_reply 
     json_decref(root);
 }
 
-static void on_set(void *ctx, const struct redis_link_reply *r)
+static void on_set(void *ctx, const struct redis_val *r)
 {
     struct fleet_announce *a = ctx;
     a->in_flight = false;
     if (a->leaving)
         return;
     /* SET ... GET answers with the entry replaced, or nil. */
-    if (r == NULL || (r->type != REDIS_LINK_STR && r->type != REDIS_LINK_NIL)) {
+    if (r == NULL || (r->type != REDIS_VAL_STR && r->type != REDIS_VAL_NIL)) {
+        /* Redis refuses it (at maxmemory: -OOM, or lost): relaying goes
+         * on, the entry expires, and the next refresh tries again. Said
+         * once until a write succeeds, not every refresh. */
         a->joined = false;
-        log_warn(a->log, "fleet: announcement not written");
+        if (!a->unwritten_logged)
+            log_warn(a->log, "fleet: announcement not written (%s); retrying every refresh",
+                     r != NULL && r->type == REDIS_VAL_ERROR && r->len >= 3 &&
+                             strncmp(r->str, "OOM", 3) == 0
+                         ? "redis is at maxmemory"
+                         : "redis refused or did not answer");
+        a->unwritten_logged = true;
         return;
     }
+    a->unwritten_logged = false;
     check_clash(a, r);
     if (!a->joined) {
         say(a, "join");
@@ -222,7 +233,7 @@ static void leave_finished(struct fleet_announce *a)
         done(a->done_ctx);
 }
 
-static void on_leave_reply(void *ctx, const struct redis_link_reply *r)
+static void on_leave_reply(void *ctx, const struct redis_val *r)
 {
     struct fleet_announce *a = ctx;
     if (r != NULL)

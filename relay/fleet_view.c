@@ -185,6 +185,14 @@ static void members_free(struct fleet_view *v)
 
 static void rebuild(struct fleet_view *v);
 
+/* on_members sends one MGET of FLEET_VIEW_MAX_RELAYS keys at most, however
+ * many ids the set holds, and builds each key from an id of at most
+ * RELAY_CONFIG_LABEL_MAX bytes (longer ones become a key no relay has). */
+_Static_assert(1 + FLEET_VIEW_MAX_RELAYS <= REDIS_LINK_MAX_ARGS,
+               "one MGET holds every member the view reads");
+_Static_assert(sizeof(FLEET_KEY_PREFIX) + RELAY_CONFIG_LABEL_MAX <= FLEET_KEY_MAX,
+               "a key of the longest relay id fits FLEET_KEY_MAX");
+
 static void rebuild_done(struct fleet_view *v)
 {
     members_free(v);
@@ -202,11 +210,11 @@ static void forget(struct fleet_view *v, const char *id)
     redis_link_command(v->cmd, NULL, NULL, 3, argv, lens);
 }
 
-static void on_entries(void *ctx, const struct redis_link_reply *r)
+static void on_entries(void *ctx, const struct redis_val *r)
 {
     struct fleet_view *v = ctx;
     struct fleet_ranges *next;
-    if (r == NULL || r->type != REDIS_LINK_ARRAY || r->n != v->n_members) {
+    if (r == NULL || r->type != REDIS_VAL_ARRAY || r->n != v->n_members) {
         rebuild_done(v);
         return;
     }
@@ -217,16 +225,16 @@ static void on_entries(void *ctx, const struct redis_link_reply *r)
     }
     add_own(next, v->cfg);
     for (size_t i = 0; i < r->n; i++) {
-        const struct redis_link_reply *e = &r->elem[i];
+        const struct redis_val *e = &r->elem[i];
         int got;
         if (strcmp(v->members[i], v->cfg->relay_id) == 0)
             continue;
-        if (e->type == REDIS_LINK_NIL) {
+        if (e->type == REDIS_VAL_NIL) {
             /* Its key expired: the relay is dead; tidy the set. */
             forget(v, v->members[i]);
             continue;
         }
-        if (e->type != REDIS_LINK_STR)
+        if (e->type != REDIS_VAL_STR)
             continue;
         got = fleet_view_parse_ranges(e->str, e->len, &next->r[next->n], FLEET_VIEW_MAX_RANGES);
         if (got < 0) {
@@ -240,14 +248,14 @@ static void on_entries(void *ctx, const struct redis_link_reply *r)
     rebuild_done(v);
 }
 
-static void on_members(void *ctx, const struct redis_link_reply *r)
+static void on_members(void *ctx, const struct redis_val *r)
 {
     struct fleet_view *v = ctx;
     const char *argv[1 + FLEET_VIEW_MAX_RELAYS];
     size_t lens[1 + FLEET_VIEW_MAX_RELAYS];
     size_t n;
 
-    if (r == NULL || r->type != REDIS_LINK_ARRAY) {
+    if (r == NULL || r->type != REDIS_VAL_ARRAY) {
         rebuild_done(v);
         return;
     }
@@ -271,8 +279,8 @@ static void on_members(void *ctx, const struct redis_link_reply *r)
     lens[0] = 4;
     for (size_t i = 0; i < n; i++) {
         char key[FLEET_KEY_MAX];
-        const struct redis_link_reply *e = &r->elem[i];
-        if (e->type != REDIS_LINK_STR || e->len > RELAY_CONFIG_LABEL_MAX)
+        const struct redis_val *e = &r->elem[i];
+        if (e->type != REDIS_VAL_STR || e->len > RELAY_CONFIG_LABEL_MAX)
             snprintf(key, sizeof(key), "%s-", FLEET_KEY_PREFIX); /* never a relay */
         else
             snprintf(key, sizeof(key), "%s%.*s", FLEET_KEY_PREFIX, (int)e->len, e->str);

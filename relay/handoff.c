@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 /* Record layout, 8-byte aligned: a header, 4 scratch bytes, the datagram,
@@ -10,6 +11,10 @@
  * says the rest of the ring is unused and the next record is at its start. */
 #define HANDOFF_WRAP UINT32_MAX
 #define HANDOFF_ADDR_MAX 28 /* sizeof(struct sockaddr_in6) */
+
+_Static_assert(HANDOFF_ADDR_MAX == sizeof(struct sockaddr_in6) &&
+                   sizeof(struct sockaddr_in) <= HANDOFF_ADDR_MAX,
+               "a record holds any address addr_len() gives");
 
 struct handoff_hdr {
     uint32_t len;

@@ -11,25 +11,31 @@ relay_libumbra_relay_a_SOURCES = \
 	relay/quota.c relay/quota.h \
 	relay/unauth_limit.c relay/unauth_limit.h \
 	relay/metrics.c relay/metrics.h \
+	relay/clock.c relay/clock.h \
+	relay/client_path.c relay/client_path.h \
+	relay/send_batch.c relay/send_batch.h \
+	relay/recv_batch.c relay/recv_batch.h \
+	relay/egress.c relay/egress.h \
+	relay/relay_shared.c relay/relay_shared.h \
 	relay/allocation.c relay/allocation.h \
 	relay/alloc_table.c relay/alloc_table.h \
-	relay/send_batch.c relay/send_batch.h \
+	relay/datapath.c relay/datapath.h \
+	relay/turn_handlers.c relay/turn_handlers.h \
 	relay/handoff.c relay/handoff.h \
 	relay/listener.c relay/listener.h \
-	relay/turn_handlers.c relay/turn_handlers.h \
 	relay/worker.c relay/worker.h \
 	relay/revocation.c relay/revocation.h
-relay_libumbra_relay_a_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/relay $(LIBEVENT_CFLAGS) \
+relay_libumbra_relay_a_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/relay $(STUN_CPPFLAGS) $(LIBEVENT_CFLAGS) \
 	$(OPENSSL_CFLAGS) $(HIREDIS_CFLAGS) $(SODIUM_CFLAGS)
 RELAY_LIBS = relay/libumbra_relay.a $(STUN_LIBS) $(LIBEVENT_LIBS) $(HIREDIS_LIBS) \
 	$(OPENSSL_LIBS) $(SODIUM_LIBS)
 
 bin_PROGRAMS += relay/umbra-relay
 relay_umbra_relay_SOURCES = relay/main.c
-relay_umbra_relay_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/relay $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS)
+relay_umbra_relay_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/relay $(STUN_CPPFLAGS) $(LIBEVENT_CFLAGS) $(SODIUM_CFLAGS)
 relay_umbra_relay_LDADD = $(RELAY_LIBS)
 
-RELAY_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/relay $(LIBEVENT_CFLAGS) \
+RELAY_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/relay $(STUN_CPPFLAGS) $(LIBEVENT_CFLAGS) \
 	$(SODIUM_CFLAGS)
 RELAY_TESTS = tests/unit/test_peer_policy tests/unit/test_relay_expiry \
 	tests/unit/test_relay_config tests/unit/test_relay_addr tests/unit/test_relay_shared
@@ -99,7 +105,7 @@ EXTRA_DIST += tests/integration/relay_limits.sh tests/integration/relay_limits.p
 	tests/integration/relay_flood.sh tests/integration/relay_flood.py
 check_PROGRAMS += tests/integration/umbra_flood
 tests_integration_umbra_flood_SOURCES = tests/integration/umbra_flood.c
-tests_integration_umbra_flood_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/relay $(SODIUM_CFLAGS)
+tests_integration_umbra_flood_CFLAGS = $(AM_CFLAGS) $(STUN_CPPFLAGS) $(SODIUM_CFLAGS)
 tests_integration_umbra_flood_LDADD = $(STUN_LIBS) $(SODIUM_LIBS)
 
 # The flood measures legitimate loss, so it runs alone: after every other
@@ -113,3 +119,8 @@ tests/integration/relay_flood.log: $(filter-out tests/integration/relay_flood.lo
 TESTS += tests/integration/relay_privs.sh
 EXTRA_DIST += tests/integration/relay_privs.sh tests/integration/relay_privs.py \
 	tests/lib/privs_check.py
+
+# One direction of dependency: no include cycle among the modules of
+# relay/, common/ and stun/ (prints the graph).
+TESTS += tests/style/include_cycles.sh
+EXTRA_DIST += tests/style/include_cycles.sh tests/style/include_cycles.py

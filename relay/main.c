@@ -23,6 +23,7 @@
 #include "revocation.h"
 #include "tls_server.h"
 #include "listener.h"
+#include "relay_shared.h"
 #include "worker.h"
 
 #define RELAY_REDIS_RESOLVE_MS 500
@@ -30,9 +31,6 @@
 struct relay_main {
     struct relay_config cfg;
     struct log_ctx log;
-    struct relay_addr_pool pool;
-    struct revoke_list revoked;
-    struct quota quota;
     struct relay_shared sh;
     struct event_base *base;
     size_t n_workers;
@@ -49,20 +47,13 @@ struct relay_main {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: umbra-relay [-c FILE] [--KEY=VALUE ...]\n"
-                 "       umbra-relay --help | --version\n"
-                 "\n"
-                 "A TURN relay (RFC 8656) that enforces caller privacy itself.\n"
-                 "Every key of the configuration file may be given as --KEY=VALUE;\n"
-                 "see umbra-relay(8) and contrib/umbra-relay.conf for the keys:\n"
-                 "  listen tls-listen tls-cert tls-key relay-address relay-ports realm\n"
-                 "  auth-secret-file user threads metrics-listen log-level\n"
-                 "  relay-only-peers stun-binding mapped-address strict-expiry redis\n"
-                 "  user-quota revoke-hold nonce-lifetime udp-gso relay-id operator\n"
-                 "  public-uri fleet-refresh fleet-ttl max-allocations call-quota\n"
-                 "  max-permissions max-channels bandwidth-limit bandwidth-burst\n"
-                 "  unauth-rate unauth-burst unauth-sources udp-rcvbuf redis-sentinel\n"
-                 "  redis-master-name proc-user proc-group\n");
+    fputs("usage: umbra-relay [-c FILE] [--KEY=VALUE ...]\n"
+          "       umbra-relay --help | --version\n"
+          "\n"
+          "A TURN relay (RFC 8656) that enforces caller privacy itself.\n"
+          "See umbra-relay(8) and contrib/umbra-relay.conf.\n",
+          out);
+    relay_config_usage(out);
 }
 
 /* Each allocation holds a socket: allow as many as the hard limit. */
@@ -85,7 +76,7 @@ static void on_revoke(void *ctx, const char *id, size_t len)
         log_warn(&m->log, "revocation: call id too long, ignored");
         return;
     }
-    if (revoke_list_add(&m->revoked, id, len, now, now + m->cfg.revoke_hold_s) != 0)
+    if (revoke_list_add(m->sh.revoked, id, len, now, now + m->cfg.revoke_hold_s) != 0)
         log_warn(&m->log, "revocation: revoked list full; allocations still end");
     for (size_t i = 0; i < m->n_workers; i++)
         worker_post_revoke(m->workers[i], id, len);
@@ -211,14 +202,8 @@ static void stop_all(struct relay_main *m)
     }
     free(m->workers);
     free(m->metrics);
-    tls_server_free(m->sh.tls);
-    quota_free(&m->quota);
-    revoke_list_free(&m->revoked);
+    relay_shared_free(&m->sh);
     fleet_view_free(m->fleet); /* the workers read it until they stop */
-    relay_addr_pool_free(&m->pool);
-    if (m->sh.nonce_key != NULL)
-        auth_nonce_key_clear(m->sh.nonce_key);
-    sodium_free(m->sh.nonce_key);
 }
 
 /* Before anything is opened: secret files that group or others could
@@ -290,30 +275,9 @@ static int start_redis(struct relay_main *m)
  * that may need root. */
 static int setup_shared(struct relay_main *m, const struct turn_rest_secrets *secrets)
 {
-    struct quota_limits limits = {.total = m->cfg.max_allocations,
-                                  .per_user = m->cfg.user_quota,
-                                  .per_call = m->cfg.call_quota};
+    struct peer_source fleet;
     char err[512];
-    struct peer_source own = {relay_addr_contains, &m->pool};
 
-    if (relay_addr_pool_init(&m->pool, m->cfg.relay, m->cfg.n_relay, m->cfg.relay_port_low,
-                             m->cfg.relay_port_high) != 0 ||
-        revoke_list_init(&m->revoked) != 0 || quota_init(&m->quota, &limits) != 0) {
-        log_error(&m->log, "out of memory");
-        return -1;
-    }
-    m->sh.cfg = &m->cfg;
-    m->sh.log = &m->log;
-    m->sh.pool = &m->pool;
-    m->sh.revoked = &m->revoked;
-    m->sh.quota = &m->quota;
-    m->sh.nonce_key = sodium_malloc(sizeof(*m->sh.nonce_key));
-    if (m->sh.nonce_key == NULL) {
-        log_error(&m->log, "out of memory");
-        return -1;
-    }
-    auth_nonce_key_init(m->sh.nonce_key);
-    peer_policy_init(&m->sh.policy, m->cfg.relay_only_peers);
     if (relay_config_uses_redis(&m->cfg)) {
         /* First: a datagram from another relay of the fleet is answered
          * without the pool's lock. */
@@ -322,23 +286,12 @@ static int setup_shared(struct relay_main *m, const struct turn_rest_secrets *se
             log_error(&m->log, "out of memory");
             return -1;
         }
-        peer_policy_add_source(&m->sh.policy, (struct peer_source){fleet_view_contains, m->fleet});
+        fleet = (struct peer_source){fleet_view_contains, m->fleet};
     }
-    peer_policy_add_source(&m->sh.policy, own);
-    for (size_t i = 0; i < m->cfg.n_relay; i++)
-        peer_policy_add_own(&m->sh.policy, &m->cfg.relay[i]);
-    for (size_t i = 0; i < m->cfg.n_listen; i++)
-        peer_policy_add_own(&m->sh.policy, &m->cfg.listen[i]);
-    for (size_t i = 0; i < m->cfg.n_tls_listen; i++)
-        peer_policy_add_own(&m->sh.policy, &m->cfg.tls_listen[i]);
-    if (m->cfg.has_metrics)
-        peer_policy_add_own(&m->sh.policy, &m->cfg.metrics_listen);
-    if (m->cfg.tls_cert != NULL) {
-        m->sh.tls = tls_server_new(m->cfg.tls_cert, m->cfg.tls_key, err, sizeof(err));
-        if (m->sh.tls == NULL) {
-            log_error(&m->log, "%s", err);
-            return -1;
-        }
+    if (relay_shared_init(&m->sh, &m->cfg, &m->log, m->fleet != NULL ? &fleet : NULL, err,
+                          sizeof(err)) != 0) {
+        log_error(&m->log, "%s", err);
+        return -1;
     }
     if (listener_check_free(&m->cfg, err, sizeof(err)) != 0) {
         log_error(&m->log, "%s", err);

@@ -46,66 +46,22 @@ static void schedule_retry(struct redis_link *l)
         event_add(l->retry, &tv);
 }
 
-/* Copies a hiredis reply into one allocation-per-array tree; NULL when out
- * of memory. */
-static int convert(const redisReply *r, struct redis_link_reply *out)
-{
-    struct redis_link_reply *elem;
-    memset(out, 0, sizeof(*out));
-    switch (r->type) {
-    case REDIS_REPLY_INTEGER:
-        out->type = REDIS_LINK_INT;
-        out->num = r->integer;
-        return 0;
-    case REDIS_REPLY_STRING:
-    case REDIS_REPLY_STATUS:
-    case REDIS_REPLY_ERROR:
-        out->type = r->type == REDIS_REPLY_ERROR ? REDIS_LINK_ERROR : REDIS_LINK_STR;
-        out->str = r->str;
-        out->len = r->len;
-        return 0;
-    case REDIS_REPLY_ARRAY:
-        out->type = REDIS_LINK_ARRAY;
-        if (r->elements == 0)
-            return 0;
-        elem = calloc(r->elements, sizeof(*elem));
-        if (elem == NULL)
-            return -1;
-        out->elem = elem;
-        out->n = r->elements;
-        for (size_t i = 0; i < r->elements; i++)
-            if (convert(r->element[i], &elem[i]) != 0)
-                return -1;
-        return 0;
-    default:
-        out->type = REDIS_LINK_NIL;
-        return 0;
-    }
-}
-
-static void convert_free(struct redis_link_reply *r)
-{
-    struct redis_link_reply *elem = (struct redis_link_reply *)(uintptr_t)r->elem;
-    for (size_t i = 0; i < r->n; i++)
-        convert_free(&elem[i]);
-    free(elem);
-}
-
 static void on_reply(redisAsyncContext *ac, void *reply_, void *priv)
 {
     struct redis_link_pending *p = priv;
-    struct redis_link_reply r;
+    const struct redis_link *l = ac->data;
+    struct redis_val r;
     if (reply_ == NULL) {
         if (p->fn != NULL)
             p->fn(p->ctx, NULL);
-    } else if (convert(reply_, &r) != 0) {
-        convert_free(&r);
+    } else if (redis_val_from_reply(reply_, &r) != 0) {
+        log_warn(l->log, "%s: a redis reply over the size bounds or out of memory", l->name);
         if (p->fn != NULL)
             p->fn(p->ctx, NULL);
     } else {
         if (p->fn != NULL)
             p->fn(p->ctx, &r);
-        convert_free(&r);
+        redis_val_free(&r);
     }
     free(p);
 }

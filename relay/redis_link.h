@@ -10,8 +10,10 @@
  * A link is either a subscriber (redis_link_subscribe: its channels are
  * subscribed again after every reconnect) or a command link
  * (redis_link_command); never both, as Redis forbids commands on a
- * subscribed connection. Replies are handed over as struct redis_link_reply
- * trees that live only during the callback. Everything runs on the base's
+ * subscribed connection. Replies are handed over as struct redis_val trees
+ * (common/redis_val.h, the broker's type too) that live only during the
+ * callback; a reply over redis_val's bounds (depth, values, bytes) is
+ * handed over as NULL, as a lost one is. Everything runs on the base's
  * thread. */
 #ifndef UMBRA_REDIS_LINK_H
 #define UMBRA_REDIS_LINK_H
@@ -21,26 +23,10 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "redis_val.h"
 
 #define REDIS_LINK_MAX_SUBS 4
 #define REDIS_LINK_MAX_ARGS 260
-
-enum redis_link_reply_type {
-    REDIS_LINK_NIL,
-    REDIS_LINK_INT,
-    REDIS_LINK_STR, /* bulk or status */
-    REDIS_LINK_ARRAY,
-    REDIS_LINK_ERROR,
-};
-
-struct redis_link_reply {
-    enum redis_link_reply_type type;
-    long long num;
-    const char *str; /* not NUL-terminated; len bytes */
-    size_t len;
-    size_t n;
-    const struct redis_link_reply *elem;
-};
 
 struct event_base;
 struct redis_link;
@@ -48,8 +34,9 @@ struct redis_link;
 /* Fills host (NUL-terminated) and port; 0, or -1 when no address is known
  * now (the link tries again a second later). */
 typedef int (*redis_link_where_fn)(void *ctx, char *host, size_t hostcap, uint16_t *port);
-/* A reply, or NULL when the link went down before one came. */
-typedef void (*redis_link_reply_fn)(void *ctx, const struct redis_link_reply *r);
+/* A reply, or NULL when the link went down before one came or the reply
+ * was refused. */
+typedef void (*redis_link_reply_fn)(void *ctx, const struct redis_val *r);
 typedef void (*redis_link_message_fn)(void *ctx, const char *payload, size_t len);
 
 /* name is used in log lines ("revocation", "fleet"). NULL when out of

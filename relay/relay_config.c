@@ -2,6 +2,7 @@
 #include "relay_config.h"
 
 #include "conf.h"
+#include "conf_table.h"
 
 #include <sodium.h>
 #include <stddef.h>
@@ -13,27 +14,14 @@
 
 void relay_config_init(struct relay_config *c)
 {
+    char err[256];
     memset(c, 0, sizeof(*c));
-    addr_parse(&c->listen[0], "0.0.0.0", RELAY_DEFAULT_PORT);
-    c->n_listen = 1;
-    c->relay_port_low = 49152;
-    c->relay_port_high = 65535;
-    c->log_level = LOG_LEVEL_INFO;
-    c->relay_only_peers = true;
-    c->stun_binding = false;
-    c->mapped_address = RELAY_MAPPED_REAL;
-    c->strict_expiry = false;
-    c->udp_gso = true;
-    c->revoke_hold_s = 86400;
-    c->nonce_lifetime_s = 600;
-    c->fleet_refresh_s = 2;
-    c->fleet_ttl_s = 6;
-    c->max_permissions = 64;
-    c->max_channels = 64;
-    c->unauth_rate = 50;
-    c->unauth_burst = 200;
-    c->unauth_sources = 16384;
-    c->udp_rcvbuf = 4 << 20;
+    if (conf_table_defaults(relay_config_keys, c, err, sizeof(err)) != 0) {
+        /* The defaults are constants of the table, checked by its tests. */
+        fprintf(stderr, "umbra-relay: %s\n", err);
+        abort();
+    }
+    c->listen_set = false;
 }
 
 void relay_config_free(struct relay_config *c)
@@ -53,21 +41,28 @@ void relay_config_free(struct relay_config *c)
     memset(c, 0, sizeof(*c));
 }
 
-static int set_string(char **slot, const char *value, char *err, size_t errlen)
+/* REALM (RFC 8489 §14.9): fewer than 128 characters of UTF-8, at most 763
+ * bytes; the relay sends it in every challenge and checks what clients
+ * send back with the same limit (stun_attr_text), so a longer one would
+ * lock every client out. */
+#define RELAY_CONFIG_REALM_CHARS 127
+#define RELAY_CONFIG_REALM_BYTES 763
+
+static int set_realm(void *ctx, const struct conf_key *k, const char *value, char *err,
+                     size_t errlen)
 {
-    char *copy;
-    if (value[0] == '\0') {
-        snprintf(err, errlen, "empty value");
+    struct relay_config *c = ctx;
+    size_t bytes = strlen(value), chars = 0;
+    (void)k;
+    for (size_t i = 0; i < bytes; i++)
+        if (((unsigned char)value[i] & 0xC0) != 0x80) /* not a UTF-8 continuation byte */
+            chars++;
+    if (chars > RELAY_CONFIG_REALM_CHARS || bytes > RELAY_CONFIG_REALM_BYTES) {
+        snprintf(err, errlen, "at most %d characters (%d bytes of UTF-8)", RELAY_CONFIG_REALM_CHARS,
+                 RELAY_CONFIG_REALM_BYTES);
         return -1;
     }
-    copy = strdup(value);
-    if (copy == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    free(*slot);
-    *slot = copy;
-    return 0;
+    return conf_set_strdup(&c->realm, value, err, errlen);
 }
 
 static int add_addr(struct umbra_addr *list, size_t *n, bool *replaced, const char *value,
@@ -91,11 +86,14 @@ static int add_addr(struct umbra_addr *list, size_t *n, bool *replaced, const ch
     return 0;
 }
 
-static int add_user(struct relay_config *c, const char *value, char *err, size_t errlen)
+static int add_user(void *ctx, const struct conf_key *k, const char *value, char *err,
+                    size_t errlen)
 {
+    struct relay_config *c = ctx;
     const char *colon = strchr(value, ':');
     size_t nlen = colon != NULL ? (size_t)(colon - value) : 0;
     struct auth_static_user *u;
+    (void)k;
     if (colon == NULL || nlen == 0 || colon[1] == '\0') {
         snprintf(err, errlen, "expected NAME:PASSWORD");
         return -1;
@@ -130,54 +128,15 @@ static int add_user(struct relay_config *c, const char *value, char *err, size_t
     return 0;
 }
 
-/* The keys of limits and flood resistance: each an unsigned number in a
- * range. */
-struct limit_key {
-    const char *name;
-    uint64_t min, max;
-    size_t offset;
-    bool wide; /* uint64_t member, else unsigned */
-};
-
-static const struct limit_key limit_keys[] = {
-    {"max-allocations", 0, 1000000, offsetof(struct relay_config, max_allocations), false},
-    {"call-quota", 0, 100000, offsetof(struct relay_config, call_quota), false},
-    {"max-permissions", 1, 10000, offsetof(struct relay_config, max_permissions), false},
-    {"max-channels", 1, 16384, offsetof(struct relay_config, max_channels), false},
-    {"bandwidth-limit", 0, 10000000000ull, offsetof(struct relay_config, bandwidth), true},
-    {"bandwidth-burst", 0, 10000000000ull, offsetof(struct relay_config, bandwidth_burst), true},
-    {"unauth-rate", 0, 1000000, offsetof(struct relay_config, unauth_rate), false},
-    {"unauth-burst", 1, 1000000, offsetof(struct relay_config, unauth_burst), false},
-    {"unauth-sources", 64, 16777216, offsetof(struct relay_config, unauth_sources), false},
-    {"udp-rcvbuf", 65536, 1 << 30, offsetof(struct relay_config, udp_rcvbuf), false},
-};
-
-static int set_limit(struct relay_config *c, const char *key, const char *value, char *err,
+static int set_redis(void *ctx, const struct conf_key *k, const char *value, char *err,
                      size_t errlen)
 {
-    for (size_t i = 0; i < sizeof(limit_keys) / sizeof(limit_keys[0]); i++) {
-        const struct limit_key *k = &limit_keys[i];
-        uint64_t n;
-        if (strcmp(key, k->name) != 0)
-            continue;
-        if (conf_parse_uint(value, k->min, k->max, &n, err, errlen) != 0)
-            return -1;
-        if (k->wide)
-            *(uint64_t *)(void *)((char *)c + k->offset) = n;
-        else
-            *(unsigned *)(void *)((char *)c + k->offset) = (unsigned)n;
-        return 0;
-    }
-    snprintf(err, errlen, "unknown key");
-    return -1;
-}
-
-static int set_redis(struct relay_config *c, const char *value, char *err, size_t errlen)
-{
+    struct relay_config *c = ctx;
     const char *colon = strrchr(value, ':');
     uint64_t port;
     char host[256];
     size_t hlen;
+    (void)k;
     if (colon == NULL || colon == value) {
         snprintf(err, errlen, "expected HOST:PORT, got \"%.64s\"", value);
         return -1;
@@ -192,7 +151,7 @@ static int set_redis(struct relay_config *c, const char *value, char *err, size_
     memcpy(host, value, hlen);
     host[hlen] = '\0';
     c->redis_port = (uint16_t)port;
-    return set_string(&c->redis_host, host, err, errlen);
+    return conf_set_strdup(&c->redis_host, host, err, errlen);
 }
 
 /* relay-id and operator: they name Redis keys and travel in pub/sub
@@ -205,11 +164,14 @@ static int set_label(char **slot, const char *value, char *err, size_t errlen)
         snprintf(err, errlen, "expected 1 to %d of A-Z a-z 0-9 . _ : -", RELAY_CONFIG_LABEL_MAX);
         return -1;
     }
-    return set_string(slot, value, err, errlen);
+    return conf_set_strdup(slot, value, err, errlen);
 }
 
-static int add_public_uri(struct relay_config *c, const char *value, char *err, size_t errlen)
+static int add_public_uri(void *ctx, const struct conf_key *k, const char *value, char *err,
+                          size_t errlen)
 {
+    struct relay_config *c = ctx;
+    (void)k;
     if (strncmp(value, "turn:", 5) != 0 && strncmp(value, "turns:", 6) != 0) {
         snprintf(err, errlen, "expected a turn: or turns: URI");
         return -1;
@@ -229,134 +191,206 @@ static int add_public_uri(struct relay_config *c, const char *value, char *err, 
         return -1;
     }
     c->public_uris[c->n_public_uris] = NULL;
-    if (set_string(&c->public_uris[c->n_public_uris], value, err, errlen) != 0)
+    if (conf_set_strdup(&c->public_uris[c->n_public_uris], value, err, errlen) != 0)
         return -1;
     c->n_public_uris++;
     return 0;
 }
 
-int relay_config_set(void *ctx, const char *key, const char *value, char *err, size_t errlen)
+static int set_listen(void *ctx, const struct conf_key *k, const char *value, char *err,
+                      size_t errlen)
 {
     struct relay_config *c = ctx;
-    uint64_t n;
+    (void)k;
+    return add_addr(c->listen, &c->n_listen, &c->listen_set, value, 0, true, err, errlen);
+}
 
-    if (strcmp(key, "listen") == 0)
-        return add_addr(c->listen, &c->n_listen, &c->listen_set, value, 0, true, err, errlen);
-    if (strcmp(key, "tls-listen") == 0)
-        return add_addr(c->tls_listen, &c->n_tls_listen, &c->tls_listen_set, value,
-                        RELAY_DEFAULT_TLS_PORT, true, err, errlen);
-    if (strcmp(key, "tls-cert") == 0)
-        return set_string(&c->tls_cert, value, err, errlen);
-    if (strcmp(key, "tls-key") == 0)
-        return set_string(&c->tls_key, value, err, errlen);
-    if (strcmp(key, "relay-address") == 0) {
-        if (add_addr(c->relay, &c->n_relay, &c->relay_set, value, 0, false, err, errlen) != 0)
-            return -1;
-        if (addr_scope_of(&c->relay[c->n_relay - 1]) == ADDR_SCOPE_UNSPECIFIED) {
-            c->n_relay--;
-            snprintf(err, errlen, "must be a specific address, not a wildcard");
-            return -1;
-        }
-        return 0;
+static int set_tls_listen(void *ctx, const struct conf_key *k, const char *value, char *err,
+                          size_t errlen)
+{
+    struct relay_config *c = ctx;
+    (void)k;
+    return add_addr(c->tls_listen, &c->n_tls_listen, &c->tls_listen_set, value,
+                    RELAY_DEFAULT_TLS_PORT, true, err, errlen);
+}
+
+static int set_relay_address(void *ctx, const struct conf_key *k, const char *value, char *err,
+                             size_t errlen)
+{
+    struct relay_config *c = ctx;
+    (void)k;
+    if (add_addr(c->relay, &c->n_relay, &c->relay_set, value, 0, false, err, errlen) != 0)
+        return -1;
+    if (addr_scope_of(&c->relay[c->n_relay - 1]) == ADDR_SCOPE_UNSPECIFIED) {
+        c->n_relay--;
+        snprintf(err, errlen, "must be a specific address, not a wildcard");
+        return -1;
     }
-    if (strcmp(key, "relay-ports") == 0)
-        return conf_parse_port_range(value, &c->relay_port_low, &c->relay_port_high, err, errlen);
-    if (strcmp(key, "realm") == 0)
-        return set_string(&c->realm, value, err, errlen);
-    if (strcmp(key, "auth-secret-file") == 0)
-        return set_string(&c->auth_secret_file, value, err, errlen);
-    if (strcmp(key, "user") == 0)
-        return add_user(c, value, err, errlen);
-    if (strcmp(key, "threads") == 0) {
-        if (conf_parse_uint(value, 0, 256, &n, err, errlen) != 0)
-            return -1;
-        c->threads = (unsigned)n;
-        return 0;
-    }
-    if (strcmp(key, "metrics-listen") == 0) {
-        size_t one = 0;
-        if (add_addr(&c->metrics_listen, &one, NULL, value, 0, true, err, errlen) != 0)
-            return -1;
-        c->has_metrics = true;
-        return 0;
-    }
-    if (strcmp(key, "log-level") == 0) {
-        if (log_level_parse(value, &c->log_level) != 0) {
-            snprintf(err, errlen, "expected error, warn, info or debug");
-            return -1;
-        }
-        return 0;
-    }
-    if (strcmp(key, "relay-only-peers") == 0)
-        return conf_parse_bool(value, &c->relay_only_peers, err, errlen);
-    if (strcmp(key, "stun-binding") == 0)
-        return conf_parse_bool(value, &c->stun_binding, err, errlen);
-    if (strcmp(key, "strict-expiry") == 0)
-        return conf_parse_bool(value, &c->strict_expiry, err, errlen);
-    if (strcmp(key, "udp-gso") == 0)
-        return conf_parse_bool(value, &c->udp_gso, err, errlen);
-    if (strcmp(key, "mapped-address") == 0) {
-        if (strcmp(value, "real") == 0)
-            c->mapped_address = RELAY_MAPPED_REAL;
-        else if (strcmp(value, "omit") == 0)
-            c->mapped_address = RELAY_MAPPED_OMIT;
-        else {
-            snprintf(err, errlen, "expected real or omit");
-            return -1;
-        }
-        return 0;
-    }
-    if (strcmp(key, "redis") == 0)
-        return set_redis(c, value, err, errlen);
-    if (strcmp(key, "user-quota") == 0) {
-        if (conf_parse_uint(value, 0, 100000, &n, err, errlen) != 0)
-            return -1;
-        c->user_quota = (unsigned)n;
-        return 0;
-    }
-    if (strcmp(key, "nonce-lifetime") == 0) {
-        if (conf_parse_uint(value, 1, 86400, &n, err, errlen) != 0)
-            return -1;
-        c->nonce_lifetime_s = (unsigned)n;
-        return 0;
-    }
-    if (strcmp(key, "revoke-hold") == 0) {
-        if (conf_parse_uint(value, 1, 30 * 86400, &n, err, errlen) != 0)
-            return -1;
-        c->revoke_hold_s = (unsigned)n;
-        return 0;
-    }
-    if (strcmp(key, "relay-id") == 0)
-        return set_label(&c->relay_id, value, err, errlen);
-    if (strcmp(key, "operator") == 0)
-        return set_label(&c->operator_label, value, err, errlen);
-    if (strcmp(key, "public-uri") == 0)
-        return add_public_uri(c, value, err, errlen);
-    if (strcmp(key, "fleet-refresh") == 0) {
-        if (conf_parse_uint(value, 1, 3600, &n, err, errlen) != 0)
-            return -1;
-        c->fleet_refresh_s = (unsigned)n;
-        return 0;
-    }
-    if (strcmp(key, "fleet-ttl") == 0) {
-        if (conf_parse_uint(value, 2, 86400, &n, err, errlen) != 0)
-            return -1;
-        c->fleet_ttl_s = (unsigned)n;
-        return 0;
-    }
-    if (strcmp(key, "redis-sentinel") == 0) {
-        if (!c->redis_sentinel_set)
-            c->redis_sentinels.n = 0;
-        c->redis_sentinel_set = true;
-        return redis_target_add_sentinels(&c->redis_sentinels, value, err, errlen);
-    }
-    if (strcmp(key, "redis-master-name") == 0)
-        return redis_target_set_name(&c->redis_sentinels, value, err, errlen);
-    if (strcmp(key, "proc-user") == 0)
-        return set_string(&c->proc_user, value, err, errlen);
-    if (strcmp(key, "proc-group") == 0)
-        return set_string(&c->proc_group, value, err, errlen);
-    return set_limit(c, key, value, err, errlen);
+    return 0;
+}
+
+static int set_relay_ports(void *ctx, const struct conf_key *k, const char *value, char *err,
+                           size_t errlen)
+{
+    struct relay_config *c = ctx;
+    (void)k;
+    return conf_parse_port_range(value, &c->relay_port_low, &c->relay_port_high, err, errlen);
+}
+
+static int set_metrics_listen(void *ctx, const struct conf_key *k, const char *value, char *err,
+                              size_t errlen)
+{
+    struct relay_config *c = ctx;
+    size_t one = 0;
+    (void)k;
+    if (add_addr(&c->metrics_listen, &one, NULL, value, 0, true, err, errlen) != 0)
+        return -1;
+    c->has_metrics = true;
+    return 0;
+}
+
+static int set_relay_id(void *ctx, const struct conf_key *k, const char *value, char *err,
+                        size_t errlen)
+{
+    (void)k;
+    return set_label(&((struct relay_config *)ctx)->relay_id, value, err, errlen);
+}
+
+static int set_operator(void *ctx, const struct conf_key *k, const char *value, char *err,
+                        size_t errlen)
+{
+    (void)k;
+    return set_label(&((struct relay_config *)ctx)->operator_label, value, err, errlen);
+}
+
+static int set_sentinels(void *ctx, const struct conf_key *k, const char *value, char *err,
+                         size_t errlen)
+{
+    struct relay_config *c = ctx;
+    (void)k;
+    if (!c->redis_sentinel_set)
+        c->redis_sentinels.n = 0;
+    c->redis_sentinel_set = true;
+    return redis_target_add_sentinels(&c->redis_sentinels, value, err, errlen);
+}
+
+static int set_master_name(void *ctx, const struct conf_key *k, const char *value, char *err,
+                           size_t errlen)
+{
+    (void)k;
+    return redis_target_set_name(&((struct relay_config *)ctx)->redis_sentinels, value, err,
+                                 errlen);
+}
+
+static const struct conf_name mapped_names[] = {
+    {"real", RELAY_MAPPED_REAL, false},
+    {"omit", RELAY_MAPPED_OMIT, false},
+    {NULL, 0, false},
+};
+
+#define R(field) CONF_FIELD(struct relay_config, field)
+#define CUSTOM(fn) .type = CONF_T_CUSTOM, .parse = (fn)
+#define UINT(field, lo, hi) .type = CONF_T_UINT, R(field), .min = (lo), .max = (hi)
+#define BOOL(field) .type = CONF_T_BOOL, R(field)
+#define STRDUP(field) .type = CONF_T_STRDUP, R(field)
+
+/* Every key, in the order of contrib/umbra-relay.conf and umbra-relay(8). */
+const struct conf_key relay_config_keys[] = {
+    {"listen", CUSTOM(set_listen), .flags = CONF_REPEAT, .arg = "IP:PORT", .def = "0.0.0.0:3478",
+     .help = "TURN over UDP and TCP, at most 8."},
+    {"tls-listen", CUSTOM(set_tls_listen), .flags = CONF_REPEAT, .arg = "IP[:PORT]",
+     .help = "TURN over TLS, port 5349 if left out, at most 8 (with tls-cert: the listen IPs at "
+             "5349)."},
+    {"tls-cert", STRDUP(tls_cert), .arg = "FILE", .help = "PEM certificate chain for TLS."},
+    {"tls-key", STRDUP(tls_key), .arg = "FILE", .help = "PEM private key for TLS."},
+    {"relay-address", CUSTOM(set_relay_address), .flags = CONF_REPEAT, .arg = "IP",
+     .help = "IP of relayed addresses, one per family, never a wildcard (the listen IPs when "
+             "they are not wildcards)."},
+    {"relay-ports", CUSTOM(set_relay_ports), .arg = "LOW-HIGH", .def = "49152-65535",
+     .help = "UDP ports of relayed addresses."},
+    {"realm", CUSTOM(set_realm), .arg = "TEXT", .def = "umbra",
+     .help = "REALM of the long-term credentials, at most 127 characters."},
+    {"auth-secret-file", STRDUP(auth_secret_file), .arg = "FILE",
+     .help = "TURN REST secrets, one per line; re-read on SIGHUP."},
+    {"user", CUSTOM(add_user), .flags = CONF_REPEAT, .arg = "NAME:PASSWORD",
+     .help = "A static user, for tests, at most 64."},
+    {"threads", UINT(threads, 0, 256), .arg = "N", .def = "0",
+     .help = "Worker threads; 0: one per core."},
+    {"metrics-listen", CUSTOM(set_metrics_listen), .arg = "IP:PORT",
+     .help = "Prometheus metrics at /metrics (off when unset)."},
+    {"log-level", .type = CONF_T_ENUM, R(log_level), .names = conf_log_levels, .flags = CONF_NOCASE,
+     .arg = "LEVEL", .def = "info", .help = "error, warn, info or debug."},
+    {"relay-only-peers", BOOL(relay_only_peers), .arg = "yes|no", .def = "yes",
+     .help = "Peers must be relayed addresses of live allocations."},
+    {"stun-binding", BOOL(stun_binding), .arg = "yes|no", .def = "no",
+     .help = "Answer STUN Binding requests (else 403)."},
+    {"mapped-address", .type = CONF_T_ENUM, R(mapped_address), .names = mapped_names,
+     .arg = "real|omit", .def = "real", .help = "XOR-MAPPED-ADDRESS in Allocate responses."},
+    {"strict-expiry", BOOL(strict_expiry), .arg = "yes|no", .def = "no",
+     .help = "End an allocation when its REST credential expires."},
+    {"udp-gso", BOOL(udp_gso), .arg = "yes|no", .def = "yes",
+     .help = "Send runs of equal datagrams as one UDP GSO message."},
+    {"redis", CUSTOM(set_redis), .arg = "HOST:PORT",
+     .help = "Redis for revocations and the fleet (off when unset)."},
+    {"user-quota", UINT(user_quota, 0, 100000), .arg = "N", .def = "0",
+     .help = "Live allocations per username; 0: no limit."},
+    {"revoke-hold", UINT(revoke_hold_s, 1, 30 * 86400), .arg = "SECONDS", .def = "86400",
+     .help = "How long a revoked call id stays refused."},
+    {"nonce-lifetime", UINT(nonce_lifetime_s, 1, 86400), .arg = "SECONDS", .def = "600",
+     .help = "How long a NONCE stays valid."},
+    {"relay-id", CUSTOM(set_relay_id), .arg = "ID",
+     .help = "This relay's name in the fleet, 1-64 of A-Z a-z 0-9 . _ : - (default: host name "
+             "and first relay-address)."},
+    {"operator", CUSTOM(set_operator), .arg = "LABEL",
+     .help = "Who runs this relay, same alphabet (default: default)."},
+    {"public-uri", CUSTOM(add_public_uri), .flags = CONF_REPEAT, .arg = "URI",
+     .help = "turn: or turns: URI clients should use, at most 8 (default: from the listen "
+             "addresses)."},
+    {"fleet-refresh", UINT(fleet_refresh_s, 1, 3600), .arg = "SECONDS", .def = "2",
+     .help = "How often the fleet entry is written."},
+    {"fleet-ttl", UINT(fleet_ttl_s, 2, 86400), .arg = "SECONDS", .def = "6",
+     .help = "How long the fleet entry lives; longer than fleet-refresh."},
+    {"max-allocations", UINT(max_allocations, 0, 1000000), .arg = "N", .def = "0",
+     .help = "Live allocations on the relay; 0: no limit."},
+    {"call-quota", UINT(call_quota, 0, 100000), .arg = "N", .def = "0",
+     .help = "Live allocations per REST call id; 0: no limit."},
+    {"max-permissions", UINT(max_permissions, 1, 10000), .arg = "N", .def = "64",
+     .help = "Permissions per allocation."},
+    {"max-channels", UINT(max_channels, 1, 16384), .arg = "N", .def = "64",
+     .help = "Channel bindings per allocation, cooldown included."},
+    {"bandwidth-limit", UINT(bandwidth, 0, 10000000000ull), .arg = "BYTES_PER_SECOND", .def = "0",
+     .help = "Relayed bytes/s per allocation and direction; 0: no cap."},
+    {"bandwidth-burst", UINT(bandwidth_burst, 0, 10000000000ull), .arg = "BYTES", .def = "0",
+     .help = "What the bandwidth bucket saves up; 0: one second of bandwidth-limit."},
+    {"unauth-rate", UINT(unauth_rate, 0, 1000000), .arg = "N", .def = "50",
+     .help = "Unauthenticated answers/s per source and worker; 0: off."},
+    {"unauth-burst", UINT(unauth_burst, 1, 1000000), .arg = "N", .def = "200",
+     .help = "Such requests a source may send at once."},
+    {"unauth-sources", UINT(unauth_sources, 64, 16777216), .arg = "N", .def = "16384",
+     .help = "Sources each worker keeps a bucket for."},
+    {"udp-rcvbuf", UINT(udp_rcvbuf, 65536, 1 << 30), .arg = "BYTES", .def = "4194304",
+     .help = "SO_RCVBUF of the listening UDP sockets."},
+    {"redis-sentinel", CUSTOM(set_sentinels), .flags = CONF_REPEAT,
+     .arg = "HOST:PORT[,HOST:PORT...]",
+     .help = "Find the Redis master through these sentinels instead of redis."},
+    {"redis-master-name", CUSTOM(set_master_name), .arg = "NAME",
+     .help = "The master's name known to the sentinels."},
+    {"proc-user", STRDUP(proc_user), .arg = "USER",
+     .help = "Started as root: run as USER once the sockets are bound (off)."},
+    {"proc-group", STRDUP(proc_group), .arg = "GROUP",
+     .help = "With proc-user: run with this group (USER's own)."},
+    {.name = NULL},
+};
+
+int relay_config_set(void *ctx, const char *key, const char *value, char *err, size_t errlen)
+{
+    return conf_table_set(relay_config_keys, ctx, key, value, err, errlen);
+}
+
+void relay_config_usage(FILE *out)
+{
+    fputs("keys (in FILE as \"key = value\", or as --key=value):\n", out);
+    conf_table_usage(relay_config_keys, "", out);
 }
 
 /* "turn:IP:PORT?transport=udp|tcp" or "turns:...tcp" for one listen
@@ -372,7 +406,7 @@ static int derive_uri(struct relay_config *c, const char *scheme, const struct u
     snprintf(uri, sizeof(uri), "%s:%s%s%s:%u?transport=%s", scheme, v6 ? "[" : "", ip,
              v6 ? "]" : "", (unsigned)addr_port(a), transport);
     c->public_uris[c->n_public_uris] = NULL;
-    if (set_string(&c->public_uris[c->n_public_uris], uri, err, errlen) != 0)
+    if (conf_set_strdup(&c->public_uris[c->n_public_uris], uri, err, errlen) != 0)
         return -1;
     c->n_public_uris++;
     return 0;
@@ -401,7 +435,8 @@ static int finish_fleet(struct relay_config *c, char *err, size_t errlen)
             return -1;
         }
     }
-    if (c->operator_label == NULL && set_string(&c->operator_label, "default", err, errlen) != 0)
+    if (c->operator_label == NULL &&
+        conf_set_strdup(&c->operator_label, "default", err, errlen) != 0)
         return -1;
     if (c->n_public_uris > 0)
         return 0;
@@ -421,8 +456,6 @@ static int finish_fleet(struct relay_config *c, char *err, size_t errlen)
 
 int relay_config_finish(struct relay_config *c, char *err, size_t errlen)
 {
-    if (c->realm == NULL && set_string(&c->realm, "umbra", err, errlen) != 0)
-        return -1;
     if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
         snprintf(err, errlen, "tls-cert and tls-key go together");
         return -1;

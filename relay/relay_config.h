@@ -12,8 +12,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "addr.h"
+#include "conf_table.h"
 #include "log.h"
 #include "redis_target.h"
 #include "stun_auth.h"
@@ -95,9 +97,15 @@ static inline bool relay_config_uses_redis(const struct relay_config *c)
     return c->redis_host != NULL || c->redis_sentinels.n > 0;
 }
 
+/* Every key: name, type, bounds, default, field and help (conf_table.h). */
+extern const struct conf_key relay_config_keys[];
+
+/* The defaults of relay_config_keys. */
 void relay_config_init(struct relay_config *c);
 /* conf_setter: applies one key. */
 int relay_config_set(void *ctx, const char *key, const char *value, char *err, size_t errlen);
+/* The keys for --help. */
+void relay_config_usage(FILE *out);
 /* Checks the whole configuration; fills defaults that depend on others. */
 int relay_config_finish(struct relay_config *c, char *err, size_t errlen);
 void relay_config_free(struct relay_config *c);

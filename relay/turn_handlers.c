@@ -8,19 +8,21 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "alloc_table.h"
-#include "allocation.h"
+#include "clock.h"
+#include "datapath.h"
 #include "stun_auth.h"
 #include "stun_msg.h"
 #include "turn_rest.h"
-#include "worker.h"
+#include "metrics.h"
+#include "relay_shared.h"
+#include "unauth_limit.h"
 
 #define MAX_PEERS_PER_REQUEST 16
 #define PROTO_UDP 17
 
 /* A request being answered, with the credentials it proved, if any. */
 struct request {
-    struct worker *w;
+    struct turn_ctx *t;
     const struct client_path *p;
     const struct stun_msg *msg;
     bool authed;
@@ -42,21 +44,21 @@ static void req_wipe(struct request *r)
  * reflect. Authenticated requests are never limited. */
 static bool answer_allowed(struct request *r)
 {
-    struct worker *w = r->w;
-    struct unauth_limit *l = &w->unauth;
+    struct turn_ctx *t = r->t;
+    struct unauth_limit *l = t->unauth;
     size_t used = l->used;
     uint64_t evicted = l->evicted;
     bool ok;
 
     if (r->authed)
         return true;
-    ok = unauth_limit_allow(l, &r->p->client, worker_now_ms());
+    ok = unauth_limit_allow(l, &r->p->client, clock_now_ms());
     if (l->used != used)
-        metrics_gauge(&w->metrics, G_UNAUTH_SOURCES, (int64_t)(l->used - used));
+        metrics_gauge(t->metrics, G_UNAUTH_SOURCES, (int64_t)(l->used - used));
     if (l->evicted != evicted)
-        metrics_add(&w->metrics, M_UNAUTH_EVICTED, l->evicted - evicted);
+        metrics_add(t->metrics, M_UNAUTH_EVICTED, l->evicted - evicted);
     if (!ok)
-        metrics_add(&w->metrics, M_UNAUTH_LIMITED, 1);
+        metrics_add(t->metrics, M_UNAUTH_LIMITED, 1);
     return ok;
 }
 
@@ -66,7 +68,7 @@ static bool reply_start(struct request *r, struct stun_builder *b, enum stun_cla
 {
     if (!answer_allowed(r))
         return false;
-    stun_build_start(b, r->w->tx, sizeof(r->w->tx) - 4, r->msg->method, cls, r->msg->txid);
+    stun_build_start(b, r->t->dp->tx, sizeof(r->t->dp->tx) - 4, r->msg->method, cls, r->msg->txid);
     return true;
 }
 
@@ -83,7 +85,7 @@ static void reply_send(struct request *r, struct stun_builder *b)
         stun_put_fingerprint(b);
     n = stun_build_finish(b);
     if (n > 0)
-        listener_send(r->w, r->p, r->w->tx, (size_t)n, false);
+        egress_send(&r->t->dp->out, r->p, r->t->dp->tx, (size_t)n, false);
 }
 
 static void reply_error(struct request *r, int code)
@@ -98,66 +100,66 @@ static void reply_error(struct request *r, int code)
 /* 401 and 438 carry the realm and a fresh nonce, never integrity. */
 static void reply_challenge(struct request *r, int code)
 {
-    struct worker *w = r->w;
+    struct turn_ctx *t = r->t;
     struct stun_builder b;
     char nonce[AUTH_NONCE_MAX];
-    const char *realm = w->sh->cfg->realm;
+    const char *realm = t->sh->cfg->realm;
 
     r->authed = false;
     if (!reply_start(r, &b, STUN_CLASS_ERROR))
         return;
-    auth_nonce_make(w->sh->nonce_key, worker_wall(), w->sh->cfg->nonce_lifetime_s, nonce);
+    auth_nonce_make(t->sh->nonce_key, clock_wall(), t->sh->cfg->nonce_lifetime_s, nonce);
     stun_put_error(&b, code, stun_error_reason(code));
     stun_put_bytes(&b, STUN_ATTR_REALM, realm, strlen(realm));
     stun_put_bytes(&b, STUN_ATTR_NONCE, nonce, strlen(nonce));
     reply_send(r, &b);
 }
 
-static bool is_revoked(struct worker *w, const char *user, size_t len)
+static bool is_revoked(struct turn_ctx *t, const char *user, size_t len)
 {
     const char *id;
     size_t idlen;
     if (turn_rest_call_id(user, len, &id, &idlen) != 0)
         return false;
-    return revoke_list_contains(w->sh->revoked, id, idlen, worker_wall());
+    return revoke_list_contains(t->sh->revoked, id, idlen, clock_wall());
 }
 
 /* Checks the request's long-term credentials; answers and returns -1 when
  * they fail. */
 static int authenticate(struct request *r)
 {
-    struct worker *w = r->w;
-    enum auth_result res = auth_check(&w->auth, w->sh->nonce_key, r->msg, worker_wall(), r->user,
+    struct turn_ctx *t = r->t;
+    enum auth_result res = auth_check(t->auth, t->sh->nonce_key, r->msg, clock_wall(), r->user,
                                       sizeof(r->user), &r->user_len, r->key, &r->key_len);
     switch (res) {
     case AUTH_OK:
         break;
     case AUTH_NO_CREDENTIALS:
-        metrics_add(&w->metrics, M_AUTH_NO_CREDENTIALS, 1);
+        metrics_add(t->metrics, M_AUTH_NO_CREDENTIALS, 1);
         reply_challenge(r, 401);
         return -1;
     case AUTH_BAD_REQUEST:
-        metrics_add(&w->metrics, M_AUTH_BAD_REQUEST, 1);
+        metrics_add(t->metrics, M_AUTH_BAD_REQUEST, 1);
         reply_error(r, 400);
         return -1;
     case AUTH_STALE_NONCE:
-        metrics_add(&w->metrics, M_AUTH_STALE_NONCE, 1);
+        metrics_add(t->metrics, M_AUTH_STALE_NONCE, 1);
         reply_challenge(r, 438);
         return -1;
     case AUTH_EXPIRED:
-        metrics_add(&w->metrics, M_AUTH_EXPIRED, 1);
+        metrics_add(t->metrics, M_AUTH_EXPIRED, 1);
         reply_challenge(r, 401);
         return -1;
     case AUTH_WRONG:
     default:
-        metrics_add(&w->metrics, M_AUTH_WRONG, 1);
+        metrics_add(t->metrics, M_AUTH_WRONG, 1);
         reply_challenge(r, 401);
         return -1;
     }
     if (r->user_len >= sizeof(r->user))
         r->user_len = sizeof(r->user) - 1;
-    if (is_revoked(w, r->user, r->user_len)) {
-        metrics_add(&w->metrics, M_AUTH_REVOKED, 1);
+    if (is_revoked(t, r->user, r->user_len)) {
+        metrics_add(t->metrics, M_AUTH_REVOKED, 1);
         req_wipe(r);
         reply_challenge(r, 401);
         return -1;
@@ -170,14 +172,14 @@ static int authenticate(struct request *r)
  * or 441 and returns NULL otherwise. */
 static struct allocation *own_allocation(struct request *r)
 {
-    struct worker *w = r->w;
-    struct allocation *a = alloc_table_find(&w->allocs, &r->p->client, listener_path_via(r->p));
+    struct turn_ctx *t = r->t;
+    struct allocation *a = alloc_table_find(&t->dp->allocs, &r->p->client, r->p->transport);
     if (a == NULL) {
         reply_error(r, 437);
         return NULL;
     }
     if (a->user_len != r->user_len || memcmp(a->user, r->user, r->user_len) != 0) {
-        metrics_add(&w->metrics, M_AUTH_MISMATCH, 1);
+        metrics_add(t->metrics, M_AUTH_MISMATCH, 1);
         reply_error(r, 441);
         return NULL;
     }
@@ -210,8 +212,8 @@ static uint32_t grant_lifetime(struct request *r, int64_t cred_expiry)
     } else {
         want = ALLOC_DEFAULT_LIFETIME;
     }
-    if (r->w->sh->cfg->strict_expiry && cred_expiry > 0) {
-        int64_t left = cred_expiry - worker_wall();
+    if (r->t->sh->cfg->strict_expiry && cred_expiry > 0) {
+        int64_t left = cred_expiry - clock_wall();
         if (left < 1)
             left = 1;
         if (left < want)
@@ -223,7 +225,7 @@ static uint32_t grant_lifetime(struct request *r, int64_t cred_expiry)
 /* The REST expiry of the request's username, or 0 for static users. */
 static int64_t cred_expiry_of(const struct request *r)
 {
-    const struct relay_config *cfg = r->w->sh->cfg;
+    const struct relay_config *cfg = r->t->sh->cfg;
     int64_t expiry;
     for (size_t i = 0; i < cfg->n_users; i++)
         if (strlen(cfg->users[i].name) == r->user_len &&
@@ -237,14 +239,14 @@ static int64_t cred_expiry_of(const struct request *r)
 static void reply_allocate_success(struct request *r, const struct allocation *a)
 {
     struct stun_builder b;
-    int64_t left = a->expires - worker_now();
+    int64_t left = a->expires - clock_now();
     if (!reply_start(r, &b, STUN_CLASS_SUCCESS))
         return;
     stun_put_xor_address(&b, STUN_ATTR_XOR_RELAYED_ADDRESS, &a->relayed);
     stun_put_u32(&b, STUN_ATTR_LIFETIME, left > 0 ? (uint32_t)left : 0);
     if (a->has_token)
         stun_put_bytes(&b, STUN_ATTR_RESERVATION_TOKEN, a->token, sizeof(a->token));
-    if (r->w->sh->cfg->mapped_address == RELAY_MAPPED_REAL)
+    if (r->t->sh->cfg->mapped_address == RELAY_MAPPED_REAL)
         stun_put_xor_address(&b, STUN_ATTR_XOR_MAPPED_ADDRESS, &r->p->client);
     reply_send(r, &b);
 }
@@ -312,7 +314,7 @@ static int allocate_options(struct request *r, struct alloc_request *o)
         return -1;
     if (token_at != NULL)
         o->token = token_at->value;
-    else if (!relay_addr_has_family(r->w->sh->pool, o->family)) {
+    else if (!relay_addr_has_family(r->t->sh->pool, o->family)) {
         reply_error(r, 440);
         return -1;
     }
@@ -324,54 +326,54 @@ static int allocate_options(struct request *r, struct alloc_request *o)
  * that fails. */
 static struct allocation *allocate_create(struct request *r, const struct alloc_request *o)
 {
-    struct worker *w = r->w;
+    struct turn_ctx *t = r->t;
     struct relay_addr_lease lease;
     enum relay_addr_status st;
     struct allocation *a;
 
-    switch (quota_take(w->sh->quota, r->user, r->user_len)) {
+    switch (quota_take(t->sh->quota, r->user, r->user_len)) {
     case QUOTA_OK:
         break;
     case QUOTA_USER:
-        metrics_add(&w->metrics, M_ALLOCATE_QUOTA, 1);
+        metrics_add(t->metrics, M_ALLOCATE_QUOTA, 1);
         reply_error(r, 486);
         return NULL;
     case QUOTA_CALL:
-        metrics_add(&w->metrics, M_ALLOCATE_CALL_QUOTA, 1);
+        metrics_add(t->metrics, M_ALLOCATE_CALL_QUOTA, 1);
         reply_error(r, 486);
         return NULL;
     case QUOTA_TOTAL:
-        metrics_add(&w->metrics, M_ALLOCATE_MAX, 1);
+        metrics_add(t->metrics, M_ALLOCATE_MAX, 1);
         reply_error(r, 508);
         return NULL;
     case QUOTA_NOMEM:
     default:
-        metrics_add(&w->metrics, M_ALLOCATE_CAPACITY, 1);
+        metrics_add(t->metrics, M_ALLOCATE_CAPACITY, 1);
         reply_error(r, 508);
         return NULL;
     }
-    st = relay_addr_open(w->sh->pool, o->family, o->even, o->token, worker_now(), &lease);
+    st = relay_addr_open(t->sh->pool, o->family, o->even, o->token, clock_now(), &lease);
     if (st != RELAY_ADDR_OK) {
-        quota_give_back(w->sh->quota, r->user, r->user_len);
-        metrics_add(&w->metrics, M_ALLOCATE_CAPACITY, 1);
+        quota_give_back(t->sh->quota, r->user, r->user_len);
+        metrics_add(t->metrics, M_ALLOCATE_CAPACITY, 1);
         reply_error(r, st == RELAY_ADDR_NO_FAMILY ? 440 : 508);
         return NULL;
     }
-    a = allocation_new(w, r->p, &lease, r->user, r->user_len, r->key, r->key_len);
+    a = allocation_new(&t->dp->io, r->p, &lease, r->user, r->user_len, r->key, r->key_len);
     if (a == NULL) {
         close(lease.fd);
-        relay_addr_release(w->sh->pool, &lease.addr);
-        quota_give_back(w->sh->quota, r->user, r->user_len);
+        relay_addr_release(t->sh->pool, &lease.addr);
+        quota_give_back(t->sh->quota, r->user, r->user_len);
         reply_error(r, 508);
         return NULL;
     }
-    relay_addr_set_owner(w->sh->pool, &a->relayed, w->id);
+    relay_addr_set_owner(t->sh->pool, &a->relayed, t->worker_id);
     return a;
 }
 
 static void handle_allocate(struct request *r)
 {
-    struct worker *w = r->w;
+    struct turn_ctx *t = r->t;
     const struct stun_msg *m = r->msg;
     struct alloc_request o;
     struct allocation *a;
@@ -379,7 +381,7 @@ static void handle_allocate(struct request *r)
 
     if (authenticate(r) != 0)
         return;
-    a = alloc_table_find(&w->allocs, &r->p->client, listener_path_via(r->p));
+    a = alloc_table_find(&t->dp->allocs, &r->p->client, r->p->transport);
     if (a != NULL) {
         /* A retransmitted Allocate gets the same answer (RFC 8656 §7.2). */
         if (memcmp(a->txid, m->txid, STUN_TXID_LEN) == 0 && a->user_len == r->user_len &&
@@ -397,24 +399,24 @@ static void handle_allocate(struct request *r)
     memcpy(a->txid, m->txid, STUN_TXID_LEN);
     a->cred_expiry = cred_expiry_of(r);
     lifetime = grant_lifetime(r, a->cred_expiry);
-    a->expires = worker_now() + lifetime;
+    a->expires = clock_now() + lifetime;
     if (stun_find(m, STUN_ATTR_DONT_FRAGMENT) != NULL && addr_family(&a->relayed) == AF_INET) {
         int df = IP_PMTUDISC_DO;
         setsockopt(a->fd, IPPROTO_IP, IP_MTU_DISCOVER, &df, sizeof(df));
     }
-    alloc_table_insert(&w->allocs, a);
-    if (log_enabled(w->sh->log, LOG_LEVEL_DEBUG)) {
+    datapath_insert(t->dp, a);
+    if (log_enabled(t->sh->log, LOG_LEVEL_DEBUG)) {
         char ct[LOG_TOKEN_LEN], ut[LOG_TOKEN_LEN];
-        log_debug(w->sh->log, "worker %u: allocation for %s user %s, lifetime %u", w->id,
-                  log_addr_token(w->sh->log, &r->p->client, ct),
-                  log_token(w->sh->log, r->user, r->user_len, ut), lifetime);
+        log_debug(t->sh->log, "worker %u: allocation for %s user %s, lifetime %u", t->worker_id,
+                  log_addr_token(t->sh->log, &r->p->client, ct),
+                  log_token(t->sh->log, r->user, r->user_len, ut), lifetime);
     }
     reply_allocate_success(r, a);
 }
 
 static void handle_refresh(struct request *r)
 {
-    struct worker *w = r->w;
+    struct turn_ctx *t = r->t;
     struct stun_builder b;
     const struct stun_attr *at;
     struct allocation *a;
@@ -436,7 +438,7 @@ static void handle_refresh(struct request *r)
     }
     at = stun_find(r->msg, STUN_ATTR_LIFETIME);
     if (at != NULL && stun_attr_u32(at, &want) == 0 && want == 0) {
-        alloc_table_delete(&w->allocs, a);
+        datapath_end(t->dp, a);
         if (!reply_start(r, &b, STUN_CLASS_SUCCESS))
             return;
         stun_put_u32(&b, STUN_ATTR_LIFETIME, 0);
@@ -444,20 +446,11 @@ static void handle_refresh(struct request *r)
         return;
     }
     want = grant_lifetime(r, a->cred_expiry);
-    a->expires = worker_now() + want;
+    a->expires = clock_now() + want;
     if (!reply_start(r, &b, STUN_CLASS_SUCCESS))
         return;
     stun_put_u32(&b, STUN_ATTR_LIFETIME, want);
     reply_send(r, &b);
-}
-
-static void count_denial(struct worker *w, enum peer_verdict v)
-{
-    metrics_add(&w->metrics,
-                v == PEER_DENY_NOT_RELAYED                    ? M_DENY_NOT_RELAYED
-                : v == PEER_DENY_SCOPE || v == PEER_DENY_SELF ? M_DENY_SCOPE
-                                                              : M_DENY_UNSPECIFIED,
-                1);
 }
 
 /* Normalises and checks one XOR-PEER-ADDRESS; answers 400, 403 or 443 and
@@ -465,7 +458,7 @@ static void count_denial(struct worker *w, enum peer_verdict v)
 static int check_peer(struct request *r, const struct allocation *a, const struct stun_attr *at,
                       struct umbra_addr *peer)
 {
-    struct worker *w = r->w;
+    struct turn_ctx *t = r->t;
     struct umbra_addr wire;
     enum peer_verdict v;
 
@@ -473,13 +466,13 @@ static int check_peer(struct request *r, const struct allocation *a, const struc
         reply_error(r, 400);
         return -1;
     }
-    v = peer_policy_check(&w->sh->policy, &wire, peer);
+    v = peer_policy_check(&t->sh->policy, &wire, peer);
     if (v != PEER_ALLOW) {
-        count_denial(w, v);
-        if (log_enabled(w->sh->log, LOG_LEVEL_DEBUG)) {
-            char t[LOG_TOKEN_LEN];
-            log_debug(w->sh->log, "worker %u: peer %s refused (%s)", w->id,
-                      log_addr_token(w->sh->log, peer, t), peer_verdict_name(v));
+        datapath_count_denial(t->metrics, v);
+        if (log_enabled(t->sh->log, LOG_LEVEL_DEBUG)) {
+            char tok[LOG_TOKEN_LEN];
+            log_debug(t->sh->log, "worker %u: peer %s refused (%s)", t->worker_id,
+                      log_addr_token(t->sh->log, peer, tok), peer_verdict_name(v));
         }
         reply_error(r, 403);
         return -1;
@@ -518,12 +511,12 @@ static size_t new_permissions(const struct allocation *a, const struct umbra_add
 
 static void handle_create_permission(struct request *r)
 {
-    struct worker *w = r->w;
+    struct turn_ctx *t = r->t;
     struct umbra_addr peers[MAX_PEERS_PER_REQUEST];
     size_t n = 0, limit = attr_limit(r->msg);
     struct stun_builder b;
     struct allocation *a;
-    int64_t now = worker_now();
+    int64_t now = clock_now();
 
     if (authenticate(r) != 0)
         return;
@@ -547,8 +540,8 @@ static void handle_create_permission(struct request *r)
         reply_error(r, 400);
         return;
     }
-    if (perm_count(&a->perms) + new_permissions(a, peers, n) > w->sh->cfg->max_permissions) {
-        metrics_add(&w->metrics, M_LIMIT_PERMISSIONS, 1);
+    if (perm_count(&a->perms) + new_permissions(a, peers, n) > t->sh->cfg->max_permissions) {
+        metrics_add(t->metrics, M_LIMIT_PERMISSIONS, 1);
         reply_error(r, 508);
         return;
     }
@@ -558,7 +551,7 @@ static void handle_create_permission(struct request *r)
             reply_error(r, 508);
             return;
         }
-        metrics_gauge(&w->metrics, G_PERMISSIONS, rc);
+        metrics_gauge(t->metrics, G_PERMISSIONS, rc);
     }
     if (reply_start(r, &b, STUN_CLASS_SUCCESS))
         reply_send(r, &b);
@@ -566,13 +559,13 @@ static void handle_create_permission(struct request *r)
 
 static void handle_channel_bind(struct request *r)
 {
-    struct worker *w = r->w;
+    struct turn_ctx *t = r->t;
     const struct stun_attr *num_at, *peer_at;
     struct umbra_addr peer;
     struct stun_builder b;
     struct allocation *a;
     uint16_t number;
-    int64_t now = worker_now();
+    int64_t now = clock_now();
     int rc;
 
     if (authenticate(r) != 0)
@@ -591,19 +584,19 @@ static void handle_channel_bind(struct request *r)
         return;
     /* The limits hold before anything is bound: all or nothing. */
     if (!chan_known(&a->chans, number, &peer) &&
-        chan_count(&a->chans) >= w->sh->cfg->max_channels) {
-        metrics_add(&w->metrics, M_LIMIT_CHANNELS, 1);
+        chan_count(&a->chans) >= t->sh->cfg->max_channels) {
+        metrics_add(t->metrics, M_LIMIT_CHANNELS, 1);
         reply_error(r, 508);
         return;
     }
-    if (!perm_known(&a->perms, &peer) && perm_count(&a->perms) >= w->sh->cfg->max_permissions) {
-        metrics_add(&w->metrics, M_LIMIT_PERMISSIONS, 1);
+    if (!perm_known(&a->perms, &peer) && perm_count(&a->perms) >= t->sh->cfg->max_permissions) {
+        metrics_add(t->metrics, M_LIMIT_PERMISSIONS, 1);
         reply_error(r, 508);
         return;
     }
     switch (chan_bind(&a->chans, number, &peer, now)) {
     case CHAN_BOUND_NEW:
-        metrics_gauge(&w->metrics, G_CHANNELS, 1);
+        metrics_gauge(t->metrics, G_CHANNELS, 1);
         break;
     case CHAN_REFRESHED:
         break;
@@ -617,7 +610,7 @@ static void handle_channel_bind(struct request *r)
     }
     rc = perm_install(&a->perms, &peer, now);
     if (rc > 0)
-        metrics_gauge(&w->metrics, G_PERMISSIONS, 1);
+        metrics_gauge(t->metrics, G_PERMISSIONS, 1);
     if (reply_start(r, &b, STUN_CLASS_SUCCESS))
         reply_send(r, &b);
 }
@@ -625,9 +618,9 @@ static void handle_channel_bind(struct request *r)
 static void handle_binding(struct request *r)
 {
     struct stun_builder b;
-    if (!r->w->sh->cfg->stun_binding) {
+    if (!r->t->sh->cfg->stun_binding) {
         /* The relay tells no one their reflexive address. */
-        metrics_add(&r->w->metrics, M_BINDING_REFUSED, 1);
+        metrics_add(r->t->metrics, M_BINDING_REFUSED, 1);
         reply_error(r, 403);
         return;
     }
@@ -637,87 +630,20 @@ static void handle_binding(struct request *r)
     reply_send(r, &b);
 }
 
-static void handle_send(struct worker *w, const struct client_path *p, const struct stun_msg *m)
-{
-    const struct stun_attr *peer_at, *data_at;
-    struct umbra_addr wire, peer;
-    struct allocation *a = alloc_table_find(&w->allocs, &p->client, listener_path_via(p));
-    enum peer_verdict v;
-
-    if (a == NULL) {
-        metrics_add(&w->metrics, M_DROP_NO_ALLOCATION, 1);
-        return;
-    }
-    peer_at = stun_find(m, STUN_ATTR_XOR_PEER_ADDRESS);
-    data_at = stun_find(m, STUN_ATTR_DATA);
-    if (peer_at == NULL || data_at == NULL || stun_attr_xor_address(m, peer_at, &wire) != 0) {
-        metrics_add(&w->metrics, M_DROP_MALFORMED, 1);
-        return;
-    }
-    /* Permissions cover an IP, any port; the peer policy is about the
-     * transport address, so each Send is checked against it too (Send is
-     * not the fast path: ChannelData is, and its peer was checked when the
-     * channel was bound). */
-    v = peer_policy_check(&w->sh->policy, &wire, &peer);
-    if (v != PEER_ALLOW) {
-        count_denial(w, v);
-        return;
-    }
-    if (addr_family(&peer) != addr_family(&a->relayed)) {
-        metrics_add(&w->metrics, M_DROP_MALFORMED, 1);
-        return;
-    }
-    if (!perm_allows(&a->perms, &peer, worker_now())) {
-        metrics_add(&w->metrics, M_DENY_SEND_NO_PERMISSION, 1);
-        return;
-    }
-    /* The message was received into a writable buffer; the DATA attribute
-     * header before the value and what follows it are no longer needed. */
-    allocation_send_to_peer(a, &peer, (uint8_t *)(uintptr_t)data_at->value, data_at->len);
-}
-
-static void handle_channel_data(struct worker *w, const struct client_path *p, const uint8_t *buf,
-                                size_t len)
-{
-    struct allocation *a = alloc_table_find(&w->allocs, &p->client, listener_path_via(p));
-    const struct umbra_addr *peer;
-    const uint8_t *data;
-    size_t data_len;
-    uint16_t ch;
-    int64_t now;
-
-    if (a == NULL) {
-        metrics_add(&w->metrics, M_DROP_NO_ALLOCATION, 1);
-        return;
-    }
-    if (stun_channel_data_parse(buf, len, &ch, &data, &data_len) != 0) {
-        metrics_add(&w->metrics, M_DROP_MALFORMED, 1);
-        return;
-    }
-    now = worker_now();
-    peer = chan_peer(&a->chans, ch, now);
-    if (peer == NULL || !perm_allows(&a->perms, peer, now)) {
-        metrics_add(&w->metrics, M_DENY_SEND_NO_PERMISSION, 1);
-        return;
-    }
-    /* data follows the ChannelData header in the writable receive buffer. */
-    allocation_send_to_peer(a, peer, (uint8_t *)(uintptr_t)data, data_len);
-}
-
 /* A request whose attributes do not parse still gets 400 if its header is
  * sound (RFC 8489 §6.3). */
-static void reply_malformed(struct worker *w, const struct client_path *p, const uint8_t *buf,
+static void reply_malformed(struct turn_ctx *t, const struct client_path *p, const uint8_t *buf,
                             size_t len)
 {
     struct stun_msg hdr;
-    struct request r = {.w = w, .p = p, .msg = &hdr};
+    struct request r = {.t = t, .p = p, .msg = &hdr};
     if (len < STUN_HEADER_LEN || stun_parse_header(&hdr, buf, len) != 0 ||
         hdr.cls != STUN_CLASS_REQUEST)
         return;
     reply_error(&r, 400);
 }
 
-static void handle_stun(struct worker *w, const struct client_path *p, const uint8_t *buf,
+static void handle_stun(struct turn_ctx *t, const struct client_path *p, const uint8_t *buf,
                         size_t len)
 {
     struct stun_msg msg;
@@ -726,23 +652,23 @@ static void handle_stun(struct worker *w, const struct client_path *p, const uin
     size_t n_unknown;
 
     if (stun_parse(&msg, buf, len) != 0) {
-        metrics_add(&w->metrics, M_DROP_MALFORMED, 1);
-        reply_malformed(w, p, buf, len);
+        metrics_add(t->metrics, M_DROP_MALFORMED, 1);
+        reply_malformed(t, p, buf, len);
         return;
     }
     if (msg.fingerprint >= 0 && stun_check_fingerprint(&msg) != 0) {
-        metrics_add(&w->metrics, M_DROP_MALFORMED, 1);
+        metrics_add(t->metrics, M_DROP_MALFORMED, 1);
         return;
     }
     if (msg.cls == STUN_CLASS_INDICATION) {
         if (msg.method == STUN_METHOD_SEND && stun_unknown_required(&msg, unknown, 16) == 0)
-            handle_send(w, p, &msg);
+            datapath_send_indication(t->dp, p, &msg);
         return;
     }
     if (msg.cls != STUN_CLASS_REQUEST)
         return;
     memset(&r, 0, offsetof(struct request, user));
-    r.w = w;
+    r.t = t;
     r.p = p;
     r.msg = &msg;
     r.user_len = 0;
@@ -780,17 +706,17 @@ static void handle_stun(struct worker *w, const struct client_path *p, const uin
     req_wipe(&r);
 }
 
-void turn_handle_packet(struct worker *w, const struct client_path *p, uint8_t *buf, size_t len)
+void turn_handle_packet(struct turn_ctx *t, const struct client_path *p, uint8_t *buf, size_t len)
 {
     switch (stun_classify(buf, len)) {
     case STUN_KIND_STUN:
-        handle_stun(w, p, buf, len);
+        handle_stun(t, p, buf, len);
         break;
     case STUN_KIND_CHANNEL_DATA:
-        handle_channel_data(w, p, buf, len);
+        datapath_channel_data(t->dp, p, buf, len);
         break;
     default:
-        metrics_add(&w->metrics, M_DROP_MALFORMED, 1);
+        metrics_add(t->metrics, M_DROP_MALFORMED, 1);
         break;
     }
 }

@@ -6,49 +6,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "allocation.h"
+#include "clock.h"
 
-int64_t worker_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t)ts.tv_sec;
-}
+enum worker_msg_kind { WORKER_MSG_REVOKE, WORKER_MSG_SECRETS, WORKER_MSG_STOP, WORKER_MSG_QUIESCE };
 
-int64_t worker_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* A message to the worker's thread: kind says which member of u is set. */
+struct worker_msg {
+    struct worker_msg *next;
+    enum worker_msg_kind kind;
+    union {
+        struct {
+            size_t len;
+            char id[REVOKE_ID_MAX];
+        } revoke;                          /* WORKER_MSG_REVOKE */
+        struct turn_rest_secrets *secrets; /* WORKER_MSG_SECRETS: owned by the message */
+        struct {
+            void (*fn)(void *arg);
+            void *arg;
+        } quiesce; /* WORKER_MSG_QUIESCE */
+    } u;
+};
 
-int64_t worker_wall(void)
+/* After each flush of the egress: wakes the workers this one handed
+ * datagrams to since the last flush. */
+static void on_flushed(void *arg)
 {
-    return (int64_t)time(NULL);
-}
-
-void worker_flush(struct worker *w)
-{
-    struct send_batch_stats *st = &w->out.stats;
-    uint64_t dropped = 0;
-    send_batch_flush(&w->out);
-    w->listener.n_copy = 0;
-    for (int t = 0; t < SEND_BATCH_TAGS; t++)
-        dropped += st->dropped[t];
-    if (dropped > 0)
-        metrics_add(&w->metrics, M_DROP_CONGESTED, dropped);
-    if (st->pkts[WORKER_TAG_CHANNEL_TO_CLIENT] > 0) {
-        uint64_t n = st->pkts[WORKER_TAG_CHANNEL_TO_CLIENT];
-        metrics_add(&w->metrics, M_PKTS_TO_CLIENT, n);
-        metrics_add(&w->metrics, M_BYTES_TO_CLIENT,
-                    st->bytes[WORKER_TAG_CHANNEL_TO_CLIENT] - 4 * n);
-    }
-    metrics_add(&w->metrics, M_SEND_CALLS, st->syscalls);
-    metrics_add(&w->metrics, M_SEND_GSO, st->gso_msgs);
-    memset(st, 0, sizeof(*st));
+    struct worker *w = arg;
     while (w->wake_pending != 0) {
         unsigned to = (unsigned)__builtin_ctzll(w->wake_pending);
         struct worker *dst = w->sh->workers[to];
@@ -56,7 +41,7 @@ void worker_flush(struct worker *w)
         w->wake_pending &= w->wake_pending - 1;
         /* Not when the worker is asleep-proof: it still held older
          * records, or it is in a callback and drains the rings on leaving
-         * (worker_leave). */
+         * (leave). */
         if (!handoff_needs_wake(&dst->in[w->id], w->wake_start[to]) ||
             atomic_load_explicit(&dst->busy, memory_order_relaxed))
             continue;
@@ -67,9 +52,16 @@ void worker_flush(struct worker *w)
     }
 }
 
-int worker_handoff(struct worker *w, unsigned owner, const struct umbra_addr *dst,
-                   const struct umbra_addr *src, const uint8_t *data, size_t len)
+static void flush(struct worker *w)
 {
+    egress_flush(&w->dp.out);
+}
+
+/* datapath hook: hands a datagram to worker owner's ring. */
+static int on_handoff(void *arg, unsigned owner, const struct umbra_addr *dst,
+                      const struct umbra_addr *src, const uint8_t *data, size_t len)
+{
+    struct worker *w = arg;
     struct worker *to;
     if (owner >= w->sh->n_workers || owner >= WORKER_HANDOFF_MAX || owner == w->id ||
         w->id >= WORKER_HANDOFF_MAX)
@@ -106,20 +98,14 @@ static bool drain_rings(struct worker *w)
             struct handoff_rec rec;
             int m = 0;
             while (n < WORKER_HANDOFF_BUDGET && handoff_peek(r, &pos, &rec)) {
-                struct allocation *b = alloc_table_find_relayed(&w->allocs, &rec.dst);
                 n++;
                 m++;
-                if (b == NULL) {
-                    /* Ended since the sender looked: as the kernel would. */
-                    metrics_add(&w->metrics, M_DROP_NO_ALLOCATION, 1);
-                    continue;
-                }
-                allocation_deliver(b, &rec.src, rec.data, rec.len);
+                datapath_handoff_in(&w->dp, &rec.dst, &rec.src, rec.data, rec.len);
             }
             if (m == 0)
                 break;
             /* The send batch points into the ring until flushed. */
-            worker_flush(w);
+            flush(w);
             /* Records that came meanwhile may have come without a wake-up
              * (handoff.h): take them now, or on the next turn. */
             if (!handoff_release_check(r, pos))
@@ -141,13 +127,16 @@ static bool rings_pending(struct worker *w)
     return false;
 }
 
-void worker_enter(struct worker *w)
+/* Bracket a packet callback: between them the worker counts as awake, and
+ * leave() handles what other workers handed over meanwhile, so they need
+ * not wake it. */
+static void enter(struct worker *w)
 {
     if (w->in != NULL)
         atomic_store_explicit(&w->busy, true, memory_order_relaxed);
 }
 
-void worker_leave(struct worker *w)
+static void leave(struct worker *w)
 {
     bool more;
     if (w->in == NULL)
@@ -170,8 +159,8 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
     if (read(fd, &v, sizeof(v)) < 0) {
         /* EAGAIN: woken by event_active() to continue. */
     }
-    worker_enter(w);
-    worker_leave(w);
+    enter(w);
+    leave(w);
 }
 
 static int handoff_init(struct worker *w)
@@ -218,7 +207,7 @@ static void handoff_free(struct worker *w)
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct worker *w = arg;
-    size_t ended = alloc_table_sweep(&w->allocs, worker_now());
+    size_t ended = datapath_sweep(&w->dp, clock_now());
     if (ended > 0)
         log_debug(w->sh->log, "worker %u: %zu allocations expired", w->id, ended);
 }
@@ -234,26 +223,27 @@ static void set_auth(struct worker *w)
 static void apply(struct worker *w, struct worker_msg *m)
 {
     if (m->kind == WORKER_MSG_REVOKE) {
-        size_t n = alloc_table_revoke(&w->allocs, m->id, m->len);
+        size_t n = datapath_revoke(&w->dp, m->u.revoke.id, m->u.revoke.len);
         metrics_add(&w->metrics, M_REVOKED_ALLOCATIONS, n);
         if (n > 0)
             log_info(w->sh->log, "worker %u: %zu allocations revoked", w->id, n);
-    } else if (m->kind == WORKER_MSG_SECRETS && m->secrets != NULL) {
+    } else if (m->kind == WORKER_MSG_SECRETS && m->u.secrets != NULL) {
         /* The message takes the old set away; msg_free() wipes it. */
         struct turn_rest_secrets *old = w->secrets;
-        w->secrets = m->secrets;
-        m->secrets = old;
+        w->secrets = m->u.secrets;
+        m->u.secrets = old;
         w->auth.secrets = w->secrets;
     } else if (m->kind == WORKER_MSG_STOP) {
         event_base_loopbreak(w->base);
     } else if (m->kind == WORKER_MSG_QUIESCE) {
-        m->quiesce(m->quiesce_arg);
+        m->u.quiesce.fn(m->u.quiesce.arg);
     }
 }
 
 static void msg_free(struct worker_msg *m)
 {
-    turn_rest_secrets_free(m->secrets);
+    if (m->kind == WORKER_MSG_SECRETS)
+        turn_rest_secrets_free(m->u.secrets);
     sodium_memzero(m, sizeof(*m));
     free(m);
 }
@@ -290,14 +280,14 @@ static int post(struct worker *w, struct worker_msg *m)
 int worker_post_revoke(struct worker *w, const char *id, size_t len)
 {
     struct worker_msg *m;
-    if (len == 0 || len > sizeof(m->id))
+    if (len == 0 || len > sizeof(m->u.revoke.id))
         return -1;
     m = calloc(1, sizeof(*m));
     if (m == NULL)
         return -1;
     m->kind = WORKER_MSG_REVOKE;
-    memcpy(m->id, id, len);
-    m->len = len;
+    memcpy(m->u.revoke.id, id, len);
+    m->u.revoke.len = len;
     return post(w, m);
 }
 
@@ -306,12 +296,12 @@ int worker_post_secrets(struct worker *w, const struct turn_rest_secrets *s)
     struct worker_msg *m = calloc(1, sizeof(*m));
     if (m == NULL)
         return -1;
-    m->secrets = turn_rest_secrets_new();
-    if (m->secrets == NULL) {
+    m->u.secrets = turn_rest_secrets_new();
+    if (m->u.secrets == NULL) {
         free(m);
         return -1;
     }
-    *m->secrets = *s;
+    *m->u.secrets = *s;
     m->kind = WORKER_MSG_SECRETS;
     return post(w, m);
 }
@@ -322,9 +312,88 @@ int worker_post_quiesce(struct worker *w, void (*fn)(void *arg), void *arg)
     if (m == NULL)
         return -1;
     m->kind = WORKER_MSG_QUIESCE;
-    m->quiesce = fn;
-    m->quiesce_arg = arg;
+    m->u.quiesce.fn = fn;
+    m->u.quiesce.arg = arg;
     return post(w, m);
+}
+
+/* listener and datapath callbacks */
+
+static void on_enter(void *arg)
+{
+    enter(arg);
+}
+
+static void on_leave(void *arg)
+{
+    leave(arg);
+}
+
+static void on_packet(void *arg, const struct client_path *p, uint8_t *buf, size_t len)
+{
+    struct worker *w = arg;
+    turn_handle_packet(&w->turn, p, buf, len);
+}
+
+static void on_flush(void *arg)
+{
+    flush(arg);
+}
+
+static void on_conn_closed(void *arg, void *owner)
+{
+    struct worker *w = arg;
+    datapath_end(&w->dp, owner);
+}
+
+static void on_relayed_readable(void *arg, struct allocation *a, int fd)
+{
+    struct worker *w = arg;
+    enter(w);
+    datapath_peer_read(&w->dp, a, fd);
+    leave(w);
+}
+
+static const struct listener_ops listener_ops = {
+    .enter = on_enter,
+    .leave = on_leave,
+    .packet = on_packet,
+    .flush = on_flush,
+    .closed = on_conn_closed,
+};
+
+static int open_listener(struct worker *w)
+{
+    struct listener_env env = {.base = w->base,
+                               .cfg = w->sh->cfg,
+                               .tls = w->sh->tls,
+                               .log = w->sh->log,
+                               .metrics = &w->metrics,
+                               .rx = &w->rx,
+                               .warn_rcvbuf = w->id == 0,
+                               .ops = &listener_ops,
+                               .ctx = w};
+    if (listener_open(&w->listener, &env) != 0)
+        return -1;
+    egress_set_gso(&w->dp.out, w->listener.n_udp > 0 && w->sh->cfg->udp_gso &&
+                                   send_batch_gso_probe(w->listener.udp[0].transport.udp_fd));
+    return 0;
+}
+
+static int init_core(struct worker *w)
+{
+    struct datapath_hooks hooks = {
+        .readable = on_relayed_readable, .handoff = on_handoff, .flushed = on_flushed, .ctx = w};
+    if (recv_batch_init(&w->rx) != 0 ||
+        datapath_init(&w->dp, w->sh, w->base, &w->metrics, &w->rx, w->hash_key, &hooks) != 0)
+        return -1;
+    w->turn = (struct turn_ctx){.worker_id = w->id,
+                                .sh = w->sh,
+                                .dp = &w->dp,
+                                .metrics = &w->metrics,
+                                .unauth = &w->unauth,
+                                .auth = &w->auth};
+    return 0;
 }
 
 int worker_init(struct worker *w, unsigned id, struct relay_shared *sh,
@@ -344,7 +413,7 @@ int worker_init(struct worker *w, unsigned id, struct relay_shared *sh,
         *w->secrets = *secrets;
     set_auth(w);
     w->base = event_base_new();
-    if (w->base == NULL || alloc_table_init(&w->allocs, w->hash_key) != 0 ||
+    if (w->base == NULL || init_core(w) != 0 ||
         unauth_limit_init(&w->unauth, sh->cfg->unauth_rate, sh->cfg->unauth_burst,
                           sh->cfg->unauth_sources) != 0)
         goto fail;
@@ -353,10 +422,8 @@ int worker_init(struct worker *w, unsigned id, struct relay_shared *sh,
     if (w->tick == NULL || w->inbox_ev == NULL || event_add(w->tick, &one_second) != 0 ||
         handoff_init(w) != 0)
         goto fail;
-    if (listener_open(w, &w->listener) != 0)
+    if (open_listener(w) != 0)
         goto fail_listen;
-    send_batch_init(&w->out, w->listener.n_udp > 0 && sh->cfg->udp_gso &&
-                                 send_batch_gso_probe(w->listener.udp[0].fd));
     return 0;
 fail:
     log_error(sh->log, "worker %u: cannot set up its event loop", id);
@@ -373,8 +440,8 @@ static void warm_crypto(void)
     char password[TURN_REST_PASSWORD_MAX];
     uint8_t key[16];
     stun_thread_init();
-    turn_rest_password((const uint8_t *)"x", 1, "0:x:x", 5, password);
-    stun_long_term_key_md5("x", 1, "x", 1, password, strlen(password), key);
+    (void)turn_rest_password((const uint8_t *)"x", 1, "0:x:x", 5, password);
+    (void)stun_long_term_key_md5("x", 1, "x", 1, password, strlen(password), key);
     sodium_memzero(password, sizeof(password));
     sodium_memzero(key, sizeof(key));
 }
@@ -417,9 +484,9 @@ void worker_free(struct worker *w)
 {
     struct worker_msg *m;
     if (w->base != NULL)
-        listener_close(w, &w->listener);
-    if (w->allocs.h.buckets != NULL)
-        alloc_table_free(&w->allocs);
+        listener_close(&w->listener);
+    datapath_free(&w->dp);
+    recv_batch_free(&w->rx);
     if (w->tick != NULL)
         event_free(w->tick);
     if (w->inbox_ev != NULL)
@@ -429,7 +496,7 @@ void worker_free(struct worker *w)
     while (m != NULL) {
         struct worker_msg *next = m->next;
         if (m->kind == WORKER_MSG_QUIESCE) /* stopped: nothing of it is in use */
-            m->quiesce(m->quiesce_arg);
+            m->u.quiesce.fn(m->u.quiesce.arg);
         msg_free(m);
         m = next;
     }

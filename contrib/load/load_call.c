@@ -184,6 +184,10 @@ static int leg_allocate(struct load_worker *w, struct load_leg *leg, int64_t now
 }
 
 /* --broker: both handshakes are done; key each leg from its exporter. */
+/* exchange() copies sizeof(peer_fp) bytes out of a LOAD_SDP_FP_MAX one. */
+_Static_assert(sizeof(((struct load_leg *)0)->peer_fp) <= LOAD_SDP_FP_MAX,
+               "peer_fp is no larger than the fingerprint it is copied from");
+
 static int key_from_dtls(struct load_worker *w, struct load_call *c, const uint32_t ssrc[2])
 {
     for (unsigned i = 0; i < 2; i++) {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "addr.h"
+#include "conf_table.h"
 
 /* Hard caps: no option can exceed these. */
 #define LOAD_MAX_CALLS 20000
@@ -67,6 +68,10 @@ struct load_config {
     bool allow_test_namespace;
     bool quiet;
 };
+
+/* Every option but --help and --version: name, type, bounds, default,
+ * field and help (conf_table.h). */
+extern const struct conf_key load_config_keys[];
 
 enum load_config_result { LOAD_CONFIG_RUN = 0, LOAD_CONFIG_EXIT = 1, LOAD_CONFIG_ERROR = -1 };
 

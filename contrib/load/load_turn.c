@@ -19,8 +19,8 @@ void load_turn_auth_init(struct load_turn_auth *a, const struct load_config *cfg
         char pw[TURN_REST_PASSWORD_MAX];
         snprintf(a->username, sizeof(a->username), "%" PRId64 ":load-%u-%u:p%u", now_unix + 86400,
                  call, leg, leg);
-        turn_rest_password((const uint8_t *)cfg->secret, cfg->secret_len, a->username,
-                           strlen(a->username), pw);
+        (void)turn_rest_password((const uint8_t *)cfg->secret, cfg->secret_len, a->username,
+                                 strlen(a->username), pw); /* empty on failure: refused */
         snprintf(a->password, sizeof(a->password), "%s", pw);
         sodium_memzero(pw, sizeof(pw));
     } else {
@@ -103,16 +103,18 @@ static enum load_turn_verdict take_challenge(struct load_turn_auth *a, const str
             return LOAD_TURN_FAILED;
         if (copy_text(m, STUN_ATTR_REALM, a->realm, sizeof(a->realm)) != 0)
             return LOAD_TURN_FAILED;
-        stun_long_term_key_md5(a->username, strlen(a->username), a->realm, strlen(a->realm),
-                               a->password, strlen(a->password), a->key);
+        if (stun_long_term_key_md5(a->username, strlen(a->username), a->realm, strlen(a->realm),
+                                   a->password, strlen(a->password), a->key) != 0)
+            return LOAD_TURN_FAILED;
         a->have_key = true;
     } else {
         char realm[sizeof(a->realm)];
         if (copy_text(m, STUN_ATTR_REALM, realm, sizeof(realm)) == 0 &&
             strcmp(realm, a->realm) != 0) {
             memcpy(a->realm, realm, sizeof(realm));
-            stun_long_term_key_md5(a->username, strlen(a->username), a->realm, strlen(a->realm),
-                                   a->password, strlen(a->password), a->key);
+            if (stun_long_term_key_md5(a->username, strlen(a->username), a->realm, strlen(a->realm),
+                                       a->password, strlen(a->password), a->key) != 0)
+                return LOAD_TURN_FAILED;
             a->have_key = true;
         }
     }

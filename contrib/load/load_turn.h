@@ -1,5 +1,5 @@
 /* load_turn: the client side of TURN (RFC 8656) for one allocation, built
- * on umbra's STUN codec (relay/stun_msg.h). Pure: builds requests into a
+ * on umbra's STUN codec (stun/stun_msg.h). Pure: builds requests into a
  * caller's buffer and reads responses; the caller does the I/O.
  *
  * A load_turn_auth owns one allocation's credentials: the username and

@@ -17,7 +17,7 @@ contrib_load_libumbra_load_a_SOURCES = \
 	contrib/load/load_dtls.c contrib/load/load_dtls.h \
 	contrib/load/load_broker.c contrib/load/load_broker.h \
 	contrib/load/load_clock.h contrib/load/load_raw.h
-LOAD_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/relay -I$(top_srcdir)/contrib/load
+LOAD_CPPFLAGS = $(AM_CPPFLAGS) $(STUN_CPPFLAGS) -I$(top_srcdir)/contrib/load
 contrib_load_libumbra_load_a_CPPFLAGS = $(LOAD_CPPFLAGS)
 contrib_load_libumbra_load_a_CFLAGS = $(AM_CFLAGS) $(SRTP_CFLAGS) $(OPENSSL_CFLAGS) $(SODIUM_CFLAGS) \
 	$(JANSSON_CFLAGS)

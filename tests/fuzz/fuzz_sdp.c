@@ -2,7 +2,8 @@
  *
  * With libFuzzer: clang -fsanitize=fuzzer,address -DFUZZ_SDP_LIBFUZZER ...
  * builds only LLVMFuzzerTestOneInput. Without it (make check, gcc), a small
- * driver below runs every fixture in tests/fixtures/sdp (or the files and
+ * driver below runs every fixture in tests/fixtures/sdp and the seeds at
+ * the sanitizer's limits in tests/fuzz/corpus/sdp (or the files and
  * directories named on the command line) and then seeded random mutations
  * of them: FUZZ_SDP_ITERATIONS (default 50000) and FUZZ_SDP_SEED (default
  * fixed, printed) set the run. Any broken invariant aborts. */
@@ -293,6 +294,11 @@ static const char *const fuzz_tokens[] = {
     "c=IN IP6 ::1\r\n",
     "a=rtcp:1\r\n",
     "a=fingerprint:sha-256 AB:CD\r\n",
+    "a=fingerprint:abcdefghijklmnop ",
+    ":AB",
+    ":AB:CD:EF:01:23:45:67:89",
+    " generation 0",
+    " ufrag ",
     "a=ssrc:1 cname:",
     "a=ssrc:1 msid:",
     "a=msid:",
@@ -383,6 +389,8 @@ int main(int argc, char **argv)
             snprintf(dir, sizeof(dir), "%s/tests/fixtures/sdp", top);
         else
             snprintf(dir, sizeof(dir), "%s", SDP_FIXTURE_DIR);
+        fuzz_load(&c, dir);
+        snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/../../fuzz/corpus/sdp");
         fuzz_load(&c, dir);
     }
     fuzz_require(c.n > 0, "empty corpus");

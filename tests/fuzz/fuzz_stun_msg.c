@@ -1,4 +1,4 @@
-/* Fuzz target for relay/stun_msg and relay/stun_auth: parse any bytes, then
+/* Fuzz target for stun/stun_msg and stun/stun_auth: parse any bytes, then
  * run every reader, the integrity and fingerprint checks and the
  * credential check on what parsed. Invariants that must hold for any input
  * abort when broken: attributes lie inside the input, and a parsed message

@@ -11,16 +11,22 @@ corpus=$src/tests/fuzz/corpus
 regress=$src/tests/fuzz/regress
 lf=$build/tests/fuzz/lf
 
-# target, max_len, seed directories
+dict=$src/tests/fuzz/dict
+
+# target, dictionary, max_len, seed directories. max_len lets the seeds at
+# the size limits through whole: the largest STUN message (65552), a
+# ChannelData of 65535 bytes, an SDP of SDP_MAX_INPUT + 1, a body of
+# max-body + 1 with its head bytes.
 targets=(
-    "fuzz_stun_msg 2048 $corpus/stun"
-    "fuzz_channel_data 4096 $corpus/channel $corpus/stun"
-    "fuzz_sdp 2048 $src/tests/fixtures/sdp"
-    "fuzz_policy 4096 $src/contrib/policies $src/tests/policy"
-    "fuzz_broker_req 4096 $corpus/broker"
+    "fuzz_stun_msg stun 65556 $corpus/stun"
+    "fuzz_channel_data stun 70000 $corpus/channel $corpus/stun"
+    "fuzz_sdp sdp 65537 $src/tests/fixtures/sdp $corpus/sdp"
+    "fuzz_policy policy 4096 $src/contrib/policies $src/tests/policy"
+    "fuzz_broker_req broker 65541 $corpus/broker"
+    "fuzz_broker_calls broker 65541 $corpus/calls"
 )
 for t in "${targets[@]}"; do
-    read -r name max_len seeds <<<"$t"
+    read -r name dict_name max_len seeds <<<"$t"
     work=$lf/work-$name
     rm -rf "$work" "$lf/crash-$name"
     mkdir -p "$work" "$lf/crash-$name"
@@ -29,7 +35,8 @@ for t in "${targets[@]}"; do
     echo "$name: ${seconds}s or $runs runs"
     # shellcheck disable=SC2086
     if ! "$lf/$name" -max_total_time="$seconds" -runs="$runs" -rss_limit_mb=2048 \
-        -max_len="$max_len" -print_final_stats=1 -artifact_prefix="$lf/crash-$name/" \
+        -max_len="$max_len" -dict="$dict/$dict_name.dict" -print_final_stats=1 \
+        -artifact_prefix="$lf/crash-$name/" \
         "$work" $dirs >"$lf/$name.log" 2>&1; then
         tail -60 "$lf/$name.log"
         echo "$name: FAILED; input in $lf/crash-$name/" >&2

@@ -25,6 +25,7 @@ import broker_sdp_fixtures as fx  # noqa: E402
 MAX_BODY = 100000       # the test broker's max-body: room for an SDP over its own limit
 SDP_MAX_INPUT = 65536   # broker/sdp_sanitize.h
 MAX_CANDIDATES = 32     # docs/api.md: POST /v1/calls/{id}/candidates
+MAX_EVENTS = 256        # docs/api.md: events queued for one party of a call
 MAX_FINGERPRINTS = 8    # docs/api.md: distinct a=fingerprint values per SDP
 HASH_NAME_MAX = 16
 CONTEXT_MAX = 256       # docs/api.md: a pseudonym context
@@ -118,6 +119,35 @@ def test_candidates(b, rc, t1, t2, pn2):
     refused(b, rc, "POST", path, None, sec, 400, "candidates: %d entries in max-body" % n, raw=raw)
 
 
+def test_event_limit(b, rc, t1, t2, pn2):
+    """The callee's queue starts with its invitation; the caller fills it
+    to MAX_EVENTS, then one more event is refused (409) and writes nothing,
+    the caller's own queue is unaffected."""
+    cid, sec = new_call(b, t1, t2, pn2, service="click-to-link")
+    path = "/v1/calls/%s/candidates" % cid
+    queue = "umbra:call:%s:ev:callee" % cid
+    left = MAX_EVENTS - rc.cmd("LLEN", queue)
+    while left > 0:
+        n = min(left, MAX_CANDIDATES)
+        r = b.request("POST", path, {"candidates": [""] * n}, bearer=sec)
+        assert r.status == 200, r
+        left -= n
+    expect(rc.cmd("LLEN", queue) == MAX_EVENTS, "events: the callee's queue holds %d" % MAX_EVENTS)
+    refused(b, rc, "POST", path, {"candidates": [""]}, sec, 409,
+            "events: event %d for one party" % (MAX_EVENTS + 1))
+    refused(b, rc, "POST", path, {"candidates": [""] * MAX_CANDIDATES}, sec, 409,
+            "events: %d more for one party" % MAX_CANDIDATES)
+    refused(b, rc, "POST", "/v1/calls/%s/offer" % cid,
+            {"sdp": fx.chromium_offer(fx.random_fingerprint(), candidates=False)}, sec, 409,
+            "events: an offer to a full queue")
+    acc = b.request("POST", "/v1/calls/%s/accept" % cid, {}, bearer=t2)
+    expect(acc.status == 200, "events: the callee still accepts (got %d)" % acc.status)
+    b.remember(acc.json.get("callee_secret"))
+    r = b.request("POST", path, {"candidates": [""]}, bearer=acc.json["callee_secret"])
+    expect(r.status == 200 and r.json["kept"] == 1,
+           "events: the callee still queues for the caller (got %d)" % r.status)
+
+
 def test_fingerprints(b, rc, t1, t2, pn2):
     name16 = "x-sixteen-chars0"
     assert len(name16) == HASH_NAME_MAX
@@ -201,6 +231,7 @@ def main():
         t1, t2 = b.identity(), b.identity()
         pn2 = b.pseudonym(t2, "peer")
         test_candidates(b, rc, t1, t2, pn2)
+        test_event_limit(b, rc, t1, t2, pn2)
         test_fingerprints(b, rc, t1, t2, pn2)
         test_sizes(b, rc, t1, t2, pn2)
         test_contexts(b, rc, t1)

@@ -12,7 +12,13 @@
     bucket get no answer, and are counted; a client of that source that
     authenticates is still answered, and other sources are not affected;
     with unauth-sources = 64, 203 sources leave 64 in the table (the rest
-    evicted, counted) and every new source is answered.
+    evicted, counted) and every new source is answered;
+  * the wire limits, over UDP and TCP, at N, N+1 and the largest message
+    the transport carries: USERNAME 512 bytes (401) / 513 (400), REALM and
+    NONCE 763 (401, 438) / 764 (400), 40 attributes per message (437) / 41
+    (400), 16 XOR-PEER-ADDRESS per CreatePermission (success) / 17 (400),
+    the largest UDP datagram and TCP frame answered (401), a TCP
+    ChannelData of 65535 bytes dropped, and the relay serving afterwards.
 Each limit's metric is read from /metrics. Ports 31000-31199."""
 
 import os
@@ -273,6 +279,89 @@ def test_unauth_rate(h, secrets):
     h.stop(relay)
 
 
+OPTIONAL = 0x8050  # comprehension-optional, unknown: parsed and ignored
+
+
+def signed(c, method, attrs, username=None, realm=None, nonce=None):
+    """A request signed with c's key, whatever USERNAME/REALM/NONCE say;
+    returns the answer."""
+    msg = stun.Message(method, stun.REQUEST)
+    for t, v in attrs:
+        msg.add(t, v)
+    msg.add(stun.USERNAME, username if username is not None else c.username.encode())
+    msg.add(stun.REALM, realm if realm is not None else c.realm)
+    msg.add(stun.NONCE, nonce if nonce is not None else c.nonce)
+    return c.exchange(msg, key=c.key, fingerprint=True)
+
+
+def test_wire_limits(h, secrets):
+    relay = h.start_relay(name="wire", tls=False, relay_port_count=10, auth_secret_file=secrets)
+    for transport in ("udp", "tcp"):
+        T = transport.upper()
+        user_a, pw_a = h.rest_credentials(SECRET, call="call-W-" + transport, pseudonym="a")
+        user_b, pw_b = h.rest_credentials(SECRET, call="call-W-" + transport, pseudonym="b")
+        a = stun.TurnClient(relay.host, relay.port, transport, user_a, pw_a)
+        b = stun.TurnClient(relay.host, relay.port, transport, user_b, pw_b)
+        expect_code(a.allocate(), None, "%s: Allocate a" % T)
+        expect_code(b.allocate(), None, "%s: Allocate b" % T)
+
+        # Text attributes: N parses (and fails later as it should), N+1 is 400.
+        for what, kw, n, ok_code in (("USERNAME", "username", 512, 401),
+                                     ("REALM", "realm", 763, 401),
+                                     ("NONCE", "nonce", 763, 438)):
+            expect_code(signed(a, stun.REFRESH, [], **{kw: b"x" * n}), ok_code,
+                        "%s: %s of %d bytes" % (T, what, n))
+            expect_code(signed(a, stun.REFRESH, [], **{kw: b"x" * (n + 1)}), 400,
+                        "%s: %s of %d bytes" % (T, what, n + 1))
+
+        # Attributes per message (STUN_MAX_ATTRS = 40): with USERNAME, REALM,
+        # NONCE, MESSAGE-INTEGRITY, FINGERPRINT and LIFETIME, 34 more.
+        life = (stun.LIFETIME, b"\0\0\x02\x58")
+        pad = [(OPTIONAL, b"")] * 34
+        expect_code(signed(a, stun.REFRESH, [life] + pad), None, "%s: 40 attributes" % T)
+        expect_code(signed(a, stun.REFRESH, [life] + pad + [(OPTIONAL, b"")]), 400,
+                    "%s: 41 attributes" % T)
+
+        # XOR-PEER-ADDRESS per CreatePermission: 16, then 17.
+        peer = b.relayed
+
+        def perm_request(n):
+            msg = stun.Message(stun.CREATE_PERMISSION, stun.REQUEST)
+            for _ in range(n):
+                msg.add(stun.XOR_PEER_ADDRESS, stun.xor_address(peer[0], peer[1], msg.tid))
+            msg.add(stun.USERNAME, a.username.encode())
+            msg.add(stun.REALM, a.realm)
+            msg.add(stun.NONCE, a.nonce)
+            return a.exchange(msg, key=a.key, fingerprint=True)
+        expect_code(perm_request(16), None, "%s: 16 peers in one CreatePermission" % T)
+        expect_code(perm_request(17), 400, "%s: 17 peers in one CreatePermission" % T)
+
+        # The largest message each transport carries: a UDP datagram of
+        # 65504 bytes (the IPv4 maximum 65507, to 4 bytes), a TCP frame of
+        # 20 + 65532. Unauthenticated, it gets the 401 challenge.
+        body = 65504 - 20 if transport == "udp" else 65532
+        fresh = stun.TurnClient(relay.host, relay.port, transport, user_a, pw_a)
+        msg = stun.Message(stun.ALLOCATE, stun.REQUEST)
+        msg.add(stun.REQUESTED_TRANSPORT, b"\x11\0\0\0")
+        msg.add(OPTIONAL, b"\xab" * (body - 8 - 4))
+        raw = stun.encode(msg)
+        if len(raw) != 20 + body:
+            fail("%s: built %d bytes, meant %d" % (T, len(raw), 20 + body))
+        expect_code(fresh.exchange(msg), 401, "%s: largest message (%d bytes)" % (T, len(raw)))
+        if transport == "tcp":
+            # The largest ChannelData frame, on a channel nobody bound: dropped,
+            # and the stream still in step for the next request.
+            fresh.send_raw(stun.channel_data(0x4001, b"\0" * 65535, tcp=True))
+        expect_code(fresh.allocate(), None, "%s: Allocate after the largest frames" % T)
+        fresh.refresh(0)
+        fresh.close()
+        note("ok: %s wire limits at N, N+1 and the largest message" % T)
+        for c in (a, b):
+            c.refresh(0)
+            c.close()
+    h.stop(relay)
+
+
 def main():
     with Harness("relay_limits", port_base=31000, port_count=200) as h:
         secrets = h.write_secrets([SECRET])
@@ -280,6 +369,7 @@ def main():
         test_permission_channel_limits(h, secrets)
         test_bandwidth(h, secrets)
         test_unauth_rate(h, secrets)
+        test_wire_limits(h, secrets)
     note("PASS")
 
 

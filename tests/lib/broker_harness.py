@@ -164,7 +164,12 @@ class Broker:
                        "auth_secret_file": self.secret_path, "policy": self.policy_path,
                        "broker_key_file": self.key_path, "relay": list(relays),
                        "log_level": "debug", "long_poll_timeout": 5, "dtls_pool": 4,
-                       "metrics_listen": "127.0.0.1:%d" % self.metrics_port}
+                       "metrics_listen": "127.0.0.1:%d" % self.metrics_port,
+                       # Tests make identities and contexts faster than any
+                       # user; tests/integration/broker_flood.py sets these.
+                       "identity_rate": 0, "identity_global_rate": 0,
+                       "pseudonym_rate": 0, "pseudonym_global_rate": 0,
+                       "call_rate": 0, "call_global_rate": 0}
         if tls:
             self.cert, key = h.make_cert(name + "-tls")
             self.config.update(tls_cert=self.cert, tls_key=key)

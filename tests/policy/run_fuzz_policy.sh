@@ -7,4 +7,5 @@ set -eu
 count=${FUZZ_COUNT:-3000}
 seed=${FUZZ_SEED:-$(date +%s)}
 "$top_builddir/tests/policy/fuzz_policy" -n "$count" -s "$seed" \
+    -d "$top_srcdir/tests/fuzz/dict/policy.dict" \
     "$top_srcdir"/contrib/policies/*.json "$top_srcdir"/tests/policy/*.json

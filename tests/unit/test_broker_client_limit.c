@@ -23,7 +23,7 @@ static struct umbra_addr addr(const char *text)
 
 static struct client_limit *make(unsigned conns, unsigned rate, unsigned burst, size_t entries)
 {
-    struct client_limit_conf c = {conns, rate, burst, entries};
+    struct client_limit_conf c = {conns, rate, burst, entries, 1};
     struct client_limit *cl = client_limit_new(&c, KEY);
     assert_non_null(cl);
     return cl;

@@ -59,7 +59,8 @@ static pid_t start_redis(void)
 {
     pid_t pid = fork();
     if (pid == 0) {
-        freopen("/dev/null", "w", stdout);
+        if (freopen("/dev/null", "w", stdout) == NULL)
+            _exit(127);
         execlp("redis-server", "redis-server", "--port", "22300", "--bind", "127.0.0.1", "--save",
                "", "--appendonly", "no", "--dir", "/tmp", (char *)NULL);
         _exit(127);
@@ -98,20 +99,20 @@ static int teardown(void **state)
 static void test_replies(void **state)
 {
     struct store *st = store_new("127.0.0.1", PORT, 200, &test_log);
-    struct store_val v;
+    struct redis_val v;
     assert_true(store_up(st));
     assert_int_equal(store_cmd(st, &v, "SET", "t:k", "value with spaces", "EX", "60", NULL), 0);
-    assert_int_equal(v.type, STORE_STR);
+    assert_int_equal(v.type, REDIS_VAL_STR);
     assert_string_equal(v.str, "OK");
-    store_val_free(&v);
+    redis_val_free(&v);
     assert_int_equal(store_cmd(st, &v, "GET", "t:k", NULL), 0);
     assert_string_equal(v.str, "value with spaces");
     assert_int_equal(v.len, 17);
-    store_val_free(&v);
+    redis_val_free(&v);
     assert_int_equal(store_cmd(st, &v, "GET", "t:missing", NULL), 0);
-    assert_int_equal(v.type, STORE_NIL);
+    assert_int_equal(v.type, REDIS_VAL_NIL);
     assert_int_equal(store_cmd(st, &v, "TTL", "t:k", NULL), 0);
-    assert_int_equal(v.type, STORE_INT);
+    assert_int_equal(v.type, REDIS_VAL_INT);
     assert_true(v.num > 0 && v.num <= 60);
     /* a Redis error reply is STORE_EREPLY, and the connection survives */
     assert_int_equal(store_cmd(st, &v, "HGET", "t:k", "f", NULL), STORE_EREPLY);
@@ -124,19 +125,19 @@ static void test_batch(void **state)
 {
     struct store *st = store_new("127.0.0.1", PORT, 200, &test_log);
     struct store_batch b = {0};
-    struct store_val v[4];
+    struct redis_val v[4];
     store_batch_add(&b, "DEL", "t:l", NULL);
     store_batch_add(&b, "RPUSH", "t:l", "a", "b", "c", NULL);
     store_batch_add(&b, "LRANGE", "t:l", "0", "-1", NULL);
     store_batch_add(&b, "EXPIRE", "t:l", "60", NULL);
     assert_int_equal(store_batch_run(st, &b, v), 0);
     assert_int_equal(v[1].num, 3);
-    assert_int_equal(v[2].type, STORE_ARRAY);
+    assert_int_equal(v[2].type, REDIS_VAL_ARRAY);
     assert_int_equal(v[2].n, 3);
     assert_string_equal(v[2].elem[2].str, "c");
     assert_int_equal(v[3].num, 1);
     for (int i = 0; i < 4; i++)
-        store_val_free(&v[i]);
+        redis_val_free(&v[i]);
     store_free(st);
 }
 
@@ -147,7 +148,7 @@ static void test_batch_limits(void **state)
 {
     struct store *st = store_new("127.0.0.1", PORT, 200, &test_log);
     struct store_batch b = {0};
-    struct store_val v[STORE_BATCH_MAX + 1], n;
+    struct redis_val v[STORE_BATCH_MAX + 1], n;
     (void)state;
     store_cmd(st, NULL, "DEL", "t:n", NULL);
     for (int i = 0; i < STORE_BATCH_MAX; i++)
@@ -155,13 +156,13 @@ static void test_batch_limits(void **state)
     assert_int_equal(store_batch_run(st, &b, v), 0);
     assert_int_equal(v[STORE_BATCH_MAX - 1].num, STORE_BATCH_MAX);
     for (int i = 0; i < STORE_BATCH_MAX; i++)
-        store_val_free(&v[i]);
+        redis_val_free(&v[i]);
     store_batch_add(&b, "INCR", "t:n", NULL);
     assert_true(b.overflow);
     assert_int_equal(store_batch_run(st, &b, v), STORE_EBATCH);
     assert_int_equal(store_cmd(st, &n, "GET", "t:n", NULL), 0);
     assert_int_equal(atoi(n.str), STORE_BATCH_MAX);
-    store_val_free(&n);
+    redis_val_free(&n);
     memset(&b, 0, sizeof(b));
     store_batch_add(&b, "RPUSH", "t:n", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11",
                     "12", "13", "14", NULL);
@@ -183,7 +184,7 @@ static void test_replica_is_down(void **state)
 {
     struct store *st;
     struct store_batch b = {0};
-    struct store_val v, vs[2];
+    struct redis_val v, vs[2];
 
     replica_pid = fork();
     if (replica_pid == 0) {
@@ -197,12 +198,12 @@ static void test_replica_is_down(void **state)
     assert_true(redis_ready(35105));
     st = store_new("127.0.0.1", 35105, 200, &test_log);
     assert_int_equal(store_cmd(st, &v, "GET", "t:absent", NULL), 0);
-    assert_int_equal(v.type, STORE_NIL);
+    assert_int_equal(v.type, REDIS_VAL_NIL);
     store_batch_add(&b, "GET", "t:absent", NULL);
     store_batch_add(&b, "SET", "t:r", "x", NULL);
     assert_int_equal(store_batch_run(st, &b, vs), STORE_EDOWN);
-    assert_int_equal(vs[0].type, STORE_NIL); /* freed and zeroed */
-    assert_false(store_up(st));              /* dropped; the next try waits STORE_PROBE_MS */
+    assert_int_equal(vs[0].type, REDIS_VAL_NIL); /* freed and zeroed */
+    assert_false(store_up(st));                  /* dropped; the next try waits STORE_PROBE_MS */
     store_free(st);
     stop_redis(replica_pid);
     replica_pid = 0;
@@ -210,25 +211,25 @@ static void test_replica_is_down(void **state)
     /* NOREPLICAS: nothing written, 503, the connection stays. */
     st = store_new("127.0.0.1", PORT, 200, &test_log);
     assert_int_equal(store_cmd(st, &v, "CONFIG", "SET", "min-replicas-to-write", "3", NULL), 0);
-    store_val_free(&v);
+    redis_val_free(&v);
     assert_int_equal(store_cmd(st, &v, "SET", "t:n", "x", NULL), STORE_EDOWN);
     assert_true(store_up(st));
     assert_int_equal(store_cmd(st, &v, "EXISTS", "t:n", NULL), 0);
     assert_int_equal(v.num, 0);
     assert_int_equal(store_cmd(st, &v, "CONFIG", "SET", "min-replicas-to-write", "0", NULL), 0);
-    store_val_free(&v);
+    redis_val_free(&v);
     assert_int_equal(store_cmd(st, &v, "SET", "t:n", "x", "EX", "60", NULL), 0);
-    store_val_free(&v);
+    redis_val_free(&v);
     store_free(st);
 }
 
 static void test_down_then_recovers(void **state)
 {
     struct store *st = store_new("127.0.0.1", PORT, 100, &test_log);
-    struct store_val v;
+    struct redis_val v;
     struct timespec t0, t1;
     assert_int_equal(store_cmd(st, &v, "PING", NULL), 0);
-    store_val_free(&v);
+    redis_val_free(&v);
     stop_redis(redis_pid);
     redis_pid = 0;
     assert_int_equal(store_cmd(st, &v, "PING", NULL), STORE_EDOWN);
@@ -243,14 +244,14 @@ static void test_down_then_recovers(void **state)
     sleep_ms(STORE_PROBE_MS + 50); /* past the reconnect interval */
     assert_int_equal(store_cmd(st, &v, "PING", NULL), 0);
     assert_string_equal(v.str, "PONG");
-    store_val_free(&v);
+    redis_val_free(&v);
     store_free(st);
 }
 
 static void test_never_up(void **state)
 {
     struct store *st = store_new("127.0.0.1", 22399, 50, &test_log);
-    struct store_val v;
+    struct redis_val v;
     assert_false(store_up(st));
     assert_int_equal(store_cmd(st, &v, "PING", NULL), STORE_EDOWN);
     store_free(st);

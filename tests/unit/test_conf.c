@@ -104,13 +104,55 @@ static void test_values(void **state)
     assert_int_equal(conf_parse_port_range("5-4", &lo, &hi, err, sizeof(err)), -1);
 }
 
+/* "# c\nkey = vvv...EOL": a line 2 of exactly len bytes, EOL not counted. */
+static char *long_line_file(size_t len, const char *eol)
+{
+    size_t cap = len + 16;
+    char *text = malloc(cap);
+    char *path;
+    assert_non_null(text);
+    snprintf(text, cap, "# c\nkey = ");
+    memset(text + 10, 'v', len - 6);
+    snprintf(text + 4 + len, cap - 4 - len, "%s", eol);
+    path = write_temp(text);
+    free(text);
+    return path;
+}
+
+/* CONF_LINE_MAX bytes with LF, CRLF or no line end are read; one more byte,
+ * and a line of a mebibyte, are refused naming the line. */
+static void test_line_limit(void **state)
+{
+    const char *eols[] = {"\n", "\r\n", ""};
+    char err[256];
+    for (size_t i = 0; i < 3; i++) {
+        struct seen s = {0};
+        char *path = long_line_file(CONF_LINE_MAX, eols[i]);
+        assert_int_equal(conf_load_file(path, record, &s, err, sizeof(err)), 0);
+        assert_int_equal(s.n, 1);
+        assert_string_equal(s.keys[0], "key");
+        unlink(path);
+        path = long_line_file(CONF_LINE_MAX + 1, eols[i]);
+        assert_int_equal(conf_load_file(path, record, &s, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, ":2: line longer than 4096 bytes"));
+        unlink(path);
+    }
+    {
+        struct seen s = {0};
+        char *path = long_line_file(1 << 20, "\n");
+        assert_int_equal(conf_load_file(path, record, &s, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, ":2: line longer than 4096 bytes"));
+        assert_int_equal(s.n, 0);
+        unlink(path);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_file),
-        cmocka_unit_test(test_file_errors_name_line),
-        cmocka_unit_test(test_args),
-        cmocka_unit_test(test_values),
+        cmocka_unit_test(test_file),       cmocka_unit_test(test_file_errors_name_line),
+        cmocka_unit_test(test_args),       cmocka_unit_test(test_values),
+        cmocka_unit_test(test_line_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 
 #include "fleet_announce.h"
 #include "fleet_view.h"
+#include "relay_shared.h"
 #include "worker.h"
 
 static void config(struct relay_config *c)
@@ -122,9 +123,6 @@ static void test_quiesce(void **state)
 {
     struct relay_config cfg;
     struct log_ctx log;
-    struct relay_addr_pool pool;
-    struct revoke_list revoked;
-    struct quota quota;
     struct relay_shared sh;
     struct worker *w = calloc(1, sizeof(*w));
     struct worker *workers[1] = {w};
@@ -134,17 +132,10 @@ static void test_quiesce(void **state)
     relay_config_init(&cfg);
     assert_int_equal(relay_config_set(&cfg, "listen", "127.0.0.1:34990", err, sizeof(err)), 0);
     assert_int_equal(relay_config_set(&cfg, "user", "u:p", err, sizeof(err)), 0);
+    assert_int_equal(relay_config_set(&cfg, "relay-ports", "34991-34998", err, sizeof(err)), 0);
     assert_int_equal(relay_config_finish(&cfg, err, sizeof(err)), 0);
     log_init(&log, "test", LOG_LEVEL_ERROR, stderr);
-    assert_int_equal(relay_addr_pool_init(&pool, cfg.relay, 1, 34991, 34998), 0);
-    assert_int_equal(revoke_list_init(&revoked), 0);
-    assert_int_equal(quota_init(&quota, &(struct quota_limits){0}), 0);
-    memset(&sh, 0, sizeof(sh));
-    sh.cfg = &cfg;
-    sh.log = &log;
-    sh.pool = &pool;
-    sh.revoked = &revoked;
-    sh.quota = &quota;
+    assert_int_equal(relay_shared_init(&sh, &cfg, &log, NULL, err, sizeof(err)), 0);
     sh.workers = workers;
     sh.n_workers = 1;
     assert_non_null(w);
@@ -162,9 +153,7 @@ static void test_quiesce(void **state)
     assert_int_equal(atomic_load(&late.calls), 1);
     assert_int_equal(atomic_load(&q.calls), 1);
     free(w);
-    quota_free(&quota);
-    revoke_list_free(&revoked);
-    relay_addr_pool_free(&pool);
+    relay_shared_free(&sh);
     log_free(&log);
     relay_config_free(&cfg);
 }

@@ -2,6 +2,7 @@
  * the file and line (or the flag) and change nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "conf.h"
 #include "relay_config.h"
 
 static char path[64];
@@ -332,14 +334,97 @@ static void test_sentinel(void **state)
     relay_config_free(&c);
 }
 
+/* Repeatable keys hold their documented count (N) and refuse N+1. */
+static void test_list_limits(void **state)
+{
+    static const struct {
+        const char *key, *fmt;
+        int max;
+    } lists[] = {
+        {"listen", "127.0.0.%d:3478", RELAY_CONFIG_MAX_LISTEN},
+        {"tls-listen", "127.0.0.%d:5349", RELAY_CONFIG_MAX_LISTEN},
+        {"relay-address", "192.0.2.%d", RELAY_CONFIG_MAX_LISTEN},
+        {"user", "user%d:password", RELAY_CONFIG_MAX_USERS},
+        {"public-uri", "turn:192.0.2.%d:3478", RELAY_CONFIG_MAX_URIS},
+    };
+    for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
+        struct relay_config c;
+        char value[64], err[256] = "";
+        relay_config_init(&c);
+        for (int i = 1; i <= lists[k].max; i++) {
+            snprintf(value, sizeof(value), lists[k].fmt, i);
+            if (relay_config_set(&c, lists[k].key, value, err, sizeof(err)) != 0)
+                fail_msg("%s #%d refused: %s", lists[k].key, i, err);
+        }
+        snprintf(value, sizeof(value), lists[k].fmt, lists[k].max + 1);
+        assert_int_equal(relay_config_set(&c, lists[k].key, value, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "at most"));
+        relay_config_free(&c);
+    }
+}
+
+/* head, then fill n times, then tail: a heap string. */
+static char *repeat(const char *head, const char *fill, size_t n, const char *tail)
+{
+    size_t hl = strlen(head), fl = strlen(fill), tl = strlen(tail);
+    char *s = malloc(hl + n * fl + tl + 1), *p;
+    assert_non_null(s);
+    memcpy(s, head, hl);
+    p = s + hl;
+    for (size_t i = 0; i < n; i++, p += fl)
+        memcpy(p, fill, fl);
+    memcpy(p, tail, tl + 1);
+    return s;
+}
+
+/* Lengths: N accepted, N+1 and a line of a quarter of CONF_LINE_MAX
+ * refused naming line 3. realm counts characters (RFC 8489: fewer than
+ * 128). */
+static void test_length_limits(void **state)
+{
+    static const struct {
+        const char *key, *head, *fill, *tail;
+        size_t max;
+    } lens[] = {
+        {"realm", "", "r", "", 127},
+        {"realm", "", "\xc3\xa9", "", 127},     /* U+00E9, two bytes each */
+        {"realm", "", "\xe2\x82\xac", "", 127}, /* U+20AC, three */
+        {"relay-id", "", "i", "", RELAY_CONFIG_LABEL_MAX},
+        {"operator", "", "o", "", RELAY_CONFIG_LABEL_MAX},
+        {"public-uri", "turn:", "u", "", RELAY_CONFIG_URI_MAX - 1 - 5},
+        {"user", "", "n", ":password", 127}, /* NAME of NAME:PASSWORD */
+        {"user", "name:", "p", "", 127},     /* PASSWORD */
+    };
+    for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+        size_t sizes[] = {lens[k].max, lens[k].max + 1, CONF_LINE_MAX / 4};
+        for (size_t j = 0; j < 3; j++) {
+            struct relay_config c;
+            char err[512] = "", head[64];
+            char *text;
+            int rc;
+            snprintf(head, sizeof(head), "relay-address = 192.0.2.1\nuser = a:b\n%s = %s",
+                     lens[k].key, lens[k].head);
+            text = repeat(head, lens[k].fill, sizes[j], lens[k].tail);
+            rc = load(&c, text, 0, NULL, err, sizeof(err));
+            free(text);
+            if (j == 0 && rc != 0)
+                fail_msg("%s of %zu refused: %s", lens[k].key, sizes[j], err);
+            if (j > 0 && (rc != -1 || strstr(err, ":3: ") == NULL))
+                fail_msg("%s of %zu: rc %d, error \"%s\"", lens[k].key, sizes[j], rc, err);
+            relay_config_free(&c);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full_file),    cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_flags),        cmocka_unit_test(test_flags_replace_lists),
-        cmocka_unit_test(test_bad_lines),    cmocka_unit_test(test_bad_flag),
-        cmocka_unit_test(test_inconsistent), cmocka_unit_test(test_fleet_keys),
-        cmocka_unit_test(test_sentinel),
+        cmocka_unit_test(test_full_file),     cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_flags),         cmocka_unit_test(test_flags_replace_lists),
+        cmocka_unit_test(test_bad_lines),     cmocka_unit_test(test_bad_flag),
+        cmocka_unit_test(test_inconsistent),  cmocka_unit_test(test_fleet_keys),
+        cmocka_unit_test(test_sentinel),      cmocka_unit_test(test_list_limits),
+        cmocka_unit_test(test_length_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,9 @@
 #include "alloc_table.h"
 #include "allocation.h"
 #include "channel.h"
+#include "datapath.h"
 #include "permission.h"
+#include "relay_shared.h"
 #include "worker.h"
 
 static unsigned char key[ADDR_HASH_KEY_BYTES];
@@ -106,9 +108,6 @@ static void test_channel_binding(void **state)
 struct rig {
     struct relay_config cfg;
     struct log_ctx log;
-    struct relay_addr_pool pool;
-    struct revoke_list revoked;
-    struct quota quota;
     struct relay_shared sh;
     struct worker *w;
 };
@@ -121,17 +120,14 @@ static int rig_setup(void **state)
     relay_config_init(&r->cfg);
     assert_int_equal(relay_config_set(&r->cfg, "listen", "127.0.0.1:20950", err, sizeof(err)), 0);
     assert_int_equal(relay_config_set(&r->cfg, "user", "u:p", err, sizeof(err)), 0);
+    assert_int_equal(relay_config_set(&r->cfg, "relay-ports", "20960-20967", err, sizeof(err)), 0);
+    /* No quotas, as the allocations below share users and calls. */
+    assert_int_equal(relay_config_set(&r->cfg, "max-allocations", "0", err, sizeof(err)), 0);
+    assert_int_equal(relay_config_set(&r->cfg, "user-quota", "0", err, sizeof(err)), 0);
+    assert_int_equal(relay_config_set(&r->cfg, "call-quota", "0", err, sizeof(err)), 0);
     assert_int_equal(relay_config_finish(&r->cfg, err, sizeof(err)), 0);
     log_init(&r->log, "test", LOG_LEVEL_ERROR, stderr);
-    assert_int_equal(relay_addr_pool_init(&r->pool, r->cfg.relay, 1, 20960, 20967), 0);
-    assert_int_equal(revoke_list_init(&r->revoked), 0);
-    struct quota_limits none = {0, 0, 0};
-    assert_int_equal(quota_init(&r->quota, &none), 0);
-    r->sh.cfg = &r->cfg;
-    r->sh.log = &r->log;
-    r->sh.pool = &r->pool;
-    r->sh.revoked = &r->revoked;
-    r->sh.quota = &r->quota;
+    assert_int_equal(relay_shared_init(&r->sh, &r->cfg, &r->log, NULL, err, sizeof(err)), 0);
     r->w = calloc(1, sizeof(*r->w));
     assert_int_equal(worker_init(r->w, 0, &r->sh, NULL), 0);
     *state = r;
@@ -143,9 +139,7 @@ static int rig_teardown(void **state)
     struct rig *r = *state;
     worker_free(r->w);
     free(r->w);
-    quota_free(&r->quota);
-    revoke_list_free(&r->revoked);
-    relay_addr_pool_free(&r->pool);
+    relay_shared_free(&r->sh);
     log_free(&r->log);
     relay_config_free(&r->cfg);
     free(r);
@@ -154,28 +148,29 @@ static int rig_teardown(void **state)
 
 static struct allocation *add(struct rig *r, const char *client, const char *user, int64_t expires)
 {
-    struct client_path p = {.udp = &r->w->listener.udp[0], .conn = NULL};
+    struct client_path p = {.transport = &r->w->listener.udp[0].transport};
     struct relay_addr_lease lease;
     uint8_t k[16] = {0};
     struct allocation *a;
     p.client = A(client);
-    assert_int_equal(relay_addr_open(&r->pool, AF_INET, RELAY_ADDR_ANY_PORT, NULL, 0, &lease),
+    assert_int_equal(relay_addr_open(r->sh.pool, AF_INET, RELAY_ADDR_ANY_PORT, NULL, 0, &lease),
                      RELAY_ADDR_OK);
-    a = allocation_new(r->w, &p, &lease, user, strlen(user), k, sizeof(k));
+    a = allocation_new(&r->w->dp.io, &p, &lease, user, strlen(user), k, sizeof(k));
     assert_non_null(a);
     a->expires = expires;
-    alloc_table_insert(&r->w->allocs, a);
+    datapath_insert(&r->w->dp, a);
     return a;
 }
 
 static void test_alloc_table_sweep(void **state)
 {
     struct rig *r = *state;
-    struct alloc_table *t = &r->w->allocs;
+    struct alloc_table *t = &r->w->dp.allocs;
     struct umbra_addr c1 = A("198.51.100.1:5000"), c2 = A("198.51.100.2:5000"), relayed1;
     struct allocation *a1 = add(r, "198.51.100.1:5000", "1900000000:call-a:x", 100);
     struct allocation *a2 = add(r, "198.51.100.2:5000", "1900000000:call-b:y", 200);
-    const void *via = &r->w->listener.udp[0];
+    const struct client_transport *via = &r->w->listener.udp[0].transport;
+    struct client_transport other = {.udp_fd = -1};
 
     relayed1 = a1->relayed;
     assert_ptr_equal(alloc_table_find_relayed(t, &relayed1), a1);
@@ -183,50 +178,49 @@ static void test_alloc_table_sweep(void **state)
     assert_null(alloc_table_find_relayed(t, &c1));
     assert_ptr_equal(alloc_table_find(t, &c1, via), a1);
     assert_ptr_equal(alloc_table_find(t, &c2, via), a2);
-    assert_null(alloc_table_find(t, &c1, (const void *)&r->w->listener)); /* other socket */
-    assert_int_equal(relay_addr_in_use(&r->pool), 2);
-    assert_int_equal(relay_addr_contains(&r->pool, &relayed1), 1);
+    assert_null(alloc_table_find(t, &c1, &other)); /* other socket */
+    assert_int_equal(relay_addr_in_use(r->sh.pool), 2);
+    assert_int_equal(relay_addr_contains(r->sh.pool, &relayed1), 1);
 
     assert_int_equal(perm_install(&a2->perms, &c1, 150), 1);
     metrics_gauge(&r->w->metrics, G_PERMISSIONS, 1); /* as turn_handlers counts it */
-    assert_int_equal(alloc_table_sweep(t, 99), 0);
-    assert_int_equal(alloc_table_sweep(t, 100), 1);
+    assert_int_equal(datapath_sweep(&r->w->dp, 99), 0);
+    assert_int_equal(datapath_sweep(&r->w->dp, 100), 1);
     assert_null(alloc_table_find(t, &c1, via));
     assert_null(alloc_table_find_relayed(t, &relayed1));
     assert_ptr_equal(alloc_table_find(t, &c2, via), a2);
     /* The relayed port went back to the pool and is no longer a valid peer. */
-    assert_int_equal(relay_addr_in_use(&r->pool), 1);
-    assert_int_equal(relay_addr_contains(&r->pool, &relayed1), 0);
+    assert_int_equal(relay_addr_in_use(r->sh.pool), 1);
+    assert_int_equal(relay_addr_contains(r->sh.pool, &relayed1), 0);
     /* A live allocation keeps it, but its permission made at 150 is dropped
      * by the sweep at the permission's expiry, and the gauge follows. */
     a2->expires = 10000;
     assert_int_equal(r->w->metrics.g[G_PERMISSIONS], 1);
-    assert_int_equal(alloc_table_sweep(t, 150 + PERM_LIFETIME - 1), 0);
+    assert_int_equal(datapath_sweep(&r->w->dp, 150 + PERM_LIFETIME - 1), 0);
     assert_int_equal(perm_count(&a2->perms), 1);
-    assert_int_equal(alloc_table_sweep(t, 150 + PERM_LIFETIME), 0);
+    assert_int_equal(datapath_sweep(&r->w->dp, 150 + PERM_LIFETIME), 0);
     assert_int_equal(perm_count(&a2->perms), 0);
     assert_int_equal(r->w->metrics.g[G_PERMISSIONS], 0);
-    assert_int_equal(alloc_table_sweep(t, 10000), 1);
+    assert_int_equal(datapath_sweep(&r->w->dp, 10000), 1);
     assert_null(alloc_table_find(t, &c2, via));
-    assert_int_equal(relay_addr_in_use(&r->pool), 0);
+    assert_int_equal(relay_addr_in_use(r->sh.pool), 0);
     assert_int_equal(r->w->metrics.g[G_ALLOCATIONS], 0);
 }
 
 static void test_alloc_table_revoke(void **state)
 {
     struct rig *r = *state;
-    struct alloc_table *t = &r->w->allocs;
     add(r, "198.51.100.1:5000", "1900000000:call-a:x", 1000);
     add(r, "198.51.100.2:5000", "1900000000:call-a:y", 1000);
     add(r, "198.51.100.3:5000", "1900000000:call-ab:z", 1000);
     add(r, "198.51.100.4:5000", "1900000000:call-b", 1000);
-    assert_int_equal(alloc_table_revoke(t, "call-a", 6), 2);
-    assert_int_equal(relay_addr_in_use(&r->pool), 2);
-    assert_int_equal(alloc_table_revoke(t, "call-a", 6), 0);
-    assert_int_equal(alloc_table_revoke(t, "call", 4), 0);
-    assert_int_equal(alloc_table_revoke(t, "call-b", 6), 1);
-    assert_int_equal(alloc_table_sweep(t, 1000), 1);
-    assert_int_equal(relay_addr_in_use(&r->pool), 0);
+    assert_int_equal(datapath_revoke(&r->w->dp, "call-a", 6), 2);
+    assert_int_equal(relay_addr_in_use(r->sh.pool), 2);
+    assert_int_equal(datapath_revoke(&r->w->dp, "call-a", 6), 0);
+    assert_int_equal(datapath_revoke(&r->w->dp, "call", 4), 0);
+    assert_int_equal(datapath_revoke(&r->w->dp, "call-b", 6), 1);
+    assert_int_equal(datapath_sweep(&r->w->dp, 1000), 1);
+    assert_int_equal(relay_addr_in_use(r->sh.pool), 0);
 }
 
 int main(void)

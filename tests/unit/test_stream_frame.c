@@ -1,4 +1,4 @@
-/* Unit tests for relay/stream_frame: how a TCP/TLS stream is cut into STUN
+/* Unit tests for stun/stream_frame: how a TCP/TLS stream is cut into STUN
  * messages and padded ChannelData frames, byte by byte as it arrives. The
  * frames are written out by hand from RFC 8656 §12.4-§12.5 and RFC 8489 §5. */
 #include <setjmp.h>

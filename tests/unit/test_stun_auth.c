@@ -1,4 +1,4 @@
-/* Unit tests for relay/stun_auth: stateless nonces and long-term credential
+/* Unit tests for stun/stun_auth: stateless nonces and long-term credential
  * checks. Requests are built with the codec and signed with keys computed
  * here with OpenSSL directly (MD5 of "user:realm:password", REST password
  * as base64(HMAC-SHA1(secret, user))), not with the code under test. */

@@ -1,4 +1,4 @@
-/* Unit tests for relay/stun_msg: RFC 5769 vectors byte for byte, malformed
+/* Unit tests for stun/stun_msg: RFC 5769 vectors byte for byte, malformed
  * input, TURN attributes, ChannelData and stream framing, the builder. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <pthread.h>
 
 #include "stun_msg.h"
 
@@ -895,6 +896,65 @@ static void test_too_many_attributes(void **state)
     assert_int_equal(stun_parse(&m, out, (size_t)n), -1);
 }
 
+/* OpenSSL unable to compute a digest or an HMAC (here: every algorithm
+ * restricted to a FIPS provider that is not loaded; out of memory takes the
+ * same paths) fails the key, the check and the build instead of aborting
+ * the relay. A fresh thread, as each relay worker is, makes its own HMAC
+ * contexts. */
+struct nocrypto {
+    int key_rc, check_rc;
+    ssize_t build_rc, build_sha256_rc;
+    uint8_t key[16];
+};
+
+static void *nocrypto_thread(void *arg)
+{
+    struct nocrypto *r = arg;
+    uint8_t raw[256], out[256];
+    size_t n = unhex(rfc_request_hex, raw, sizeof(raw));
+    struct stun_msg m;
+    struct stun_builder b;
+
+    memset(r->key, 0xAA, sizeof(r->key));
+    r->key_rc = stun_long_term_key_md5("u", 1, "r", 1, "p", 1, r->key);
+    r->check_rc = stun_parse(&m, raw, n) == 0
+                      ? stun_check_integrity(&m, (const uint8_t *)rfc_password, 22)
+                      : 99;
+    stun_build_start(&b, out, sizeof(out), STUN_METHOD_BINDING, STUN_CLASS_SUCCESS, rfc_txid);
+    stun_put_integrity(&b, (const uint8_t *)"k", 1);
+    stun_put_fingerprint(&b);
+    r->build_rc = stun_build_finish(&b);
+    stun_build_start(&b, out, sizeof(out), STUN_METHOD_BINDING, STUN_CLASS_SUCCESS, rfc_txid);
+    stun_put_integrity_sha256(&b, (const uint8_t *)"k", 1);
+    r->build_sha256_rc = stun_build_finish(&b);
+    return NULL;
+}
+
+static void test_crypto_unavailable(void **state)
+{
+    static const uint8_t zero[16];
+    struct nocrypto r;
+    pthread_t t;
+
+    assert_int_equal(EVP_set_default_properties(NULL, "fips=yes"), 1);
+    assert_int_equal(pthread_create(&t, NULL, nocrypto_thread, &r), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(EVP_set_default_properties(NULL, ""), 1);
+    assert_int_equal(r.key_rc, -1);
+    assert_memory_equal(r.key, zero, sizeof(zero));
+    assert_int_equal(r.check_rc, -3);
+    assert_int_equal(r.build_rc, -1);
+    assert_int_equal(r.build_sha256_rc, -1);
+
+    /* With OpenSSL whole again, a new thread computes them. */
+    assert_int_equal(pthread_create(&t, NULL, nocrypto_thread, &r), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(r.key_rc, 0);
+    assert_int_equal(r.check_rc, 0);
+    assert_true(r.build_rc > 0);
+    assert_true(r.build_sha256_rc > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -921,6 +981,7 @@ int main(void)
         cmocka_unit_test(test_frame_length),
         cmocka_unit_test(test_builder_overflow),
         cmocka_unit_test(test_too_many_attributes),
+        cmocka_unit_test(test_crypto_unavailable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

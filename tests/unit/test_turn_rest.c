@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -71,12 +72,84 @@ static void test_secrets_file(void **state)
     assert_int_equal(s.count, 0);
 }
 
+/* Writes text (len bytes) to a fresh file and loads it. */
+static int load_text(const char *text, size_t len, struct turn_rest_secrets *s, char *err,
+                     size_t errlen)
+{
+    char path[] = "/tmp/umbra-secrets-XXXXXX";
+    int fd = mkstemp(path), rc;
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    rc = turn_rest_secrets_load(path, s, err, errlen);
+    unlink(path);
+    return rc;
+}
+
+/* A secret of "x" * n on line 2 (after a comment), ending in eol. */
+static int load_one(size_t n, const char *eol, struct turn_rest_secrets *s, char *err,
+                    size_t errlen)
+{
+    size_t cap = n + 32;
+    char *text = malloc(cap);
+    int len, rc;
+    assert_non_null(text);
+    len = snprintf(text, cap, "# key\n%0*d%s", (int)n, 0, eol);
+    memset(text + 6, 'x', n);
+    rc = load_text(text, (size_t)len, s, err, errlen);
+    free(text);
+    return rc;
+}
+
+/* TURN_REST_SECRET_MAX (256) bytes per secret, with LF, CRLF or no line
+ * end; 257 refused naming the line; so is a line of a mebibyte. */
+static void test_secret_length_limit(void **state)
+{
+    struct turn_rest_secrets s = {0};
+    char err[256];
+    const char *eols[] = {"\n", "\r\n", ""};
+
+    for (size_t i = 0; i < 3; i++) {
+        err[0] = '\0';
+        assert_int_equal(load_one(TURN_REST_SECRET_MAX, eols[i], &s, err, sizeof(err)), 0);
+        assert_int_equal(s.count, 1);
+        assert_int_equal(s.len[0], TURN_REST_SECRET_MAX);
+        assert_int_equal(s.bytes[0][TURN_REST_SECRET_MAX - 1], 'x');
+        assert_int_equal(load_one(TURN_REST_SECRET_MAX + 1, eols[i], &s, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, ":2: secret longer than 256 bytes"));
+        assert_int_equal(s.count, 1); /* left as it was */
+    }
+    assert_int_equal(load_one(1 << 20, "\n", &s, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":2: secret longer than 256 bytes"));
+    turn_rest_secrets_clear(&s);
+}
+
+/* TURN_REST_SECRETS_MAX (16) secrets, 17 refused naming the 17th line. */
+static void test_secret_count_limit(void **state)
+{
+    struct turn_rest_secrets s = {0};
+    char text[1024], err[256];
+    size_t len = 0;
+
+    for (int i = 0; i < TURN_REST_SECRETS_MAX; i++)
+        len += (size_t)snprintf(text + len, sizeof(text) - len, "secret-%d\n", i);
+    assert_int_equal(load_text(text, len, &s, err, sizeof(err)), 0);
+    assert_int_equal(s.count, TURN_REST_SECRETS_MAX);
+    len += (size_t)snprintf(text + len, sizeof(text) - len, "one-too-many\n");
+    assert_int_equal(load_text(text, len, &s, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":17: more than 16 secrets"));
+    assert_int_equal(s.count, TURN_REST_SECRETS_MAX);
+    turn_rest_secrets_clear(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_password_matches_openssl_cli),
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_secrets_file),
+        cmocka_unit_test(test_secret_length_limit),
+        cmocka_unit_test(test_secret_count_limit),
     };
     if (sodium_init() < 0)
         return 1;

@@ -7,23 +7,30 @@
 # definite/indirect leaks. A memcheck error or a definite leak makes that
 # process exit 99, which fails its test.
 #
-# usage: tests/valgrind/run.sh [build-dir] [test ...]
+# usage: tests/valgrind/run.sh [--build-only] [build-dir] [test ...]
 #   build-dir defaults to build-valgrind in the source tree; tests default
 #   to every integration, load, browser and CLI test (see TESTS below).
+#   --build-only configures (with --enable-werror and the default
+#   hardening) and builds, and runs nothing: contrib/test.sh runs the
+#   hardening check in this build.
 # Output: BUILD/tests/out/valgrind/vg.PID.log per process, summary.txt.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
+build_only=no
+[ "${1:-}" = --build-only ] && { build_only=yes; shift; }
 build=${1:-$top/build-valgrind}
 [ $# -gt 0 ] && shift
-command -v valgrind > /dev/null || { echo "valgrind is not installed (contrib/deps.sh test)"; exit 1; }
+[ $build_only = yes ] || command -v valgrind > /dev/null ||
+    { echo "valgrind is not installed (contrib/deps.sh test)"; exit 1; }
 [ -x "$top/configure" ] || (cd "$top" && ./autogen.sh) || exit 1
 mkdir -p "$build"
 cd "$build" || exit 1
-if [ ! -f Makefile ]; then
-    "$top/configure" CFLAGS="-O1 -g" > configure.out 2>&1 || { tail -20 configure.out; exit 1; }
+if ! ./config.status --config 2>/dev/null | grep -q -- --enable-werror; then
+    "$top/configure" --enable-werror CFLAGS="-O1 -g" > configure.out 2>&1 || { tail -20 configure.out; exit 1; }
 fi
 grep -q "^SANITIZER_CFLAGS = .*-fsanitize" Makefile && { echo "$build was configured with sanitizers; valgrind needs a plain build"; exit 1; }
 make -j2 > make.out 2>&1 || { tail -30 make.out; exit 1; }
+[ $build_only = yes ] && exit 0
 
 # Left out, because they assert speed, which valgrind takes away (each
 # program runs ~20 times slower, its threads one at a time):

@@ -7,9 +7,11 @@
  * the total buffered; on READY remove *len bytes (the whole frame,
  * padding included) and hand them on; on MORE wait for bytes; on BAD close
  * the stream: it holds neither STUN nor ChannelData, or a frame larger
- * than max, and a stream cannot be resynchronised. */
-#ifndef UMBRA_RELAY_STREAM_FRAME_H
-#define UMBRA_RELAY_STREAM_FRAME_H
+ * than max, and a stream cannot be resynchronised.
+ *
+ * Layer: stun/, a leaf library; uses stun_msg only. */
+#ifndef UMBRA_STUN_STREAM_FRAME_H
+#define UMBRA_STUN_STREAM_FRAME_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -115,8 +115,8 @@ static bool auth_try_password(const struct stun_msg *msg, const char *user, size
                               const char *realm, size_t rlen, const char *password, size_t plen,
                               uint8_t key[AUTH_MD5_KEY_LEN])
 {
-    stun_long_term_key_md5(user, ulen, realm, rlen, password, plen, key);
-    if (stun_check_integrity(msg, key, AUTH_MD5_KEY_LEN) == 0)
+    if (stun_long_term_key_md5(user, ulen, realm, rlen, password, plen, key) == 0 &&
+        stun_check_integrity(msg, key, AUTH_MD5_KEY_LEN) == 0)
         return true;
     sodium_memzero(key, AUTH_MD5_KEY_LEN);
     return false;
@@ -129,7 +129,9 @@ static bool auth_try_rest(const struct auth_config *cfg, const struct stun_msg *
     char password[TURN_REST_PASSWORD_MAX];
     bool ok = false;
     for (size_t i = 0; !ok && i < cfg->secrets->count; i++) {
-        turn_rest_password(cfg->secrets->bytes[i], cfg->secrets->len[i], user, ulen, password);
+        if (turn_rest_password(cfg->secrets->bytes[i], cfg->secrets->len[i], user, ulen,
+                               password) != 0)
+            continue;
         ok = auth_try_password(msg, user, ulen, realm, rlen, password, strlen(password), key);
     }
     sodium_memzero(password, sizeof(password));

@@ -405,30 +405,39 @@ int stun_attr_text(const struct stun_attr *attr, const char **text, size_t *len)
     return 0;
 }
 
-static void stun_digest_key(const EVP_MD *md, const char *username, size_t ulen, const char *realm,
-                            size_t rlen, const char *password, size_t plen, uint8_t *key)
+/* 0, or -1 (key wiped) when OpenSSL cannot compute the digest: out of
+ * memory, or the digest not available (e.g. MD5 under a FIPS-only
+ * configuration). Nothing a message holds can make it fail, but it runs for
+ * every authenticated request, so a failure is an answer, not an abort. */
+static int stun_digest_key(const EVP_MD *md, const char *username, size_t ulen, const char *realm,
+                           size_t rlen, const char *password, size_t plen, uint8_t *key,
+                           size_t keylen)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     unsigned int n = 0;
-    /* Without a digest there is no safe key to return. */
+    int rc = 0;
     if (ctx == NULL || EVP_DigestInit_ex(ctx, md, NULL) != 1 ||
         EVP_DigestUpdate(ctx, username, ulen) != 1 || EVP_DigestUpdate(ctx, ":", 1) != 1 ||
         EVP_DigestUpdate(ctx, realm, rlen) != 1 || EVP_DigestUpdate(ctx, ":", 1) != 1 ||
-        EVP_DigestUpdate(ctx, password, plen) != 1 || EVP_DigestFinal_ex(ctx, key, &n) != 1)
-        abort();
+        EVP_DigestUpdate(ctx, password, plen) != 1 || EVP_DigestFinal_ex(ctx, key, &n) != 1 ||
+        n != keylen) {
+        OPENSSL_cleanse(key, keylen);
+        rc = -1;
+    }
     EVP_MD_CTX_free(ctx);
+    return rc;
 }
 
-void stun_long_term_key_md5(const char *username, size_t ulen, const char *realm, size_t rlen,
-                            const char *password, size_t plen, uint8_t key[16])
+int stun_long_term_key_md5(const char *username, size_t ulen, const char *realm, size_t rlen,
+                           const char *password, size_t plen, uint8_t key[16])
 {
-    stun_digest_key(EVP_md5(), username, ulen, realm, rlen, password, plen, key);
+    return stun_digest_key(EVP_md5(), username, ulen, realm, rlen, password, plen, key, 16);
 }
 
-void stun_long_term_key_sha256(const char *username, size_t ulen, const char *realm, size_t rlen,
-                               const char *password, size_t plen, uint8_t key[32])
+int stun_long_term_key_sha256(const char *username, size_t ulen, const char *realm, size_t rlen,
+                              const char *password, size_t plen, uint8_t key[32])
 {
-    stun_digest_key(EVP_sha256(), username, ulen, realm, rlen, password, plen, key);
+    return stun_digest_key(EVP_sha256(), username, ulen, realm, rlen, password, plen, key, 32);
 }
 
 /* OpenSSL 3 looks the HMAC implementation and the digest up by name on
@@ -452,14 +461,21 @@ static void stun_mac_free_thread(void *arg)
     free(ctx);
 }
 
+/* When OpenSSL has no HMAC (or the thread key cannot be made),
+ * stun_mac_impl stays NULL and every MAC fails: requests are refused, the
+ * relay stays up. */
 static void stun_mac_init_once(void)
 {
-    stun_mac_impl = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    if (stun_mac_impl == NULL || pthread_key_create(&stun_mac_key, stun_mac_free_thread) != 0)
-        abort();
+    EVP_MAC *impl = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (impl != NULL && pthread_key_create(&stun_mac_key, stun_mac_free_thread) != 0) {
+        EVP_MAC_free(impl);
+        impl = NULL;
+    }
+    stun_mac_impl = impl;
 }
 
-/* This thread's context for the digest, with the digest already set. */
+/* This thread's context for the digest, with the digest already set, or
+ * NULL when OpenSSL cannot make one now (a later call tries again). */
 static EVP_MAC_CTX *stun_mac_ctx(enum stun_mac_kind kind)
 {
     static const char *const names[STUN_MAC_KINDS] = {"SHA1", "SHA256"};
@@ -467,18 +483,27 @@ static EVP_MAC_CTX *stun_mac_ctx(enum stun_mac_kind kind)
     OSSL_PARAM params[2];
 
     pthread_once(&stun_mac_once, stun_mac_init_once);
+    if (stun_mac_impl == NULL)
+        return NULL;
     ctx = pthread_getspecific(stun_mac_key);
     if (ctx == NULL) {
         ctx = calloc(STUN_MAC_KINDS, sizeof(*ctx));
-        if (ctx == NULL || pthread_setspecific(stun_mac_key, ctx) != 0)
-            abort();
+        if (ctx == NULL)
+            return NULL;
+        if (pthread_setspecific(stun_mac_key, ctx) != 0) {
+            free(ctx);
+            return NULL;
+        }
     }
     if (ctx[kind] == NULL) {
-        ctx[kind] = EVP_MAC_CTX_new(stun_mac_impl);
+        EVP_MAC_CTX *c = EVP_MAC_CTX_new(stun_mac_impl);
         params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)names[kind], 0);
         params[1] = OSSL_PARAM_construct_end();
-        if (ctx[kind] == NULL || EVP_MAC_CTX_set_params(ctx[kind], params) != 1)
-            abort();
+        if (c == NULL || EVP_MAC_CTX_set_params(c, params) != 1) {
+            EVP_MAC_CTX_free(c);
+            return NULL;
+        }
+        ctx[kind] = c;
     }
     return ctx[kind];
 }
@@ -486,20 +511,33 @@ static EVP_MAC_CTX *stun_mac_ctx(enum stun_mac_kind kind)
 void stun_thread_init(void)
 {
     for (int k = 0; k < STUN_MAC_KINDS; k++)
-        stun_mac_ctx((enum stun_mac_kind)k);
+        (void)stun_mac_ctx((enum stun_mac_kind)k);
 }
+
+/* The largest MAC: HMAC-SHA256. The parser lets MESSAGE-INTEGRITY be
+ * STUN_MI_LEN bytes and MESSAGE-INTEGRITY-SHA256 at most
+ * STUN_MI_SHA256_MAX (stun_check_fixed_len), so comparing a->len bytes of
+ * a STUN_MAC_BUF buffer and copying maclen bytes out of one stay inside. */
+#define STUN_MAC_BUF 32
+_Static_assert(STUN_MI_LEN <= STUN_MAC_BUF && STUN_MI_SHA256_MAX <= STUN_MAC_BUF,
+               "a MAC buffer holds every integrity length the parser accepts");
 
 /* HMAC over the message's first `upto` bytes with the header's length field
  * replaced by `length` (RFC 8489 §14.5: as if the integrity attribute
- * ended the message). */
-static void stun_hmac(enum stun_mac_kind kind, const uint8_t *key, size_t keylen,
-                      const uint8_t *buf, size_t upto, uint16_t length, uint8_t out[32])
+ * ended the message). 0, or -1 (out wiped) when OpenSSL fails. */
+static int stun_hmac(enum stun_mac_kind kind, const uint8_t *key, size_t keylen, const uint8_t *buf,
+                     size_t upto, uint16_t length, uint8_t out[STUN_MAC_BUF])
 {
     uint8_t head[STUN_HEADER_LEN];
     EVP_MAC_CTX *ctx = stun_mac_ctx(kind);
     size_t n = 0;
+    int rc = 0;
     static const uint8_t empty_key[1];
 
+    if (ctx == NULL) {
+        OPENSSL_cleanse(out, STUN_MAC_BUF);
+        return -1;
+    }
     memcpy(head, buf, STUN_HEADER_LEN);
     put16(head + 2, length);
     /* OpenSSL refuses a NULL key; an empty key is still a valid HMAC key. */
@@ -507,17 +545,23 @@ static void stun_hmac(enum stun_mac_kind kind, const uint8_t *key, size_t keylen
         key = empty_key;
     if (EVP_MAC_init(ctx, key, keylen, NULL) != 1 || EVP_MAC_update(ctx, head, sizeof(head)) != 1 ||
         EVP_MAC_update(ctx, buf + STUN_HEADER_LEN, upto - STUN_HEADER_LEN) != 1 ||
-        EVP_MAC_final(ctx, out, &n, 32) != 1)
-        abort();
+        EVP_MAC_final(ctx, out, &n, STUN_MAC_BUF) != 1) {
+        OPENSSL_cleanse(out, STUN_MAC_BUF);
+        rc = -1;
+    }
     /* Re-keyed with a constant, the kept context holds nothing derived from
-     * this key. */
-    if (EVP_MAC_init(ctx, stun_mac_blank, sizeof(stun_mac_blank), NULL) != 1)
-        abort();
+     * this key. If even that fails, the context is dropped. */
+    if (EVP_MAC_init(ctx, stun_mac_blank, sizeof(stun_mac_blank), NULL) != 1) {
+        EVP_MAC_CTX **all = pthread_getspecific(stun_mac_key);
+        EVP_MAC_CTX_free(ctx);
+        all[kind] = NULL;
+    }
+    return rc;
 }
 
 int stun_check_integrity(const struct stun_msg *msg, const uint8_t *key, size_t keylen)
 {
-    uint8_t mac[32];
+    uint8_t mac[STUN_MAC_BUF];
     const struct stun_attr *a;
     enum stun_mac_kind kind;
     int ok;
@@ -531,8 +575,9 @@ int stun_check_integrity(const struct stun_msg *msg, const uint8_t *key, size_t 
     } else {
         return -1;
     }
-    stun_hmac(kind, key, keylen, msg->buf, a->offset,
-              (uint16_t)(a->offset + 4 + a->len - STUN_HEADER_LEN), mac);
+    if (stun_hmac(kind, key, keylen, msg->buf, a->offset,
+                  (uint16_t)(a->offset + 4 + a->len - STUN_HEADER_LEN), mac) != 0)
+        return -3;
     ok = CRYPTO_memcmp(mac, a->value, a->len) == 0;
     OPENSSL_cleanse(mac, sizeof(mac));
     return ok ? 0 : -2;
@@ -695,13 +740,16 @@ void stun_put_unknown(struct stun_builder *b, const uint16_t *types, size_t n)
 static void stun_put_hmac(struct stun_builder *b, uint16_t type, enum stun_mac_kind kind,
                           size_t maclen, const uint8_t *key, size_t keylen)
 {
-    uint8_t mac[32];
+    uint8_t mac[STUN_MAC_BUF];
     size_t upto = b->len;
     uint8_t *p = stun_put_header(b, type, maclen);
     if (p == NULL)
         return;
     /* The header already counts this attribute, as §14.5 requires. */
-    stun_hmac(kind, key, keylen, b->buf, upto, get16(b->buf + 2), mac);
+    if (stun_hmac(kind, key, keylen, b->buf, upto, get16(b->buf + 2), mac) != 0) {
+        b->overflow = true;
+        return;
+    }
     memcpy(p, mac, maclen);
     OPENSSL_cleanse(mac, sizeof(mac));
 }

@@ -4,7 +4,10 @@
  * into the caller's buffer, which must outlive it. Builders write into a
  * caller-owned buffer; an overflow is remembered and reported by
  * stun_build_finish(), so callers check once. Every read is bounds-checked;
- * malformed input makes stun_parse() fail, never crash. */
+ * malformed input makes stun_parse() fail, never crash.
+ *
+ * Layer: stun/, a leaf library (umbra-relay, umbra-load and the tests link
+ * it); uses common/addr only. */
 #ifndef UMBRA_STUN_MSG_H
 #define UMBRA_STUN_MSG_H
 
@@ -149,17 +152,21 @@ int stun_attr_even_port(const struct stun_attr *attr, bool *reserve_next);
 int stun_attr_text(const struct stun_attr *attr, const char **text, size_t *len);
 
 /* Long-term credential key (RFC 8489 §9.2.2): MD5(username ":" realm ":"
- * password) into 16 bytes, or SHA-256 into 32 bytes. */
-void stun_long_term_key_md5(const char *username, size_t ulen, const char *realm, size_t rlen,
-                            const char *password, size_t plen, uint8_t key[16]);
-void stun_long_term_key_sha256(const char *username, size_t ulen, const char *realm, size_t rlen,
-                               const char *password, size_t plen, uint8_t key[32]);
+ * password) into 16 bytes, or SHA-256 into 32 bytes. 0, or -1 with the key
+ * zeroed when OpenSSL cannot compute it (out of memory, digest disabled). */
+int stun_long_term_key_md5(const char *username, size_t ulen, const char *realm, size_t rlen,
+                           const char *password, size_t plen, uint8_t key[16]);
+int stun_long_term_key_sha256(const char *username, size_t ulen, const char *realm, size_t rlen,
+                              const char *password, size_t plen, uint8_t key[32]);
 
 /* Checks MESSAGE-INTEGRITY-SHA256 if present, else MESSAGE-INTEGRITY.
- * Returns 0 when it matches, -1 when there is none, -2 when it is wrong. */
+ * Returns 0 when it matches, -1 when there is none, -2 when it is wrong,
+ * -3 when OpenSSL cannot compute the HMAC (out of memory, HMAC or digest
+ * disabled): never an abort. */
 int stun_check_integrity(const struct stun_msg *msg, const uint8_t *key, size_t keylen);
 /* Sets up the calling thread's HMAC contexts now (they are otherwise made
- * on first use, which also loads OpenSSL's provider). Optional. */
+ * on first use, which also loads OpenSSL's provider). Optional; when
+ * OpenSSL fails here, the next use tries again. */
 void stun_thread_init(void);
 /* Returns 0 when FINGERPRINT matches, 1 when absent, -1 when wrong. */
 int stun_check_fingerprint(const struct stun_msg *msg);
@@ -190,7 +197,8 @@ void stun_put_integrity_sha256(struct stun_builder *b, const uint8_t *key, size_
 void stun_put_fingerprint(struct stun_builder *b);
 /* Returns the message length, or -1 if the buffer was too small or a put
  * was invalid (value over 65535 bytes, body over 65535 bytes, error code
- * outside 300-699, address neither IPv4 nor IPv6). */
+ * outside 300-699, address neither IPv4 nor IPv6) or an integrity HMAC
+ * could not be computed. */
 ssize_t stun_build_finish(struct stun_builder *b);
 
 /* ChannelData (RFC 8656 §12.4). parse checks 0x4000-0x7FFF and that len

@@ -9,7 +9,9 @@
  * The caller owns auth_config and everything it points to; auth_check keeps
  * no reference. Derived keys and passwords are wiped before returning,
  * except the key handed back on AUTH_OK, which the caller wipes after
- * signing the response. */
+ * signing the response.
+ *
+ * Layer: stun/, a leaf library; uses stun_msg and common/turn_rest. */
 #ifndef UMBRA_STUN_AUTH_H
 #define UMBRA_STUN_AUTH_H
 
