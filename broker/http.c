@@ -29,6 +29,7 @@ struct http_server {
     const struct http_route *routes;
     size_t n_routes;
     size_t max_body;
+    unsigned timeout_s; /* idle timeout, and the deadline to read one request */
     void *tls;
     void *ctx;
     struct log_ctx *log;
@@ -209,7 +210,10 @@ static void send_reply(struct evhttp_request *ev, int code, const char *type, co
     evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
     if (code == 503 && evhttp_find_header(h, "Retry-After") == NULL)
         evhttp_add_header(h, "Retry-After", "1");
-    if (buf != NULL)
+    /* A reply to HEAD has no content (RFC 9110 §9.3.2); libevent sends
+     * what it is given, and a pipelining client or a proxy would read
+     * that as the next reply. */
+    if (buf != NULL && evhttp_request_get_command(ev) != EVHTTP_REQ_HEAD)
         evbuffer_add(buf, body, len);
     evhttp_send_reply(ev, code, NULL, buf);
     if (buf != NULL)
@@ -468,7 +472,9 @@ static struct bufferevent *make_bufferevent(struct event_base *base, void *arg)
     struct bufferevent *under = s->tls != NULL
                                     ? tls_server_evhttp_bevcb(base, s->tls)
                                     : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-    return under != NULL ? http_limit_wrap(under, s->max_body, s->limits ? &s->hooks : NULL) : NULL;
+    return under != NULL
+               ? http_limit_wrap(under, s->max_body, s->timeout_s, s->limits ? &s->hooks : NULL)
+               : NULL;
 }
 
 struct http_server *http_new(struct event_base *base, const char *host, unsigned short port,
@@ -503,6 +509,7 @@ struct http_server *http_new(struct event_base *base, const char *host, unsigned
     s->routes = routes;
     s->n_routes = n_routes;
     s->max_body = max_body;
+    s->timeout_s = timeout_s;
     s->ctx = ctx;
     s->log = log;
     /* http_limit answers oversize bodies with a JSON 413 before evhttp
@@ -510,10 +517,12 @@ struct http_server *http_new(struct event_base *base, const char *host, unsigned
     evhttp_set_max_body_size(s->evh, (ev_ssize_t)(4 * max_body));
     evhttp_set_max_headers_size(s->evh, 16384);
     evhttp_set_timeout(s->evh, (int)timeout_s);
-    /* Every method reaches dispatch, so a wrong one gets a JSON 405. */
+    /* Every method reaches dispatch, so a wrong one gets a JSON 405; not
+     * CONNECT, whose replies libevent 2.1 neither frames nor closes (it
+     * takes them for a tunnel), so it gets libevent's 501. */
     evhttp_set_allowed_methods(s->evh, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
                                            EVHTTP_REQ_PUT | EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD |
-                                           EVHTTP_REQ_OPTIONS);
+                                           EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE);
     evhttp_set_default_content_type(s->evh, "application/json");
     s->tls = tls;
     evhttp_set_bevcb(s->evh, make_bufferevent, s);

@@ -20,6 +20,7 @@ enum lstate {
     L_BODY,     /* passing left body bytes through */
     L_CHUNKED,  /* holding (or dropping) a chunked body until its end */
     L_OVERSIZE, /* dropping left body bytes, then releasing held */
+    L_SKIP,     /* dropping the body of a HEAD or TRACE (evhttp reads none) */
     L_DROP,     /* the answer closes the connection: drop everything */
     L_PASS,     /* cannot frame: pass everything on for evhttp to refuse */
 };
@@ -30,7 +31,7 @@ struct limit {
     size_t max_body;
     enum lstate state;
     enum cstate cstate;
-    uint64_t left; /* L_BODY, L_OVERSIZE: body bytes; L_CHUNKED: of this chunk */
+    uint64_t left; /* L_BODY, L_OVERSIZE, L_SKIP: body bytes; L_CHUNKED: of this chunk */
     uint64_t seen; /* decoded bytes of a chunked body */
     bool over;     /* the chunked body went past max_body */
     struct evbuffer *held;
@@ -40,13 +41,17 @@ struct limit {
     struct evbuffer_cb_entry *drained_cb, *added_cb;
     bool written; /* output moved down, not yet all on the socket */
     const struct http_limit_hooks *hooks;
-    struct event *admit; /* runs hooks->open once the socket is set */
-    int fd;              /* the socket hooks->open kept; -1: none */
+    struct event *admit;        /* runs hooks->open once the socket is set */
+    int fd;                     /* the socket hooks->open kept; -1: none */
+    struct event *deadline;     /* armed while a request is being read */
+    struct timeval deadline_tv; /* how long reading one request may take */
+    bool reading;               /* the deadline is armed */
 };
 
 /* What a head says about its body. */
 struct head_info {
     bool has_length, bad_length, chunked, expect_continue, marker;
+    bool bodiless; /* HEAD or TRACE: evhttp reads no body after such a head */
     uint64_t length;
 };
 
@@ -108,6 +113,7 @@ static void head_parse(const char *head, struct head_info *hi)
 {
     const char *line = strchr(head, '\n'); /* skip the request line */
     memset(hi, 0, sizeof(*hi));
+    hi->bodiless = strncmp(head, "HEAD ", 5) == 0 || strncmp(head, "TRACE ", 6) == 0;
     for (; line != NULL && *++line != '\0'; line = strchr(line, '\n')) {
         const char *end = strchr(line, '\n'), *colon;
         char name[32], value[64];
@@ -154,10 +160,11 @@ static bool dropped(const char *line, size_t n, bool oversize)
                          starts_with_name(line, n, "Expect:")));
 }
 
-/* Appends the head to out without dropped headers; when oversize, with an
- * empty body and the marker saying how large the body was. */
+/* Appends the head to out without dropped headers; when oversize (its
+ * framing headers dropped), with marker an empty body and the marker
+ * saying how large the body was. */
 static void head_rewrite(const char *head, size_t len, bool oversize, uint64_t body_bytes,
-                         struct evbuffer *out)
+                         bool marker, struct evbuffer *out)
 {
     const char *p = head, *end = head + len;
     bool first = true;
@@ -172,7 +179,7 @@ static void head_rewrite(const char *head, size_t len, bool oversize, uint64_t b
         first = false;
         p += n;
     }
-    if (oversize)
+    if (oversize && marker)
         evbuffer_add_printf(out, "Content-Length: 0\r\n%s: %llu\r\n", HTTP_LIMIT_HEADER,
                             (unsigned long long)body_bytes);
     evbuffer_add(out, "\r\n", 2);
@@ -189,7 +196,14 @@ static int on_head(struct limit *l, struct evbuffer *src, struct evbuffer *dst, 
     evbuffer_remove(src, head, len);
     head[len] = '\0';
     head_parse(head, &hi);
-    if (hi.chunked) {
+    if (hi.bodiless && (hi.chunked || hi.has_length)) {
+        /* evhttp would read the body as the next request: drop it here,
+         * and hand on the head without the headers that framed it. A
+         * chunked one cannot be skipped without holding it: pass. */
+        head_rewrite(head, len, !hi.chunked && !hi.bad_length, 0, false, dst);
+        l->state = hi.chunked || hi.bad_length ? L_PASS : L_SKIP;
+        l->left = hi.length;
+    } else if (hi.chunked) {
         /* Held whole until its end shows whether it fits. */
         evbuffer_add(l->held, head, len);
         l->head = head;
@@ -201,17 +215,17 @@ static int on_head(struct limit *l, struct evbuffer *src, struct evbuffer *dst, 
         return 0;
     } else if (hi.has_length && (hi.bad_length || hi.length <= l->max_body)) {
         if (hi.marker)
-            head_rewrite(head, len, false, 0, dst);
+            head_rewrite(head, len, false, 0, true, dst);
         else
             evbuffer_add(dst, head, len);
         l->state = hi.bad_length ? L_PASS : L_BODY;
         l->left = hi.length;
     } else if (hi.has_length) {
-        head_rewrite(head, len, true, hi.length, hi.expect_continue ? dst : l->held);
+        head_rewrite(head, len, true, hi.length, true, hi.expect_continue ? dst : l->held);
         l->state = hi.expect_continue ? L_DROP : L_OVERSIZE;
         l->left = hi.length;
     } else if (hi.marker) {
-        head_rewrite(head, len, false, 0, dst);
+        head_rewrite(head, len, false, 0, true, dst);
     } else {
         evbuffer_add(dst, head, len);
     }
@@ -261,7 +275,7 @@ static int parse_chunk_size(const char *line, uint64_t *out)
 static void chunked_done(struct limit *l, struct evbuffer *dst)
 {
     if (l->over)
-        head_rewrite(l->head, l->head_len, true, l->seen, dst);
+        head_rewrite(l->head, l->head_len, true, l->seen, true, dst);
     else
         evbuffer_add_buffer(dst, l->held);
     wipe_free(l->head, l->head_len + 1);
@@ -371,6 +385,14 @@ static int step(struct limit *l, struct evbuffer *src, struct evbuffer *dst)
             return 1;
         }
         return n > 0;
+    case L_SKIP:
+        if (n > l->left)
+            n = (size_t)l->left;
+        evbuffer_drain(src, n);
+        l->left -= n;
+        if (l->left == 0)
+            l->state = L_HEAD;
+        return n > 0 || l->left == 0;
     case L_CHUNKED:
         return chunk_step(l, src, dst);
     case L_DROP:
@@ -383,6 +405,51 @@ static int step(struct limit *l, struct evbuffer *src, struct evbuffer *dst)
     }
 }
 
+/* True while part of a request is still awaited: a head begun, body
+ * bytes left, a chunked body not ended. */
+static bool mid_request(const struct limit *l, const struct evbuffer *src)
+{
+    switch (l->state) {
+    case L_HEAD:
+        return evbuffer_get_length(src) > 0;
+    case L_BODY:
+    case L_OVERSIZE:
+    case L_SKIP:
+        return l->left > 0;
+    case L_CHUNKED:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* A request not read whole within the deadline: the client trickles or
+ * stalls it. evhttp's timeout only sees idleness, so a byte every few
+ * seconds would hold the connection for ever. */
+static void on_deadline(evutil_socket_t unused, short what, void *arg)
+{
+    struct limit *l = arg;
+    evutil_socket_t fd = bufferevent_getfd(l->bev);
+
+    l->reading = false;
+    l->state = L_DROP;
+    if (fd >= 0)
+        shutdown(fd, SHUT_RDWR); /* evhttp reads end-of-file and frees it */
+}
+
+static void watch_request(struct limit *l, const struct evbuffer *src)
+{
+    bool mid = mid_request(l, src);
+
+    if (l->deadline == NULL || mid == l->reading)
+        return;
+    if (mid && event_add(l->deadline, &l->deadline_tv) != 0)
+        return;
+    if (!mid)
+        event_del(l->deadline);
+    l->reading = mid;
+}
+
 static enum bufferevent_filter_result on_input(struct evbuffer *src, struct evbuffer *dst,
                                                ev_ssize_t limit, enum bufferevent_flush_mode mode,
                                                void *arg)
@@ -390,6 +457,7 @@ static enum bufferevent_filter_result on_input(struct evbuffer *src, struct evbu
     size_t before = evbuffer_get_length(dst);
     while (evbuffer_get_length(src) > 0 && step(arg, src, dst))
         ;
+    watch_request(arg, src);
     return evbuffer_get_length(dst) > before ? BEV_OK : BEV_NEED_MORE;
 }
 
@@ -450,6 +518,8 @@ static void limit_free(void *arg)
     struct limit *l = arg;
     if (l->admit != NULL)
         event_free(l->admit);
+    if (l->deadline != NULL)
+        event_free(l->deadline);
     if (l->fd >= 0 && l->hooks->close != NULL)
         l->hooks->close(l->hooks->arg, l->fd);
     if (l->drained_cb != NULL) /* the bufferevent below outlives this call */
@@ -459,7 +529,7 @@ static void limit_free(void *arg)
     free(l);
 }
 
-struct bufferevent *http_limit_wrap(struct bufferevent *under, size_t max_body,
+struct bufferevent *http_limit_wrap(struct bufferevent *under, size_t max_body, unsigned deadline_s,
                                     const struct http_limit_hooks *hooks)
 {
     struct limit *l = calloc(1, sizeof(*l));
@@ -499,6 +569,14 @@ struct bufferevent *http_limit_wrap(struct bufferevent *under, size_t max_body,
             return NULL;
         }
         event_active(l->admit, EV_TIMEOUT, 1);
+    }
+    if (deadline_s > 0) {
+        l->deadline_tv.tv_sec = (time_t)deadline_s;
+        l->deadline = evtimer_new(bufferevent_get_base(under), on_deadline, l);
+        if (l->deadline == NULL) {
+            bufferevent_free(bev);
+            return NULL;
+        }
     }
     return bev;
 }

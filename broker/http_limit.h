@@ -11,6 +11,10 @@
  *     with 413 and Connection: close. Reading the body first keeps the
  *     client from a reset before it reads the answer; with
  *     "Expect: 100-continue" the body is never sent, so it answers at once.
+ * A request must arrive whole (head and body) within deadline seconds of
+ * its first byte, else the connection is shut down without an answer:
+ * evhttp's own timeout only ends idle connections, so a body trickled a
+ * byte at a time held one for ever.
  * A client's own HTTP_LIMIT_HEADER is removed. A head it cannot frame
  * (over HTTP_LIMIT_HEAD_MAX, bad Content-Length or chunk size) is passed on
  * unchanged for evhttp to refuse. The filter owns its state and frees it
@@ -39,8 +43,9 @@ struct http_limit_hooks {
 };
 
 /* Wraps under (freed with the result); NULL on failure (under freed).
+ * deadline_s: the longest a request may take to arrive (0: no limit).
  * hooks may be NULL; it must outlive the connection. */
-struct bufferevent *http_limit_wrap(struct bufferevent *under, size_t max_body,
+struct bufferevent *http_limit_wrap(struct bufferevent *under, size_t max_body, unsigned deadline_s,
                                     const struct http_limit_hooks *hooks);
 
 #endif

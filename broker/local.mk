@@ -115,3 +115,9 @@ EXTRA_DIST += tests/integration/broker_privs.sh tests/integration/broker_privs.p
 TESTS += tests/integration/broker_bearer.sh tests/integration/broker_metrics.sh
 EXTRA_DIST += tests/integration/broker_bearer.sh tests/integration/broker_bearer.py \
 	tests/integration/broker_metrics.sh tests/integration/broker_metrics.py
+
+# Generated hostile requests to every endpoint (bounded: about 3000 in 45 s;
+# UMBRA_PROPS_REQUESTS / UMBRA_PROPS_SECONDS / UMBRA_PROPS_SEED for longer
+# runs and replays). Ports 36600-36699.
+TESTS += tests/integration/broker_props.sh
+EXTRA_DIST += tests/integration/broker_props.sh tests/integration/broker_props.py
