@@ -93,7 +93,7 @@ ROUTES = [
     Route("answer", "public", "POST", "/v1/calls/{call}/answer", "secret", 200,
           {400, 401, 403, 404, 409, 410, 422}),
     Route("candidates", "public", "POST", "/v1/calls/{call}/candidates", "secret", 200,
-          {400, 401, 403, 404, 410, 422}),
+          {400, 401, 403, 404, 409, 410, 422}),
     Route("end", "public", "DELETE", "/v1/calls/{call}", "secret", 200,
           {400, 401, 403, 404, 410}),
     Route("healthz", "public", "GET", "/healthz", None, 200, set()),
