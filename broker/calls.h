@@ -47,6 +47,10 @@
  * offers, answers and candidates (each SDP up to 64 KiB), so that one
  * call costs Redis a bounded amount. */
 #define CALLS_MAX_EVENTS 256
+/* Pending calls GET /v1/pending lists: the newest this many. Calls to one
+ * pseudonym are bounded only by the creation limits of all callers, so the
+ * set can outgrow any one reply (and redis_val's bounds). */
+#define CALLS_MAX_PENDING 256
 #define CALLS_REVOKE_CHANNEL "umbra:revoke"
 /* Brokers tell each other "call X has new events" here, so a long poll
  * held by one broker wakes when another changed the call. A message is
@@ -128,7 +132,9 @@ int calls_end(struct calls *c, const char *id, const char *bearer, char *err, si
  * notify for a call another broker changed; ignores this broker's own and
  * malformed messages. */
 void calls_on_message(void *arg, const char *msg, size_t len);
-/* Pending (not yet accepted) calls for the token's pseudonym in context. */
+/* Pending (not yet accepted) calls for the token's pseudonym in context:
+ * the newest CALLS_MAX_PENDING, oldest first, and "more" when there are
+ * others. */
 int calls_pending(struct calls *c, const char *token, const char *context, json_t **out, char *err,
                   size_t errlen);
 

@@ -8,12 +8,15 @@ Regressions of two one-request crashes:
   once overflowed the Redis batch and aborted the broker;
 - a=fingerprint with a 16-character hash name and 64 pairs once overran a
   stack buffer.
+And of a 500: a callee with more pending calls than one Redis reply may
+hold (65536 values) got 500 from GET /v1/pending.
 
 Ports: from 38000-38099.
 """
 import json
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -30,6 +33,8 @@ MAX_FINGERPRINTS = 8    # docs/api.md: distinct a=fingerprint values per SDP
 HASH_NAME_MAX = 16
 CONTEXT_MAX = 256       # docs/api.md: a pseudonym context
 PAIRS_MAX = 64
+MAX_PENDING = 256       # docs/api.md: GET /v1/pending lists the newest 256
+REPLY_VALUES_MAX = 65536  # common/redis_val.h: values in one Redis reply
 POLICY = {"version": 1, "source": "service", "rules": [
     {"match": {"service": "click-to-link"}, "set": {"ice_delay_until_answer": False}}]}
 
@@ -221,6 +226,36 @@ def test_contexts(b, rc, t1):
             raw=raw)
 
 
+def fill_pending(rc, pn, n):
+    """n pending calls to pn, straight into Redis (as n callers within
+    their creation limits would leave them): ids 0..n-1, later expiring
+    later."""
+    key = "umbra:pend:%s" % pn
+    far = int(time.time()) + 3600
+    rc.cmd("DEL", key)
+    for start in range(0, n, 4096):
+        args = ["ZADD", key]
+        for i in range(start, min(n, start + 4096)):
+            args += [str(far + i), "%032x" % i]
+        rc.cmd(*args)
+    return ["%032x" % i for i in range(n)]
+
+
+def test_pending(b, rc):
+    t = b.identity()
+    pn = b.pseudonym(t, "pending")
+    for n in (MAX_PENDING, MAX_PENDING + 1, REPLY_VALUES_MAX + 1):
+        ids = fill_pending(rc, pn, n)
+        r = b.pending(t, "pending")
+        expect(r.status == 200 and r.json is not None
+               and r.json["calls"] == ids[-MAX_PENDING:]
+               and r.json["more"] is (n > MAX_PENDING),
+               "pending: %d calls, the newest %d listed, more %s (got %d %s)"
+               % (n, MAX_PENDING, n > MAX_PENDING, r.status, r.raw[:120]))
+        alive(b, "pending: %d calls" % n)
+    rc.cmd("DEL", "umbra:pend:%s" % pn)
+
+
 def main():
     with Harness("broker_edges", port_base=38000, port_count=100) as h:
         redis = h.start_redis()
@@ -235,6 +270,7 @@ def main():
         test_fingerprints(b, rc, t1, t2, pn2)
         test_sizes(b, rc, t1, t2, pn2)
         test_contexts(b, rc, t1)
+        test_pending(b, rc)
         rc.close()
         b.stop()
         h.stop(redis)
