@@ -47,6 +47,11 @@
  * offers, answers and candidates (each SDP up to 64 KiB), so that one
  * call costs Redis a bounded amount. */
 #define CALLS_MAX_EVENTS 256
+/* Bytes of event text one party may be sent over a call (offers, answers,
+ * candidates; delivered ones still count). Without it 256 SDPs of 64 KiB
+ * made one call cost Redis 16 MiB a party, and a few dozen calls within
+ * call-rate filled a 1 GB Redis. */
+#define CALLS_MAX_EVENT_BYTES (1024 * 1024)
 /* Pending calls GET /v1/pending lists: the newest this many. Calls to one
  * pseudonym are bounded only by the creation limits of all callers, so the
  * set can outgrow any one reply (and redis_val's bounds). */

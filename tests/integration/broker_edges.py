@@ -29,6 +29,7 @@ MAX_BODY = 100000       # the test broker's max-body: room for an SDP over its o
 SDP_MAX_INPUT = 65536   # broker/sdp_sanitize.h
 MAX_CANDIDATES = 32     # docs/api.md: POST /v1/calls/{id}/candidates
 MAX_EVENTS = 256        # docs/api.md: events queued for one party of a call
+MAX_EVENT_BYTES = 1 << 20  # docs/api.md: bytes of events sent to one party of a call
 MAX_FINGERPRINTS = 8    # docs/api.md: distinct a=fingerprint values per SDP
 HASH_NAME_MAX = 16
 CONTEXT_MAX = 256       # docs/api.md: a pseudonym context
@@ -153,6 +154,62 @@ def test_event_limit(b, rc, t1, t2, pn2):
            "events: the callee still queues for the caller (got %d)" % r.status)
 
 
+def test_event_bytes(b, rc, t1, t2, pn2):
+    """Offers of the largest size fill the callee's byte budget long before
+    its 256 events; candidates then take it to exactly MAX_EVENT_BYTES, and
+    one byte more is refused (409) and writes nothing."""
+    cid, sec = new_call(b, t1, t2, pn2, service="click-to-link")
+    cands = "/v1/calls/%s/candidates" % cid
+    sent = "umbra:call:%s:bytes:callee" % cid
+
+    def used():
+        return int(rc.cmd("GET", sent) or 0)
+
+    offer = {"sdp": padded_offer(SDP_MAX_INPUT)}
+    while True:
+        before = used()
+        r = b.request("POST", "/v1/calls/%s/offer" % cid, offer, bearer=sec)
+        if r.status != 200:
+            break
+        size = used() - before
+    expect(r.status == 409 and before + size > MAX_EVENT_BYTES,
+           "event bytes: an offer past %d bytes refused (got %d at %d)"
+           % (MAX_EVENT_BYTES, r.status, before))
+    events = rc.cmd("LLEN", "umbra:call:%s:ev:callee" % cid) + rc.cmd(
+        "LLEN", "umbra:call:%s:held:callee" % cid)
+    expect(events < MAX_EVENTS, "event bytes: refused at %d events, below %d" % (events, MAX_EVENTS))
+
+    def push(cs):
+        before = used()
+        r = b.request("POST", cands, {"candidates": cs}, bearer=sec)
+        return r, used() - before
+
+    # One candidate's event text grows by one byte per ufrag character.
+    _, t1_len = push([relay_candidate(0, 1)])
+    _, t2_len = push([relay_candidate(0, 2)])
+    assert t2_len == t1_len + 1
+    base, full = t1_len - 1, t1_len + 255  # a candidate costs base + its ufrag
+    while MAX_EVENT_BYTES - used() > (MAX_CANDIDATES + 1) * full:
+        r, _ = push([relay_candidate(0, 256)] * MAX_CANDIDATES)
+        assert r.status == 200, r
+    if MAX_EVENT_BYTES - used() > MAX_CANDIDATES * full:
+        r, _ = push([relay_candidate(0, 256)])
+        assert r.status == 200, r
+    left = MAX_EVENT_BYTES - used()
+    n = -(-left // full)
+    assert 0 < n <= MAX_CANDIDATES and left >= n * (base + 1), (left, n)
+    share, extra = divmod(left - n * base, n)
+    last = [share + (1 if i < extra else 0) for i in range(n)]
+    r, _ = push([relay_candidate(0, u) for u in last])
+    expect(r.status == 200 and used() == MAX_EVENT_BYTES,
+           "event bytes: exactly %d accepted (got %d, %d used)"
+           % (MAX_EVENT_BYTES, r.status, used()))
+    refused(b, rc, "POST", cands, {"candidates": [""]}, sec, 409,
+            "event bytes: one byte past %d" % MAX_EVENT_BYTES)
+    refused(b, rc, "POST", "/v1/calls/%s/offer" % cid, offer, sec, 409,
+            "event bytes: the largest offer past %d" % MAX_EVENT_BYTES)
+
+
 def test_fingerprints(b, rc, t1, t2, pn2):
     name16 = "x-sixteen-chars0"
     assert len(name16) == HASH_NAME_MAX
@@ -267,6 +324,7 @@ def main():
         pn2 = b.pseudonym(t2, "peer")
         test_candidates(b, rc, t1, t2, pn2)
         test_event_limit(b, rc, t1, t2, pn2)
+        test_event_bytes(b, rc, t1, t2, pn2)
         test_fingerprints(b, rc, t1, t2, pn2)
         test_sizes(b, rc, t1, t2, pn2)
         test_contexts(b, rc, t1)
