@@ -367,7 +367,8 @@ def main():
             "a relay stopped with SIGTERM deleted its entry")
         # A second relay under r1's relay-id: the two overwrite one entry,
         # and both say so (the entry carries a random instance per process).
-        twin = h.start_relay("twin", host="127.0.0.5", relay_id="r1", operator="op-b", **common)
+        twin = h.start_relay("twin", host="127.0.0.5", relay_id="r1", operator="op-b",
+                            relay_port_count=10, **common)
         clash = "another relay announces itself under this relay's relay-id"
         wait_for("both relays under relay-id r1 log the clash",
                  lambda: clash in twin.log_text() and clash in relays["r1"].log_text(),
