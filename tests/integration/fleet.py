@@ -82,7 +82,7 @@ def pump(src, dst, channel, n, tag):
             if item is None:
                 break
             payload = item[2]
-            if payload.startswith(tag + b"-"):
+            if payload.startswith(b"\x80" + tag + b"-"):
                 got.add(int(payload.split(b"-")[1]))
             if len(got) == min(n, start + 50):
                 break
