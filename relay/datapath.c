@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "media_filter.h"
 #include "metrics.h"
 #include "relay_addr.h"
 #include "relay_shared.h"
@@ -31,6 +32,7 @@ int datapath_init(struct datapath *dp, const struct relay_shared *sh, struct eve
     dp->metrics = metrics;
     dp->rx = rx;
     dp->hooks = *hooks;
+    dp->media_only = sh->cfg->media_only;
     dp->io = (struct alloc_io){.base = base,
                                .metrics = metrics,
                                .pool = sh->pool,
@@ -182,6 +184,13 @@ static void peer_datagram(void *ctx, const struct umbra_addr *from, uint8_t *dat
         metrics_add(pr->dp->metrics, M_DROP_PEER_NOT_RELAYED, 1);
         return;
     }
+    /* From outside this relay's workers (a fleet relay, or a public peer
+     * without relay-only-peers): what this relay's own clients send was
+     * filtered in datapath_to_peer. */
+    if (pr->dp->media_only && !media_filter_allows(data, len)) {
+        metrics_add(pr->dp->metrics, M_DROP_NOT_MEDIA_TO_CLIENT, 1);
+        return;
+    }
     datapath_deliver(pr->dp, pr->a, from, data, len);
 }
 
@@ -223,6 +232,10 @@ void datapath_to_peer(struct datapath *dp, struct allocation *a, const struct um
     struct allocation *b = alloc_table_find_relayed(&dp->allocs, peer);
     int owner;
 
+    if (dp->media_only && !media_filter_allows(data, len)) {
+        metrics_add(dp->metrics, M_DROP_NOT_MEDIA_TO_PEER, 1);
+        return;
+    }
     if (!allocation_bandwidth_ok(a, &a->bw_to_peer, len)) {
         metrics_add(dp->metrics, M_DROP_BANDWIDTH_TO_PEER, 1);
         return;

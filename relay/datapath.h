@@ -3,8 +3,9 @@
  * from relayed sockets, datagrams other workers handed over, and their
  * delivery (to the client of an allocation of the same worker at once, to
  * another worker's handoff ring, or through the kernel), within
- * permissions and bandwidth-limit. It also ends allocations (expiry,
- * revocation, Refresh to 0, a closed connection).
+ * permissions, media-only (media_filter.h: on what clients send, and on
+ * datagrams read from relayed sockets) and bandwidth-limit. It also ends
+ * allocations (expiry, revocation, Refresh to 0, a closed connection).
  *
  * It reaches its worker only through hooks (a relayed socket is readable,
  * a datagram for another worker, a flush happened); answers and data leave
@@ -12,10 +13,11 @@
  * allocates nothing per packet.
  *
  * Layer 3: uses alloc_table, allocation, egress, recv_batch, relay_shared,
- * peer_policy, relay_addr, metrics, clock, stun_msg. */
+ * peer_policy, relay_addr, media_filter, metrics, clock, stun_msg. */
 #ifndef UMBRA_DATAPATH_H
 #define UMBRA_DATAPATH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +57,7 @@ struct datapath {
     struct metrics_thread *metrics; /* the worker's */
     struct recv_batch *rx;          /* the worker's, shared with its listener */
     struct datapath_hooks hooks;
+    bool media_only; /* the configuration's, kept beside the packet path */
     struct alloc_table allocs;
     struct egress out;
     struct alloc_io io; /* what its allocations use */
@@ -98,7 +101,8 @@ void datapath_handoff_in(struct datapath *dp, const struct umbra_addr *dst,
  * egress flush. */
 void datapath_deliver(struct datapath *dp, struct allocation *a, const struct umbra_addr *peer,
                       uint8_t *data, size_t len);
-/* Relays data from the client of a to peer, within bandwidth-limit: to an
+/* Relays data from the client of a to peer, within media-only and
+ * bandwidth-limit: to an
  * allocation of the same worker straight to its client, to one of another
  * worker through the handoff hook, otherwise through the egress; the 4
  * bytes before data and the 3 after it are scratch space, and data must

@@ -7,6 +7,7 @@ relay_libumbra_relay_a_SOURCES = \
 	relay/channel.c relay/channel.h \
 	relay/fleet_net.c relay/fleet_net.h \
 	relay/peer_policy.c relay/peer_policy.h \
+	relay/media_filter.c relay/media_filter.h \
 	relay/relay_addr.c relay/relay_addr.h \
 	relay/revoke_list.c relay/revoke_list.h \
 	relay/quota.c relay/quota.h \
@@ -125,3 +126,10 @@ EXTRA_DIST += tests/integration/relay_privs.sh tests/integration/relay_privs.py 
 # relay/, common/ and stun/ (prints the graph).
 TESTS += tests/style/include_cycles.sh
 EXTRA_DIST += tests/style/include_cycles.sh tests/style/include_cycles.py
+
+# media-only: RFC 7983 demultiplexing of relayed payloads.
+check_PROGRAMS += tests/unit/test_media_filter
+TESTS += tests/unit/test_media_filter
+tests_unit_test_media_filter_SOURCES = tests/unit/test_media_filter.c
+tests_unit_test_media_filter_CFLAGS = $(RELAY_TEST_CFLAGS)
+tests_unit_test_media_filter_LDADD = $(RELAY_LIBS) $(CMOCKA_LIBS)

@@ -37,6 +37,8 @@ enum metric_counter {
     M_DROP_CONGESTED,
     M_DROP_BANDWIDTH_TO_PEER, /* over the allocation's bandwidth-limit */
     M_DROP_BANDWIDTH_TO_CLIENT,
+    M_DROP_NOT_MEDIA_TO_PEER, /* media-only: not STUN, ZRTP, DTLS or SRTP (RFC 7983) */
+    M_DROP_NOT_MEDIA_TO_CLIENT,
     M_BINDING_REFUSED,
     M_ALLOCATE_QUOTA,
     M_ALLOCATE_CAPACITY,

@@ -301,6 +301,17 @@ static int set_master_name(void *ctx, const struct conf_key *k, const char *valu
                                  errlen);
 }
 
+static int set_media_only(void *ctx, const struct conf_key *k, const char *value, char *err,
+                          size_t errlen)
+{
+    struct relay_config *c = ctx;
+    (void)k;
+    if (conf_parse_bool(value, &c->media_only, err, errlen) != 0)
+        return -1;
+    c->media_only_given = true;
+    return 0;
+}
+
 static const struct conf_name mapped_names[] = {
     {"real", RELAY_MAPPED_REAL, false},
     {"omit", RELAY_MAPPED_OMIT, false},
@@ -341,6 +352,9 @@ const struct conf_key relay_config_keys[] = {
      .arg = "LEVEL", .def = "info", .help = "error, warn, info or debug."},
     {"relay-only-peers", BOOL(relay_only_peers), .arg = "yes|no", .def = "yes",
      .help = "Peers must be relayed addresses of live allocations."},
+    {"media-only", CUSTOM(set_media_only), .arg = "yes|no",
+     .help = "Relay only STUN, ZRTP, DTLS and SRTP/SRTCP payloads, by their first byte (RFC "
+             "7983); others are dropped and counted (default: as relay-only-peers)."},
     {"stun-binding", BOOL(stun_binding), .arg = "yes|no", .def = "no",
      .help = "Answer STUN Binding requests (else 403)."},
     {"mapped-address", .type = CONF_T_ENUM, R(mapped_address), .names = mapped_names,
@@ -509,6 +523,8 @@ int relay_config_finish(struct relay_config *c, char *err, size_t errlen)
             return -1;
         }
     }
+    if (!c->media_only_given)
+        c->media_only = c->relay_only_peers;
     if (relay_config_uses_redis(c) && finish_fleet(c, err, errlen) != 0)
         return -1;
     if (c->bandwidth > 0 && c->bandwidth_burst == 0)

@@ -50,6 +50,10 @@ struct relay_config {
     struct umbra_addr metrics_listen;
     enum log_level log_level;
     bool relay_only_peers;
+    /* media-only: relay only RFC 7983 media payloads (media_filter.h);
+     * unless given, finish() sets it to relay_only_peers. */
+    bool media_only;
+    bool media_only_given;
     bool stun_binding;
     enum relay_mapped_address mapped_address;
     bool strict_expiry;

@@ -134,13 +134,13 @@ def main():
             r = c.create_permission(peer)
             expect(r.cls == stun.SUCCESS, "relay: permission toward the other relayed address (%s)"
                    % stun.describe_response(r))
-        a.send_indication(peer_of_caller, b"hello from the caller")
+        a.send_indication(peer_of_caller, b"\x80hello from the caller")
         got = k.receive(2.0, kind="data")
-        expect(got is not None and got[2] == b"hello from the caller"
+        expect(got is not None and got[2] == b"\x80hello from the caller"
                and tuple(got[1]) == tuple(a.relayed), "relay: caller -> callee data (Send/Data)")
-        k.send_indication(peer_of_callee, b"hello from the callee")
+        k.send_indication(peer_of_callee, b"\x80hello from the callee")
         got = a.receive(2.0, kind="data")
-        expect(got is not None and got[2] == b"hello from the callee", "relay: callee -> caller data")
+        expect(got is not None and got[2] == b"\x80hello from the callee", "relay: callee -> caller data")
         for c, peer in ((a, peer_of_caller), (k, peer_of_callee)):
             r = c.channel_bind(0x4001, peer)
             expect(r.cls == stun.SUCCESS, "relay: ChannelBind")
@@ -170,7 +170,7 @@ def main():
         note("     teardown after %.0f ms / %.0f ms, errors %s"
              % (gone["caller"][0] * 1000, gone["callee"][0] * 1000,
                 [gone[n][1] for n in gone]))
-        a.send_indication(peer_of_caller, b"after the end")
+        a.send_indication(peer_of_caller, b"\x80after the end")
         expect(k.receive(0.5, kind="data") is None, "relay: no data relayed after the end")
         for ice in (call["ice_servers"][0], acc.json["ice_servers"][0]):
             c = stun.TurnClient(relay.host, relay.port, "udp", username=ice["username"],

@@ -102,13 +102,13 @@ def pump(src, dst, channel, n, tag):
     got = set()
     for start in range(0, n, 50):
         for i in range(start, min(n, start + 50)):
-            src.send_channel(channel, b"%s-%05d" % (tag, i))
+            src.send_channel(channel, b"\x80%s-%05d" % (tag, i))
         while True:
             item = dst.receive(timeout=0.5, kind="channel")
             if item is None:
                 break
             payload = item[2]
-            if payload.startswith(tag + b"-"):
+            if payload.startswith(b"\x80" + tag + b"-"):
                 got.add(int(payload.split(b"-")[1]))
             if len(got) == min(n, start + 50):
                 break
@@ -271,13 +271,13 @@ def main():
             except OSError:
                 continue
         stray.sendto(b"stray", a.relayed)
-        b.send_channel(0x4000, b"after-stray")
+        b.send_channel(0x4000, b"\x80after-stray")
         got = a.receive(timeout=2.0, kind="channel")
         # Delivered, the stray would come as a Data indication (no channel
         # is bound to its port).
         leaked = a.receive(timeout=0.5, kind="data")
         stray.close()
-        expect(got is not None and got[2] == b"after-stray" and leaked is None,
+        expect(got is not None and got[2] == b"\x80after-stray" and leaked is None,
                "(b) inbound: a datagram from the other relay's IP outside its range is dropped, "
                "the relay's own still arrive")
         other_ip = rb.host

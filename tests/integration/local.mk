@@ -22,6 +22,10 @@ EXTRA_DIST += $(RELAY_IT_TESTS) tests/integration/relay_logs.sh \
 	tests/integration/relay_logs.py \
 	tests/lib/umbra_harness.py tests/lib/umbra_stun.py tests/lib/README.md
 
+# The media-only rule, RFC 7983 demultiplexing (ports 39200-39299).
+TESTS += tests/integration/relay_media_only.sh
+EXTRA_DIST += tests/integration/relay_media_only.sh tests/integration/relay_media_only.py
+
 # A relay fleet and two brokers on one Redis (ports 34000-34299).
 TESTS += tests/integration/fleet.sh
 EXTRA_DIST += tests/integration/fleet.sh tests/integration/fleet.py

@@ -239,14 +239,14 @@ def test_strict_expiry(h, relay, relay_strict):
             fail("strict-expiry off: LIFETIME %d, expected the 600 s default" % lifetime)
         expect_success(x.create_permission(y.relayed), "%s: permission short -> long" % r.name)
         expect_success(y.create_permission(x.relayed), "%s: permission long -> short" % r.name)
-        y.send_indication(x.relayed, b"before-expiry")
+        y.send_indication(x.relayed, b"\x80before-expiry")
         got = x.receive(2.0, kind="data")
-        if not got or got[2] != b"before-expiry":
+        if not got or got[2] != b"\x80before-expiry":
             fail("%s: data to the short-lived allocation before expiry: got %r" % (r.name, got))
         pairs.append((r, x, y))
     time.sleep(4.5)
     for r, x, y in pairs:
-        y.send_indication(x.relayed, b"after-expiry")
+        y.send_indication(x.relayed, b"\x80after-expiry")
         got = x.receive(1.0, kind="data")
         if r is relay_strict:
             if got is not None:
@@ -255,7 +255,7 @@ def test_strict_expiry(h, relay, relay_strict):
                          "strict-expiry: permission toward the expired allocation's relayed address")
             note("ok: strict-expiry: nothing relayed after the credential expired")
         else:
-            if not got or got[2] != b"after-expiry":
+            if not got or got[2] != b"\x80after-expiry":
                 fail("strict-expiry off: allocation stopped relaying when its credential expired: %r"
                      % (got,))
             note("ok: strict-expiry off: allocation relays past its credential's expiry")

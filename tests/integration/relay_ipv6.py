@@ -97,20 +97,20 @@ def main():
 
         expect_success(d.create_permission(e.relayed), "CreatePermission D -> E's relayed [::1]")
         expect_success(e.create_permission(d.relayed), "CreatePermission E -> D's relayed [::1]")
-        d.send_indication(e.relayed, b"v6-send")
+        d.send_indication(e.relayed, b"\x80v6-send")
         got = e.receive(3.0, kind="data")
-        if not got or got[2] != b"v6-send" or tuple(got[1]) != tuple(d.relayed):
+        if not got or got[2] != b"\x80v6-send" or tuple(got[1]) != tuple(d.relayed):
             fail("Send D -> E over IPv6 relayed addresses: E got %r" % (got,))
         note("ok: D -> E by Send indication, from [::1]:%d" % d.relayed[1])
         expect_success(e.channel_bind(0x4000, d.relayed), "ChannelBind E -> D")
-        e.send_channel(0x4000, b"v6-channel")
+        e.send_channel(0x4000, b"\x80v6-channel")
         got = d.receive(3.0, kind="data")
-        if not got or got[2] != b"v6-channel":
+        if not got or got[2] != b"\x80v6-channel":
             fail("ChannelData E -> D over IPv6: D got %r" % (got,))
         note("ok: E -> D by ChannelData")
 
         # Nothing toward the outsider, even with a permission for ::1.
-        e.send_indication(("::1", outsider.getsockname()[1]), b"v6-leak")
+        e.send_indication(("::1", outsider.getsockname()[1]), b"\x80v6-leak")
         d.receive(0.5)
         try:
             leaked = outsider.recv(65536)

@@ -146,7 +146,7 @@ def test_bandwidth(h, secrets):
     expect_code(b.allocate(), None, "B allocation")
     expect_code(a.channel_bind(0x4000, b.relayed), None, "A binds a channel to B")
     expect_code(b.create_permission(a.relayed), None, "B permits A")
-    payload = b"x" * 1000
+    payload = b"\x80" + b"x" * 999
     # Client to peer: 100 kB at once through a 20 kB/s bucket of 20 kB.
     t0 = time.monotonic()
     for _ in range(100):

@@ -394,7 +394,7 @@ def good_cycle(h, relay, n, transport):
                 r = c.create_permission(peer)
                 if r.cls != stun.SUCCESS:
                     return "CreatePermission %s: %s" % (who, r.describe())
-            payload = b"good-%d-send" % n
+            payload = b"\x80good-%d-send" % n
             got = None
             for _ in range(3):  # UDP may lose a datagram in the flood; STUN retries too
                 a.send_indication(b.relayed, payload)
@@ -406,7 +406,7 @@ def good_cycle(h, relay, n, transport):
             r = b.channel_bind(0x4000 + n % 0x1000, a.relayed)
             if r.cls != stun.SUCCESS:
                 return "ChannelBind B: %s" % r.describe()
-            payload = b"good-%d-channel" % n
+            payload = b"\x80good-%d-channel" % n
             for _ in range(3):
                 b.send_channel(0x4000 + n % 0x1000, payload)
                 got = a.receive(1.0, kind="data")

@@ -189,11 +189,11 @@ def main():
 
         # Allowed: relayed addresses of live allocations.
         expect_success(a.create_permission(rb), "CreatePermission A -> B's relayed address")
-        a.send_indication(rb, b"before-B-permits")
+        a.send_indication(rb, b"\x80before-B-permits")
         expect_nothing(b, "B receives nothing from A before B permits A")
         expect_success(b.create_permission(ra), "CreatePermission B -> A's relayed address")
-        a.send_indication(rb, b"hello-B-via-send")
-        expect_data(b, ra, b"hello-B-via-send", "A -> B by Send indication")
+        a.send_indication(rb, b"\x80hello-B-via-send")
+        expect_data(b, ra, b"\x80hello-B-via-send", "A -> B by Send indication")
 
         # B's relayed IP (127.0.0.1) is permitted on B now, but a datagram
         # from a port of that IP that is no relayed address must not reach B.
@@ -203,8 +203,8 @@ def main():
         # A holds a permission for 127.0.0.1 (B's relayed IP) now; a Send to
         # another port on that IP must still not leave the relay.
         for i in range(5):
-            a.send_indication(("127.0.0.1", outsider.port), b"leak-%d" % i)
-            a.send_indication(("0.0.0.0", outsider.port), b"leak0-%d" % i)
+            a.send_indication(("127.0.0.1", outsider.port), b"\x80leak-%d" % i)
+            a.send_indication(("0.0.0.0", outsider.port), b"\x80leak0-%d" % i)
         time.sleep(0.5)
         n = outsider.count()
         if n:
@@ -216,21 +216,21 @@ def main():
         seen_by_outsider = n
 
         expect_success(b.channel_bind(0x4001, ra), "ChannelBind B 0x4001 -> A")
-        b.send_channel(0x4001, b"hello-A-via-channel")
-        expect_data(a, rb, b"hello-A-via-channel", "B -> A by ChannelData", kind="data")
+        b.send_channel(0x4001, b"\x80hello-A-via-channel")
+        expect_data(a, rb, b"\x80hello-A-via-channel", "B -> A by ChannelData", kind="data")
         expect_success(a.channel_bind(0x7FFF, rb), "ChannelBind A 0x7FFF -> B")
-        a.send_channel(0x7FFF, b"channel-both-ways")
-        expect_data(b, ra, b"channel-both-ways", "A -> B on channel 0x7FFF", kind="channel", channel=0x4001)
+        a.send_channel(0x7FFF, b"\x80channel-both-ways")
+        expect_data(b, ra, b"\x80channel-both-ways", "A -> B on channel 0x7FFF", kind="channel", channel=0x4001)
 
         # TCP client C with ChannelData needing padding.
         expect_success(c.create_permission(rb), "CreatePermission C (TCP) -> B")
         expect_success(b.create_permission(rc), "CreatePermission B -> C")
         expect_success(c.channel_bind(0x4002, rb), "ChannelBind C (TCP) 0x4002 -> B")
         expect_success(b.channel_bind(0x4003, rc), "ChannelBind B 0x4003 -> C")
-        c.send_channel(0x4002, b"odd05")
-        expect_data(b, rc, b"odd05", "C (TCP, padded ChannelData) -> B", kind="channel", channel=0x4003)
-        b.send_channel(0x4003, b"seven77")
-        expect_data(c, rb, b"seven77", "B -> C (TCP) on channel 0x4003", kind="channel", channel=0x4002)
+        c.send_channel(0x4002, b"\x80odd5")
+        expect_data(b, rc, b"\x80odd5", "C (TCP, padded ChannelData) -> B", kind="channel", channel=0x4003)
+        b.send_channel(0x4003, b"\x80seven7")
+        expect_data(c, rb, b"\x80seven7", "B -> C (TCP) on channel 0x4003", kind="channel", channel=0x4002)
 
         # A relayed address stops being a valid peer when its allocation ends.
         expect_success(a.refresh(0), "Refresh A lifetime 0 (delete)")

@@ -65,7 +65,7 @@ def ended(client, other, label):
     else:
         fail("%s: Refresh still succeeds 3 s after the revocation" % label)
     note("ok: %s: Refresh after revocation -> %d" % (label, r.error_code()[0]))
-    if relays(other, client, b"after-revocation-" + label.encode()):
+    if relays(other, client, b"\x80after-revocation-" + label.encode()):
         fail("%s: data still relayed to a revoked allocation" % label)
     r = other.create_permission(client.relayed)
     ec = r.error_code() if r.cls == stun.ERROR else None
@@ -108,7 +108,7 @@ def main():
         for a, b in ((x, y), (y, x), (z, y), (y, z)):
             expect_success(a.create_permission(b.relayed), "CreatePermission")
         for a, b, what in ((y, x, "y -> x"), (y, z, "y -> z (TCP)"), (x, y, "x -> y")):
-            if not relays(a, b, b"before-" + what.encode()):
+            if not relays(a, b, b"\x80before-" + what.encode()):
                 fail("%s: data not relayed before any revocation" % what)
         note("ok: data relayed between the calls' allocations")
 

@@ -145,9 +145,9 @@ def main():
         expect_code(c1.channel_bind(0x4000, c5.relayed), 400, "ChannelBind 0x4000 -> another peer")
         expect_code(c1.channel_bind(0x4001, c3.relayed), 400, "ChannelBind 0x4001 -> P, bound to 0x4000")
         expect_success(c1.channel_bind(0x4000, c3.relayed), "ChannelBind 0x4000 -> P again (refresh)")
-        c1.send_channel(0x4000, b"rules-channel")
+        c1.send_channel(0x4000, b"\x80rules-channel")
         got = c3.receive(3.0, kind="data")
-        if not got or got[2] != b"rules-channel":
+        if not got or got[2] != b"\x80rules-channel":
             fail("ChannelData on the refreshed channel: peer got %r" % (got,))
         note("ok: data on the refreshed channel")
 

@@ -20,6 +20,12 @@ PEER the counting peer's port, SECRET the auth-secret-file's secret):
   turnutils_uclient -s -W SECRET -e 127.0.0.1 -r PEER -m 2 -n 20 -p PORT 127.0.0.1
   turnutils_uclient -t -W SECRET -e 127.0.0.1 -r PEER -m 2 -n 20 -p PORT 127.0.0.1
 Each run's exact line is printed to the test's log as it starts.
+
+The relay runs with media-only = no: turnutils_uclient's payload starts with
+its message counter (a little-endian int), so messages 4 to 15 of each
+client start with a byte no WebRTC protocol uses (RFC 7983) and the
+media-only rule would drop them; no uclient option makes them media-like.
+tests/integration/relay_media_only.py covers the rule itself.
 """
 
 import os
@@ -146,7 +152,7 @@ def main():
     with Harness("relay_uclient", port_base=21000, port_count=200) as h:
         h.record_sensitive(SECRET)
         secrets = h.write_secrets([SECRET])
-        relay = h.start_relay(auth_secret_file=secrets, relay_port_count=120)
+        relay = h.start_relay(auth_secret_file=secrets, relay_port_count=120, media_only=False)
         note("umbra-relay: UDP/TCP %d, TLS %d, relayed ports %d-%d"
              % (relay.port, relay.tls_port, *relay.relay_ports))
         client_to_client(relay, "UDP", [], relay.port, 1.0)
