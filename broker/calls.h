@@ -47,6 +47,15 @@
  * offers, answers and candidates (each SDP up to 64 KiB), so that one
  * call costs Redis a bounded amount. */
 #define CALLS_MAX_EVENTS 256
+/* Bytes of event text one party may be sent over a call (offers, answers,
+ * candidates; delivered ones still count). Without it 256 SDPs of 64 KiB
+ * made one call cost Redis 16 MiB a party, and a few dozen calls within
+ * call-rate filled a 1 GB Redis. */
+#define CALLS_MAX_EVENT_BYTES (1024 * 1024)
+/* Pending calls GET /v1/pending lists: the newest this many. Calls to one
+ * pseudonym are bounded only by the creation limits of all callers, so the
+ * set can outgrow any one reply (and redis_val's bounds). */
+#define CALLS_MAX_PENDING 256
 #define CALLS_REVOKE_CHANNEL "umbra:revoke"
 /* Brokers tell each other "call X has new events" here, so a long poll
  * held by one broker wakes when another changed the call. A message is
@@ -128,7 +137,9 @@ int calls_end(struct calls *c, const char *id, const char *bearer, char *err, si
  * notify for a call another broker changed; ignores this broker's own and
  * malformed messages. */
 void calls_on_message(void *arg, const char *msg, size_t len);
-/* Pending (not yet accepted) calls for the token's pseudonym in context. */
+/* Pending (not yet accepted) calls for the token's pseudonym in context:
+ * the newest CALLS_MAX_PENDING, oldest first, and "more" when there are
+ * others. */
 int calls_pending(struct calls *c, const char *token, const char *context, json_t **out, char *err,
                   size_t errlen);
 

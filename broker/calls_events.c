@@ -92,9 +92,10 @@ int calls_ack(struct calls *c, const char *id, enum calls_party party, long sinc
 int calls_pending(struct calls *c, const char *token, const char *context, json_t **out, char *err,
                   size_t errlen)
 {
-    char pn[IDENTITIES_PSEUDONYM_LEN], pend[CALLS_KEY_MAX], now[24];
+    char pn[IDENTITIES_PSEUDONYM_LEN], pend[CALLS_KEY_MAX], now[24], first[16];
     struct store_batch b = {0};
-    struct redis_val v[2];
+    struct redis_val v[3];
+    json_t *calls;
     int rc = identities_pseudonym_peek(c->ids, token, context, pn);
 
     if (rc == BROKER_ENOTFOUND)
@@ -103,15 +104,23 @@ int calls_pending(struct calls *c, const char *token, const char *context, json_
         return rc;
     snprintf(pend, sizeof(pend), "umbra:pend:%s", pn);
     snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+    snprintf(first, sizeof(first), "%d", -CALLS_MAX_PENDING);
     store_batch_add(&b, "ZREMRANGEBYSCORE", pend, "-inf", now, NULL);
-    store_batch_add(&b, "ZRANGE", pend, "0", "-1", NULL);
+    store_batch_add(&b, "ZRANGE", pend, first, "-1", NULL);
+    store_batch_add(&b, "ZCARD", pend, NULL);
     rc = calls_store_status(store_batch_run(c->store, &b, v));
     if (rc != 0)
         return rc;
-    *out = json_pack("{s:s, s:[]}", "pseudonym", pn, "calls");
-    for (size_t i = 0; *out != NULL && i < v[1].n; i++)
-        json_array_append_new(json_object_get(*out, "calls"), json_string(v[1].elem[i].str));
-    redis_val_free(&v[0]);
-    redis_val_free(&v[1]);
+    *out = json_pack("{s:s, s:[], s:b}", "pseudonym", pn, "calls", "more",
+                     v[2].type == REDIS_VAL_INT && v[2].num > (long long)v[1].n);
+    calls = json_object_get(*out, "calls");
+    for (size_t i = 0; *out != NULL && i < v[1].n; i++) {
+        const struct redis_val *id = &v[1].elem[i];
+        /* A reply from Redis is checked like any input. */
+        if (id->type == REDIS_VAL_STR && calls_id_valid(id->str))
+            json_array_append_new(calls, json_string(id->str));
+    }
+    for (size_t i = 0; i < b.n; i++)
+        redis_val_free(&v[i]);
     return *out != NULL ? 0 : calls_fail(err, errlen, BROKER_EINTERNAL, "out of memory");
 }

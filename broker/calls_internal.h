@@ -51,8 +51,9 @@ struct calls_record {
 /* The key names of one call; a store_batch keeps pointers into it. */
 struct calls_keys {
     char hash[CALLS_KEY_MAX];
-    char ev[2][CALLS_KEY_MAX];   /* by enum calls_party */
-    char held[2][CALLS_KEY_MAX]; /* events held until the accept */
+    char ev[2][CALLS_KEY_MAX];    /* by enum calls_party */
+    char held[2][CALLS_KEY_MAX];  /* events held until the accept */
+    char bytes[2][CALLS_KEY_MAX]; /* bytes of events sent to the party so far */
 };
 
 /* calls_record.c */
@@ -66,6 +67,8 @@ void calls_record_keys(struct calls_keys *k, const char *id);
 /* The event queue of party `to`, or its hold queue when hold. */
 void calls_record_queue_key(char out[CALLS_KEY_MAX], const char *id, enum calls_party to,
                             bool hold);
+/* The count of bytes of events sent to party `to` (CALLS_MAX_EVENT_BYTES). */
+void calls_record_bytes_key(char out[CALLS_KEY_MAX], const char *id, enum calls_party to);
 void calls_record_tomb_key(const struct calls *c, const char *id, char out[CALLS_KEY_MAX]);
 /* When the call's hash expires (created + call-ttl), as EXPIREAT wants it. */
 void calls_record_expiry(const struct calls *c, const struct calls_record *call,

@@ -50,12 +50,18 @@ void calls_record_queue_key(char out[CALLS_KEY_MAX], const char *id, enum calls_
         calls_record_key(out, id, hold ? ":held:callee" : ":ev:callee");
 }
 
+void calls_record_bytes_key(char out[CALLS_KEY_MAX], const char *id, enum calls_party to)
+{
+    calls_record_key(out, id, to == CALLS_CALLER ? ":bytes:caller" : ":bytes:callee");
+}
+
 void calls_record_keys(struct calls_keys *k, const char *id)
 {
     calls_record_key(k->hash, id, "");
     for (int p = CALLS_CALLER; p <= CALLS_CALLEE; p++) {
         calls_record_queue_key(k->ev[p], id, (enum calls_party)p, false);
         calls_record_queue_key(k->held[p], id, (enum calls_party)p, true);
+        calls_record_bytes_key(k->bytes[p], id, (enum calls_party)p);
     }
 }
 
@@ -277,7 +283,7 @@ int calls_end(struct calls *c, const char *id, const char *bearer, char *err, si
      * fails. */
     store_batch_add(&b, "PUBLISH", CALLS_REVOKE_CHANNEL, call.id, NULL);
     store_batch_add(&b, "DEL", k.hash, k.ev[CALLS_CALLER], k.ev[CALLS_CALLEE], k.held[CALLS_CALLER],
-                    k.held[CALLS_CALLEE], NULL);
+                    k.held[CALLS_CALLEE], k.bytes[CALLS_CALLER], k.bytes[CALLS_CALLEE], NULL);
     store_batch_add(&b, "ZREM", pend, call.id, NULL);
     store_batch_add(&b, "SET", tomb, "1", "EX", TOMBSTONE_TTL, NULL);
     if (call.retention > 0) {

@@ -19,15 +19,21 @@ static const char flush_lua[] = "local v = redis.call('LRANGE', KEYS[1], 0, -1) 
 
 /* Appends events (ARGV[3], one per line) to KEYS[1] unless the party's two
  * queues (KEYS[1] and KEYS[2], held and delivered) would then hold more
- * than ARGV[1]: -1 then, and nothing is written. JSON text from jansson
- * never holds a raw newline. */
+ * than ARGV[1] events (-1 then), or the party would have been sent more
+ * than ARGV[4] bytes of events in this call (count in KEYS[3]; -2 then);
+ * nothing is written when refused. JSON text from jansson never holds a
+ * raw newline. */
 static const char push_lua[] =
     "local n = redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[2]) "
-    "local add = {} "
-    "for e in string.gmatch(ARGV[3], '[^\\n]+') do add[#add + 1] = e end "
+    "local sent = tonumber(redis.call('GET', KEYS[3]) or '0') "
+    "local add, bytes = {}, 0 "
+    "for e in string.gmatch(ARGV[3], '[^\\n]+') do add[#add + 1] = e bytes = bytes + #e end "
     "if n + #add > tonumber(ARGV[1]) then return -1 end "
+    "if sent + bytes > tonumber(ARGV[4]) then return -2 end "
     "for i = 1, #add do redis.call('RPUSH', KEYS[1], add[i]) end "
     "redis.call('EXPIREAT', KEYS[1], ARGV[2]) "
+    "redis.call('INCRBY', KEYS[3], bytes) "
+    "redis.call('EXPIREAT', KEYS[3], ARGV[2]) "
     "return n + #add";
 
 /* Queues n event texts for party to, held or not, within CALLS_MAX_EVENTS. */
@@ -35,7 +41,8 @@ static int signal_push(struct calls *c, const struct calls_record *call, enum ca
                        bool hold, const char *expiry, char *const *texts, size_t n, char *err,
                        size_t errlen)
 {
-    char qk[CALLS_KEY_MAX], other[CALLS_KEY_MAX], max[16], *joined;
+    char qk[CALLS_KEY_MAX], other[CALLS_KEY_MAX], bk[CALLS_KEY_MAX], max[16], max_bytes[16];
+    char *joined;
     size_t len = 0, at = 0;
     struct redis_val v;
     int rc;
@@ -54,14 +61,22 @@ static int signal_push(struct calls *c, const struct calls_record *call, enum ca
     joined[at] = '\0';
     calls_record_queue_key(qk, call->id, to, hold);
     calls_record_queue_key(other, call->id, to, !hold);
+    calls_record_bytes_key(bk, call->id, to);
     snprintf(max, sizeof(max), "%d", CALLS_MAX_EVENTS);
-    rc = calls_store_status(
-        store_cmd(c->store, &v, "EVAL", push_lua, "2", qk, other, max, expiry, joined, NULL));
-    if (rc == 0 && v.type == REDIS_VAL_INT && v.num < 0) {
+    snprintf(max_bytes, sizeof(max_bytes), "%d", CALLS_MAX_EVENT_BYTES);
+    rc = calls_store_status(store_cmd(c->store, &v, "EVAL", push_lua, "3", qk, other, bk, max,
+                                      expiry, joined, max_bytes, NULL));
+    if (rc == 0 && v.type == REDIS_VAL_INT && v.num == -1) {
         snprintf(err, errlen,
                  "the %s already has the most events a call may queue for a party (%d); "
                  "end this call and start a new one",
                  calls_party_name(to), CALLS_MAX_EVENTS);
+        rc = BROKER_ECONFLICT;
+    } else if (rc == 0 && v.type == REDIS_VAL_INT && v.num < 0) {
+        snprintf(err, errlen,
+                 "the %s would be sent more than the %d bytes of events a call may send a "
+                 "party; end this call and start a new one",
+                 calls_party_name(to), CALLS_MAX_EVENT_BYTES);
         rc = BROKER_ECONFLICT;
     }
     redis_val_free(&v);

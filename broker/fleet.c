@@ -16,10 +16,12 @@ static long long now_ns(void)
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-void fleet_init(struct fleet *f, struct store *st, unsigned cache_ms, struct log_ctx *log)
+void fleet_init(struct fleet *f, struct store *st, const struct fleet_mac_keys *keys,
+                unsigned cache_ms, struct log_ctx *log)
 {
     memset(f, 0, sizeof(*f));
     f->store = st;
+    f->keys = keys;
     f->cache_ms = cache_ms;
     f->log = log;
 }
@@ -72,10 +74,44 @@ done:
     return rc;
 }
 
-/* GETs of the entries of ids[from, to) in one round trip, parsed into
- * f->relays. */
-static int read_entries(struct fleet *f, const struct redis_val *ids, size_t from, size_t to)
+int fleet_open(const struct fleet_mac_keys *keys, const char *id, const char *text, size_t len,
+               int64_t now, struct fleet_relay *out)
 {
+    const char *json;
+    size_t jlen;
+    json_t *root, *exp;
+    bool live;
+    if (fleet_mac_open(keys, id, text, len, &json, &jlen) != 0)
+        return -1;
+    root = json_loadb(json, jlen, 0, NULL);
+    exp = json_object_get(root, "expires");
+    live = json_is_integer(exp) && json_integer_value(exp) + FLEET_CLOCK_SKEW_S >= now;
+    json_decref(root);
+    if (!live || fleet_parse(json, jlen, out) != 0 || strcmp(out->id, id) != 0)
+        return -1;
+    return 0;
+}
+
+/* A refused entry of relay id: folded into *sig (a keyed hash, so the
+ * log can say "changed" without naming anyone). */
+static void note_rejected(const struct fleet *f, const char *id, uint64_t *sig, size_t *n)
+{
+    static const unsigned char key[crypto_shorthash_KEYBYTES] = "umbra-fleet-sig";
+    unsigned char h[crypto_shorthash_BYTES];
+    uint64_t x;
+    (void)f;
+    crypto_shorthash(h, (const unsigned char *)id, strlen(id), key);
+    memcpy(&x, h, sizeof(x));
+    *sig ^= x;
+    (*n)++;
+}
+
+/* GETs of the entries of ids[from, to) in one round trip, parsed into
+ * f->relays; refused ones folded into *sig and counted in *n_bad. */
+static int read_entries(struct fleet *f, const struct redis_val *ids, size_t from, size_t to,
+                        uint64_t *sig, size_t *n_bad)
+{
+    int64_t now = (int64_t)time(NULL);
     char keys[STORE_BATCH_MAX][FLEET_KEY_MAX];
     struct redis_val v[STORE_BATCH_MAX];
     struct store_batch b = {0};
@@ -90,9 +126,13 @@ static int read_entries(struct fleet *f, const struct redis_val *ids, size_t fro
     if (rc != 0)
         return rc;
     for (size_t i = 0; i < b.n; i++) {
-        if (v[i].type == REDIS_VAL_STR && f->n < FLEET_MAX_RELAYS &&
-            fleet_parse(v[i].str, v[i].len, &f->relays[f->n]) == 0)
-            f->n++;
+        const char *id = keys[i] + strlen(FLEET_KEY_PREFIX);
+        if (v[i].type == REDIS_VAL_STR && f->n < FLEET_MAX_RELAYS) {
+            if (fleet_open(f->keys, id, v[i].str, v[i].len, now, &f->relays[f->n]) == 0)
+                f->n++;
+            else
+                note_rejected(f, id, sig, n_bad);
+        }
         redis_val_free(&v[i]);
     }
     return 0;
@@ -102,6 +142,8 @@ int fleet_refresh(struct fleet *f)
 {
     struct redis_val ids;
     long long now = now_ns();
+    uint64_t sig = 0;
+    size_t n_bad = 0;
     int rc;
 
     if (f->cache_ms == 0)
@@ -115,7 +157,7 @@ int fleet_refresh(struct fleet *f)
     for (size_t i = 0; ids.type == REDIS_VAL_ARRAY && i < ids.n && f->n < FLEET_MAX_RELAYS;
          i += STORE_BATCH_MAX) {
         size_t to = i + STORE_BATCH_MAX < ids.n ? i + STORE_BATCH_MAX : ids.n;
-        rc = read_entries(f, ids.elem, i, to);
+        rc = read_entries(f, ids.elem, i, to, &sig, &n_bad);
         if (rc != 0) {
             redis_val_free(&ids);
             f->n = 0;
@@ -125,6 +167,15 @@ int fleet_refresh(struct fleet *f)
     }
     redis_val_free(&ids);
     f->read_ns = now;
+    if (sig != f->rejected_sig) {
+        /* Said and counted when the refused set changes, not every read. */
+        if (n_bad > 0) {
+            f->rejected += n_bad;
+            log_warn(f->log, "fleet: %zu relay entries refused (unsealed, expired or unusable)",
+                     n_bad);
+        }
+        f->rejected_sig = sig;
+    }
     return 0;
 }
 

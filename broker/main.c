@@ -51,6 +51,7 @@ struct broker {
     struct log_ctx log;
     struct keys *keys; /* sodium_malloc: locked, out of core dumps */
     struct turn_rest_secrets *secrets;
+    struct fleet_mac_keys *fleet_keys; /* from secrets; sodium_malloc */
     struct policy_set *policy;
     struct dtls_pool *pool;
     struct store *store;
@@ -123,6 +124,12 @@ static int start(struct broker *b, char *err, size_t errlen)
         snprintf(err, errlen, "auth-secret-file holds no secret");
         return -1;
     }
+    b->fleet_keys = fleet_mac_keys_new();
+    if (b->fleet_keys == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    fleet_mac_keys_derive(b->fleet_keys, b->secrets);
     for (size_t i = 0; i < b->cfg.n_policies; i++)
         paths[i] = b->cfg.policies[i];
     if (policy_set_load(&b->policy, paths, b->cfg.n_policies, err, errlen) != 0)
@@ -140,7 +147,7 @@ static int start(struct broker *b, char *err, size_t errlen)
         return -1;
     }
     b->ids = (struct identities){b->store, b->keys, b->cfg.identity_ttl};
-    fleet_init(&b->fleet, b->store, b->cfg.fleet_cache_ms, &b->log);
+    fleet_init(&b->fleet, b->store, b->fleet_keys, b->cfg.fleet_cache_ms, &b->log);
     b->calls = (struct calls){.store = b->store,
                               .ids = &b->ids,
                               .keys = b->keys,
@@ -200,6 +207,7 @@ static void stop(struct broker *b)
     tls_server_free(b->tls);
     policy_set_free(b->policy);
     turn_rest_secrets_free(b->secrets); /* wipes */
+    fleet_mac_keys_free(b->fleet_keys); /* wipes */
     sodium_free(b->keys);               /* wipes */
 }
 

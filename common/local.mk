@@ -6,6 +6,7 @@ common_libumbra_common_a_SOURCES = \
 	common/conf.c common/conf.h \
 	common/conf_table.c common/conf_table.h \
 	common/turn_rest.c common/turn_rest.h \
+	common/fleet_mac.c common/fleet_mac.h \
 	common/tls_server.c common/tls_server.h \
 	common/redis_target.c common/redis_target.h \
 	common/privs.c common/privs.h \

@@ -18,6 +18,7 @@ struct fleet_announce {
     struct event_base *base;
     struct redis_link *cmd;
     const struct relay_config *cfg;
+    const struct fleet_mac_keys *keys;
     struct metrics_thread *const *threads;
     size_t n_threads;
     struct log_ctx *log;
@@ -28,6 +29,7 @@ struct fleet_announce {
     bool leaving;
     bool clash_logged;
     bool unwritten_logged; /* "not written" said since the last write */
+    bool unsealed_logged;  /* "no fleet key" said */
     /* Random per process: tells this relay's entry from one another relay
      * wrote under the same relay-id. */
     char instance[FLEET_INSTANCE_HEX + 1];
@@ -37,7 +39,7 @@ struct fleet_announce {
     void *done_ctx;
 };
 
-char *fleet_announce_record(const struct relay_config *cfg, const char *instance,
+char *fleet_announce_record(const struct relay_config *cfg, const char *instance, int64_t now,
                             long long allocations, long long pps)
 {
     json_t *uris = json_array(), *ranges = json_array(), *o;
@@ -51,10 +53,11 @@ char *fleet_announce_record(const struct relay_config *cfg, const char *instance
                                                 (json_int_t)cfg->relay_port_low, "high",
                                                 (json_int_t)cfg->relay_port_high));
     }
-    o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:{s:I, s:I}, s:i}", "id", cfg->relay_id, "instance",
-                  instance, "operator", cfg->operator_label, "uris", uris, "ranges", ranges, "load",
-                  "allocations", (json_int_t)allocations, "pps", (json_int_t)pps, "ttl",
-                  (json_int_t)cfg->fleet_ttl_s);
+    o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:{s:I, s:I}, s:i, s:I}", "id", cfg->relay_id,
+                  "instance", instance, "operator", cfg->operator_label, "uris", uris, "ranges",
+                  ranges, "load", "allocations", (json_int_t)allocations, "pps", (json_int_t)pps,
+                  "ttl", (json_int_t)cfg->fleet_ttl_s, "expires",
+                  (json_int_t)(now + (int64_t)cfg->fleet_ttl_s));
     if (o == NULL)
         return NULL;
     text = json_dumps(o, JSON_COMPACT);
@@ -106,10 +109,13 @@ static void say(struct fleet_announce *a, const char *what)
 static void check_clash(struct fleet_announce *a, const struct redis_val *prev)
 {
     json_t *root;
-    const char *other;
-    if (!a->joined || a->clash_logged || prev->type != REDIS_VAL_STR)
+    const char *other, *json;
+    size_t jlen;
+    /* Only a sealed entry: anyone may write Redis, only a relay seals. */
+    if (!a->joined || a->clash_logged || prev->type != REDIS_VAL_STR ||
+        fleet_mac_open(a->keys, a->cfg->relay_id, prev->str, prev->len, &json, &jlen) != 0)
         return;
-    root = json_loadb(prev->str, prev->len, 0, NULL);
+    root = json_loadb(json, jlen, 0, NULL);
     other = json_string_value(json_object_get(root, "instance"));
     if (other != NULL && strcmp(other, a->instance) != 0) {
         log_error(a->log, "fleet: another relay announces itself under this relay's relay-id; "
@@ -153,7 +159,7 @@ static void on_set(void *ctx, const struct redis_val *r)
 
 static void refresh(struct fleet_announce *a)
 {
-    char ttl[16], *json;
+    char ttl[16], *json, *sealed;
     long long allocations, pps;
     load_now(a, &allocations, &pps);
     if (a->in_flight || a->leaving)
@@ -162,9 +168,19 @@ static void refresh(struct fleet_announce *a)
         a->joined = false;
         return;
     }
-    json = fleet_announce_record(a->cfg, a->instance, allocations, pps);
-    if (json == NULL)
+    if (a->keys == NULL || a->keys->count == 0) {
+        if (!a->unsealed_logged)
+            log_warn(a->log, "fleet: no auth-secret-file, so no fleet key: this relay is not "
+                             "announced (other relays and brokers would refuse it)");
+        a->unsealed_logged = true;
         return;
+    }
+    json = fleet_announce_record(a->cfg, a->instance, (int64_t)time(NULL), allocations, pps);
+    sealed = json != NULL ? fleet_mac_seal(a->keys, a->cfg->relay_id, json) : NULL;
+    free(json);
+    if (sealed == NULL)
+        return;
+    json = sealed;
     snprintf(ttl, sizeof(ttl), "%u", a->cfg->fleet_ttl_s);
     {
         const char *set[] = {"SET", a->key, json, "EX", ttl, "GET"};
@@ -192,6 +208,7 @@ static void on_leave_timeout(evutil_socket_t fd, short what, void *arg);
 
 struct fleet_announce *fleet_announce_start(struct event_base *base, struct redis_link *cmd,
                                             const struct relay_config *cfg,
+                                            const struct fleet_mac_keys *keys,
                                             struct metrics_thread *const *threads, size_t n,
                                             struct log_ctx *log)
 {
@@ -205,6 +222,7 @@ struct fleet_announce *fleet_announce_start(struct event_base *base, struct redi
     a->base = base;
     a->cmd = cmd;
     a->cfg = cfg;
+    a->keys = keys;
     a->threads = threads;
     a->n_threads = n;
     a->log = log;

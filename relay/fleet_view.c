@@ -3,10 +3,12 @@
 
 #include <event2/event.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fleet_keys.h"
 #include "worker.h"
@@ -28,6 +30,8 @@ struct fleet_retired {
 struct fleet_view {
     _Atomic(struct fleet_ranges *) cur;
     const struct relay_config *cfg;
+    const struct fleet_mac_keys *keys;
+    struct metrics_thread *counts;
     struct log_ctx *log;
     struct event_base *base;
     struct redis_link *cmd;
@@ -38,6 +42,11 @@ struct fleet_view {
     bool again;     /* a message came meanwhile: rebuild once more */
     size_t n_members;
     char **members; /* the ids asked for by the MGET in flight */
+    /* Rejections already logged and counted (keyed hashes of relay id and
+     * reason), as of the last rebuild. */
+    unsigned char reject_key[crypto_shorthash_KEYBYTES];
+    size_t n_rejected;
+    uint64_t rejected[FLEET_VIEW_MAX_RELAYS];
 };
 
 int fleet_view_parse_ranges(const char *json, size_t len, struct fleet_range *out, size_t cap)
@@ -73,6 +82,47 @@ int fleet_view_parse_ranges(const char *json, size_t len, struct fleet_range *ou
     }
     json_decref(root);
     return n;
+}
+
+/* "expires" present and not past, allowing for another relay's clock. */
+static bool record_live(const char *json, size_t len, int64_t now)
+{
+    json_t *root = json_loadb(json, len, 0, NULL);
+    json_t *exp = json_object_get(root, "expires");
+    bool live = json_is_integer(exp) && json_integer_value(exp) + FLEET_VIEW_CLOCK_SKEW_S >= now;
+    json_decref(root);
+    return live;
+}
+
+int fleet_view_parse_record(const struct fleet_mac_keys *keys, const struct relay_config *cfg,
+                            const char *id, const char *text, size_t len, int64_t now,
+                            struct fleet_range *out, size_t cap)
+{
+    const char *json;
+    size_t jlen;
+    int n;
+    if (fleet_mac_open(keys, id, text, len, &json, &jlen) != 0)
+        return FLEET_REJECT_SEAL;
+    n = fleet_view_parse_ranges(json, jlen, out, cap);
+    if (n < 0 || !record_live(json, jlen, now))
+        return FLEET_REJECT_RECORD;
+    for (int i = 0; i < n; i++)
+        if (!fleet_net_admits(cfg->fleet_nets, cfg->n_fleet_nets, &out[i].ip))
+            return FLEET_REJECT_NETWORK;
+    return n;
+}
+
+const char *fleet_reject_name(enum fleet_reject r)
+{
+    switch (r) {
+    case FLEET_REJECT_SEAL:
+        return "not sealed with a fleet key";
+    case FLEET_REJECT_RECORD:
+        return "unparsable or expired";
+    case FLEET_REJECT_NETWORK:
+        return "a range outside fleet-networks";
+    }
+    return "unknown";
 }
 
 static struct fleet_ranges *ranges_new(size_t cap)
@@ -115,7 +165,8 @@ size_t fleet_view_relays(const struct fleet_view *v)
     return r->n_relays;
 }
 
-struct fleet_view *fleet_view_new(const struct relay_config *cfg, struct log_ctx *log)
+struct fleet_view *fleet_view_new(const struct relay_config *cfg, const struct fleet_mac_keys *keys,
+                                  struct metrics_thread *counts, struct log_ctx *log)
 {
     struct fleet_view *v = calloc(1, sizeof(*v));
     struct fleet_ranges *r = ranges_new(cfg->n_relay);
@@ -127,7 +178,10 @@ struct fleet_view *fleet_view_new(const struct relay_config *cfg, struct log_ctx
     add_own(r, cfg);
     atomic_init(&v->cur, r);
     v->cfg = cfg;
+    v->keys = keys;
+    v->counts = counts;
     v->log = log;
+    crypto_shorthash_keygen(v->reject_key);
     return v;
 }
 
@@ -210,10 +264,44 @@ static void forget(struct fleet_view *v, const char *id)
     redis_link_command(v->cmd, NULL, NULL, 3, argv, lens);
 }
 
+static uint64_t reject_hash(const struct fleet_view *v, const char *id, int why)
+{
+    unsigned char in[RELAY_CONFIG_LABEL_MAX + 2], out[crypto_shorthash_BYTES];
+    size_t n = strnlen(id, RELAY_CONFIG_LABEL_MAX);
+    uint64_t h;
+    memcpy(in, id, n);
+    in[n] = (unsigned char)-why;
+    crypto_shorthash(out, in, n + 1, v->reject_key);
+    memcpy(&h, out, sizeof(h));
+    return h;
+}
+
+/* Logs and counts a rejection not seen at the last rebuild; notes it in
+ * seen[*n_seen] for the next. */
+static void rejected(struct fleet_view *v, const char *id, int why, uint64_t *seen, size_t *n_seen)
+{
+    uint64_t h = reject_hash(v, id, why);
+    char tok[LOG_TOKEN_LEN];
+    bool known = false;
+    for (size_t i = 0; i < v->n_rejected && !known; i++)
+        known = v->rejected[i] == h;
+    if (*n_seen < FLEET_VIEW_MAX_RELAYS)
+        seen[(*n_seen)++] = h;
+    if (known)
+        return;
+    if (v->counts != NULL)
+        metrics_add(v->counts, M_FLEET_REJECTED, 1);
+    log_warn(v->log, "fleet: record of relay %s rejected (%s); ignored",
+             log_token(v->log, id, strlen(id), tok), fleet_reject_name((enum fleet_reject)why));
+}
+
 static void on_entries(void *ctx, const struct redis_val *r)
 {
     struct fleet_view *v = ctx;
     struct fleet_ranges *next;
+    uint64_t seen[FLEET_VIEW_MAX_RELAYS];
+    size_t n_seen = 0;
+    int64_t now = (int64_t)time(NULL);
     if (r == NULL || r->type != REDIS_VAL_ARRAY || r->n != v->n_members) {
         rebuild_done(v);
         return;
@@ -236,14 +324,17 @@ static void on_entries(void *ctx, const struct redis_val *r)
         }
         if (e->type != REDIS_VAL_STR)
             continue;
-        got = fleet_view_parse_ranges(e->str, e->len, &next->r[next->n], FLEET_VIEW_MAX_RANGES);
+        got = fleet_view_parse_record(v->keys, v->cfg, v->members[i], e->str, e->len, now,
+                                      &next->r[next->n], FLEET_VIEW_MAX_RANGES);
         if (got < 0) {
-            log_warn(v->log, "fleet: an entry is not valid JSON; ignored");
+            rejected(v, v->members[i], got, seen, &n_seen);
             continue;
         }
         next->n += (size_t)got;
         next->n_relays++;
     }
+    memcpy(v->rejected, seen, n_seen * sizeof(seen[0]));
+    v->n_rejected = n_seen;
     publish(v, next);
     rebuild_done(v);
 }

@@ -14,7 +14,14 @@
  *
  * This relay's own ranges are always in the copy but never answered from
  * it: the relay's own source (relay_addr_contains) answers for them, more
- * strictly (live allocations only). */
+ * strictly (live allocations only).
+ *
+ * Only sealed records count (common/fleet_mac.h: a MAC under a key derived
+ * from the REST secret, bound to the relay id, not past its "expires"), and
+ * only when every range lies in fleet-networks (fleet_net.h). A rejected
+ * record is left out, counted (M_FLEET_REJECTED) and logged by a token of
+ * its relay id, never its addresses, once until it changes or comes back
+ * valid. */
 #ifndef UMBRA_FLEET_VIEW_H
 #define UMBRA_FLEET_VIEW_H
 
@@ -23,7 +30,9 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "fleet_mac.h"
 #include "log.h"
+#include "metrics.h"
 #include "redis_link.h"
 #include "relay_config.h"
 
@@ -40,9 +49,16 @@ struct event_base;
 struct worker;
 struct fleet_view;
 
+/* How far another relay's clock may be behind ours: a record is taken until
+ * this long after its "expires". */
+#define FLEET_VIEW_CLOCK_SKEW_S 30
+
 /* The view with this relay's own ranges only; NULL when out of memory.
- * cfg must outlive it. */
-struct fleet_view *fleet_view_new(const struct relay_config *cfg, struct log_ctx *log);
+ * cfg, keys (main's fleet keys, replaced in place on SIGHUP, NULL: none)
+ * and counts (a metrics_thread written by the main thread only; NULL:
+ * not counted) must outlive it. */
+struct fleet_view *fleet_view_new(const struct relay_config *cfg, const struct fleet_mac_keys *keys,
+                                  struct metrics_thread *counts, struct log_ctx *log);
 /* Starts the updates: sub is a subscriber link, cmd a command link (not
  * owned); workers are told about replaced copies. 0 or -1. */
 int fleet_view_start(struct fleet_view *v, struct event_base *base, struct redis_link *sub,
@@ -59,5 +75,18 @@ size_t fleet_view_relays(const struct fleet_view *v);
  * number of valid ranges put in out (at most cap; invalid ones are left
  * out), or -1 when the text is not a JSON object with a ranges array. */
 int fleet_view_parse_ranges(const char *json, size_t len, struct fleet_range *out, size_t cap);
+
+enum fleet_reject {
+    FLEET_REJECT_SEAL = -1,    /* not sealed, or the MAC fails under every key */
+    FLEET_REJECT_RECORD = -2,  /* no ranges array, or "expires" missing or past */
+    FLEET_REJECT_NETWORK = -3, /* a range outside fleet-networks */
+};
+/* Checks one stored entry of relay id (sealed text) at wall time now and
+ * puts its ranges in out (at most cap). Pure. The number of ranges, or an
+ * enum fleet_reject. */
+int fleet_view_parse_record(const struct fleet_mac_keys *keys, const struct relay_config *cfg,
+                            const char *id, const char *text, size_t len, int64_t now,
+                            struct fleet_range *out, size_t cap);
+const char *fleet_reject_name(enum fleet_reject r);
 
 #endif

@@ -5,6 +5,7 @@ relay_libumbra_relay_a_SOURCES = \
 	relay/relay_config.c relay/relay_config.h \
 	relay/permission.c relay/permission.h \
 	relay/channel.c relay/channel.h \
+	relay/fleet_net.c relay/fleet_net.h \
 	relay/peer_policy.c relay/peer_policy.h \
 	relay/relay_addr.c relay/relay_addr.h \
 	relay/revoke_list.c relay/revoke_list.h \

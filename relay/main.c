@@ -14,6 +14,7 @@
 
 #include "conf.h"
 #include "fleet_announce.h"
+#include "fleet_mac.h"
 #include "fleet_view.h"
 #include "metrics.h"
 #include "privs.h"
@@ -42,6 +43,10 @@ struct relay_main {
     struct redis_target redis_target; /* where both links connect */
     struct fleet_view *fleet;
     struct fleet_announce *announce;
+    /* Fleet keys from auth-secret-file, main thread only (SIGHUP replaces
+     * them in place), and the main thread's own counters (fleet records). */
+    struct fleet_mac_keys *fleet_keys;
+    struct metrics_thread main_metrics;
     struct privs_target privs;
 };
 
@@ -109,6 +114,8 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
     for (size_t i = 0; i < m->n_workers; i++)
         if (worker_post_secrets(m->workers[i], s) != 0)
             log_error(&m->log, "SIGHUP: worker %zu keeps its old secrets", i);
+    if (m->fleet_keys != NULL)
+        fleet_mac_keys_derive(m->fleet_keys, s);
     log_info(&m->log, "SIGHUP: %zu secrets loaded", s->count);
     turn_rest_secrets_free(s);
 }
@@ -160,7 +167,8 @@ static int init_workers(struct relay_main *m, const struct turn_rest_secrets *se
 {
     unsigned n = thread_count(&m->cfg);
     m->workers = calloc(n, sizeof(*m->workers));
-    m->metrics = calloc(n, sizeof(*m->metrics));
+    /* One more: the main thread's, last. */
+    m->metrics = calloc(n + 1, sizeof(*m->metrics));
     if (m->workers == NULL || m->metrics == NULL)
         return -1;
     m->sh.workers = m->workers;
@@ -176,6 +184,7 @@ static int init_workers(struct relay_main *m, const struct turn_rest_secrets *se
         m->workers[m->n_workers++] = w;
         m->metrics[i] = &w->metrics;
     }
+    m->metrics[n] = &m->main_metrics;
     return 0;
 }
 
@@ -204,6 +213,7 @@ static void stop_all(struct relay_main *m)
     free(m->metrics);
     relay_shared_free(&m->sh);
     fleet_view_free(m->fleet); /* the workers read it until they stop */
+    fleet_mac_keys_free(m->fleet_keys);
 }
 
 /* Before anything is opened: secret files that group or others could
@@ -262,7 +272,7 @@ static int start_redis(struct relay_main *m)
         return -1;
     }
     m->announce =
-        fleet_announce_start(m->base, m->redis_cmd, &m->cfg,
+        fleet_announce_start(m->base, m->redis_cmd, &m->cfg, m->fleet_keys,
                              (struct metrics_thread *const *)m->metrics, m->n_workers, &m->log);
     if (m->announce == NULL) {
         log_error(&m->log, "fleet: cannot start the announcement");
@@ -281,12 +291,17 @@ static int setup_shared(struct relay_main *m, const struct turn_rest_secrets *se
     if (relay_config_uses_redis(&m->cfg)) {
         /* First: a datagram from another relay of the fleet is answered
          * without the pool's lock. */
-        m->fleet = fleet_view_new(&m->cfg, &m->log);
+        m->fleet_keys = fleet_mac_keys_new();
+        if (m->fleet_keys != NULL)
+            fleet_mac_keys_derive(m->fleet_keys, secrets);
+        m->fleet = m->fleet_keys != NULL
+                       ? fleet_view_new(&m->cfg, m->fleet_keys, &m->main_metrics, &m->log)
+                       : NULL;
         if (m->fleet == NULL) {
             log_error(&m->log, "out of memory");
             return -1;
         }
-        fleet = (struct peer_source){fleet_view_contains, m->fleet};
+        fleet = (struct peer_source){fleet_view_contains, m->fleet, .remote = true};
     }
     if (relay_shared_init(&m->sh, &m->cfg, &m->log, m->fleet != NULL ? &fleet : NULL, err,
                           sizeof(err)) != 0) {
@@ -302,7 +317,7 @@ static int setup_shared(struct relay_main *m, const struct turn_rest_secrets *se
     if (m->cfg.has_metrics) {
         m->metrics_server =
             metrics_server_start(m->base, &m->cfg.metrics_listen,
-                                 (struct metrics_thread *const *)m->metrics, m->n_workers);
+                                 (struct metrics_thread *const *)m->metrics, m->n_workers + 1);
         if (m->metrics_server == NULL) {
             log_error(&m->log, "metrics-listen: cannot listen");
             return -1;

@@ -81,6 +81,9 @@ static const struct counter_desc counters[M_COUNTERS] = {
     [M_UNAUTH_EVICTED] = {"umbra_relay_unauth_sources_evicted_total",
                           "Sources pushed out of a full unauth-rate table by newer ones.",
                           "counter"},
+    [M_FLEET_REJECTED] = {"umbra_relay_fleet_records_rejected_total",
+                          "Fleet records refused: unsealed, unparsable or outside fleet-networks.",
+                          "counter"},
 };
 
 static const struct counter_desc gauges[M_GAUGES] = {

@@ -52,6 +52,7 @@ enum metric_counter {
     M_LIMIT_CHANNELS,    /* ChannelBind over max-channels: 508 */
     M_UNAUTH_LIMITED,    /* unauthenticated requests over unauth-rate: not answered */
     M_UNAUTH_EVICTED,    /* sources pushed out of a full unauth table */
+    M_FLEET_REJECTED,    /* fleet records refused (seal, form, network); main thread */
     M_COUNTERS
 };
 

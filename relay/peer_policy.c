@@ -6,6 +6,14 @@ void peer_policy_init(struct peer_policy *p, bool relay_only)
     p->relay_only = relay_only;
     p->n_sources = 0;
     p->n_own = 0;
+    p->nets = NULL;
+    p->n_nets = 0;
+}
+
+void peer_policy_set_networks(struct peer_policy *p, const struct fleet_net *nets, size_t n)
+{
+    p->nets = nets;
+    p->n_nets = n;
 }
 
 int peer_policy_add_own(struct peer_policy *p, const struct umbra_addr *ip)
@@ -35,10 +43,10 @@ int peer_policy_add_source(struct peer_policy *p, struct peer_source src)
     return 0;
 }
 
-static bool is_relayed(const struct peer_policy *p, const struct umbra_addr *a)
+static bool is_relayed(const struct peer_policy *p, const struct umbra_addr *a, bool remote)
 {
     for (size_t i = 0; i < p->n_sources; i++)
-        if (p->sources[i].contains(p->sources[i].ctx, a) == 1)
+        if (p->sources[i].remote == remote && p->sources[i].contains(p->sources[i].ctx, a) == 1)
             return true;
     return false;
 }
@@ -57,7 +65,11 @@ enum peer_verdict peer_policy_check(const struct peer_policy *p, const struct um
      * line for anything unspecified it lets through. */
     if (addr_scope_of(normalised) == ADDR_SCOPE_UNSPECIFIED)
         return PEER_DENY_UNSPECIFIED;
-    if (is_relayed(p, normalised))
+    if (is_relayed(p, normalised, false))
+        return PEER_ALLOW;
+    /* A remote source after the scope check: only where the operator's
+     * fleet networks admit the address. */
+    if (fleet_net_admits(p->nets, p->n_nets, normalised) && is_relayed(p, normalised, true))
         return PEER_ALLOW;
     if (p->relay_only)
         return PEER_DENY_NOT_RELAYED;

@@ -12,7 +12,12 @@
  * Allowed relayed addresses come from sources: this relay's own allocations
  * first, later a fleet's addresses shared through Redis. A source's
  * contains() may be called from any worker thread and must be thread-safe.
- * The policy itself is read-only after setup. */
+ * A remote source (the fleet) is trusted only inside the fleet networks:
+ * its match counts after the scope check, for an address the networks
+ * admit (fleet_net.h: loopback and private space only when a prefix of
+ * that space is listed), so a record in Redis cannot open the relay toward
+ * anything the operator did not name. The policy itself is read-only after
+ * setup. */
 #ifndef UMBRA_PEER_POLICY_H
 #define UMBRA_PEER_POLICY_H
 
@@ -20,6 +25,7 @@
 #include <stddef.h>
 
 #include "addr.h"
+#include "fleet_net.h"
 
 #define PEER_POLICY_MAX_SOURCES 4
 #define PEER_POLICY_MAX_OWN 16
@@ -28,6 +34,7 @@ struct peer_source {
     /* 1 when addr (normalised, with port) is a live relayed address. */
     int (*contains)(void *ctx, const struct umbra_addr *addr);
     void *ctx;
+    bool remote; /* announced by others: only inside the fleet networks */
 };
 
 struct peer_policy {
@@ -39,6 +46,9 @@ struct peer_policy {
      * refused, so nobody relays into the relay's own services. */
     size_t n_own;
     struct umbra_addr own[PEER_POLICY_MAX_OWN];
+    /* fleet-networks (not owned): where a remote source may answer. */
+    const struct fleet_net *nets;
+    size_t n_nets;
 };
 
 enum peer_verdict {
@@ -52,6 +62,9 @@ enum peer_verdict {
 void peer_policy_init(struct peer_policy *p, bool relay_only);
 /* Returns 0, or -1 when all source slots are taken. */
 int peer_policy_add_source(struct peer_policy *p, struct peer_source src);
+/* The fleet networks remote sources are confined to (nets must outlive p;
+ * none: remote sources never answer). */
+void peer_policy_set_networks(struct peer_policy *p, const struct fleet_net *nets, size_t n);
 /* Adds one of the relay's own IPs (port ignored; normalised). Returns 0,
  * or -1 when the list is full. */
 int peer_policy_add_own(struct peer_policy *p, const struct umbra_addr *ip);

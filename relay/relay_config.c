@@ -263,6 +263,25 @@ static int set_operator(void *ctx, const struct conf_key *k, const char *value, 
     return set_label(&((struct relay_config *)ctx)->operator_label, value, err, errlen);
 }
 
+static int add_fleet_net(void *ctx, const struct conf_key *k, const char *value, char *err,
+                         size_t errlen)
+{
+    struct relay_config *c = ctx;
+    (void)k;
+    if (!c->fleet_nets_set) {
+        c->n_fleet_nets = 0;
+        c->fleet_nets_set = true;
+    }
+    if (c->n_fleet_nets == FLEET_NET_MAX) {
+        snprintf(err, errlen, "at most %d prefixes", FLEET_NET_MAX);
+        return -1;
+    }
+    if (fleet_net_parse(value, &c->fleet_nets[c->n_fleet_nets], err, errlen) != 0)
+        return -1;
+    c->n_fleet_nets++;
+    return 0;
+}
+
 static int set_sentinels(void *ctx, const struct conf_key *k, const char *value, char *err,
                          size_t errlen)
 {
@@ -350,6 +369,9 @@ const struct conf_key relay_config_keys[] = {
      .help = "How often the fleet entry is written."},
     {"fleet-ttl", UINT(fleet_ttl_s, 2, 86400), .arg = "SECONDS", .def = "6",
      .help = "How long the fleet entry lives; longer than fleet-refresh."},
+    {"fleet-networks", CUSTOM(add_fleet_net), .flags = CONF_REPEAT, .arg = "IP/BITS",
+     .help = "Networks other relays' announced ranges must lie in, at most 16; loopback or "
+             "private space only by a prefix of that space (none: no other relay is a peer)."},
     {"max-allocations", UINT(max_allocations, 0, 1000000), .arg = "N", .def = "0",
      .help = "Live allocations on the relay; 0: no limit."},
     {"call-quota", UINT(call_quota, 0, 100000), .arg = "N", .def = "0",
@@ -511,6 +533,7 @@ int relay_config_load(struct relay_config *c, int argc, char **argv, char *err, 
     c->users_from_file = c->n_users > 0;
     c->listen_set = c->tls_listen_set = c->relay_set = c->users_set = false;
     c->public_uris_set = false;
+    c->fleet_nets_set = false;
     c->redis_sentinel_set = false;
     if (conf_load_args(argc, argv, relay_config_set, c, err, errlen) != 0)
         return -1;

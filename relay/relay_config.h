@@ -16,6 +16,7 @@
 
 #include "addr.h"
 #include "conf_table.h"
+#include "fleet_net.h"
 #include "log.h"
 #include "redis_target.h"
 #include "stun_auth.h"
@@ -67,6 +68,10 @@ struct relay_config {
     char *public_uris[RELAY_CONFIG_MAX_URIS];
     unsigned fleet_refresh_s; /* how often the announcement is written */
     unsigned fleet_ttl_s;     /* how long it lives unless written again */
+    /* fleet-networks: where other relays' announced ranges must lie; none:
+     * no other relay's range is a peer. */
+    size_t n_fleet_nets;
+    struct fleet_net fleet_nets[FLEET_NET_MAX];
     unsigned max_allocations; /* live allocations on the relay; 0: no limit */
     unsigned call_quota;      /* live allocations per REST call id; 0: no limit */
     unsigned max_permissions; /* per allocation */
@@ -84,7 +89,7 @@ struct relay_config {
     /* For repeatable keys: set once the current source (defaults, file,
      * flags) has given the key, so the first occurrence in a later source
      * replaces the earlier list instead of adding to it. */
-    bool listen_set, tls_listen_set, relay_set, users_set, public_uris_set;
+    bool listen_set, tls_listen_set, relay_set, users_set, public_uris_set, fleet_nets_set;
     /* redis-sentinel / redis-master-name: the revocation subscriber finds
      * the master through these (n == 0: the redis key alone). */
     struct redis_sentinels redis_sentinels;

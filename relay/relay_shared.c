@@ -43,8 +43,9 @@ static int init_stores(struct relay_shared *sh, const struct relay_config *cfg)
 static void init_policy(struct relay_shared *sh, const struct relay_config *cfg,
                         const struct peer_source *first)
 {
-    struct peer_source own = {relay_addr_contains, sh->pool};
+    struct peer_source own = {relay_addr_contains, sh->pool, false};
     peer_policy_init(&sh->policy, cfg->relay_only_peers);
+    peer_policy_set_networks(&sh->policy, cfg->fleet_nets, cfg->n_fleet_nets);
     if (first != NULL)
         peer_policy_add_source(&sh->policy, *first);
     peer_policy_add_source(&sh->policy, own);

@@ -112,8 +112,8 @@ bool store_up(struct store *st)
 
 bool fake_store_is_write(const struct fake_store_cmd *c)
 {
-    static const char *const reads[] = {"GET",    "HGET",   "HGETALL",  "EXISTS",
-                                        "LRANGE", "ZRANGE", "SMEMBERS", "LLEN"};
+    static const char *const reads[] = {"GET",    "HGET",     "HGETALL", "EXISTS", "LRANGE",
+                                        "ZRANGE", "SMEMBERS", "LLEN",    "ZCARD"};
     for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
         if (strcmp(c->argv[0], reads[i]) == 0)
             return false;
@@ -213,6 +213,8 @@ static void fake_reply(const struct store *st, int argc, const char *const *argv
         fake_array(v, s->events, sizeof(s->events) / sizeof(s->events[0]));
     else if (strcmp(cmd, "ZRANGE") == 0 || strcmp(cmd, "SMEMBERS") == 0)
         fake_array(v, none, 0);
+    else if (strcmp(cmd, "ZCARD") == 0)
+        fake_int(v, 0);
     else if (strcmp(cmd, "SET") == 0)
         fake_str(v, "OK");
     else if (strcmp(cmd, "HSET") == 0 || strcmp(cmd, "RPUSH") == 0 || strcmp(cmd, "EXPIRE") == 0 ||

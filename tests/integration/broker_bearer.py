@@ -46,7 +46,7 @@ def test_new_routes(b, t1, t2):
     expect(b.pseudonym(t2, "friends") == pn2, "pseudonyms: stable for the same token and context")
     expect(b.pseudonym(t1, "friends") != pn2, "pseudonyms: another token, another pseudonym")
     r = b.pending(t2, "friends")
-    expect(r.status == 200 and r.json == {"pseudonym": pn2, "calls": []},
+    expect(r.status == 200 and r.json == {"pseudonym": pn2, "calls": [], "more": False},
            "GET /v1/pending?context=: 200, the identity's pseudonym, no calls yet")
     c = b.create_call(pn2, caller=t1)
     expect(c.status == 201, "a call to the pseudonym is created")

@@ -8,12 +8,15 @@ Regressions of two one-request crashes:
   once overflowed the Redis batch and aborted the broker;
 - a=fingerprint with a 16-character hash name and 64 pairs once overran a
   stack buffer.
+And of a 500: a callee with more pending calls than one Redis reply may
+hold (65536 values) got 500 from GET /v1/pending.
 
 Ports: from 38000-38099.
 """
 import json
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -26,10 +29,13 @@ MAX_BODY = 100000       # the test broker's max-body: room for an SDP over its o
 SDP_MAX_INPUT = 65536   # broker/sdp_sanitize.h
 MAX_CANDIDATES = 32     # docs/api.md: POST /v1/calls/{id}/candidates
 MAX_EVENTS = 256        # docs/api.md: events queued for one party of a call
+MAX_EVENT_BYTES = 1 << 20  # docs/api.md: bytes of events sent to one party of a call
 MAX_FINGERPRINTS = 8    # docs/api.md: distinct a=fingerprint values per SDP
 HASH_NAME_MAX = 16
 CONTEXT_MAX = 256       # docs/api.md: a pseudonym context
 PAIRS_MAX = 64
+MAX_PENDING = 256       # docs/api.md: GET /v1/pending lists the newest 256
+REPLY_VALUES_MAX = 65536  # common/redis_val.h: values in one Redis reply
 POLICY = {"version": 1, "source": "service", "rules": [
     {"match": {"service": "click-to-link"}, "set": {"ice_delay_until_answer": False}}]}
 
@@ -148,6 +154,62 @@ def test_event_limit(b, rc, t1, t2, pn2):
            "events: the callee still queues for the caller (got %d)" % r.status)
 
 
+def test_event_bytes(b, rc, t1, t2, pn2):
+    """Offers of the largest size fill the callee's byte budget long before
+    its 256 events; candidates then take it to exactly MAX_EVENT_BYTES, and
+    one byte more is refused (409) and writes nothing."""
+    cid, sec = new_call(b, t1, t2, pn2, service="click-to-link")
+    cands = "/v1/calls/%s/candidates" % cid
+    sent = "umbra:call:%s:bytes:callee" % cid
+
+    def used():
+        return int(rc.cmd("GET", sent) or 0)
+
+    offer = {"sdp": padded_offer(SDP_MAX_INPUT)}
+    while True:
+        before = used()
+        r = b.request("POST", "/v1/calls/%s/offer" % cid, offer, bearer=sec)
+        if r.status != 200:
+            break
+        size = used() - before
+    expect(r.status == 409 and before + size > MAX_EVENT_BYTES,
+           "event bytes: an offer past %d bytes refused (got %d at %d)"
+           % (MAX_EVENT_BYTES, r.status, before))
+    events = rc.cmd("LLEN", "umbra:call:%s:ev:callee" % cid) + rc.cmd(
+        "LLEN", "umbra:call:%s:held:callee" % cid)
+    expect(events < MAX_EVENTS, "event bytes: refused at %d events, below %d" % (events, MAX_EVENTS))
+
+    def push(cs):
+        before = used()
+        r = b.request("POST", cands, {"candidates": cs}, bearer=sec)
+        return r, used() - before
+
+    # One candidate's event text grows by one byte per ufrag character.
+    _, t1_len = push([relay_candidate(0, 1)])
+    _, t2_len = push([relay_candidate(0, 2)])
+    assert t2_len == t1_len + 1
+    base, full = t1_len - 1, t1_len + 255  # a candidate costs base + its ufrag
+    while MAX_EVENT_BYTES - used() > (MAX_CANDIDATES + 1) * full:
+        r, _ = push([relay_candidate(0, 256)] * MAX_CANDIDATES)
+        assert r.status == 200, r
+    if MAX_EVENT_BYTES - used() > MAX_CANDIDATES * full:
+        r, _ = push([relay_candidate(0, 256)])
+        assert r.status == 200, r
+    left = MAX_EVENT_BYTES - used()
+    n = -(-left // full)
+    assert 0 < n <= MAX_CANDIDATES and left >= n * (base + 1), (left, n)
+    share, extra = divmod(left - n * base, n)
+    last = [share + (1 if i < extra else 0) for i in range(n)]
+    r, _ = push([relay_candidate(0, u) for u in last])
+    expect(r.status == 200 and used() == MAX_EVENT_BYTES,
+           "event bytes: exactly %d accepted (got %d, %d used)"
+           % (MAX_EVENT_BYTES, r.status, used()))
+    refused(b, rc, "POST", cands, {"candidates": [""]}, sec, 409,
+            "event bytes: one byte past %d" % MAX_EVENT_BYTES)
+    refused(b, rc, "POST", "/v1/calls/%s/offer" % cid, offer, sec, 409,
+            "event bytes: the largest offer past %d" % MAX_EVENT_BYTES)
+
+
 def test_fingerprints(b, rc, t1, t2, pn2):
     name16 = "x-sixteen-chars0"
     assert len(name16) == HASH_NAME_MAX
@@ -221,6 +283,36 @@ def test_contexts(b, rc, t1):
             raw=raw)
 
 
+def fill_pending(rc, pn, n):
+    """n pending calls to pn, straight into Redis (as n callers within
+    their creation limits would leave them): ids 0..n-1, later expiring
+    later."""
+    key = "umbra:pend:%s" % pn
+    far = int(time.time()) + 3600
+    rc.cmd("DEL", key)
+    for start in range(0, n, 4096):
+        args = ["ZADD", key]
+        for i in range(start, min(n, start + 4096)):
+            args += [str(far + i), "%032x" % i]
+        rc.cmd(*args)
+    return ["%032x" % i for i in range(n)]
+
+
+def test_pending(b, rc):
+    t = b.identity()
+    pn = b.pseudonym(t, "pending")
+    for n in (MAX_PENDING, MAX_PENDING + 1, REPLY_VALUES_MAX + 1):
+        ids = fill_pending(rc, pn, n)
+        r = b.pending(t, "pending")
+        expect(r.status == 200 and r.json is not None
+               and r.json["calls"] == ids[-MAX_PENDING:]
+               and r.json["more"] is (n > MAX_PENDING),
+               "pending: %d calls, the newest %d listed, more %s (got %d %s)"
+               % (n, MAX_PENDING, n > MAX_PENDING, r.status, r.raw[:120]))
+        alive(b, "pending: %d calls" % n)
+    rc.cmd("DEL", "umbra:pend:%s" % pn)
+
+
 def main():
     with Harness("broker_edges", port_base=38000, port_count=100) as h:
         redis = h.start_redis()
@@ -232,9 +324,11 @@ def main():
         pn2 = b.pseudonym(t2, "peer")
         test_candidates(b, rc, t1, t2, pn2)
         test_event_limit(b, rc, t1, t2, pn2)
+        test_event_bytes(b, rc, t1, t2, pn2)
         test_fingerprints(b, rc, t1, t2, pn2)
         test_sizes(b, rc, t1, t2, pn2)
         test_contexts(b, rc, t1)
+        test_pending(b, rc)
         rc.close()
         b.stop()
         h.stop(redis)

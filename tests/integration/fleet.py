@@ -13,10 +13,17 @@ their keys.
     that holds them; (e) a relay killed with SIGKILL drops out of the fleet
     within its TTL and new calls avoid it; with one operator left a
     split_relays call fails closed (503); a relay stopped cleanly deletes
-    its entry at once.
+    its entry at once; (g) records written straight into Redis are refused
+    unless sealed with the fleet key of the REST secret and inside
+    fleet-networks (127.0.0.0/8 here, listed explicitly): an unsealed one,
+    a wrong MAC, and a valid MAC with a range outside the networks never
+    open a permission (403), are logged and counted once (not every
+    refresh), while a correctly sealed record in the networks does.
 
 Ports: from 34000-34299.
 """
+import hashlib
+import hmac
 import json
 import os
 import signal
@@ -28,7 +35,7 @@ sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests", "lib
 
 from broker_harness import Broker  # noqa: E402
 from umbra_harness import (Harness, expect, fail, find_addresses, find_sensitive,  # noqa: E402
-                           note, redis_command, run)
+                           note, redis_command, relay_metrics, run)
 import umbra_stun as stun  # noqa: E402
 
 TTL = 3      # fleet-ttl of the relays, seconds
@@ -36,9 +43,28 @@ REFRESH = 1  # fleet-refresh
 SPLIT = {"set": {"split_relays": True}}
 
 
+SEAL = "umbra-fleet-1:"
+SEAL_HEAD = len(SEAL) + 64 + 1
+
+
+def seal(secret, rid, record):
+    """A fleet record sealed as a relay holding secret seals it
+    (common/fleet_mac.h): HMAC-SHA512-256 under BLAKE2b-256 of the context
+    string (with its NUL) and the secret, over the relay id, a NUL and the
+    JSON."""
+    secret = secret if isinstance(secret, bytes) else secret.encode()
+    key = hashlib.blake2b(b"umbra fleet record key v1\0" + secret, digest_size=32).digest()
+    text = json.dumps(record, separators=(",", ":"))
+    mac = hmac.new(key, rid.encode() + b"\0" + text.encode(), hashlib.sha512).digest()[:32]
+    return SEAL + mac.hex() + ":" + text
+
+
 def entry(redis, rid):
     text = redis_command("127.0.0.1", redis.port, "GET", "umbra:fleet:relay:" + rid)
-    return json.loads(text) if text else None
+    if not text:
+        return None
+    expect(text.startswith(SEAL), "%s: the entry is sealed" % rid)
+    return json.loads(text[SEAL_HEAD:])
 
 
 def wait_for(what, check, timeout):
@@ -106,6 +132,75 @@ def make_call(b1, b2, callee_tok, callee_pn, prefs=None, accept_on=None):
     return call, acc
 
 
+def forged_records(h, redis, b1, r1, mport):
+    """(g) Forged fleet records in Redis: refused, logged, counted; the
+    relay never opens toward them. A correctly sealed record in the
+    networks, written the same way, is taken (the forging is right)."""
+    now = int(time.time())
+
+    def record(rid, ranges):
+        return {"id": rid, "operator": "op-x", "uris": ["turn:127.0.0.9:3478?transport=udp"],
+                "ranges": ranges, "load": {"allocations": 0, "pps": 0}, "ttl": 60,
+                "expires": now + 60}
+
+    everything = [{"ip": "127.0.0.1", "low": 1, "high": 65535}]
+    forged = {
+        "unsealed": json.dumps(record("unsealed", everything)),
+        "badmac": SEAL + "00" * 32 + ":" + json.dumps(record("badmac", everything)),
+        "othersecret": seal("not-the-secret", "othersecret", record("othersecret", everything)),
+        "outside": seal(b1.secret, "outside", record("outside", [
+            {"ip": "127.0.0.7", "low": 1, "high": 65535},
+            {"ip": "10.0.0.1", "low": 1, "high": 65535}])),
+    }
+    good = seal(b1.secret, "sealed", record("sealed", [
+        {"ip": "127.0.0.8", "low": 1, "high": 65535}]))
+    user, pw = stun.rest_credentials(b1.secret, call="forged-check")
+    c = stun.TurnClient(r1.host, r1.port, "udp", username=user, password=pw)
+    expect(c.allocate().cls == stun.SUCCESS, "(g) an allocation on r1")
+    targets = [("127.0.0.1", 3478), ("127.0.0.1", 6379), ("127.0.0.7", 5000),
+               ("127.0.0.8", 5000)]
+    for peer in targets:
+        r = c.create_permission(peer)
+        expect(r.cls == stun.ERROR and r.error_code()[0] == 403,
+               "(g) before: permission toward %s:%d is 403" % peer)
+    before = relay_metrics(mport).get("umbra_relay_fleet_records_rejected_total", 0)
+    for rid, text in forged.items():
+        redis_command("127.0.0.1", redis.port, "SET", "umbra:fleet:relay:" + rid, text, "EX", 60)
+        redis_command("127.0.0.1", redis.port, "SADD", "umbra:fleet:relays", rid)
+    redis_command("127.0.0.1", redis.port, "PUBLISH", "umbra:fleet", "join forged")
+    wait_for("r1 logs four rejected records",
+             lambda: r1.log_text().count("fleet: record of relay") >= 4, 4 * REFRESH + 3)
+    time.sleep(3 * REFRESH)  # three more rebuilds: still logged once each
+    log = r1.log_text()
+    counted = relay_metrics(mport).get("umbra_relay_fleet_records_rejected_total", 0) - before
+    expect(log.count("fleet: record of relay") == 4 and counted == 4,
+           "(g) 4 forged records logged once and counted once each over several refreshes "
+           "(%d log lines, %d counted)" % (log.count("fleet: record of relay"), counted))
+    for why in ("not sealed with a fleet key", "a range outside fleet-networks"):
+        expect("(%s)" % why in log, "(g) the log says why: %s" % why)
+    for peer in targets:
+        r = c.create_permission(peer)
+        expect(r.cls == stun.ERROR and r.error_code()[0] == 403,
+               "(g) forged records open nothing: permission toward %s:%d is 403 (%s)"
+               % (peer + (stun.describe_response(r),)))
+    # The control: sealed with the secret, inside 127.0.0.0/8, taken.
+    redis_command("127.0.0.1", redis.port, "SET", "umbra:fleet:relay:sealed", good, "EX", 60)
+    redis_command("127.0.0.1", redis.port, "SADD", "umbra:fleet:relays", "sealed")
+    redis_command("127.0.0.1", redis.port, "PUBLISH", "umbra:fleet", "join sealed")
+    wait_for("r1 takes the sealed record",
+             lambda: c.create_permission(("127.0.0.8", 5000)).cls == stun.SUCCESS,
+             4 * REFRESH + 3)
+    r = c.create_permission(("127.0.0.7", 5000))
+    expect(r.cls == stun.ERROR and r.error_code()[0] == 403,
+           "(g) a sealed record in the networks is taken; the forged ones still are not")
+    note("ok   (g) the same record sealed with the secret and inside fleet-networks opens "
+         "a permission")
+    for rid in list(forged) + ["sealed"]:
+        redis_command("127.0.0.1", redis.port, "DEL", "umbra:fleet:relay:" + rid)
+        redis_command("127.0.0.1", redis.port, "SREM", "umbra:fleet:relays", rid)
+    c.close()
+
+
 def main():
     with Harness("fleet", port_base=34000, port_count=300) as h:
         redis = h.start_redis()
@@ -114,9 +209,11 @@ def main():
                     broker_key_file=b1.key_path, auth_secret_file=b1.secret_path)
         common = dict(tls=False, auth_secret_file=b1.secret_path, threads=2,
                       redis="127.0.0.1:%d" % redis.port, fleet_refresh=REFRESH,
-                      fleet_ttl=TTL)
+                      fleet_ttl=TTL, fleet_networks="127.0.0.0/8")
+        mport = h.port()
         relays = {
-            "r1": h.start_relay("r1", host="127.0.0.2", relay_id="r1", operator="op-a", **common),
+            "r1": h.start_relay("r1", host="127.0.0.2", relay_id="r1", operator="op-a",
+                                metrics_listen="127.0.0.1:%d" % mport, **common),
             "r2": h.start_relay("r2", host="127.0.0.3", relay_id="r2", operator="op-b", **common),
             "r3": h.start_relay("r3", host="127.0.0.4", relay_id="r3", operator="op-a", **common),
         }
@@ -260,6 +357,8 @@ def main():
                "one operator" in r.json["detail"],
                "(e) split_relays with one operator left fails closed: %s" % r)
 
+        forged_records(h, redis, b1, relays["r1"], mport)
+
         # A clean stop deletes the entry at once.
         r3 = relays["r3"]
         h.stop(r3)
@@ -268,7 +367,8 @@ def main():
             "a relay stopped with SIGTERM deleted its entry")
         # A second relay under r1's relay-id: the two overwrite one entry,
         # and both say so (the entry carries a random instance per process).
-        twin = h.start_relay("twin", host="127.0.0.5", relay_id="r1", operator="op-b", **common)
+        twin = h.start_relay("twin", host="127.0.0.5", relay_id="r1", operator="op-b",
+                            relay_port_count=10, **common)
         clash = "another relay announces itself under this relay's relay-id"
         wait_for("both relays under relay-id r1 log the clash",
                  lambda: clash in twin.log_text() and clash in relays["r1"].log_text(),

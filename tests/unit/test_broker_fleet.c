@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include <sodium.h>
@@ -72,7 +73,7 @@ static void test_pick(void **state)
     static struct fleet f;
     struct fleet_relay got;
 
-    fleet_init(&f, NULL, 1000, NULL);
+    fleet_init(&f, NULL, NULL, 1000, NULL);
     assert_int_equal(fleet_pick(&f, NULL, &got), -1);
     assert_int_equal(fleet_operators(&f), 0);
     add(&f, "a1", "op-a", 5, 0);
@@ -104,7 +105,7 @@ static void test_ties_spread(void **state)
     struct fleet_relay got;
     int first = 0;
     for (int round = 0; round < 200; round++) {
-        fleet_init(&f, NULL, 1000, NULL);
+        fleet_init(&f, NULL, NULL, 1000, NULL);
         add(&f, "x", "o", 0, 0);
         add(&f, "y", "o", 0, 0);
         assert_int_equal(fleet_pick(&f, NULL, &got), 0);
@@ -113,13 +114,49 @@ static void test_ties_spread(void **state)
     assert_in_range(first, 50, 150);
 }
 
+/* The broker takes an entry only under the seal of one of its secrets,
+ * stored under the id it names, and not past "expires". */
+static void test_open(void **state)
+{
+    static const char rec[] = "{\"id\":\"r1\",\"operator\":\"op-a\","
+                              "\"uris\":[\"turn:192.0.2.1:3478?transport=udp\"],\"expires\":1006}";
+    struct turn_rest_secrets *s = turn_rest_secrets_new();
+    struct fleet_mac_keys *k = fleet_mac_keys_new(), *other = fleet_mac_keys_new();
+    struct fleet_relay r;
+    char *text, *moved;
+    size_t len;
+    s->count = 1;
+    s->len[0] = 6;
+    memcpy(s->bytes[0], "s3cret", 6);
+    fleet_mac_keys_derive(k, s);
+    memcpy(s->bytes[0], "s3creT", 6);
+    fleet_mac_keys_derive(other, s);
+    text = fleet_mac_seal(k, "r1", rec);
+    moved = fleet_mac_seal(k, "r2", rec); /* a valid seal, another key */
+    len = strlen(text);
+    assert_int_equal(fleet_open(k, "r1", text, len, 1000, &r), 0);
+    assert_string_equal(r.operator_label, "op-a");
+    assert_int_equal(fleet_open(k, "r1", rec, strlen(rec), 1000, &r), -1);
+    assert_int_equal(fleet_open(other, "r1", text, len, 1000, &r), -1);
+    assert_int_equal(fleet_open(NULL, "r1", text, len, 1000, &r), -1);
+    assert_int_equal(fleet_open(k, "r2", moved, strlen(moved), 1000, &r), -1);
+    assert_int_equal(fleet_open(k, "r1", text, len, 1006 + FLEET_CLOCK_SKEW_S, &r), 0);
+    assert_int_equal(fleet_open(k, "r1", text, len, 1007 + FLEET_CLOCK_SKEW_S, &r), -1);
+    text[len - 3] ^= 0x01;
+    assert_int_equal(fleet_open(k, "r1", text, len, 1000, &r), -1);
+    free(text);
+    free(moved);
+    fleet_mac_keys_free(k);
+    fleet_mac_keys_free(other);
+    turn_rest_secrets_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse),
-        cmocka_unit_test(test_parse_refuses),
-        cmocka_unit_test(test_pick),
-        cmocka_unit_test(test_ties_spread),
+        cmocka_unit_test(test_parse), cmocka_unit_test(test_parse_refuses),
+        cmocka_unit_test(test_pick),  cmocka_unit_test(test_ties_spread),
+        cmocka_unit_test(test_open),
     };
     if (sodium_init() < 0)
         return 1;

@@ -111,7 +111,7 @@ static void expand(const char *pattern, uint16_t live, char *out, size_t cap)
 static void check_table(struct fixture *f, bool relay_only)
 {
     struct peer_policy pol;
-    struct peer_source own = {relay_addr_contains, &f->pool};
+    struct peer_source own = {relay_addr_contains, &f->pool, false};
     struct umbra_addr self;
     peer_policy_init(&pol, relay_only);
     assert_int_equal(peer_policy_add_source(&pol, own), 0);
@@ -151,7 +151,7 @@ static void test_released_address_denied(void **state)
     struct fixture *f = *state;
     struct relay_addr_lease l;
     struct peer_policy pol;
-    struct peer_source own = {relay_addr_contains, &f->pool};
+    struct peer_source own = {relay_addr_contains, &f->pool, false};
     struct umbra_addr norm;
     peer_policy_init(&pol, true);
     peer_policy_add_source(&pol, own);
@@ -174,8 +174,8 @@ static void test_second_source(void **state)
     struct fixture *f = *state;
     struct peer_policy pol;
     struct umbra_addr other, norm;
-    struct peer_source own = {relay_addr_contains, &f->pool};
-    struct peer_source fleet = {fleet_contains, &other};
+    struct peer_source own = {relay_addr_contains, &f->pool, false};
+    struct peer_source fleet = {fleet_contains, &other, false};
     assert_int_equal(addr_parse(&other, "203.0.113.7:50000", 0), 0);
     peer_policy_init(&pol, true);
     peer_policy_add_source(&pol, own);
@@ -189,13 +189,55 @@ static void test_second_source(void **state)
     }
 }
 
+static int always(void *ctx, const struct umbra_addr *a)
+{
+    return 1;
+}
+
+/* A remote source (the fleet) answers only inside fleet-networks, after
+ * the scope check: a record claiming loopback opens nothing unless the
+ * operator listed loopback itself, and none listed means no fleet peer. */
+static void test_remote_source_scoped(void **state)
+{
+    struct fixture *f = *state;
+    struct peer_policy pol;
+    struct umbra_addr lo, pub, priv, norm;
+    struct peer_source own = {relay_addr_contains, &f->pool, false};
+    struct peer_source fleet = {always, NULL, true};
+    struct fleet_net nets[3];
+    char err[128];
+    assert_int_equal(addr_parse(&lo, "127.0.0.1:3478", 0), 0);
+    assert_int_equal(addr_parse(&pub, "8.8.8.8:50000", 0), 0);
+    assert_int_equal(addr_parse(&priv, "[::ffff:10.0.0.1]:50000", 0), 0);
+    assert_int_equal(fleet_net_parse("0.0.0.0/0", &nets[0], err, sizeof(err)), 0);
+    assert_int_equal(fleet_net_parse("127.0.0.0/8", &nets[1], err, sizeof(err)), 0);
+    assert_int_equal(fleet_net_parse("10.0.0.0/8", &nets[2], err, sizeof(err)), 0);
+    peer_policy_init(&pol, true);
+    peer_policy_add_source(&pol, own);
+    assert_int_equal(peer_policy_add_source(&pol, fleet), 0);
+    assert_int_equal(peer_policy_check(&pol, &lo, &norm), PEER_DENY_NOT_RELAYED);
+    assert_int_equal(peer_policy_check(&pol, &pub, &norm), PEER_DENY_NOT_RELAYED);
+    peer_policy_set_networks(&pol, nets, 1);
+    assert_int_equal(peer_policy_check(&pol, &pub, &norm), PEER_ALLOW);
+    assert_int_equal(peer_policy_check(&pol, &lo, &norm), PEER_DENY_NOT_RELAYED);
+    assert_int_equal(peer_policy_check(&pol, &priv, &norm), PEER_DENY_NOT_RELAYED);
+    peer_policy_set_networks(&pol, nets, 2);
+    assert_int_equal(peer_policy_check(&pol, &lo, &norm), PEER_ALLOW);
+    assert_int_equal(peer_policy_check(&pol, &priv, &norm), PEER_DENY_NOT_RELAYED);
+    peer_policy_set_networks(&pol, nets, 3);
+    assert_int_equal(peer_policy_check(&pol, &priv, &norm), PEER_ALLOW); /* normalised */
+    /* With relay-only off, a remote match still needs the networks. */
+    pol.relay_only = false;
+    peer_policy_set_networks(&pol, nets, 1);
+    assert_int_equal(peer_policy_check(&pol, &lo, &norm), PEER_DENY_SCOPE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_relay_only_on),
-        cmocka_unit_test(test_relay_only_off),
-        cmocka_unit_test(test_released_address_denied),
-        cmocka_unit_test(test_second_source),
+        cmocka_unit_test(test_relay_only_on),           cmocka_unit_test(test_relay_only_off),
+        cmocka_unit_test(test_released_address_denied), cmocka_unit_test(test_second_source),
+        cmocka_unit_test(test_remote_source_scoped),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

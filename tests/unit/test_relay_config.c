@@ -346,6 +346,7 @@ static void test_list_limits(void **state)
         {"relay-address", "192.0.2.%d", RELAY_CONFIG_MAX_LISTEN},
         {"user", "user%d:password", RELAY_CONFIG_MAX_USERS},
         {"public-uri", "turn:192.0.2.%d:3478", RELAY_CONFIG_MAX_URIS},
+        {"fleet-networks", "10.%d.0.0/16", FLEET_NET_MAX},
     };
     for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
         struct relay_config c;
@@ -361,6 +362,49 @@ static void test_list_limits(void **state)
         assert_non_null(strstr(err, "at most"));
         relay_config_free(&c);
     }
+}
+
+/* fleet-networks: IP/BITS with the host bits zero, bits up to the
+ * family's width; none by default; flags replace the file's list. */
+static void test_fleet_networks(void **state)
+{
+    static const char *good[] = {"127.0.0.0/8",   "0.0.0.0/0", "192.0.2.1/32",    "10.0.0.0/8",
+                                 "2001:db8::/32", "::/0",      "2001:db8::1/128", "192.0.2.128/25"};
+    static const char *bad[] = {
+        "127.0.0.1/8",    "192.0.2.0/33",   "2001:db8::/129", "127.0.0.0", "127.0.0.0/",
+        "127.0.0.0/x",    "127.0.0.0/-1",   "[::1]/128",      "host/8",    "192.0.2.0/24/1",
+        "192.0.2.0:5/24", "192.0.2.129/25", "2001:db9::/31"};
+    struct relay_config c;
+    char err[256];
+    struct umbra_addr a;
+    relay_config_init(&c);
+    assert_int_equal(c.n_fleet_nets, 0);
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        if (relay_config_set(&c, "fleet-networks", good[i], err, sizeof(err)) != 0)
+            fail_msg("%s refused: %s", good[i], err);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (relay_config_set(&c, "fleet-networks", bad[i], err, sizeof(err)) != -1)
+            fail_msg("%s accepted", bad[i]);
+    assert_int_equal(c.n_fleet_nets, sizeof(good) / sizeof(good[0]));
+    /* 192.0.2.128/25 covers .128-.255 only. */
+    assert_int_equal(addr_parse(&a, "192.0.2.200", 0), 0);
+    assert_true(fleet_net_covers(&c.fleet_nets[7], &a));
+    assert_int_equal(addr_parse(&a, "192.0.2.127", 0), 0);
+    assert_false(fleet_net_covers(&c.fleet_nets[7], &a));
+    /* 0.0.0.0/0 and ::/0 admit public space, not loopback or private. */
+    assert_int_equal(addr_parse(&a, "198.51.100.1", 0), 0); /* TEST-NET-2: reserved */
+    assert_false(fleet_net_admits(&c.fleet_nets[1], 1, &a));
+    assert_int_equal(addr_parse(&a, "8.8.8.8", 0), 0);
+    assert_true(fleet_net_admits(&c.fleet_nets[1], 1, &a));
+    assert_int_equal(addr_parse(&a, "127.0.0.2", 0), 0);
+    assert_false(fleet_net_admits(&c.fleet_nets[1], 1, &a));
+    assert_true(fleet_net_admits(&c.fleet_nets[0], 1, &a));
+    assert_int_equal(addr_parse(&a, "10.1.2.3", 0), 0);
+    assert_false(fleet_net_admits(&c.fleet_nets[1], 1, &a));
+    assert_true(fleet_net_admits(&c.fleet_nets[3], 1, &a));
+    assert_int_equal(addr_parse(&a, "0.0.0.1", 0), 0);
+    assert_false(fleet_net_admits(c.fleet_nets, c.n_fleet_nets, &a));
+    relay_config_free(&c);
 }
 
 /* head, then fill n times, then tail: a heap string. */
@@ -424,7 +468,7 @@ int main(void)
         cmocka_unit_test(test_bad_lines),     cmocka_unit_test(test_bad_flag),
         cmocka_unit_test(test_inconsistent),  cmocka_unit_test(test_fleet_keys),
         cmocka_unit_test(test_sentinel),      cmocka_unit_test(test_list_limits),
-        cmocka_unit_test(test_length_limits),
+        cmocka_unit_test(test_length_limits), cmocka_unit_test(test_fleet_networks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
