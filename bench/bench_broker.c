@@ -129,7 +129,8 @@ static int inproc(int redis_port, int n)
     for (int i = 0; i < n; i++) {
         struct creds cr;
         char cn[CNAME_LEN];
-        creds_make(&secrets, 300, 1700000000, "0123456789abcdef0123456789abcdef", pn, &cr);
+        creds_make(&secrets, 300, 1700000000, "0123456789abcdef0123456789abcdef",
+                   i & 1 ? TURN_REST_CALLEE : TURN_REST_CALLER, &cr);
         cname_generate(cn);
     }
     report("TURN credentials + CNAME", n, now_s() - t0, cpu_s() - c0);

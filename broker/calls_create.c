@@ -181,9 +181,8 @@ int calls_create(struct calls *c, const struct calls_create_req *req, char **out
     randombytes_buf(call.sid, sizeof(call.sid));
     call.sid[0] = (call.sid[0] >> 2) | 1; /* positive 62-bit o= session ids */
     call.sid[1] = (call.sid[1] >> 2) | 1;
-    rc = calls_material_make(c, call.id, CALLS_CALLER, call.caller_pn,
-                             d.unlinkability == POLICY_UNLINK_GRANTED, req->native, d.split_relays,
-                             NULL, &pm, err, errlen);
+    rc = calls_material_make(c, call.id, CALLS_CALLER, req->native, d.split_relays, NULL, &pm, err,
+                             errlen);
     if (rc != 0)
         goto done;
     snprintf(flags, sizeof(flags), "%s%s%s%s%s%s-", d.relay_only ? "r" : "",
@@ -274,9 +273,9 @@ int calls_accept(struct calls *c, const char *id, const char *bearer, bool nativ
     if (rc == 0 && call.accepted)
         rc = calls_fail(err, errlen, BROKER_ECONFLICT, "the call is already accepted");
     if (rc == 0)
-        rc = calls_material_make(c, call.id, CALLS_CALLEE, call.callee_pn, call.unlinkable, native,
-                                 call.split, call.caller_op[0] != '\0' ? call.caller_op : NULL, &pm,
-                                 err, errlen);
+        rc = calls_material_make(c, call.id, CALLS_CALLEE, native, call.split,
+                                 call.caller_op[0] != '\0' ? call.caller_op : NULL, &pm, err,
+                                 errlen);
     if (rc != 0)
         goto done;
     calls_record_expiry(c, &call, expiry);

@@ -105,9 +105,9 @@ struct calls_material {
 /* The party's relay comes from the live fleet: with split, of an operator
  * other than avoid_op (the caller's, for the callee), and for the caller
  * only when the fleet has two operators at least (ENORELAY otherwise). */
-int calls_material_make(struct calls *c, const char *id, enum calls_party p, const char *pseudonym,
-                        bool unlinkable, bool native, bool split, const char *avoid_op,
-                        struct calls_material *pm, char *err, size_t errlen);
+int calls_material_make(struct calls *c, const char *id, enum calls_party p, bool native,
+                        bool split, const char *avoid_op, struct calls_material *pm, char *err,
+                        size_t errlen);
 /* What the party is shown: a new object, or NULL when out of memory. */
 json_t *calls_material_json(const struct calls *c, const struct calls_material *pm,
                             const char *cname, bool relay_only, enum calls_party p);

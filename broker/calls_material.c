@@ -51,25 +51,21 @@ static int material_relay(struct calls *c, bool split, const char *avoid, struct
 
 /* The party's secret, TURN credentials and, for native clients, a DTLS
  * identity whose fingerprint hash is recorded so no other call or party
- * may present it. With unlinkability the relays get a one-call pseudonym
- * in the TURN username, so they cannot link two calls of one party. */
-int calls_material_make(struct calls *c, const char *id, enum calls_party p, const char *pseudonym,
-                        bool unlinkable, bool native, bool split, const char *avoid_op,
-                        struct calls_material *pm, char *err, size_t errlen)
+ * may present it. The TURN username seals the call id and party (no
+ * pseudonym), different for each party and call whatever the policy, so
+ * the path and the relays cannot link two parties or two calls by it. */
+int calls_material_make(struct calls *c, const char *id, enum calls_party p, bool native,
+                        bool split, const char *avoid_op, struct calls_material *pm, char *err,
+                        size_t errlen)
 {
-    char one_call[IDENTITIES_PSEUDONYM_LEN];
     int rc;
     memset(pm, 0, sizeof(*pm));
     rc = material_relay(c, split, avoid_op, pm, err, errlen);
     if (rc != 0)
         return rc;
     material_new_secret(c->keys, pm->secret, pm->sec_hash);
-    if (unlinkable) {
-        identities_one_call_pseudonym(one_call);
-        pseudonym = one_call;
-    }
-    if (creds_make(c->secrets, c->cfg->credential_ttl, (int64_t)time(NULL), id, pseudonym,
-                   &pm->creds) != 0)
+    if (creds_make(c->secrets, c->cfg->credential_ttl, (int64_t)time(NULL), id,
+                   p == CALLS_CALLER ? TURN_REST_CALLER : TURN_REST_CALLEE, &pm->creds) != 0)
         return calls_fail(err, errlen, BROKER_EINTERNAL, "cannot make TURN credentials");
     if (native) {
         if (dtls_pool_take(c->pool, &pm->dtls, err, errlen) != 0)

@@ -1,6 +1,8 @@
-/* creds: TURN credentials bound to one call, in the TURN REST form that
- * umbra-relay checks (common/turn_rest.h): username
- * "<expiry>:<call id>:<pseudonym>", password base64(HMAC-SHA1(secret,
+/* creds: TURN credentials bound to one call and party, in the TURN REST
+ * form that umbra-relay checks (common/turn_rest.h): username
+ * "<expiry>:<token>", the token sealing the call id and party under a key
+ * derived from the secret (fresh nonce: each party and each call gets
+ * bytes of its own, no pseudonym), password base64(HMAC-SHA1(secret,
  * username)). The broker signs with the first secret of auth-secret-file;
  * relays accept every secret of the file, so operators rotate by adding a
  * new first line, waiting credential-ttl, then dropping the old one.
@@ -12,7 +14,7 @@
 
 #include "turn_rest.h"
 
-#define CREDS_USERNAME_MAX 160
+#define CREDS_USERNAME_MAX TURN_REST_SEALED_MAX
 
 struct creds {
     char username[CREDS_USERNAME_MAX];
@@ -20,10 +22,11 @@ struct creds {
     unsigned ttl;
 };
 
-/* 0, or -1 when the secrets set is empty or the username would not fit or
- * call_id/pseudonym hold a ':'. */
+/* 0, or -1 (out wiped) when the secrets set is empty or turn_rest_seal()
+ * refuses the call id (empty, over TURN_REST_CALL_ID_MAX, a ':' or not
+ * printable) or the party. */
 int creds_make(const struct turn_rest_secrets *secrets, unsigned ttl, int64_t now,
-               const char *call_id, const char *pseudonym, struct creds *out);
+               const char *call_id, enum turn_rest_party party, struct creds *out);
 void creds_clear(struct creds *c);
 
 #endif

@@ -2,6 +2,8 @@
 #include "turn_rest.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -135,19 +137,120 @@ int turn_rest_expiry(const char *username, size_t ulen, int64_t *expiry)
     return 0;
 }
 
-int turn_rest_call_id(const char *username, size_t ulen, const char **id, size_t *idlen)
+#define TR_NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define TR_TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define TR_PLAIN (3 + TURN_REST_CALL_ID_MAX)
+#define TR_SEALED (TR_NONCE + TR_PLAIN + TR_TAG)
+#define TR_KEY crypto_aead_xchacha20poly1305_ietf_KEYBYTES
+#define TR_EXPIRY_MAX INT64_C(999999999999999999) /* the 18 digits turn_rest_expiry() reads */
+
+_Static_assert(sodium_base64_ENCODED_LEN(TR_SEALED, sodium_base64_VARIANT_URLSAFE_NO_PADDING) ==
+                   TURN_REST_TOKEN_CHARS + 1,
+               "TURN_REST_TOKEN_CHARS is the base64url length of a sealed token");
+_Static_assert(TURN_REST_CALL_ID_MAX <= UINT8_MAX, "the call id length fits its byte");
+
+/* The token key: BLAKE2b-256 of the secret, personalised, so it is neither
+ * the HMAC key nor any other key umbra derives from the secret. */
+static void tr_user_key(const uint8_t *secret, size_t secret_len, uint8_t key[TR_KEY])
 {
-    const char *colon = memchr(username, ':', ulen);
-    const char *start, *end;
-    if (colon == NULL)
+    unsigned char personal[crypto_generichash_blake2b_PERSONALBYTES];
+    memcpy(personal, "umbra turn user1", sizeof(personal));
+    crypto_generichash_blake2b_salt_personal(key, TR_KEY, secret, secret_len, NULL, 0, NULL,
+                                             personal);
+}
+
+static bool tr_call_id_ok(const char *id, size_t len)
+{
+    if (len == 0 || len > TURN_REST_CALL_ID_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (id[i] < 0x21 || id[i] > 0x7e || id[i] == ':')
+            return false;
+    return true;
+}
+
+int turn_rest_seal(const uint8_t *secret, size_t secret_len, int64_t expiry,
+                   const struct turn_rest_claims *c, char *out, size_t cap)
+{
+    uint8_t key[TR_KEY], plain[TR_PLAIN], sealed[TR_SEALED];
+    size_t id_len = strnlen(c->call_id, sizeof(c->call_id));
+    int head;
+
+    if (cap > 0)
+        out[0] = '\0';
+    if (expiry < 0 || expiry > TR_EXPIRY_MAX || c->party > TURN_REST_CALLEE ||
+        id_len != c->call_id_len || !tr_call_id_ok(c->call_id, id_len))
         return -1;
-    start = colon + 1;
-    end = memchr(start, ':', ulen - (size_t)(start - username));
-    if (end == NULL)
-        end = username + ulen;
-    if (end == start)
+    head = snprintf(out, cap, "%" PRId64 ":", expiry);
+    if (head < 0 || (size_t)head + TURN_REST_TOKEN_CHARS + 1 > cap) {
+        if (cap > 0)
+            out[0] = '\0';
         return -1;
-    *id = start;
-    *idlen = (size_t)(end - start);
+    }
+    memset(plain, 0, sizeof(plain));
+    plain[0] = TURN_REST_TOKEN_VERSION;
+    plain[1] = c->party;
+    plain[2] = (uint8_t)id_len;
+    memcpy(plain + 3, c->call_id, id_len);
+    randombytes_buf(sealed, TR_NONCE);
+    tr_user_key(secret, secret_len, key);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(sealed + TR_NONCE, NULL, plain, sizeof(plain),
+                                               (const unsigned char *)out, (size_t)head, NULL,
+                                               sealed, key);
+    sodium_bin2base64(out + head, cap - (size_t)head, sealed, sizeof(sealed),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(key, sizeof(key));
+    sodium_memzero(plain, sizeof(plain));
     return 0;
+}
+
+/* Checks the opened plaintext and copies it out; -1 when it is not one
+ * turn_rest_seal() writes. */
+static int tr_claims_of(const uint8_t plain[TR_PLAIN], struct turn_rest_claims *out)
+{
+    size_t len = plain[2];
+    if (plain[0] != TURN_REST_TOKEN_VERSION || plain[1] > TURN_REST_CALLEE ||
+        !tr_call_id_ok((const char *)plain + 3, len))
+        return -1;
+    for (size_t i = 3 + len; i < TR_PLAIN; i++)
+        if (plain[i] != 0)
+            return -1;
+    out->party = plain[1];
+    out->call_id_len = (uint8_t)len;
+    memcpy(out->call_id, plain + 3, len);
+    out->call_id[len] = '\0';
+    return 0;
+}
+
+int turn_rest_open(const uint8_t *secret, size_t secret_len, const char *username, size_t ulen,
+                   struct turn_rest_claims *out)
+{
+    uint8_t key[TR_KEY], plain[TR_PLAIN], sealed[TR_SEALED];
+    const char *colon = memchr(username, ':', ulen), *tok, *end = NULL;
+    size_t head, bin_len = 0;
+    int64_t expiry;
+    int rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    if (colon == NULL || turn_rest_expiry(username, ulen, &expiry) != 0)
+        return -1;
+    head = (size_t)(colon - username) + 1;
+    tok = colon + 1;
+    /* Exactly one token after the colon; libsodium refuses non-zero
+     * trailing bits, so each token has a single spelling. */
+    if (ulen - head != TURN_REST_TOKEN_CHARS ||
+        sodium_base642bin(sealed, sizeof(sealed), tok, TURN_REST_TOKEN_CHARS, NULL, &bin_len, &end,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        bin_len != sizeof(sealed) || end != tok + TURN_REST_TOKEN_CHARS)
+        return -1;
+    tr_user_key(secret, secret_len, key);
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+            plain, NULL, NULL, sealed + TR_NONCE, sizeof(sealed) - TR_NONCE,
+            (const unsigned char *)username, head, sealed, key) == 0)
+        rc = tr_claims_of(plain, out);
+    if (rc != 0)
+        memset(out, 0, sizeof(*out));
+    sodium_memzero(key, sizeof(key));
+    sodium_memzero(plain, sizeof(plain));
+    return rc;
 }

@@ -29,7 +29,8 @@ static void on_peer_readable(evutil_socket_t fd, short what, void *arg)
 
 struct allocation *allocation_new(const struct alloc_io *io, const struct client_path *path,
                                   struct relay_addr_lease *lease, const char *user, size_t user_len,
-                                  const uint8_t *key, size_t key_len)
+                                  const struct turn_rest_claims *claims, const uint8_t *key,
+                                  size_t key_len)
 {
     struct allocation *a;
     int sz = 1 << 20;
@@ -48,6 +49,7 @@ struct allocation *allocation_new(const struct alloc_io *io, const struct client
     memcpy(a->token, lease->token, sizeof(a->token));
     memcpy(a->user, user, user_len);
     a->user_len = user_len;
+    a->claims = *claims;
     memcpy(a->key, key, key_len);
     a->key_len = key_len;
     rate_bucket_init(&a->bw_to_peer, io->bandwidth_burst, clock_now_ms());
@@ -89,7 +91,7 @@ void allocation_free(struct allocation *a)
     event_free(a->ev);
     close(a->fd);
     relay_addr_release(io->pool, &a->relayed);
-    quota_give_back(io->quota, a->user, a->user_len);
+    quota_give_back(io->quota, a->user, a->user_len, a->claims.call_id, a->claims.call_id_len);
     metrics_gauge(io->metrics, G_PERMISSIONS, -(int64_t)perm_count(&a->perms));
     metrics_gauge(io->metrics, G_CHANNELS, -(int64_t)chan_live_count(&a->chans, now));
     metrics_gauge(io->metrics, G_ALLOCATIONS, -1);
@@ -101,7 +103,11 @@ void allocation_free(struct allocation *a)
 
 int allocation_call_id(const struct allocation *a, const char **id, size_t *len)
 {
-    return turn_rest_call_id(a->user, a->user_len, id, len);
+    if (a->claims.call_id_len == 0)
+        return -1;
+    *id = a->claims.call_id;
+    *len = a->claims.call_id_len;
+    return 0;
 }
 
 void allocation_expire(struct allocation *a, int64_t now)

@@ -27,6 +27,7 @@
 #include "rate_bucket.h"
 #include "relay_addr.h"
 #include "stun_msg.h"
+#include "turn_rest.h"
 
 #define ALLOC_DEFAULT_LIFETIME 600
 #define ALLOC_MAX_LIFETIME 3600
@@ -72,6 +73,7 @@ struct allocation {
     uint8_t token[RELAY_ADDR_TOKEN_LEN];
     size_t user_len;
     char user[ALLOC_USER_MAX];
+    struct turn_rest_claims claims; /* call and party of a sealed username */
     uint8_t key[32];
     size_t key_len;
     struct perm_table perms;
@@ -82,14 +84,17 @@ struct allocation {
     struct rate_bucket bw_to_client;
 };
 
-/* Takes ownership of lease (socket and port). user/key are copied. */
+/* Takes ownership of lease (socket and port). user, claims and key are
+ * copied. */
 struct allocation *allocation_new(const struct alloc_io *io, const struct client_path *path,
                                   struct relay_addr_lease *lease, const char *user, size_t user_len,
-                                  const uint8_t *key, size_t key_len);
+                                  const struct turn_rest_claims *claims, const uint8_t *key,
+                                  size_t key_len);
 /* Flushes through io, closes the socket, gives the port and quota back,
  * wipes the key. Does not touch the alloc_table or the client's path. */
 void allocation_free(struct allocation *a);
-/* The call id of a REST username, if any. */
+/* The call id of a sealed username (from its claims); -1 for a plain REST
+ * name or a static user, which have none. */
 int allocation_call_id(const struct allocation *a, const char **id, size_t *len);
 /* bandwidth-limit for one direction (a->bw_to_peer or a->bw_to_client):
  * true when len bytes may pass now. Without a limit, no clock is read. */

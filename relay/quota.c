@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "turn_rest.h"
-
 struct quota_entry {
     struct htab_node node;
     unsigned count;
@@ -110,16 +108,15 @@ static void sub_one(struct quota *q, struct htab *h, const char *name, size_t le
         drop_entry(h, e);
 }
 
-enum quota_result quota_take(struct quota *q, const char *user, size_t len)
+enum quota_result quota_take(struct quota *q, const char *user, size_t len, const char *call,
+                             size_t call_len)
 {
-    const char *call = NULL;
-    size_t call_len = 0;
     bool has_call;
     enum quota_result rc = QUOTA_OK;
 
     if (unlimited(q))
         return QUOTA_OK;
-    has_call = q->limits.per_call > 0 && turn_rest_call_id(user, len, &call, &call_len) == 0;
+    has_call = q->limits.per_call > 0 && call_len > 0;
     pthread_mutex_lock(&q->lock);
     if (q->limits.total > 0 && q->total >= q->limits.total)
         rc = QUOTA_TOTAL;
@@ -140,11 +137,9 @@ enum quota_result quota_take(struct quota *q, const char *user, size_t len)
     return rc;
 }
 
-void quota_give_back(struct quota *q, const char *user, size_t len)
+void quota_give_back(struct quota *q, const char *user, size_t len, const char *call,
+                     size_t call_len)
 {
-    const char *call = NULL;
-    size_t call_len = 0;
-
     if (unlimited(q))
         return;
     pthread_mutex_lock(&q->lock);
@@ -152,7 +147,7 @@ void quota_give_back(struct quota *q, const char *user, size_t len)
         q->total--;
     if (q->limits.per_user > 0)
         sub_one(q, &q->users, user, len);
-    if (q->limits.per_call > 0 && turn_rest_call_id(user, len, &call, &call_len) == 0)
+    if (q->limits.per_call > 0 && call_len > 0)
         sub_one(q, &q->calls, call, call_len);
     pthread_mutex_unlock(&q->lock);
 }

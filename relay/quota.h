@@ -1,9 +1,9 @@
 /* quota: live allocations across all worker threads, counted three ways
  * for the relay's allocation limits: in total (max-allocations, 508
  * Insufficient Capacity), per username (user-quota, 486 Allocation Quota
- * Reached) and per call id of a TURN REST username "expiry:call:pseudonym"
- * (call-quota, 486), so the two parties of a call and their devices share
- * one budget. A username that is not in REST form has no call id and only
+ * Reached) and per call id, the one a sealed username carries (call-quota,
+ * 486), so the two parties of a call and their devices share one budget.
+ * A plain REST name or a static user has no call id (length 0) and only
  * counts toward the total and its user.
  *
  * Thread-safe (one mutex); used on Allocate and when an allocation ends,
@@ -43,9 +43,12 @@ enum quota_result {
 
 int quota_init(struct quota *q, const struct quota_limits *limits);
 void quota_free(struct quota *q);
-/* Takes one unit for user (and its call id, and the total), all or none. */
-enum quota_result quota_take(struct quota *q, const char *user, size_t len);
-/* Gives back what quota_take took for user. */
-void quota_give_back(struct quota *q, const char *user, size_t len);
+/* Takes one unit for user, its call (none when call_len is 0) and the
+ * total, all or none. */
+enum quota_result quota_take(struct quota *q, const char *user, size_t len, const char *call,
+                             size_t call_len);
+/* Gives back what quota_take took for the same user and call. */
+void quota_give_back(struct quota *q, const char *user, size_t len, const char *call,
+                     size_t call_len);
 
 #endif

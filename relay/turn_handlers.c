@@ -30,12 +30,14 @@ struct request {
     size_t user_len;
     uint8_t key[32];
     size_t key_len;
+    struct turn_rest_claims claims; /* call and party of a sealed username */
 };
 
 static void req_wipe(struct request *r)
 {
     sodium_memzero(r->key, sizeof(r->key));
     sodium_memzero(r->user, sizeof(r->user));
+    sodium_memzero(&r->claims, sizeof(r->claims));
 }
 
 /* A request that proved no credentials is answered only within its
@@ -115,13 +117,11 @@ static void reply_challenge(struct request *r, int code)
     reply_send(r, &b);
 }
 
-static bool is_revoked(struct turn_ctx *t, const char *user, size_t len)
+static bool is_revoked(struct turn_ctx *t, const struct turn_rest_claims *c)
 {
-    const char *id;
-    size_t idlen;
-    if (turn_rest_call_id(user, len, &id, &idlen) != 0)
+    if (c->call_id_len == 0)
         return false;
-    return revoke_list_contains(t->sh->revoked, id, idlen, clock_wall());
+    return revoke_list_contains(t->sh->revoked, c->call_id, c->call_id_len, clock_wall());
 }
 
 /* Checks the request's long-term credentials; answers and returns -1 when
@@ -129,8 +129,9 @@ static bool is_revoked(struct turn_ctx *t, const char *user, size_t len)
 static int authenticate(struct request *r)
 {
     struct turn_ctx *t = r->t;
-    enum auth_result res = auth_check(t->auth, t->sh->nonce_key, r->msg, clock_wall(), r->user,
-                                      sizeof(r->user), &r->user_len, r->key, &r->key_len);
+    enum auth_result res =
+        auth_check(t->auth, t->sh->nonce_key, r->msg, clock_wall(), r->user, sizeof(r->user),
+                   &r->user_len, r->key, &r->key_len, &r->claims);
     switch (res) {
     case AUTH_OK:
         break;
@@ -158,7 +159,7 @@ static int authenticate(struct request *r)
     }
     if (r->user_len >= sizeof(r->user))
         r->user_len = sizeof(r->user) - 1;
-    if (is_revoked(t, r->user, r->user_len)) {
+    if (is_revoked(t, &r->claims)) {
         metrics_add(t->metrics, M_AUTH_REVOKED, 1);
         req_wipe(r);
         reply_challenge(r, 401);
@@ -331,7 +332,8 @@ static struct allocation *allocate_create(struct request *r, const struct alloc_
     enum relay_addr_status st;
     struct allocation *a;
 
-    switch (quota_take(t->sh->quota, r->user, r->user_len)) {
+    switch (
+        quota_take(t->sh->quota, r->user, r->user_len, r->claims.call_id, r->claims.call_id_len)) {
     case QUOTA_OK:
         break;
     case QUOTA_USER:
@@ -354,16 +356,19 @@ static struct allocation *allocate_create(struct request *r, const struct alloc_
     }
     st = relay_addr_open(t->sh->pool, o->family, o->even, o->token, clock_now(), &lease);
     if (st != RELAY_ADDR_OK) {
-        quota_give_back(t->sh->quota, r->user, r->user_len);
+        quota_give_back(t->sh->quota, r->user, r->user_len, r->claims.call_id,
+                        r->claims.call_id_len);
         metrics_add(t->metrics, M_ALLOCATE_CAPACITY, 1);
         reply_error(r, st == RELAY_ADDR_NO_FAMILY ? 440 : 508);
         return NULL;
     }
-    a = allocation_new(&t->dp->io, r->p, &lease, r->user, r->user_len, r->key, r->key_len);
+    a = allocation_new(&t->dp->io, r->p, &lease, r->user, r->user_len, &r->claims, r->key,
+                       r->key_len);
     if (a == NULL) {
         close(lease.fd);
         relay_addr_release(t->sh->pool, &lease.addr);
-        quota_give_back(t->sh->quota, r->user, r->user_len);
+        quota_give_back(t->sh->quota, r->user, r->user_len, r->claims.call_id,
+                        r->claims.call_id_len);
         reply_error(r, 508);
         return NULL;
     }
@@ -406,10 +411,17 @@ static void handle_allocate(struct request *r)
     }
     datapath_insert(t->dp, a);
     if (log_enabled(t->sh->log, LOG_LEVEL_DEBUG)) {
-        char ct[LOG_TOKEN_LEN], ut[LOG_TOKEN_LEN];
-        log_debug(t->sh->log, "worker %u: allocation for %s user %s, lifetime %u", t->worker_id,
-                  log_addr_token(t->sh->log, &r->p->client, ct),
-                  log_token(t->sh->log, r->user, r->user_len, ut), lifetime);
+        char ct[LOG_TOKEN_LEN], ut[LOG_TOKEN_LEN], it[LOG_TOKEN_LEN];
+        log_debug(t->sh->log, "worker %u: allocation for %s user %s call %s party %s, lifetime %u",
+                  t->worker_id, log_addr_token(t->sh->log, &r->p->client, ct),
+                  log_token(t->sh->log, r->user, r->user_len, ut),
+                  r->claims.call_id_len == 0
+                      ? "none"
+                      : log_token(t->sh->log, r->claims.call_id, r->claims.call_id_len, it),
+                  r->claims.call_id_len == 0            ? "none"
+                  : r->claims.party == TURN_REST_CALLER ? "caller"
+                                                        : "callee",
+                  lifetime);
     }
     reply_allocate_success(r, a);
 }

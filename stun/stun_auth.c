@@ -122,9 +122,12 @@ static bool auth_try_password(const struct stun_msg *msg, const char *user, size
     return false;
 }
 
+/* Tries each secret's HMAC; the secret that matched then opens a sealed
+ * username into claims (no call when it does not open: a plain REST name,
+ * which only a holder of that secret could have signed). */
 static bool auth_try_rest(const struct auth_config *cfg, const struct stun_msg *msg,
                           const char *user, size_t ulen, const char *realm, size_t rlen,
-                          uint8_t key[AUTH_MD5_KEY_LEN])
+                          uint8_t key[AUTH_MD5_KEY_LEN], struct turn_rest_claims *claims)
 {
     char password[TURN_REST_PASSWORD_MAX];
     bool ok = false;
@@ -133,6 +136,8 @@ static bool auth_try_rest(const struct auth_config *cfg, const struct stun_msg *
                                password) != 0)
             continue;
         ok = auth_try_password(msg, user, ulen, realm, rlen, password, strlen(password), key);
+        if (ok)
+            (void)turn_rest_open(cfg->secrets->bytes[i], cfg->secrets->len[i], user, ulen, claims);
     }
     sodium_memzero(password, sizeof(password));
     return ok;
@@ -163,11 +168,13 @@ static bool auth_is_rest(const struct auth_config *cfg, const char *user, size_t
 
 enum auth_result auth_check(const struct auth_config *cfg, const struct auth_nonce_key *nk,
                             const struct stun_msg *msg, int64_t now, char *user, size_t user_cap,
-                            size_t *user_len, uint8_t key[32], size_t *key_len)
+                            size_t *user_len, uint8_t key[32], size_t *key_len,
+                            struct turn_rest_claims *claims)
 {
     const char *name, *realm, *nonce;
     size_t nlen, rlen, nonce_len;
     uint8_t k[AUTH_MD5_KEY_LEN];
+    struct turn_rest_claims c = {0};
     int64_t expiry;
     bool rest, ok;
 
@@ -185,16 +192,20 @@ enum auth_result auth_check(const struct auth_config *cfg, const struct auth_non
     if (cfg->realm == NULL || strlen(cfg->realm) != rlen || memcmp(cfg->realm, realm, rlen) != 0 ||
         nlen >= user_cap)
         return AUTH_WRONG;
-    ok = (rest && auth_try_rest(cfg, msg, name, nlen, realm, rlen, k)) ||
+    ok = (rest && auth_try_rest(cfg, msg, name, nlen, realm, rlen, k, &c)) ||
          auth_try_static(cfg, msg, name, nlen, realm, rlen, k);
-    if (!ok)
+    if (!ok) {
+        sodium_memzero(&c, sizeof(c));
         return AUTH_WRONG;
+    }
     memcpy(user, name, nlen);
     user[nlen] = '\0';
     *user_len = nlen;
     memcpy(key, k, sizeof(k));
     *key_len = sizeof(k);
     sodium_memzero(k, sizeof(k));
+    *claims = c;
+    sodium_memzero(&c, sizeof(c));
     return AUTH_OK;
 }
 

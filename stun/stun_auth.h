@@ -1,8 +1,10 @@
 /* stun_auth: TURN long-term credentials (RFC 8489 §9.2) for umbra-relay.
  *
- * Two kinds of users: TURN REST usernames ("<expiry>:<call>:<pseudonym>",
- * password = base64(HMAC-SHA1(secret, username)), see turn_rest.h) checked
- * against every configured secret, and static users from the configuration.
+ * Two kinds of users: TURN REST usernames ("<expiry>:<name>", password =
+ * base64(HMAC-SHA1(secret, username)), see turn_rest.h) checked against
+ * every configured secret, and static users from the configuration. The
+ * secret whose HMAC matched opens a sealed name ("<expiry>:<token>") into
+ * its call and party; any other name has no call.
  * Nonces are stateless: a nonce carries its own expiry, authenticated with a
  * key random per process, so checking one needs no table and no Redis.
  *
@@ -72,12 +74,15 @@ enum auth_result {
  *
  * On AUTH_OK copies the username, NUL-terminated, into user (a username of
  * user_cap bytes or more gives AUTH_WRONG; 513 bytes always suffice),
- * its length into *user_len, and the integrity key that matched (16 bytes,
+ * its length into *user_len, the integrity key that matched (16 bytes,
  * the MD5 long-term key) into key/key_len, so the response can be signed
- * with it. On any other result user and key are left unchanged. */
+ * with it, and into *claims the call and party of a sealed username
+ * (call_id_len 0 for a plain REST name or a static user). On any other
+ * result user, key and claims are left unchanged. */
 enum auth_result auth_check(const struct auth_config *cfg, const struct auth_nonce_key *nk,
                             const struct stun_msg *msg, int64_t now, char *user, size_t user_cap,
-                            size_t *user_len, uint8_t key[32], size_t *key_len);
+                            size_t *user_len, uint8_t key[32], size_t *key_len,
+                            struct turn_rest_claims *claims);
 
 /* The error code to answer each result with (0 for AUTH_OK). */
 int auth_result_code(enum auth_result r);

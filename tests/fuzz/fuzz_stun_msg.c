@@ -52,11 +52,12 @@ static enum auth_result fuzz_auth(const struct stun_msg *m, uint8_t key[32], siz
     struct turn_rest_secrets secrets = {.count = 1, .len = {6}, .bytes = {"secret"}};
     struct auth_nonce_key nk;
     struct auth_config cfg = {"realm", &secrets, users, 1};
+    struct turn_rest_claims claims;
     char user[513];
     size_t ulen;
 
     memset(nk.key, 0x5a, sizeof(nk.key));
-    return auth_check(&cfg, &nk, m, FUZZ_NOW, user, sizeof(user), &ulen, key, klen);
+    return auth_check(&cfg, &nk, m, FUZZ_NOW, user, sizeof(user), &ulen, key, klen, &claims);
 }
 
 static bool fuzz_text_is(const struct stun_msg *m, uint16_t type, const char *want)

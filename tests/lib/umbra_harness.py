@@ -289,10 +289,11 @@ class Harness:
         self.record_sensitive(*secrets)
         return self.write_file(name, "".join("%s\n" % s for s in secrets))
 
-    def rest_credentials(self, secret, ttl=600, call="call-1", pseudonym="p-1"):
-        """(username, password) in TURN REST form; recorded as sensitive."""
+    def rest_credentials(self, secret, ttl=600, call="call-1", pseudonym="p-1", party=0):
+        """(username, password) in TURN REST form (sealed with a call, plain
+        "<expiry>:<pseudonym>" with call=None); recorded as sensitive."""
         user, password = umbra_stun.rest_credentials(secret, ttl=ttl, call=call,
-                                                     pseudonym=pseudonym)
+                                                     pseudonym=pseudonym, party=party)
         self.record_sensitive(user, password)
         return user, password
 

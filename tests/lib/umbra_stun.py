@@ -13,7 +13,9 @@ Contents:
   xor_address()      encode/decode XOR-*-ADDRESS values (IPv4 and IPv6)
   long_term_key()    MD5(username:realm:password), RFC 8489 section 9.2.2
   rest_credentials() TURN REST username/password, the form coturn's
-                     use-auth-secret accepts
+                     use-auth-secret accepts: sealed "<expiry>:<token>"
+                     (sealed_username(), libsodium through ctypes) or
+                     plain "<expiry>:<name>"
   TurnClient         one client over UDP, TCP or TLS: requests with the
                      401/438 challenge handled, Allocate, Refresh,
                      CreatePermission, ChannelBind, Send indications and
@@ -25,6 +27,8 @@ nothing is silently retried except UDP retransmission of requests.
 """
 
 import base64
+import ctypes
+import ctypes.util
 import hashlib
 import hmac
 import ipaddress
@@ -269,10 +273,66 @@ def rest_password(secret, username):
     return base64.b64encode(hmac.new(secret, username.encode(), hashlib.sha1).digest()).decode()
 
 
-def rest_credentials(secret, ttl=600, call="call-1", pseudonym="p-1", now=None):
-    """(username, password) valid for ttl seconds (negative: already expired)."""
+_SODIUM = None
+
+
+def _sodium():
+    """libsodium through ctypes (standard library), loaded once."""
+    global _SODIUM
+    if _SODIUM is None:
+        name = ctypes.util.find_library("sodium") or "libsodium.so.23"
+        lib = ctypes.CDLL(name)
+        if lib.sodium_init() < 0:
+            raise StunError("sodium_init failed")
+        _SODIUM = lib
+    return _SODIUM
+
+
+TOKEN_CALL_ID_MAX = 48
+
+
+def sealed_username(secret, expiry, call, party=0):
+    """ "<expiry>:<token>" as umbra-broker makes it (common/turn_rest.h),
+    written here from the documented format, not with umbra's code: token =
+    base64url, no padding, of a 24-byte random nonce and the
+    XChaCha20-Poly1305-IETF sealing of version 1 | party | call id length |
+    call id zero-padded to 48, with "<expiry>:" as additional data, under
+    BLAKE2b-256(secret, personal "umbra turn user1")."""
+    if isinstance(secret, str):
+        secret = secret.encode()
+    cid = call.encode()
+    if not 1 <= len(cid) <= TOKEN_CALL_ID_MAX:
+        raise ValueError("call id of 1..48 bytes")
+    lib = _sodium()
+    key = ctypes.create_string_buffer(32)
+    personal = ctypes.create_string_buffer(b"umbra turn user1", 16)
+    if lib.crypto_generichash_blake2b_salt_personal(
+            key, ctypes.c_size_t(32), secret, ctypes.c_ulonglong(len(secret)), None,
+            ctypes.c_size_t(0), None, personal) != 0:
+        raise StunError("BLAKE2b failed")
+    plain = bytes([1, party, len(cid)]) + cid + b"\0" * (TOKEN_CALL_ID_MAX - len(cid))
+    head = ("%d:" % expiry).encode()
+    nonce = os.urandom(24)
+    out = ctypes.create_string_buffer(len(plain) + 16)
+    out_len = ctypes.c_ulonglong(0)
+    if lib.crypto_aead_xchacha20poly1305_ietf_encrypt(
+            out, ctypes.byref(out_len), plain, ctypes.c_ulonglong(len(plain)), head,
+            ctypes.c_ulonglong(len(head)), None, nonce, key) != 0:
+        raise StunError("AEAD failed")
+    token = base64.urlsafe_b64encode(nonce + out.raw[:out_len.value]).rstrip(b"=")
+    return (head + token).decode()
+
+
+def rest_credentials(secret, ttl=600, call="call-1", pseudonym="p-1", now=None, party=0):
+    """(username, password) valid for ttl seconds (negative: already
+    expired). With a call: the sealed "<expiry>:<token>" the broker hands
+    out, carrying call and party (pseudonym unused); with call=None the
+    plain REST form "<expiry>:<pseudonym>" other services make."""
     expiry = int(now if now is not None else time.time()) + ttl
-    username = "%d:%s:%s" % (expiry, call, pseudonym)
+    if call is None:
+        username = "%d:%s" % (expiry, pseudonym)
+    else:
+        username = sealed_username(secret, expiry, call, party)
     return username, rest_password(secret, username)
 
 

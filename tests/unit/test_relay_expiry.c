@@ -146,16 +146,24 @@ static int rig_teardown(void **state)
     return 0;
 }
 
-static struct allocation *add(struct rig *r, const char *client, const char *user, int64_t expires)
+/* An allocation for user; call is the call id its sealed username would
+ * carry, or NULL for a plain name. */
+static struct allocation *add(struct rig *r, const char *client, const char *user, const char *call,
+                              int64_t expires)
 {
     struct client_path p = {.transport = &r->w->listener.udp[0].transport};
     struct relay_addr_lease lease;
+    struct turn_rest_claims claims = {0};
     uint8_t k[16] = {0};
     struct allocation *a;
     p.client = A(client);
+    if (call != NULL) {
+        claims.call_id_len = (uint8_t)strlen(call);
+        memcpy(claims.call_id, call, claims.call_id_len);
+    }
     assert_int_equal(relay_addr_open(r->sh.pool, AF_INET, RELAY_ADDR_ANY_PORT, NULL, 0, &lease),
                      RELAY_ADDR_OK);
-    a = allocation_new(&r->w->dp.io, &p, &lease, user, strlen(user), k, sizeof(k));
+    a = allocation_new(&r->w->dp.io, &p, &lease, user, strlen(user), &claims, k, sizeof(k));
     assert_non_null(a);
     a->expires = expires;
     datapath_insert(&r->w->dp, a);
@@ -167,8 +175,8 @@ static void test_alloc_table_sweep(void **state)
     struct rig *r = *state;
     struct alloc_table *t = &r->w->dp.allocs;
     struct umbra_addr c1 = A("198.51.100.1:5000"), c2 = A("198.51.100.2:5000"), relayed1;
-    struct allocation *a1 = add(r, "198.51.100.1:5000", "1900000000:call-a:x", 100);
-    struct allocation *a2 = add(r, "198.51.100.2:5000", "1900000000:call-b:y", 200);
+    struct allocation *a1 = add(r, "198.51.100.1:5000", "1900000000:x", "call-a", 100);
+    struct allocation *a2 = add(r, "198.51.100.2:5000", "1900000000:y", "call-b", 200);
     const struct client_transport *via = &r->w->listener.udp[0].transport;
     struct client_transport other = {.udp_fd = -1};
 
@@ -210,16 +218,18 @@ static void test_alloc_table_sweep(void **state)
 static void test_alloc_table_revoke(void **state)
 {
     struct rig *r = *state;
-    add(r, "198.51.100.1:5000", "1900000000:call-a:x", 1000);
-    add(r, "198.51.100.2:5000", "1900000000:call-a:y", 1000);
-    add(r, "198.51.100.3:5000", "1900000000:call-ab:z", 1000);
-    add(r, "198.51.100.4:5000", "1900000000:call-b", 1000);
+    add(r, "198.51.100.1:5000", "1900000000:x", "call-a", 1000);
+    add(r, "198.51.100.2:5000", "1900000000:y", "call-a", 1000);
+    add(r, "198.51.100.3:5000", "1900000000:z", "call-ab", 1000);
+    add(r, "198.51.100.4:5000", "1900000000:w", "call-b", 1000);
+    /* a plain REST name has no call, whatever its text says */
+    add(r, "198.51.100.5:5000", "1900000000:call-a:v", NULL, 1000);
     assert_int_equal(datapath_revoke(&r->w->dp, "call-a", 6), 2);
-    assert_int_equal(relay_addr_in_use(r->sh.pool), 2);
+    assert_int_equal(relay_addr_in_use(r->sh.pool), 3);
     assert_int_equal(datapath_revoke(&r->w->dp, "call-a", 6), 0);
     assert_int_equal(datapath_revoke(&r->w->dp, "call", 4), 0);
     assert_int_equal(datapath_revoke(&r->w->dp, "call-b", 6), 1);
-    assert_int_equal(datapath_sweep(&r->w->dp, 1000), 1);
+    assert_int_equal(datapath_sweep(&r->w->dp, 1000), 2);
     assert_int_equal(relay_addr_in_use(r->sh.pool), 0);
 }
 

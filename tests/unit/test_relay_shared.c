@@ -42,44 +42,49 @@ static void test_quota_limit(void **state)
     struct quota q;
     struct quota_limits lim = {.per_user = 2};
     assert_int_equal(quota_init(&q, &lim), 0);
-    assert_int_equal(quota_take(&q, "alice", 5), 0);
-    assert_int_equal(quota_take(&q, "alice", 5), 0);
-    assert_int_equal(quota_take(&q, "alice", 5), QUOTA_USER);
-    assert_int_equal(quota_take(&q, "bob", 3), 0); /* per user */
-    quota_give_back(&q, "alice", 5);
-    assert_int_equal(quota_take(&q, "alice", 5), 0);
-    assert_int_equal(quota_take(&q, "alice", 5), QUOTA_USER);
-    quota_give_back(&q, "alice", 5);
-    quota_give_back(&q, "alice", 5);
-    quota_give_back(&q, "bob", 3);
+    assert_int_equal(quota_take(&q, "alice", 5, NULL, 0), 0);
+    assert_int_equal(quota_take(&q, "alice", 5, NULL, 0), 0);
+    assert_int_equal(quota_take(&q, "alice", 5, NULL, 0), QUOTA_USER);
+    assert_int_equal(quota_take(&q, "bob", 3, NULL, 0), 0); /* per user */
+    quota_give_back(&q, "alice", 5, NULL, 0);
+    assert_int_equal(quota_take(&q, "alice", 5, NULL, 0), 0);
+    assert_int_equal(quota_take(&q, "alice", 5, NULL, 0), QUOTA_USER);
+    quota_give_back(&q, "alice", 5, NULL, 0);
+    quota_give_back(&q, "alice", 5, NULL, 0);
+    quota_give_back(&q, "bob", 3, NULL, 0);
     assert_int_equal(q.users.count, 0); /* nothing kept about users without allocations */
     assert_int_equal(q.total, 0);
     quota_free(&q);
 }
 
-/* call-quota: the REST usernames of one call, whatever their pseudonym or
- * expiry, share one budget; other calls and static users do not count. */
+/* call-quota: the usernames of one call (its sealed call id), whatever
+ * their party or expiry, share one budget; other calls and names without
+ * a call (plain REST names, static users) do not count. */
 static void test_quota_per_call(void **state)
 {
     struct quota q;
     struct quota_limits lim = {.per_call = 2};
-    const char *a = "1900000000:call-A:alice", *b = "1900000001:call-A:bob";
-    const char *c = "1900000000:call-A:carol", *other = "1900000000:call-B:alice";
+    const char *a = "1900000000:tokA", *b = "1900000001:tokB";
+    const char *c = "1900000000:tokC", *other = "1900000000:tokD";
     assert_int_equal(quota_init(&q, &lim), 0);
-    assert_int_equal(quota_take(&q, a, strlen(a)), QUOTA_OK);
-    assert_int_equal(quota_take(&q, b, strlen(b)), QUOTA_OK);
-    assert_int_equal(quota_take(&q, c, strlen(c)), QUOTA_CALL);
-    assert_int_equal(quota_take(&q, a, strlen(a)), QUOTA_CALL);
-    assert_int_equal(quota_take(&q, other, strlen(other)), QUOTA_OK);
+    assert_int_equal(quota_take(&q, a, strlen(a), "call-A", 6), QUOTA_OK);
+    assert_int_equal(quota_take(&q, b, strlen(b), "call-A", 6), QUOTA_OK);
+    assert_int_equal(quota_take(&q, c, strlen(c), "call-A", 6), QUOTA_CALL);
+    assert_int_equal(quota_take(&q, a, strlen(a), "call-A", 6), QUOTA_CALL);
+    assert_int_equal(quota_take(&q, other, strlen(other), "call-B", 6), QUOTA_OK);
+    for (int i = 0; i < 5; i++) /* no call id: a static user, a plain REST name */
+        assert_int_equal(quota_take(&q, "static-user", 11, NULL, 0), QUOTA_OK);
     for (int i = 0; i < 5; i++)
-        assert_int_equal(quota_take(&q, "static-user", 11), QUOTA_OK); /* no call id */
-    quota_give_back(&q, b, strlen(b));
-    assert_int_equal(quota_take(&q, c, strlen(c)), QUOTA_OK);
-    quota_give_back(&q, a, strlen(a));
-    quota_give_back(&q, c, strlen(c));
-    quota_give_back(&q, other, strlen(other));
-    for (int i = 0; i < 5; i++)
-        quota_give_back(&q, "static-user", 11);
+        assert_int_equal(quota_take(&q, a, strlen(a), NULL, 0), QUOTA_OK);
+    quota_give_back(&q, b, strlen(b), "call-A", 6);
+    assert_int_equal(quota_take(&q, c, strlen(c), "call-A", 6), QUOTA_OK);
+    quota_give_back(&q, a, strlen(a), "call-A", 6);
+    quota_give_back(&q, c, strlen(c), "call-A", 6);
+    quota_give_back(&q, other, strlen(other), "call-B", 6);
+    for (int i = 0; i < 5; i++) {
+        quota_give_back(&q, "static-user", 11, NULL, 0);
+        quota_give_back(&q, a, strlen(a), NULL, 0);
+    }
     assert_int_equal(q.calls.count, 0);
     assert_int_equal(q.total, 0);
     quota_free(&q);
@@ -92,17 +97,17 @@ static void test_quota_total(void **state)
     struct quota_limits lim = {.total = 3, .per_user = 2, .per_call = 5};
     const char *u1 = "1900000000:call-A:alice";
     assert_int_equal(quota_init(&q, &lim), 0);
-    assert_int_equal(quota_take(&q, u1, strlen(u1)), QUOTA_OK);
-    assert_int_equal(quota_take(&q, u1, strlen(u1)), QUOTA_OK);
-    assert_int_equal(quota_take(&q, u1, strlen(u1)), QUOTA_USER);
+    assert_int_equal(quota_take(&q, u1, strlen(u1), "call-A", 6), QUOTA_OK);
+    assert_int_equal(quota_take(&q, u1, strlen(u1), "call-A", 6), QUOTA_OK);
+    assert_int_equal(quota_take(&q, u1, strlen(u1), "call-A", 6), QUOTA_USER);
     assert_int_equal(q.total, 2);
-    assert_int_equal(quota_take(&q, "bob", 3), QUOTA_OK);
-    assert_int_equal(quota_take(&q, "carol", 5), QUOTA_TOTAL);
-    quota_give_back(&q, "bob", 3);
-    assert_int_equal(quota_take(&q, "carol", 5), QUOTA_OK);
-    quota_give_back(&q, "carol", 5);
-    quota_give_back(&q, u1, strlen(u1));
-    quota_give_back(&q, u1, strlen(u1));
+    assert_int_equal(quota_take(&q, "bob", 3, NULL, 0), QUOTA_OK);
+    assert_int_equal(quota_take(&q, "carol", 5, NULL, 0), QUOTA_TOTAL);
+    quota_give_back(&q, "bob", 3, NULL, 0);
+    assert_int_equal(quota_take(&q, "carol", 5, NULL, 0), QUOTA_OK);
+    quota_give_back(&q, "carol", 5, NULL, 0);
+    quota_give_back(&q, u1, strlen(u1), "call-A", 6);
+    quota_give_back(&q, u1, strlen(u1), "call-A", 6);
     assert_int_equal(q.total, 0);
     assert_int_equal(q.users.count, 0);
     assert_int_equal(q.calls.count, 0);
@@ -115,7 +120,7 @@ static void test_quota_unlimited(void **state)
     struct quota_limits none = {0, 0, 0};
     assert_int_equal(quota_init(&q, &none), 0);
     for (int i = 0; i < 1000; i++)
-        assert_int_equal(quota_take(&q, "alice", 5), 0);
+        assert_int_equal(quota_take(&q, "alice", 5, NULL, 0), 0);
     assert_int_equal(q.users.count, 0);
     quota_free(&q);
 }
@@ -129,7 +134,7 @@ static void *race(void *arg)
 {
     struct racer *r = arg;
     for (int i = 0; i < 1000; i++)
-        if (quota_take(r->q, "shared", 6) == 0)
+        if (quota_take(r->q, "shared", 6, NULL, 0) == 0)
             r->granted++;
     return NULL;
 }

@@ -23,6 +23,7 @@ static struct auth_nonce_key nkey;
 static struct turn_rest_secrets secrets;
 static struct auth_static_user users[2];
 static struct auth_config cfg;
+static struct turn_rest_claims claims; /* what the last check() handed back */
 
 struct request {
     uint8_t buf[1024];
@@ -81,7 +82,7 @@ static void build(struct request *r, int what, const char *user, const char *rea
 static enum auth_result check(const struct request *r, char *user, size_t *ulen, uint8_t key[32],
                               size_t *klen)
 {
-    return auth_check(&cfg, &nkey, &r->msg, NOW, user, 513, ulen, key, klen);
+    return auth_check(&cfg, &nkey, &r->msg, NOW, user, 513, ulen, key, klen, &claims);
 }
 
 static int setup(void **state)
@@ -185,6 +186,60 @@ static void test_rest_either_secret(void **state)
     assert_int_equal(check(&r, got_user, &ulen, got_key, &klen), AUTH_OK);
 }
 
+/* A sealed username opens under the secret whose HMAC matched, old or
+ * new; a plain REST name and a static user have no call; a token sealed
+ * under one secret but signed with the other authenticates as a plain
+ * name, without a call. */
+static void test_sealed_claims(void **state)
+{
+    const char *secs[] = {"old-secret", "new-secret"};
+    struct turn_rest_claims c = {.party = TURN_REST_CALLEE, .call_id_len = 7, .call_id = "call-42"};
+    char nonce[AUTH_NONCE_MAX], pw[64], got_user[513], user[TURN_REST_SEALED_MAX];
+    uint8_t key[16], got_key[32];
+    size_t ulen = 0, klen = 0;
+    struct request r;
+
+    auth_nonce_make(&nkey, NOW, 600, nonce);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(
+            turn_rest_seal((const uint8_t *)secs[i], 10, NOW + 3600, &c, user, sizeof(user)), 0);
+        independent_rest_password(secs[i], user, pw);
+        independent_key(user, REALM, pw, key);
+        build(&r, WITH_ALL, user, REALM, nonce, key);
+        memset(&claims, 0xff, sizeof(claims));
+        assert_int_equal(check(&r, got_user, &ulen, got_key, &klen), AUTH_OK);
+        assert_string_equal(got_user, user);
+        assert_int_equal(claims.call_id_len, 7);
+        assert_string_equal(claims.call_id, "call-42");
+        assert_int_equal(claims.party, TURN_REST_CALLEE);
+        /* signed with the other secret: a plain name */
+        independent_rest_password(secs[1 - i], user, pw);
+        independent_key(user, REALM, pw, key);
+        build(&r, WITH_ALL, user, REALM, nonce, key);
+        memset(&claims, 0xff, sizeof(claims));
+        assert_int_equal(check(&r, got_user, &ulen, got_key, &klen), AUTH_OK);
+        assert_int_equal(claims.call_id_len, 0);
+        /* the username's HMAC with a secret the relay does not have */
+        independent_rest_password("stolen-secret", user, pw);
+        independent_key(user, REALM, pw, key);
+        build(&r, WITH_ALL, user, REALM, nonce, key);
+        memset(&claims, 0xff, sizeof(claims));
+        assert_int_equal(check(&r, got_user, &ulen, got_key, &klen), AUTH_WRONG);
+        assert_int_equal(claims.call_id_len, 0xff); /* left unchanged */
+    }
+    independent_rest_password("new-secret", "1700003600:janus", pw);
+    independent_key("1700003600:janus", REALM, pw, key);
+    build(&r, WITH_ALL, "1700003600:janus", REALM, nonce, key);
+    memset(&claims, 0xff, sizeof(claims));
+    assert_int_equal(check(&r, got_user, &ulen, got_key, &klen), AUTH_OK);
+    assert_int_equal(claims.call_id_len, 0);
+    independent_key("operator", REALM, "hunter2-but-longer", key);
+    build(&r, WITH_ALL, "operator", REALM, nonce, key);
+    memset(&claims, 0xff, sizeof(claims));
+    assert_int_equal(check(&r, got_user, &ulen, got_key, &klen), AUTH_OK);
+    assert_int_equal(claims.call_id_len, 0);
+}
+
 static void test_rest_wrong_password(void **state)
 {
     const char *user = "1700003600:call-42:pseudo";
@@ -263,10 +318,11 @@ static void test_static_user(void **state)
     /* A username that does not fit the caller's buffer. */
     independent_key("operator", REALM, "hunter2-but-longer", key);
     build(&r, WITH_ALL, "operator", REALM, nonce, key);
-    assert_int_equal(auth_check(&cfg, &nkey, &r.msg, NOW, got_user, 8, &ulen, got_key, &klen),
-                     AUTH_WRONG);
-    assert_int_equal(auth_check(&cfg, &nkey, &r.msg, NOW, got_user, 9, &ulen, got_key, &klen),
-                     AUTH_OK);
+    assert_int_equal(
+        auth_check(&cfg, &nkey, &r.msg, NOW, got_user, 8, &ulen, got_key, &klen, &claims),
+        AUTH_WRONG);
+    assert_int_equal(
+        auth_check(&cfg, &nkey, &r.msg, NOW, got_user, 9, &ulen, got_key, &klen, &claims), AUTH_OK);
 }
 
 /* The RFC 5769 §2.4 user, signed with the vector's key (computed apart). */
@@ -372,22 +428,22 @@ static void test_python_built_requests(void **state)
         n = fread(raw, 1, sizeof(raw), f);
         fclose(f);
         assert_int_equal(stun_parse(&m, raw, n), 0);
-        assert_int_equal(
-            auth_check(&c, &k, &m, 1700000000, got_user, sizeof(got_user), &ulen, got_key, &klen),
-            AUTH_OK);
+        assert_int_equal(auth_check(&c, &k, &m, 1700000000, got_user, sizeof(got_user), &ulen,
+                                    got_key, &klen, &claims),
+                         AUTH_OK);
         assert_string_equal(got_user, names[i]);
         /* Its nonce says 1700000600. */
-        assert_int_equal(
-            auth_check(&c, &k, &m, 1700000600, got_user, sizeof(got_user), &ulen, got_key, &klen),
-            AUTH_OK);
-        assert_int_equal(
-            auth_check(&c, &k, &m, 1700000601, got_user, sizeof(got_user), &ulen, got_key, &klen),
-            AUTH_STALE_NONCE);
+        assert_int_equal(auth_check(&c, &k, &m, 1700000600, got_user, sizeof(got_user), &ulen,
+                                    got_key, &klen, &claims),
+                         AUTH_OK);
+        assert_int_equal(auth_check(&c, &k, &m, 1700000601, got_user, sizeof(got_user), &ulen,
+                                    got_key, &klen, &claims),
+                         AUTH_STALE_NONCE);
         /* Another secret, another password: only the static user remains. */
         memcpy(s.bytes[0], "secreT", 6);
-        assert_int_equal(
-            auth_check(&c, &k, &m, 1700000000, got_user, sizeof(got_user), &ulen, got_key, &klen),
-            i == 0 ? AUTH_WRONG : AUTH_OK);
+        assert_int_equal(auth_check(&c, &k, &m, 1700000000, got_user, sizeof(got_user), &ulen,
+                                    got_key, &klen, &claims),
+                         i == 0 ? AUTH_WRONG : AUTH_OK);
         memcpy(s.bytes[0], "secret", 6);
     }
 }
@@ -397,6 +453,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nonce_valid_stale_forged),
         cmocka_unit_test(test_rest_either_secret),
+        cmocka_unit_test(test_sealed_claims),
         cmocka_unit_test(test_rest_wrong_password),
         cmocka_unit_test(test_rest_expired),
         cmocka_unit_test(test_static_user),
