@@ -8,4 +8,5 @@ tests_unit_test_conf_docs_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/relay $(STUN
 	-I$(top_srcdir)/broker \
 	-I$(top_srcdir)/policy -I$(top_srcdir)/contrib/load -DTOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_unit_test_conf_docs_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS)
-tests_unit_test_conf_docs_LDADD = $(RELAY_LIBS) $(BROKER_LIBS) $(LOAD_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_conf_docs_LDADD = $(RELAY_LIBS) $(BROKER_LIBS) $(LOAD_LIBS) $(CMOCKA_LIBS) \
+	$(COMMON_LIBS) $(HIREDIS_LIBS) $(SODIUM_LIBS) $(OPENSSL_LIBS)
