@@ -40,7 +40,7 @@ FUZZ_CALLS_SRC = $(FUZZ_SRC)/tests/fuzz/fake_store.c $(FUZZ_SRC)/broker/store_ba
 	$(FUZZ_SRC)/broker/dtls_pool.c $(FUZZ_SRC)/broker/dtls_id.c $(FUZZ_SRC)/broker/fleet.c \
 	$(FUZZ_SRC)/broker/api_req.c $(FUZZ_SRC)/broker/http_json.c \
 	$(FUZZ_SRC)/broker/broker_config.c $(FUZZ_SRC)/broker/wipe.c $(FUZZ_SRC)/common/log.c \
-	$(FUZZ_SRC)/common/addr.c $(FUZZ_SRC)/common/conf.c $(FUZZ_SRC)/common/conf_table.c \
+	$(FUZZ_SRC)/common/addr.c $(FUZZ_SRC)/common/conf.c $(FUZZ_SRC)/common/conf_table.c $(FUZZ_SRC)/common/fleet_mac.c \
 	$(FUZZ_SRC)/common/turn_rest.c \
 	$(FUZZ_SRC)/common/redis_target.c $(FUZZ_SRC)/common/wipe_alloc.c $(FUZZ_SRC)/common/redis_val.c \
 	$(FUZZ_SDP_SRC) $(FUZZ_POLICY_SRC)
