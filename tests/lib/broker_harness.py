@@ -177,7 +177,11 @@ class Broker:
         self.proc = None
 
     def start(self):
-        self.proc = self.h.start_broker(name=self.name, http_port=self.port, **self.config)
+        # Under valgrind metrics-listen opens well after listen: wait for both.
+        mine = "127.0.0.1:%d" % self.metrics_port
+        also = [self.metrics_port] if self.config.get("metrics_listen") == mine else []
+        self.proc = self.h.start_broker(name=self.name, http_port=self.port, also_ports=also,
+                                        **self.config)
         return self
 
     def stop(self):

@@ -558,14 +558,17 @@ class Harness:
             raise HarnessError("umbra-broker not built: %s (run make first)" % b)
         return b
 
-    def start_broker(self, name="broker", http_port=None, args=(), timeout=15.0, **config):
+    def start_broker(self, name="broker", http_port=None, args=(), timeout=15.0,
+                     also_ports=(), **config):
         """umbra-broker -c NAME.conf with the given keys; ready once
-        http_port accepts TCP. The caller names the keys (the broker's
-        config is the broker's to define)."""
+        http_port (and each of also_ports, e.g. its metrics-listen) accepts
+        TCP. The caller names the keys (the broker's config is the broker's
+        to define)."""
         http_port = http_port or self.port()
         conf = self.write_file(name + ".conf", self.config_text(config))
         argv = [self.broker_binary(), "-c", conf] + list(args)
-        return self.start_process(name, argv, tcp_ports=[http_port], timeout=timeout,
+        return self.start_process(name, argv, tcp_ports=[http_port] + list(also_ports),
+                                  timeout=timeout,
                                   port=http_port, config=config, conf=conf)
 
     def stop(self, p, timeout=10.0, expect_clean=True):
