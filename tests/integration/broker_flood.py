@@ -212,6 +212,7 @@ def test_full(h):
            "full: the shipped Redis config keeps noeviction")
     r.cmd("CONFIG", "SET", "maxmemory", str(used_memory(r) + 256 * 1024))
     made, reply = fill(b, 20000)
+    t_full = time.time()
     status, headers, raw = reply if reply else (0, {}, b"")
     doc = json.loads(raw) if raw else {}
     expect(status == 503 and doc.get("error") == "store_full"
@@ -247,7 +248,10 @@ def test_full(h):
            % (status, used_memory(r), r.cmd("CONFIG", "GET", "maxmemory")[1]))
     r.close()
     warns = b.log().count("redis: at maxmemory")
-    expect(warns == 1, "full: logged once (%d lines) for %d refused writes" % (warns, 5))
+    # at most once a minute: a slow machine may take more than one here
+    most = 1 + int((time.time() - t_full) / 60)
+    expect(1 <= warns <= most, "full: logged once a minute (%d lines in %.0f s) for %d refused "
+           "writes" % (warns, time.time() - t_full, 5 + waits))
     fives = metric(b.metrics_port, "umbra_broker_http_responses_total{class=\"5xx\"}", "127.0.0.1")
     expect(fives == 5 + waits, "full: %d answers of class 5xx, no 500 among the others (%d)"
            % (5 + waits, fives))
